@@ -1,0 +1,72 @@
+//! Handlers: async functions whose arguments are extractors and whose
+//! result is a response. Each arity is one generic impl, monomorphised
+//! once per handler, called from one flat dispatch.
+
+use core::future::Future;
+
+use super::extract::FromRequest;
+use super::respond::IntoResponse;
+use crate::http::Request;
+use crate::server::{RequestBody, ResponseWriter, WriteError};
+
+/// Something that can answer a request: implemented for `async fn`s of
+/// up to six extractor arguments.
+#[allow(async_fn_in_trait)]
+pub trait Handler<'r, S, Args> {
+    async fn call<'b: 'r>(
+        &self,
+        req: &'r Request<'r>,
+        state: &'r S,
+        body: &'r RequestBody<'b>,
+        out: &mut ResponseWriter<'_>,
+    ) -> Result<(), WriteError>;
+}
+
+macro_rules! handler_impl {
+    ($($arg:ident),*) => {
+        impl<'r, S, F, Fut, Res, $($arg),*> Handler<'r, S, ($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> Fut,
+            Fut: Future<Output = Res>,
+            Res: IntoResponse,
+            $($arg: FromRequest<'r, S>,)*
+        {
+            #[allow(non_snake_case, unused_variables)]
+            async fn call<'b: 'r>(
+                &self,
+                req: &'r Request<'r>,
+                state: &'r S,
+                body: &'r RequestBody<'b>,
+                out: &mut ResponseWriter<'_>,
+            ) -> Result<(), WriteError> {
+                $(
+                    let $arg = match $arg::from_request(req, state, body).await {
+                        Ok(value) => value,
+                        Err(rejection) => return out.error(rejection).await,
+                    };
+                )*
+                (self)($($arg),*).await.into_response(out).await
+            }
+        }
+    };
+}
+
+handler_impl!();
+handler_impl!(A1);
+handler_impl!(A1, A2);
+handler_impl!(A1, A2, A3);
+handler_impl!(A1, A2, A3, A4);
+handler_impl!(A1, A2, A3, A4, A5);
+handler_impl!(A1, A2, A3, A4, A5, A6);
+
+/// Call `handler` for a request: the one generic step behind every
+/// dispatch arm.
+pub async fn invoke<'r, 'b: 'r, S, A, H: Handler<'r, S, A>>(
+    handler: &H,
+    req: &'r Request<'r>,
+    state: &'r S,
+    body: &'r RequestBody<'b>,
+    out: &mut ResponseWriter<'_>,
+) -> Result<(), WriteError> {
+    handler.call(req, state, body, out).await
+}

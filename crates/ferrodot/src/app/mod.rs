@@ -1,0 +1,128 @@
+//! The application layer: an [`App`] is a route table, the handlers
+//! behind it, shared state, hooks and configuration.
+//!
+//! ```ignore
+//! async fn hello() -> &'static str { "hello" }
+//! ferrodot::routes! { pub Hello<()> { GET "/" => hello } }
+//! static APP: App<(), Hello> = App::new((), Hello);
+//! ```
+
+pub mod extract;
+pub mod handler;
+pub mod respond;
+
+use crate::http::parse::Rejection;
+use crate::http::{Request, Status};
+use crate::route::pattern::{check_custom_types, CustomTypes};
+use crate::route::{PatternError, Route};
+use crate::server::{Config, HeadExtras, RequestBody, ResponseWriter, WriteError};
+
+pub use extract::FromRequest;
+pub use handler::Handler;
+pub use respond::{Content, IntoResponse};
+
+/// A route table and the handlers behind it. The `routes!` macro writes
+/// one; with `alloc`, [`crate::dynamic::Router`] is one filled at run time.
+#[allow(async_fn_in_trait)]
+pub trait Dispatch<S> {
+    /// The route table, in match order.
+    fn routes(&self) -> &[Route<'_>];
+
+    /// Run the handler of route `index` and write its response.
+    async fn call(
+        &self,
+        index: usize,
+        req: &Request<'_>,
+        state: &S,
+        body: &RequestBody<'_>,
+        out: &mut ResponseWriter<'_>,
+    ) -> Result<(), WriteError>;
+}
+
+/// Runs before routing: `Some(rejection)` answers instead of the route
+/// (an IP allow-list, an auth check).
+pub type BeforeRequest<S> = fn(&Request<'_>, &S) -> Option<Rejection>;
+/// Sees every response head and may add headers.
+pub type AfterRequest<S> = fn(&Request<'_>, &S, Status, &mut HeadExtras<'_, '_>);
+/// Renders error responses (404, 405, 413, 500, …) instead of the
+/// built-in text or JSON body. Write the body into the page; `None`
+/// falls back to the built-in body.
+pub type ErrorPage = fn(&Request<'_>, Rejection, &mut ErrorBody<'_>) -> Option<()>;
+
+/// A custom error page being written (see [`App::error_page`]).
+pub struct ErrorBody<'a> {
+    pub(crate) content_type: &'static str,
+    pub(crate) body: crate::http::response::BufWriter<'a>,
+}
+
+impl ErrorBody<'_> {
+    pub fn content_type(&mut self, content_type: &'static str) {
+        self.content_type = content_type;
+    }
+}
+
+impl core::fmt::Write for ErrorBody<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.body.write_str(s)
+    }
+}
+
+/// An application: state `S` and routes `R`.
+pub struct App<S, R> {
+    pub state: S,
+    pub routes: R,
+    pub config: Config,
+    pub(crate) before: Option<BeforeRequest<S>>,
+    pub(crate) after: Option<AfterRequest<S>>,
+    pub(crate) error_page: Option<ErrorPage>,
+    pub(crate) custom_types: CustomTypes,
+}
+
+impl<S, R: Dispatch<S>> App<S, R> {
+    /// An app with default configuration; `const`, so it can be a `static`.
+    pub const fn new(state: S, routes: R) -> Self {
+        App { state, routes, config: Config::DEFAULT, before: None, after: None, error_page: None, custom_types: None }
+    }
+
+    pub const fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub const fn before_request(mut self, hook: BeforeRequest<S>) -> Self {
+        self.before = Some(hook);
+        self
+    }
+
+    pub const fn after_request(mut self, hook: AfterRequest<S>) -> Self {
+        self.after = Some(hook);
+        self
+    }
+
+    pub const fn error_page(mut self, page: ErrorPage) -> Self {
+        self.error_page = Some(page);
+        self
+    }
+
+    /// Define custom capture types (`<hex:id>`): the hook answers
+    /// `Some(accepted)` for the types it knows, `None` for others.
+    pub const fn custom_types(mut self, hook: fn(&str, crate::http::query::Encoded<'_>) -> Option<bool>) -> Self {
+        self.custom_types = Some(hook);
+        self
+    }
+
+    /// Check what cannot be checked at compile time (custom capture
+    /// types); servers call this before accepting connections.
+    pub fn validate(&self) -> Result<(), PatternError> {
+        for route in self.routes.routes() {
+            check_custom_types(route.pattern.as_str(), self.custom_types)?;
+        }
+        Ok(())
+    }
+
+    /// The route table as `(methods, pattern)` lines, for listings like
+    /// MicroServer's `GET /` and mpgameserver's `routes()`.
+    pub fn route_list(&self) -> impl Iterator<Item = &Route<'_>> {
+        self.routes.routes().iter()
+    }
+}

@@ -1,0 +1,223 @@
+//! Responders: what a handler may return.
+//!
+//! A body type implements [`Content`] (its media type and how to write
+//! it); anything that is a whole response implements [`IntoResponse`].
+
+use crate::http::parse::Rejection;
+use crate::http::Status;
+use crate::server::{ResponseWriter, WriteError};
+
+/// A response body: its media type, and how to write it.
+#[allow(async_fn_in_trait)]
+pub trait Content {
+    fn content_type(&self) -> &str;
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
+}
+
+/// A whole response.
+#[allow(async_fn_in_trait)]
+pub trait IntoResponse {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const OCTETS: &str = "application/octet-stream";
+
+impl Content for &str {
+    fn content_type(&self) -> &str {
+        TEXT
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self.as_bytes()).await
+    }
+}
+
+impl Content for &[u8] {
+    fn content_type(&self) -> &str {
+        OCTETS
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self).await
+    }
+}
+
+impl<const N: usize> Content for &[u8; N] {
+    fn content_type(&self) -> &str {
+        OCTETS
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self).await
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Content for alloc::string::String {
+    fn content_type(&self) -> &str {
+        TEXT
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self.as_bytes()).await
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Content for alloc::vec::Vec<u8> {
+    fn content_type(&self) -> &str {
+        OCTETS
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(&self).await
+    }
+}
+
+/// An HTML body.
+pub struct Html<T>(pub T);
+
+impl<T: AsRef<str>> Content for Html<T> {
+    fn content_type(&self) -> &str {
+        "text/html; charset=utf-8"
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self.0.as_ref().as_bytes()).await
+    }
+}
+
+/// A body with a media type of your choice.
+pub struct Typed<T>(pub &'static str, pub T);
+
+impl<T: AsRef<[u8]>> Content for Typed<T> {
+    fn content_type(&self) -> &str {
+        self.0
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.write(self.1.as_ref()).await
+    }
+}
+
+/// A JSON body, serialised straight into the response buffer.
+#[cfg(feature = "json")]
+impl<T: serde::Serialize> Content for crate::app::extract::Json<T> {
+    fn content_type(&self) -> &str {
+        "application/json"
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        match serde_json_core::to_slice(&self.0, out.body_space()) {
+            Ok(n) => {
+                out.commit_body(n);
+                Ok(())
+            }
+            #[cfg(feature = "std")]
+            Err(_) => {
+                // Larger than the buffer: the host can afford a heap copy.
+                let bytes = serde_json::to_vec(&self.0).map_err(|_| WriteError::Invalid("JSON serialisation failed"))?;
+                out.write(&bytes).await
+            }
+            #[cfg(not(feature = "std"))]
+            Err(_) => Err(WriteError::Invalid("JSON response larger than the response buffer")),
+        }
+    }
+}
+
+/// Any body: 200 with its media type.
+impl<C: Content> IntoResponse for C {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        (Status::OK, self).into_response(out).await
+    }
+}
+
+/// A bare status: an empty body for successes, the app's error body for
+/// errors.
+impl IntoResponse for Status {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        if self.is_error() {
+            return out.error(Rejection::new(self, "")).await;
+        }
+        out.start(self);
+        out.finish().await
+    }
+}
+
+/// Nothing to say: 204 No Content.
+impl IntoResponse for () {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        Status::NO_CONTENT.into_response(out).await
+    }
+}
+
+/// A rejection: the app's error body.
+impl IntoResponse for Rejection {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.error(self).await
+    }
+}
+
+impl<C: Content> IntoResponse for (Status, C) {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.start(self.0);
+        out.header("Content-Type", self.1.content_type());
+        self.1.write_body(out).await?;
+        out.finish().await
+    }
+}
+
+impl<C: Content, const N: usize> IntoResponse for (Status, [(&str, &str); N], C) {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.start(self.0);
+        out.header("Content-Type", self.2.content_type());
+        for (name, value) in self.1 {
+            out.header(name, value);
+        }
+        self.2.write_body(out).await?;
+        out.finish().await
+    }
+}
+
+impl<C: Content, const N: usize> IntoResponse for ([(&str, &str); N], C) {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        (Status::OK, self.0, self.1).into_response(out).await
+    }
+}
+
+impl<const N: usize> IntoResponse for (Status, [(&str, &str); N]) {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.start(self.0);
+        for (name, value) in self.1 {
+            out.header(name, value);
+        }
+        out.finish().await
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        match self {
+            Ok(v) => v.into_response(out).await,
+            Err(e) => e.into_response(out).await,
+        }
+    }
+}
+
+/// `None` is 404.
+impl<T: IntoResponse> IntoResponse for Option<T> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        match self {
+            Some(v) => v.into_response(out).await,
+            None => out.error(Rejection::new(Status::NOT_FOUND, "not found")).await,
+        }
+    }
+}
+
+/// A redirect to `location` (302 Found, or the status given).
+pub struct Redirect<'a>(pub Status, pub &'a str);
+
+impl<'a> Redirect<'a> {
+    pub fn to(location: &'a str) -> Self {
+        Redirect(Status::FOUND, location)
+    }
+}
+
+impl IntoResponse for Redirect<'_> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        (self.0, [("Location", self.1)]).into_response(out).await
+    }
+}

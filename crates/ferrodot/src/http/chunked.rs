@@ -1,0 +1,167 @@
+//! `Transfer-Encoding: chunked` request bodies (RFC 9112 §7.1), decoded in
+//! place, a byte at a time where it matters, so a body may be split across
+//! reads at any byte.
+//!
+//! httparse's `parse_chunk_size` needs the whole size line in one slice;
+//! this state machine does not, and it also bounds extensions and
+//! trailers, which are otherwise free memory for an attacker.
+
+/// Most bytes of chunk extensions on one size line.
+const MAX_EXTENSION: u16 = 256;
+/// Most bytes in the trailer section.
+const MAX_TRAILERS: u16 = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading hex digits of a chunk size.
+    Size { value: u64, digits: u8 },
+    /// Skipping `;name=value` extensions up to CR.
+    Extension { size: u64 },
+    /// Got CR after the size line; LF must follow.
+    SizeLf { size: u64 },
+    /// Inside chunk data.
+    Data(u64),
+    /// After chunk data: CR then LF.
+    DataCr,
+    DataLf,
+    /// After the last chunk: trailer lines until an empty line.
+    TrailerStart,
+    TrailerLine,
+    TrailerLf { empty: bool },
+    Done,
+}
+
+/// A malformed chunked body; the connection cannot be trusted after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkError(pub &'static str);
+
+/// The decoder's whole state: a few bytes, no buffer of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkedDecoder {
+    state: State,
+    extension: u16,
+    trailers: u16,
+}
+
+impl Default for ChunkedDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChunkedDecoder {
+    pub const fn new() -> Self {
+        ChunkedDecoder { state: State::Size { value: 0, digits: 0 }, extension: 0, trailers: 0 }
+    }
+
+    /// True once the last chunk and the trailers have been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decode the chunked bytes in `buf`, moving body data to its front.
+    ///
+    /// Returns `(consumed, produced)`: the first `consumed` bytes of `buf`
+    /// were read, and the decoded data is now `buf[..produced]`. Decoding
+    /// stops at the end of the body; bytes after it are not consumed.
+    pub fn decode_in_place(&mut self, buf: &mut [u8]) -> Result<(usize, usize), ChunkError> {
+        let mut read = 0;
+        let mut written = 0;
+        while read < buf.len() && self.state != State::Done {
+            if let State::Data(left) = self.state {
+                let run = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len() - read);
+                buf.copy_within(read..read + run, written);
+                read += run;
+                written += run;
+                let left = left - run as u64;
+                self.state = if left == 0 { State::DataCr } else { State::Data(left) };
+                continue;
+            }
+            let byte = buf.get(read).copied().unwrap_or(0);
+            read += 1;
+            self.step(byte)?;
+        }
+        Ok((read, written))
+    }
+
+    fn step(&mut self, b: u8) -> Result<(), ChunkError> {
+        self.state = match self.state {
+            State::Size { value, digits } => match hex(b) {
+                Some(d) => {
+                    if digits >= 16 {
+                        return Err(ChunkError("chunk size too large"));
+                    }
+                    State::Size { value: value << 4 | u64::from(d), digits: digits + 1 }
+                }
+                None if digits == 0 => return Err(ChunkError("missing chunk size")),
+                None => match b {
+                    b'\r' => State::SizeLf { size: value },
+                    b';' | b' ' | b'\t' => {
+                        self.extension = 0;
+                        State::Extension { size: value }
+                    }
+                    _ => return Err(ChunkError("invalid chunk size")),
+                },
+            },
+            State::Extension { size } => match b {
+                b'\r' => State::SizeLf { size },
+                b'\n' => return Err(ChunkError("bare LF in chunk size line")),
+                b'\t' | b' '..=b'~' | 0x80..=0xff => {
+                    self.extension += 1;
+                    if self.extension > MAX_EXTENSION {
+                        return Err(ChunkError("chunk extension too long"));
+                    }
+                    State::Extension { size }
+                }
+                _ => return Err(ChunkError("control character in chunk extension")),
+            },
+            State::SizeLf { size } => {
+                if b != b'\n' {
+                    return Err(ChunkError("expected LF after chunk size"));
+                }
+                if size == 0 {
+                    State::TrailerStart
+                } else {
+                    State::Data(size)
+                }
+            }
+            State::Data(_) => State::DataCr, // unreachable: data is copied in bulk
+            State::DataCr if b == b'\r' => State::DataLf,
+            State::DataLf if b == b'\n' => State::Size { value: 0, digits: 0 },
+            State::DataCr | State::DataLf => return Err(ChunkError("missing CRLF after chunk data")),
+            State::TrailerStart | State::TrailerLine => {
+                let start = self.state == State::TrailerStart;
+                self.trailers += 1;
+                if self.trailers > MAX_TRAILERS {
+                    return Err(ChunkError("trailer section too long"));
+                }
+                match b {
+                    b'\r' => State::TrailerLf { empty: start },
+                    b'\n' => return Err(ChunkError("bare LF in trailer section")),
+                    _ => State::TrailerLine,
+                }
+            }
+            State::TrailerLf { empty } => {
+                if b != b'\n' {
+                    return Err(ChunkError("expected LF in trailer section"));
+                }
+                if empty {
+                    State::Done
+                } else {
+                    State::TrailerStart
+                }
+            }
+            State::Done => State::Done,
+        };
+        Ok(())
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}

@@ -1,0 +1,92 @@
+//! Request methods, and the bit sets a route uses to say which it accepts.
+
+/// The methods ferrodot routes. Anything else is answered with 501.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Patch,
+    Options,
+}
+
+impl Method {
+    /// Every method, in the order `Allow` lists them.
+    pub const ALL: [Method; 7] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Patch,
+        Method::Options,
+    ];
+
+    /// Parse a method token (case-sensitive, RFC 9110 §9.1).
+    pub fn from_token(token: &str) -> Option<Method> {
+        Some(match token {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "PATCH" => Method::Patch,
+            "OPTIONS" => Method::Options,
+            _ => return None,
+        })
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+            Method::Options => "OPTIONS",
+        }
+    }
+
+    /// This method's bit in a [`MethodSet`].
+    pub const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl core::fmt::Display for Method {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of methods (one bit each), as kept in route tables and `Allow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MethodSet(pub u8);
+
+impl MethodSet {
+    pub const EMPTY: MethodSet = MethodSet(0);
+
+    pub const fn with(self, m: Method) -> MethodSet {
+        MethodSet(self.0 | m.bit())
+    }
+
+    pub const fn contains(self, m: Method) -> bool {
+        self.0 & m.bit() != 0
+    }
+
+    pub const fn union(self, other: MethodSet) -> MethodSet {
+        MethodSet(self.0 | other.0)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The methods in `Allow` order.
+    pub fn iter(self) -> impl Iterator<Item = Method> {
+        Method::ALL.into_iter().filter(move |m| self.contains(*m))
+    }
+}

@@ -1,0 +1,293 @@
+//! Request-head parsing: bytes in, a [`Request`] view or a rejection out.
+//!
+//! `httparse` does the tokenising; this module adds the rules of RFC 9112
+//! that decide framing and persistence, and the size limits of a device.
+
+use super::request::{Captures, Framing, Request, Version};
+use super::{Method, Status};
+
+/// Limits on a request head. Defaults suit a small device.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadLimits {
+    /// Longest request line (method, target, version) → 414.
+    pub max_request_line: usize,
+    /// Most bytes in the whole head → 431. Also bounded by the buffer.
+    pub max_head: usize,
+    /// Most header lines → 431 (at most [`HEADER_SLOTS`]).
+    pub max_headers: usize,
+}
+
+impl HeadLimits {
+    pub const DEFAULT: HeadLimits = HeadLimits { max_request_line: 1024, max_head: 2048, max_headers: 24 };
+}
+
+impl Default for HeadLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The parser's scratch table size: the hard ceiling of `max_headers`. It
+/// lives on the stack only while parsing, never across an `.await`.
+pub const HEADER_SLOTS: usize = 64;
+
+/// A request that cannot be served: the status to answer with and a short
+/// reason for the body. The connection is closed after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection {
+    pub status: Status,
+    pub reason: &'static str,
+}
+
+impl Rejection {
+    pub const fn new(status: Status, reason: &'static str) -> Self {
+        Rejection { status, reason }
+    }
+}
+
+const fn bad(reason: &'static str) -> Rejection {
+    Rejection::new(Status::BAD_REQUEST, reason)
+}
+
+/// Try to parse a request head from the start of `buf`.
+///
+/// `Ok(None)`: not complete yet, read more. `Ok(Some((req, n)))`: the head
+/// is the first `n` bytes. `Err`: answer with the rejection and close.
+pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Request<'a>, usize)>, Rejection> {
+    let mut slots = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+    let table = slots.get_mut(..limits.max_headers.min(HEADER_SLOTS)).unwrap_or(&mut []);
+    let mut raw = httparse::Request::new(table);
+    let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let line = buf.get(line_start..).unwrap_or(&[]);
+    let line_len = line.iter().position(|&b| b == b'\n');
+
+    let head_len = match raw.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            check_partial(buf, limits)?;
+            return Ok(None);
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "too many header fields"))
+        }
+        Err(httparse::Error::Version) => return Err(version_error(line)),
+        Err(httparse::Error::Token) => {
+            // httparse stops at the first bad byte; an overlong line is the
+            // more useful diagnosis when the line is too long anyway.
+            if line_len.unwrap_or(line.len()) > limits.max_request_line {
+                return Err(too_long_line(line));
+            }
+            return Err(bad("invalid token in request line"));
+        }
+        Err(httparse::Error::HeaderName) => return Err(bad("invalid header name")),
+        Err(httparse::Error::HeaderValue) => return Err(bad("invalid header value")),
+        Err(httparse::Error::NewLine) => return Err(bad("invalid line ending")),
+        Err(_) => return Err(bad("malformed request")),
+    };
+    if head_len > limits.max_head {
+        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
+    }
+    let line_len = line_len.unwrap_or(0);
+    let request_line = line.get(..line_len).unwrap_or(&[]);
+    let request_line_len = request_line.strip_suffix(b"\r").unwrap_or(request_line).len();
+    if request_line_len > limits.max_request_line {
+        return Err(too_long_line(line));
+    }
+    let headers_at = line_start + line_len + 1;
+
+    let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
+        return Err(bad("malformed request line"));
+    };
+    let version = if minor == 0 { Version::Http10 } else { Version::Http11 };
+    let Some(method) = Method::from_token(method) else {
+        return Err(Rejection::new(Status::NOT_IMPLEMENTED, "method not implemented"));
+    };
+    let (path, query, fragment) = split_target(method, target)?;
+    let meta = read_headers(raw.headers, version)?;
+    let head = buf.get(..head_len).unwrap_or(&[]);
+    let request = Request {
+        head,
+        headers_at,
+        method,
+        target,
+        path,
+        query,
+        fragment,
+        version,
+        framing: meta.framing,
+        keep_alive: meta.keep_alive,
+        expect_continue: meta.expect_continue,
+        client: None,
+        captures: Captures::default(),
+    };
+    Ok(Some((request, head_len)))
+}
+
+/// Limits that can fail before a head is complete: a request line with
+/// no end in sight (414), or a head that filled its budget (431).
+pub fn check_partial(buf: &[u8], limits: &HeadLimits) -> Result<(), Rejection> {
+    let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let line = buf.get(line_start..).unwrap_or(&[]);
+    if !line.contains(&b'\n') && line.len() > limits.max_request_line {
+        return Err(too_long_line(line));
+    }
+    if buf.len() >= limits.max_head {
+        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
+    }
+    Ok(())
+}
+
+fn too_long_line(line: &[u8]) -> Rejection {
+    // Only a line that got as far as a target is a long URI; anything else
+    // is noise.
+    let has_method = line.iter().take(8).position(|&b| b == b' ').is_some_and(|sp| {
+        core::str::from_utf8(line.get(..sp).unwrap_or(&[])).ok().and_then(Method::from_token).is_some()
+    });
+    if has_method {
+        Rejection::new(Status::URI_TOO_LONG, "request target too long")
+    } else {
+        bad("malformed request line")
+    }
+}
+
+/// `HTTP/2.0` is a well-formed version we do not speak (505); `HTTX/1.1`
+/// is garbage (400).
+fn version_error(line: &[u8]) -> Rejection {
+    let end = line.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(line.len());
+    let line = line.get(..end).unwrap_or(&[]);
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
+            Rejection::new(Status::HTTP_VERSION_NOT_SUPPORTED, "HTTP version not supported")
+        }
+        _ => bad("malformed HTTP version"),
+    }
+}
+
+/// Split a request target into path, query and fragment (RFC 9112 §3.2).
+fn split_target(method: Method, target: &str) -> Result<(&str, &str, &str), Rejection> {
+    let origin = if target.starts_with('/') {
+        target
+    } else if target == "*" {
+        if method != Method::Options {
+            return Err(bad("asterisk-form target is only for OPTIONS"));
+        }
+        return Ok(("*", "", ""));
+    } else if let Some(rest) = strip_scheme(target) {
+        // absolute-form: the authority is ignored, the path is routed.
+        match rest.find(['/', '?', '#']) {
+            Some(i) if rest.as_bytes().get(i) == Some(&b'/') => rest.get(i..).unwrap_or("/"),
+            Some(i) => return split_with_path("/", rest.get(i..).unwrap_or("")),
+            None => "/",
+        }
+    } else {
+        return Err(bad("invalid request target"));
+    };
+    split_with_path("", origin)
+}
+
+fn split_with_path<'a>(path_prefix: &'static str, origin: &'a str) -> Result<(&'a str, &'a str, &'a str), Rejection> {
+    let (before_fragment, fragment) = origin.split_once('#').unwrap_or((origin, ""));
+    let (path, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
+    let path = if path.is_empty() && !path_prefix.is_empty() { path_prefix } else { path };
+    Ok((path, query, fragment))
+}
+
+fn strip_scheme(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)
+}
+
+struct HeadMeta {
+    framing: Framing,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+/// Apply the header rules that decide framing and persistence.
+fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<HeadMeta, Rejection> {
+    let mut content_length: Option<u64> = None;
+    let mut transfer_encoding = false;
+    let mut hosts = 0u32;
+    let mut close = false;
+    let mut keep_alive = false;
+    let mut expect_continue = false;
+    for h in headers {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            // RFC 9112 §6.3: a list of identical values is one value; any
+            // disagreement is unrecoverable framing.
+            for item in h.value.split(|&b| b == b',') {
+                let n = parse_length(item.trim_ascii()).ok_or(bad("invalid Content-Length"))?;
+                if content_length.is_some_and(|prev| prev != n) {
+                    return Err(bad("conflicting Content-Length values"));
+                }
+                content_length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            if version == Version::Http10 {
+                // RFC 9112 §6.1: treat the framing of such a 1.0 message as faulty.
+                return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+            }
+            for coding in h.value.split(|&b| b == b',') {
+                let coding = coding.trim_ascii();
+                if coding.is_empty() {
+                    continue;
+                }
+                if !coding.eq_ignore_ascii_case(b"chunked") {
+                    return Err(Rejection::new(Status::NOT_IMPLEMENTED, "transfer coding not implemented"));
+                }
+                if transfer_encoding {
+                    return Err(bad("chunked applied more than once"));
+                }
+                transfer_encoding = true;
+            }
+            if !transfer_encoding {
+                return Err(bad("empty Transfer-Encoding"));
+            }
+        } else if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in h.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case("expect") {
+            if h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = true;
+            } else {
+                return Err(Rejection::new(Status::EXPECTATION_FAILED, "unsupported expectation"));
+            }
+        }
+    }
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one in 1.0.
+    if hosts > 1 || (hosts == 0 && version == Version::Http11) {
+        return Err(bad("HTTP/1.1 requests need exactly one Host header"));
+    }
+    let framing = match (transfer_encoding, content_length) {
+        // RFC 9112 §6.1: both is a smuggling attempt; refuse, then close.
+        (true, Some(_)) => return Err(bad("both Content-Length and Transfer-Encoding")),
+        (true, None) => Framing::Chunked,
+        (false, Some(0)) | (false, None) => Framing::None,
+        (false, Some(n)) => Framing::Length(n),
+    };
+    let keep_alive = match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive && !close,
+    };
+    Ok(HeadMeta { framing, keep_alive, expect_continue })
+}
+
+/// Digits only: no sign, no spaces, no overflow.
+fn parse_length(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}

@@ -1,0 +1,120 @@
+//! Response heads, written into a caller's buffer without formatting
+//! machinery (`core::fmt` costs flash and cycles on a device).
+
+use super::Status;
+
+/// Appends bytes to a fixed buffer; remembers overflow instead of failing
+/// at each step, so a writer can check once at the end.
+pub struct BufWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> BufWriter<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        BufWriter { buf, len: 0, overflow: false }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn overflowed(&self) -> bool {
+        self.overflow
+    }
+
+    /// Space left after what was written.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.len
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        self.push(s.as_bytes());
+    }
+
+    /// Decimal digits of `n`.
+    pub fn push_u64(&mut self, n: u64) {
+        let mut digits = [0u8; 20];
+        let start = format_u64(n, &mut digits);
+        self.push(digits.get(start..).unwrap_or(&[]));
+    }
+
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    pub fn into_parts(self) -> (&'a mut [u8], usize) {
+        (self.buf, self.len)
+    }
+}
+
+impl core::fmt::Write for BufWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push_str(s);
+        if self.overflow {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Write the decimal digits of `n` to the end of `out`; returns where they start.
+pub fn format_u64(mut n: u64, out: &mut [u8; 20]) -> usize {
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = out.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            return i;
+        }
+    }
+}
+
+/// `HTTP/1.1 200 OK\r\n`. Responses always say HTTP/1.1 (RFC 9110 §6.2:
+/// a server sends its own highest version), also to HTTP/1.0 clients.
+pub fn write_status_line(w: &mut BufWriter<'_>, status: Status) {
+    w.push(b"HTTP/1.1 ");
+    w.push_u64(u64::from(status.0));
+    w.push(b" ");
+    w.push_str(status.reason());
+    w.push(b"\r\n");
+}
+
+/// True when `name` is a valid field name (RFC 9110 §5.1 token).
+pub fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// True when `value` can be sent as a field value: no CR, LF or NUL, so a
+/// handler cannot inject headers or split the response.
+pub fn is_field_value(value: &str) -> bool {
+    value.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// `Name: value\r\n`.
+pub fn write_header(w: &mut BufWriter<'_>, name: &str, value: &str) {
+    w.push_str(name);
+    w.push(b": ");
+    w.push_str(value);
+    w.push(b"\r\n");
+}

@@ -1,0 +1,69 @@
+//! Status codes and their reason phrases.
+
+/// An HTTP status code (RFC 9110 §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Status(pub u16);
+
+macro_rules! statuses {
+    ($($name:ident = $code:literal, $reason:literal;)*) => {
+        impl Status {
+            $(pub const $name: Status = Status($code);)*
+
+            /// The standard reason phrase, or `""` for unknown codes.
+            pub const fn reason(self) -> &'static str {
+                match self.0 {
+                    $($code => $reason,)*
+                    _ => "",
+                }
+            }
+        }
+    };
+}
+
+statuses! {
+    CONTINUE = 100, "Continue";
+    SWITCHING_PROTOCOLS = 101, "Switching Protocols";
+    OK = 200, "OK";
+    CREATED = 201, "Created";
+    ACCEPTED = 202, "Accepted";
+    NO_CONTENT = 204, "No Content";
+    MOVED_PERMANENTLY = 301, "Moved Permanently";
+    FOUND = 302, "Found";
+    SEE_OTHER = 303, "See Other";
+    NOT_MODIFIED = 304, "Not Modified";
+    TEMPORARY_REDIRECT = 307, "Temporary Redirect";
+    PERMANENT_REDIRECT = 308, "Permanent Redirect";
+    BAD_REQUEST = 400, "Bad Request";
+    UNAUTHORIZED = 401, "Unauthorized";
+    FORBIDDEN = 403, "Forbidden";
+    NOT_FOUND = 404, "Not Found";
+    METHOD_NOT_ALLOWED = 405, "Method Not Allowed";
+    NOT_ACCEPTABLE = 406, "Not Acceptable";
+    REQUEST_TIMEOUT = 408, "Request Timeout";
+    CONFLICT = 409, "Conflict";
+    LENGTH_REQUIRED = 411, "Length Required";
+    PAYLOAD_TOO_LARGE = 413, "Content Too Large";
+    URI_TOO_LONG = 414, "URI Too Long";
+    UNSUPPORTED_MEDIA_TYPE = 415, "Unsupported Media Type";
+    EXPECTATION_FAILED = 417, "Expectation Failed";
+    UNPROCESSABLE_CONTENT = 422, "Unprocessable Content";
+    UPGRADE_REQUIRED = 426, "Upgrade Required";
+    TOO_MANY_REQUESTS = 429, "Too Many Requests";
+    HEADER_FIELDS_TOO_LARGE = 431, "Request Header Fields Too Large";
+    INTERNAL_SERVER_ERROR = 500, "Internal Server Error";
+    NOT_IMPLEMENTED = 501, "Not Implemented";
+    SERVICE_UNAVAILABLE = 503, "Service Unavailable";
+    HTTP_VERSION_NOT_SUPPORTED = 505, "HTTP Version Not Supported";
+    INSUFFICIENT_STORAGE = 507, "Insufficient Storage";
+}
+
+impl Status {
+    /// Responses with these codes never carry a body (RFC 9110 §6.4.1).
+    pub const fn has_body(self) -> bool {
+        !(self.0 < 200 || self.0 == 204 || self.0 == 304)
+    }
+
+    pub const fn is_error(self) -> bool {
+        self.0 >= 400
+    }
+}

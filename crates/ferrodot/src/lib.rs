@@ -1,0 +1,55 @@
+//! ferrodot: an HTTP/1.1 server framework for microcontrollers.
+//!
+//! The protocol core ([`http`], [`route`]) is sans-IO, `no_std` and
+//! heap-free; the connection engine ([`server`]) drives it over any
+//! [`io::Transport`]; runtime adapters ([`rt`]) accept connections on
+//! tokio or embassy-net.
+#![no_std]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod app;
+pub mod http;
+pub mod io;
+mod macros;
+pub mod route;
+pub mod rt;
+pub mod server;
+
+pub use app::extract::{Bytes, ClientAddr, FromParam, Path, Query, State, Text};
+#[cfg(feature = "json")]
+pub use app::extract::Json;
+pub use app::respond::{Content, Html, IntoResponse, Redirect, Typed};
+pub use app::App;
+pub use http::parse::Rejection;
+pub use http::{Method, Request, Status};
+pub use route::Route;
+pub use server::{BodyReader, Config, ErrorStyle, ResponseWriter, Timeouts};
+
+/// Everything an application usually needs.
+pub mod prelude {
+    pub use crate::app::extract::{Bytes, ClientAddr, Path, Query, State, Text};
+    #[cfg(feature = "json")]
+    pub use crate::app::extract::Json;
+    pub use crate::app::respond::{Html, IntoResponse, Redirect};
+    pub use crate::app::App;
+    pub use crate::http::{Method, Request, Status};
+    pub use crate::server::{BodyReader, Config, ErrorStyle};
+    pub use crate::Rejection;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::app::handler::invoke;
+    pub use crate::app::Dispatch;
+    pub use crate::http::Request;
+    pub use crate::route::Route;
+    pub use crate::server::{RequestBody, ResponseWriter, WriteError};
+}

@@ -1,0 +1,378 @@
+//! Route patterns: checked once (at compile time for `const` tables),
+//! then interpreted segment by segment against request paths.
+//!
+//! Syntax — mpgameserver's wildcards and Microdot's typed captures:
+//!
+//! | segment | matches |
+//! |---|---|
+//! | `abc` | exactly `abc` (compared after percent-decoding the path) |
+//! | `:x` or `<x>` or `<string:x>` | one non-empty segment |
+//! | `<int:x>` | one segment that is an `i64` (`-12`, `0`, `42`) |
+//! | `<name:x>` | one segment accepted by the app's custom type hook |
+//! | `:x?` | zero or one segment (`/p`, `/p/`, `/p/a`) |
+//! | `:x+` or `<path:x>` | one or more segments, the first non-empty |
+//! | `:x*` | zero or more segments |
+//!
+//! At most one variable-length capture (`?`, `+`, `*`, `path`) per
+//! pattern, anywhere in it, so matching never backtracks. A trailing slash
+//! is significant (`/a` is not `/a/`), as in Microdot and RFC 3986; unlike
+//! mpgameserver, `/p/:x+` does not match `/px` or `/p/`.
+
+use crate::http::query::Encoded;
+use crate::http::request::{Captures, MAX_CAPTURES};
+
+/// Why a pattern was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternError {
+    NoLeadingSlash,
+    EmptyName,
+    BadName,
+    UnknownType,
+    UnclosedAngle,
+    TwoVariableLength,
+    TooManyCaptures,
+    UnknownCustomType,
+}
+
+impl PatternError {
+    pub const fn message(self) -> &'static str {
+        match self {
+            PatternError::NoLeadingSlash => "route pattern must start with '/'",
+            PatternError::EmptyName => "route capture has no name (':' or '<>' alone)",
+            PatternError::BadName => "route capture names use only letters, digits and '_'",
+            PatternError::UnknownType => "route capture type must be string, int, path or a lower-case custom name",
+            PatternError::UnclosedAngle => "route capture '<' is not closed by '>' at the end of the segment",
+            PatternError::TwoVariableLength => "a route pattern may have only one of '?', '+', '*' or <path:..>",
+            PatternError::TooManyCaptures => "a route pattern may have at most 8 captures",
+            PatternError::UnknownCustomType => "route pattern uses a custom capture type the app does not define",
+        }
+    }
+}
+
+impl core::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A checked route pattern. Building one in a `const` turns a bad
+/// pattern into a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pattern<'p>(&'p str);
+
+impl<'p> Pattern<'p> {
+    /// Check `pattern`; panics (at compile time, in a `const`) if invalid.
+    #[allow(clippy::panic)] // a compile error for a bad pattern in a const table
+    pub const fn new(pattern: &'p str) -> Self {
+        match validate(pattern) {
+            Ok(()) => Pattern(pattern),
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+
+    /// Check `pattern` at run time.
+    pub const fn try_new(pattern: &'p str) -> Result<Self, PatternError> {
+        match validate(pattern) {
+            Ok(()) => Ok(Pattern(pattern)),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub const fn as_str(&self) -> &'p str {
+        self.0
+    }
+
+    /// Match `path` (raw, percent-encoded); fill `caps` on success.
+    /// `custom` decides custom capture types: `(type, value) -> accepted`.
+    pub fn matches<'a>(&self, path: &'a str, custom: CustomTypes, caps: &mut Captures<'a>) -> bool
+    where
+        'p: 'a,
+    {
+        match_path(self.0, path, custom, caps)
+    }
+}
+
+/// The app's hook for custom capture types: `Some(accepted)` for types it
+/// knows, `None` for unknown ones.
+pub type CustomTypes = Option<fn(&str, Encoded<'_>) -> Option<bool>>;
+
+/// What a capture accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind<'p> {
+    One,
+    Int,
+    Custom(&'p str),
+    Optional,
+    OneOrMore,
+    ZeroOrMore,
+}
+
+impl Kind<'_> {
+    const fn is_variable(&self) -> bool {
+        matches!(self, Kind::Optional | Kind::OneOrMore | Kind::ZeroOrMore)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Segment<'p> {
+    Literal(&'p str),
+    Capture { name: &'p str, kind: Kind<'p> },
+}
+
+/// `b[i]`, or 0 past the end; const-usable, so the validator needs no
+/// indexing that could panic.
+#[allow(clippy::indexing_slicing)] // guarded by the bounds check
+const fn byte_at(b: &[u8], i: usize) -> u8 {
+    if i < b.len() {
+        b[i]
+    } else {
+        0
+    }
+}
+
+const fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Check one segment `bytes[start..end]`; returns (is_capture, is_variable).
+const fn check_segment(b: &[u8], start: usize, end: usize) -> Result<(bool, bool), PatternError> {
+    if start >= end {
+        return Ok((false, false));
+    }
+    if byte_at(b, start) == b':' {
+        let mut name_end = end;
+        let mut variable = false;
+        if matches!(byte_at(b, end - 1), b'?' | b'+' | b'*') {
+            name_end = end - 1;
+            variable = true;
+        }
+        if name_end <= start + 1 {
+            return Err(PatternError::EmptyName);
+        }
+        let mut i = start + 1;
+        while i < name_end {
+            if !is_name_byte(byte_at(b, i)) {
+                return Err(PatternError::BadName);
+            }
+            i += 1;
+        }
+        return Ok((true, variable));
+    }
+    if byte_at(b, start) == b'<' {
+        if byte_at(b, end - 1) != b'>' || end - start < 2 {
+            return Err(PatternError::UnclosedAngle);
+        }
+        let mut colon = 0;
+        let mut i = start + 1;
+        while i < end - 1 {
+            if byte_at(b, i) == b':' && colon == 0 {
+                colon = i;
+            } else if !is_name_byte(byte_at(b, i)) {
+                return Err(PatternError::BadName);
+            }
+            i += 1;
+        }
+        let name_start = if colon == 0 { start + 1 } else { colon + 1 };
+        if name_start >= end - 1 {
+            return Err(PatternError::EmptyName);
+        }
+        if colon == 0 {
+            return Ok((true, false));
+        }
+        if colon == start + 1 {
+            return Err(PatternError::UnknownType);
+        }
+        // `path` is the only variable-length typed capture.
+        let ty_len = colon - (start + 1);
+        let is_path = ty_len == 4
+            && byte_at(b, start + 1) == b'p'
+            && byte_at(b, start + 2) == b'a'
+            && byte_at(b, start + 3) == b't'
+            && byte_at(b, start + 4) == b'h';
+        return Ok((true, is_path));
+    }
+    let mut i = start;
+    while i < end {
+        if byte_at(b, i) == b'<' || byte_at(b, i) == b'>' {
+            return Err(PatternError::UnclosedAngle);
+        }
+        i += 1;
+    }
+    Ok((false, false))
+}
+
+/// Check a pattern's syntax (usable in `const`).
+pub const fn validate(pattern: &str) -> Result<(), PatternError> {
+    let b = pattern.as_bytes();
+    if b.is_empty() || byte_at(b, 0) != b'/' {
+        return Err(PatternError::NoLeadingSlash);
+    }
+    let mut captures = 0;
+    let mut variable = 0;
+    let mut start = 1;
+    let mut i = 1;
+    while i <= b.len() {
+        if i == b.len() || byte_at(b, i) == b'/' {
+            match check_segment(b, start, i) {
+                Ok((is_capture, is_variable)) => {
+                    if is_capture {
+                        captures += 1;
+                    }
+                    if is_variable {
+                        variable += 1;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if variable > 1 {
+        return Err(PatternError::TwoVariableLength);
+    }
+    if captures > MAX_CAPTURES {
+        return Err(PatternError::TooManyCaptures);
+    }
+    Ok(())
+}
+
+/// Check that every custom type the pattern uses is known to `custom`.
+pub fn check_custom_types(pattern: &str, custom: CustomTypes) -> Result<(), PatternError> {
+    for seg in segments(pattern) {
+        if let Segment::Capture { kind: Kind::Custom(ty), .. } = seg {
+            let known = custom.and_then(|f| f(ty, Encoded::path(""))).is_some();
+            if !known {
+                return Err(PatternError::UnknownCustomType);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_segment(seg: &str) -> Segment<'_> {
+    if let Some(rest) = seg.strip_prefix(':') {
+        let (name, kind) = match rest.as_bytes().last() {
+            Some(b'?') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::Optional),
+            Some(b'+') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::OneOrMore),
+            Some(b'*') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::ZeroOrMore),
+            _ => (rest, Kind::One),
+        };
+        return Segment::Capture { name, kind };
+    }
+    if let Some(inner) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+        return match inner.split_once(':') {
+            None => Segment::Capture { name: inner, kind: Kind::One },
+            Some((ty, name)) => {
+                let kind = match ty {
+                    "string" => Kind::One,
+                    "int" => Kind::Int,
+                    "path" => Kind::OneOrMore,
+                    other => Kind::Custom(other),
+                };
+                Segment::Capture { name, kind }
+            }
+        };
+    }
+    Segment::Literal(seg)
+}
+
+fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
+    pattern.get(1..).unwrap_or("").split('/').map(parse_segment)
+}
+
+/// The capture names of a pattern, in order.
+pub fn capture_names(pattern: &str) -> impl Iterator<Item = &str> {
+    segments(pattern).filter_map(|s| match s {
+        Segment::Capture { name, .. } => Some(name),
+        Segment::Literal(_) => None,
+    })
+}
+
+/// Byte spans of the path's segments (`/a/b` → `a`, `b`; `/` → one empty).
+fn path_segments(path: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
+    let mut at = 1;
+    path.get(1..).unwrap_or("").split('/').map(move |s| {
+        let span = (at, at + s.len());
+        at += s.len() + 1;
+        span
+    })
+}
+
+fn is_int(v: &str) -> bool {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && v.parse::<i64>().is_ok()
+}
+
+fn match_one(seg: Segment<'_>, text: &str, custom: CustomTypes) -> bool {
+    match seg {
+        Segment::Literal(lit) => Encoded::path(text).eq_decoded(lit),
+        Segment::Capture { kind, .. } => match kind {
+            Kind::One => !text.is_empty(),
+            Kind::Int => is_int(text),
+            Kind::Custom(ty) => {
+                !text.is_empty() && custom.and_then(|f| f(ty, Encoded::path(text))).unwrap_or(false)
+            }
+            // variable-length kinds are matched by `match_path`
+            Kind::Optional | Kind::OneOrMore | Kind::ZeroOrMore => false,
+        },
+    }
+}
+
+fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &mut Captures<'a>) -> bool {
+    if !path.starts_with('/') {
+        return false;
+    }
+    let pat_len = segments(pattern).count();
+    let var_at = segments(pattern).position(|s| matches!(s, Segment::Capture { kind, .. } if kind.is_variable()));
+    let path_len = path_segments(path).count();
+    // How many path segments the variable capture takes.
+    let (var_at, var_len) = match var_at {
+        None if pat_len != path_len => return false,
+        None => (usize::MAX, 0),
+        Some(at) => match (path_len + 1).checked_sub(pat_len) {
+            Some(n) => (at, n),
+            None => return false,
+        },
+    };
+    *caps = Captures { pattern, ..Captures::default() };
+    let mut path_iter = path_segments(path);
+    for (i, seg) in segments(pattern).enumerate() {
+        let span = if i == var_at {
+            let Segment::Capture { kind, .. } = seg else { return false };
+            let first = path_iter.clone().next();
+            let taken = (0..var_len).filter_map(|_| path_iter.next()).last();
+            let ok = match kind {
+                Kind::Optional => var_len <= 1,
+                Kind::OneOrMore => var_len >= 1 && first.is_some_and(|(s, e)| e > s),
+                _ => true,
+            };
+            if !ok {
+                return false;
+            }
+            match (first, taken) {
+                (Some((start, _)), Some((_, end))) => Some((start, end)),
+                _ => None, // matched zero segments
+            }
+        } else {
+            let Some((start, end)) = path_iter.next() else { return false };
+            if !match_one(seg, path.get(start..end).unwrap_or(""), custom) {
+                return false;
+            }
+            Some((start, end))
+        };
+        if let Segment::Capture { .. } = seg {
+            let n = usize::from(caps.len);
+            let (Some(slot), Ok(n8)) = (caps.spans.get_mut(n), u8::try_from(n + 1)) else { return false };
+            match span {
+                Some((s, e)) => match (u16::try_from(s), u16::try_from(e)) {
+                    (Ok(s), Ok(e)) => *slot = (s, e),
+                    _ => return false,
+                },
+                None => caps.absent |= 1 << n,
+            }
+            caps.len = n8;
+        }
+    }
+    true
+}

@@ -1,0 +1,253 @@
+//! The host runtime: serve an [`App`] with tokio.
+//!
+//! Connections run as local tasks on the calling thread (a `LocalSet`),
+//! like the one-executor model of a microcontroller: handlers need not be
+//! `Send`, and one core serves everything. Run several servers (one per
+//! port) in the same `LocalSet`, or one per thread.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use std::vec;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{watch, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+use crate::app::{App, Dispatch};
+use crate::io::{IoError, Transport};
+use crate::server::serve_connection;
+
+/// Per-server settings of the host runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Request buffer per connection (heads and collected bodies).
+    pub rx_buffer: usize,
+    /// Response buffer per connection.
+    pub tx_buffer: usize,
+    /// After shutdown is asked for, how long in-flight requests may take.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { max_connections: 64, rx_buffer: 4096, tx_buffer: 4096, shutdown_grace: Duration::from_secs(5) }
+    }
+}
+
+/// A bound listening socket, ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    options: ServerOptions,
+}
+
+impl Server {
+    /// Bind `addr`. Errors say which address could not be bound and why.
+    pub async fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> io::Result<Server> {
+        let display = std::format!("{addr}");
+        match TcpListener::bind(addr).await {
+            Ok(listener) => Ok(Server { listener, options: ServerOptions::default() }),
+            Err(e) => Err(io::Error::new(e.kind(), std::format!("cannot listen on {display}: {e}"))),
+        }
+    }
+
+    /// Use an already bound listener.
+    pub fn from_listener(listener: TcpListener) -> Server {
+        Server { listener, options: ServerOptions::default() }
+    }
+
+    pub fn options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until the process ends. Must run inside a `LocalSet`.
+    pub async fn serve<A, S, R>(self, app: A) -> io::Result<()>
+    where
+        A: Deref<Target = App<S, R>> + Clone + 'static,
+        S: 'static,
+        R: Dispatch<S> + 'static,
+    {
+        self.serve_with_shutdown(app, std::future::pending()).await
+    }
+
+    /// Serve until `shutdown` completes; then stop accepting, let
+    /// in-flight requests finish within the grace period, and return.
+    pub async fn serve_with_shutdown<A, S, R>(self, app: A, shutdown: impl Future<Output = ()>) -> io::Result<()>
+    where
+        A: Deref<Target = App<S, R>> + Clone + 'static,
+        S: 'static,
+        R: Dispatch<S> + 'static,
+    {
+        app.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message()))?;
+        let options = self.options;
+        let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                _ = &mut shutdown => break,
+                permit = slots.clone().acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else { break };
+            let accepted = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(pair) => pair,
+                // Running out of file descriptors must not end the server.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let app = app.clone();
+            let mut stop = stop_rx.clone();
+            tasks.spawn_local(async move {
+                let idle = Rc::new(Cell::new(false));
+                let mut transport = TokioTransport::new(stream, idle.clone());
+                let mut rx = vec![0u8; options.rx_buffer];
+                let mut tx = vec![0u8; options.tx_buffer];
+                // On shutdown, a connection waiting for its next request is
+                // ended; one inside a request finishes it first.
+                let stopped_while_idle = async {
+                    let _ = stop.wait_for(|stopping| *stopping).await;
+                    while !idle.get() {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                };
+                tokio::select! {
+                    _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => {}
+                    _ = stopped_while_idle => {}
+                }
+                transport.shutdown().await;
+                drop(permit);
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        drop(self.listener);
+        let _ = stop_tx.send(true);
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(options.shutdown_grace, drain).await.is_err() {
+            tasks.abort_all();
+        }
+        Ok(())
+    }
+}
+
+/// Serve `app` on `addr` until Ctrl-C, on a single-threaded runtime:
+/// Microdot's `app.run()`.
+pub fn run<A, S, R>(app: A, addr: &str) -> io::Result<()>
+where
+    A: Deref<Target = App<S, R>> + Clone + 'static,
+    S: 'static,
+    R: Dispatch<S> + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let server = Server::bind(addr).await?;
+        server.serve_with_shutdown(app, ctrl_c()).await
+    })
+}
+
+async fn ctrl_c() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A tokio `TcpStream` as a [`Transport`], with one reusable timer.
+pub struct TokioTransport {
+    stream: TcpStream,
+    timer: Pin<std::boxed::Box<Sleep>>,
+    armed: bool,
+    idle: Rc<Cell<bool>>,
+}
+
+impl TokioTransport {
+    fn new(stream: TcpStream, idle: Rc<Cell<bool>>) -> Self {
+        TokioTransport { stream, timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)), armed: false, idle }
+    }
+
+    async fn shutdown(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
+    }
+
+    fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        self.armed && self.timer.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn io_error(e: io::Error) -> IoError {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => IoError::Closed,
+        io::ErrorKind::TimedOut => IoError::TimedOut,
+        _ => IoError::Other,
+    }
+}
+
+impl Transport for TokioTransport {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>> {
+        let mut rb = ReadBuf::new(buf);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(rb.filled().len())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(io_error(e))),
+            Poll::Pending if self.timed_out(cx) => Poll::Ready(Err(IoError::TimedOut)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        match Pin::new(&mut self.stream).poll_write(cx, buf) {
+            Poll::Ready(r) => Poll::Ready(r.map_err(io_error)),
+            Poll::Pending if self.timed_out(cx) => Poll::Ready(Err(IoError::TimedOut)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>> {
+        Pin::new(&mut self.stream).poll_flush(cx).map_err(io_error)
+    }
+
+    fn set_deadline(&mut self, ms: Option<u32>) {
+        match ms {
+            Some(ms) => {
+                self.timer.as_mut().reset(Instant::now() + Duration::from_millis(u64::from(ms)));
+                self.armed = true;
+            }
+            None => self.armed = false,
+        }
+    }
+
+    fn set_idle(&mut self, idle: bool) {
+        self.idle.set(idle);
+    }
+}

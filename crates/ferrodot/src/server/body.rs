@@ -1,0 +1,310 @@
+//! Request bodies as a handler sees them: streamed piece by piece, or
+//! collected into the connection buffer after the head.
+//!
+//! The buffer is lent to the first reader that asks for it; the cursor
+//! stays in a `Cell` the engine keeps, so after the handler the engine
+//! knows where the body ended and where a pipelined request begins.
+
+use core::cell::Cell;
+
+use crate::http::chunked::ChunkedDecoder;
+use crate::http::parse::Rejection;
+use crate::http::request::Framing;
+use crate::http::Status;
+use crate::io::IoError;
+
+use super::port::{self, Port};
+
+/// Where reading of the current body stands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cursor {
+    /// Raw bytes of the connection still unread start here in the buffer…
+    pub pos: usize,
+    /// …and end here.
+    pub filled: usize,
+    /// Content-Length bytes still to come (length framing).
+    pub remaining: u64,
+    /// Chunked framing, when used.
+    pub chunked: Option<ChunkedDecoder>,
+    /// Decoded chunk data waiting in the buffer, not yet handed out.
+    pub data: (usize, usize),
+    /// Body bytes delivered so far, against `limit`.
+    pub received: u64,
+    pub limit: u64,
+    /// `Expect: 100-continue` not yet answered.
+    pub continue_pending: bool,
+    /// The body could not be read to its end; the connection must close.
+    pub broken: bool,
+}
+
+impl Cursor {
+    pub(crate) fn new(framing: Framing, pos: usize, filled: usize, limit: u64, expect_continue: bool) -> Self {
+        let (remaining, chunked) = match framing {
+            Framing::None => (0, None),
+            Framing::Length(n) => (n, None),
+            Framing::Chunked => (0, Some(ChunkedDecoder::new())),
+        };
+        Cursor {
+            pos,
+            filled,
+            remaining,
+            chunked,
+            data: (0, 0),
+            received: 0,
+            limit,
+            continue_pending: expect_continue && framing != Framing::None,
+            broken: false,
+        }
+    }
+
+    /// True once the whole body has been read.
+    pub(crate) fn is_done(&self) -> bool {
+        match self.chunked {
+            Some(dec) => dec.is_done() && self.data.0 == self.data.1,
+            None => self.remaining == 0,
+        }
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Larger than the route or app allows (413).
+    TooLarge,
+    /// Malformed chunked framing (400).
+    Malformed(&'static str),
+    /// The client stopped sending (408 on time-out, else the connection is gone).
+    Io(IoError),
+    /// A second extractor asked for a body already taken (a handler bug: 500).
+    AlreadyTaken,
+}
+
+impl BodyError {
+    pub fn rejection(self) -> Rejection {
+        match self {
+            BodyError::TooLarge => Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large"),
+            BodyError::Malformed(why) => Rejection::new(Status::BAD_REQUEST, why),
+            BodyError::Io(IoError::TimedOut) => Rejection::new(Status::REQUEST_TIMEOUT, "request body timed out"),
+            BodyError::Io(_) => Rejection::new(Status::BAD_REQUEST, "request body ended early"),
+            BodyError::AlreadyTaken => Rejection::new(Status::INTERNAL_SERVER_ERROR, "request body read twice"),
+        }
+    }
+}
+
+/// The body of the current request, as lent to extractors.
+pub struct RequestBody<'b> {
+    port: &'b dyn Port,
+    buf: Cell<Option<&'b mut [u8]>>,
+    cursor: &'b Cell<Cursor>,
+    timeout_ms: Option<u32>,
+}
+
+impl<'b> RequestBody<'b> {
+    pub(crate) fn new(port: &'b dyn Port, buf: &'b mut [u8], cursor: &'b Cell<Cursor>, timeout_ms: Option<u32>) -> Self {
+        RequestBody { port, buf: Cell::new(Some(buf)), cursor, timeout_ms }
+    }
+
+    /// Take the body as a stream. Only one reader per request.
+    pub fn reader(&self) -> Result<BodyReader<'b>, BodyError> {
+        let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
+        Ok(BodyReader { port: self.port, buf, cursor: self.cursor, timeout_ms: self.timeout_ms })
+    }
+
+    /// Read the whole body into the connection buffer and borrow it.
+    /// Bodies larger than the free buffer space get [`BodyError::TooLarge`].
+    pub async fn collect(&self) -> Result<&'b [u8], BodyError> {
+        self.reader()?.collect().await
+    }
+
+    /// The body limit in force for this request.
+    pub fn limit(&self) -> u64 {
+        self.cursor.get().limit
+    }
+}
+
+/// A streamed request body.
+pub struct BodyReader<'b> {
+    port: &'b dyn Port,
+    buf: &'b mut [u8],
+    cursor: &'b Cell<Cursor>,
+    timeout_ms: Option<u32>,
+}
+
+impl<'b> BodyReader<'b> {
+    /// Read the next piece of the body into `out`; `Ok(0)` at its end.
+    pub async fn read(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
+        let mut cur = self.cursor.get();
+        let result = read_into(self.port, self.buf, &mut cur, out, self.timeout_ms).await;
+        cur.broken |= result.is_err();
+        self.cursor.set(cur);
+        result
+    }
+
+    /// Read the whole body and borrow it from the connection buffer.
+    pub async fn collect(self) -> Result<&'b [u8], BodyError> {
+        let mut cur = self.cursor.get();
+        let result = collect(self.port, &mut *self.buf, &mut cur, self.timeout_ms).await;
+        cur.broken |= result.is_err();
+        self.cursor.set(cur);
+        let (start, end) = result?;
+        let buf: &'b [u8] = self.buf;
+        Ok(buf.get(start..end).unwrap_or(&[]))
+    }
+
+    /// Read and drop the rest of the body.
+    pub async fn discard(&mut self) -> Result<(), BodyError> {
+        let mut scratch = [0u8; 64];
+        while self.read(&mut scratch).await? != 0 {}
+        Ok(())
+    }
+}
+
+async fn answer_continue(port: &dyn Port, cur: &mut Cursor) -> Result<(), BodyError> {
+    if cur.continue_pending {
+        cur.continue_pending = false;
+        port::write_all(port, b"HTTP/1.1 100 Continue\r\n\r\n").await.map_err(BodyError::Io)?;
+        port::flush(port).await.map_err(BodyError::Io)?;
+    }
+    Ok(())
+}
+
+async fn fill(port: &dyn Port, dst: &mut [u8], cur: &mut Cursor, timeout_ms: Option<u32>) -> Result<usize, BodyError> {
+    answer_continue(port, cur).await?;
+    port.set_deadline(timeout_ms);
+    match port::read(port, dst).await {
+        Ok(0) => Err(BodyError::Io(IoError::Closed)),
+        Ok(n) => Ok(n),
+        Err(e) => Err(BodyError::Io(e)),
+    }
+}
+
+fn count(cur: &mut Cursor, n: usize) -> Result<(), BodyError> {
+    cur.received = cur.received.saturating_add(n as u64);
+    if cur.received > cur.limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(())
+}
+
+/// Copy up to `out.len()` bytes of body into `out`.
+pub(crate) async fn read_into(
+    port: &dyn Port,
+    buf: &mut [u8],
+    cur: &mut Cursor,
+    out: &mut [u8],
+    timeout_ms: Option<u32>,
+) -> Result<usize, BodyError> {
+    if out.is_empty() {
+        return Ok(0);
+    }
+    let Some(mut decoder) = cur.chunked else {
+        if cur.remaining == 0 {
+            return Ok(0);
+        }
+        if cur.received.saturating_add(cur.remaining) > cur.limit {
+            return Err(BodyError::TooLarge);
+        }
+        let want = usize::try_from(cur.remaining).unwrap_or(usize::MAX).min(out.len());
+        let n = if cur.pos < cur.filled {
+            let n = want.min(cur.filled - cur.pos);
+            let src = buf.get(cur.pos..cur.pos + n).ok_or(BodyError::Malformed("buffer"))?;
+            out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
+            cur.pos += n;
+            n
+        } else {
+            // Nothing buffered: read straight into the caller's buffer,
+            // never past the body's end.
+            let dst = out.get_mut(..want).ok_or(BodyError::Malformed("buffer"))?;
+            fill(port, dst, cur, timeout_ms).await?
+        };
+        cur.remaining -= n as u64;
+        count(cur, n)?;
+        return Ok(n);
+    };
+    loop {
+        let (start, end) = cur.data;
+        if start < end {
+            let n = (end - start).min(out.len());
+            let src = buf.get(start..start + n).ok_or(BodyError::Malformed("buffer"))?;
+            out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
+            cur.data = (start + n, end);
+            return Ok(n);
+        }
+        if decoder.is_done() {
+            return Ok(0);
+        }
+        if cur.pos < cur.filled {
+            let raw = buf.get_mut(cur.pos..cur.filled).ok_or(BodyError::Malformed("buffer"))?;
+            let (consumed, produced) = decoder.decode_in_place(raw).map_err(|e| BodyError::Malformed(e.0))?;
+            cur.chunked = Some(decoder);
+            cur.data = (cur.pos, cur.pos + produced);
+            cur.pos += consumed;
+            count(cur, produced)?;
+            continue;
+        }
+        // Buffer drained: refill it from the start. Anything read past
+        // the body's end stays there for the next request.
+        let n = fill(port, buf, cur, timeout_ms).await?;
+        cur.pos = 0;
+        cur.filled = n;
+        cur.data = (0, 0);
+    }
+}
+
+/// Read the whole body into `buf`; returns where it lies.
+pub(crate) async fn collect(
+    port: &dyn Port,
+    buf: &mut [u8],
+    cur: &mut Cursor,
+    timeout_ms: Option<u32>,
+) -> Result<(usize, usize), BodyError> {
+    let Some(mut decoder) = cur.chunked else {
+        let len = usize::try_from(cur.remaining).map_err(|_| BodyError::TooLarge)?;
+        if cur.remaining > cur.limit || len > buf.len() {
+            return Err(BodyError::TooLarge);
+        }
+        if cur.pos + len > buf.len() {
+            buf.copy_within(cur.pos..cur.filled, 0);
+            cur.filled -= cur.pos;
+            cur.pos = 0;
+        }
+        let end = cur.pos + len;
+        while cur.filled < end {
+            let dst = buf.get_mut(cur.filled..end).ok_or(BodyError::TooLarge)?;
+            cur.filled += fill(port, dst, cur, timeout_ms).await?;
+        }
+        let start = cur.pos;
+        cur.pos = end;
+        cur.remaining = 0;
+        cur.received = len as u64;
+        return Ok((start, end));
+    };
+    // Decoded data grows at `start..data_end`, always behind the raw bytes.
+    let start = cur.data.0.min(cur.pos);
+    let mut data_end = cur.data.1.max(start);
+    loop {
+        if decoder.is_done() {
+            cur.data = (data_end, data_end);
+            cur.chunked = Some(decoder);
+            return Ok((start, data_end));
+        }
+        if cur.pos < cur.filled {
+            let raw = buf.get_mut(cur.pos..cur.filled).ok_or(BodyError::Malformed("buffer"))?;
+            let (consumed, produced) = decoder.decode_in_place(raw).map_err(|e| BodyError::Malformed(e.0))?;
+            buf.copy_within(cur.pos..cur.pos + produced, data_end);
+            data_end += produced;
+            cur.pos += consumed;
+            count(cur, produced)?;
+            continue;
+        }
+        // All raw bytes consumed: reuse the space behind the data.
+        cur.pos = data_end;
+        cur.filled = data_end;
+        if data_end >= buf.len() {
+            return Err(BodyError::TooLarge);
+        }
+        let dst = buf.get_mut(data_end..).ok_or(BodyError::TooLarge)?;
+        let n = fill(port, dst, cur, timeout_ms).await?;
+        cur.filled += n;
+    }
+}

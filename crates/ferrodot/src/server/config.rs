@@ -1,0 +1,55 @@
+//! Limits and timeouts of a server, with defaults that fit a small device.
+
+use crate::http::parse::HeadLimits;
+
+pub use super::writer::ErrorStyle;
+
+/// Deadlines, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// From accept to the first byte of the first request.
+    pub first_byte_ms: u32,
+    /// From a request's first byte to the end of its head (slowloris).
+    pub head_ms: u32,
+    /// Longest wait for each piece of a request body.
+    pub body_ms: u32,
+    /// Longest wait for each write of a response to drain.
+    pub write_ms: u32,
+    /// How long an idle keep-alive connection is kept.
+    pub idle_ms: u32,
+}
+
+impl Timeouts {
+    pub const DEFAULT: Timeouts = Timeouts { first_byte_ms: 5_000, head_ms: 10_000, body_ms: 5_000, write_ms: 10_000, idle_ms: 5_000 };
+}
+
+/// Everything configurable about serving requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    pub head: HeadLimits,
+    /// Largest request body, unless a route says otherwise (413 above it).
+    pub max_body: u64,
+    /// Answer 411 to POST/PUT/PATCH without a declared length, on every route.
+    pub length_required: bool,
+    pub timeouts: Timeouts,
+    pub error_style: ErrorStyle,
+    /// The `Server` header; `None` sends none.
+    pub server_header: Option<&'static str>,
+}
+
+impl Config {
+    pub const DEFAULT: Config = Config {
+        head: HeadLimits::DEFAULT,
+        max_body: 16 * 1024,
+        length_required: false,
+        timeouts: Timeouts::DEFAULT,
+        error_style: ErrorStyle::Text,
+        server_header: Some("ferrodot"),
+    };
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}

@@ -1,0 +1,83 @@
+//! Shared access to the connection's transport.
+//!
+//! The request body (read by a handler) and the response writer both need
+//! the socket during one exchange. Each use is a single poll, never held
+//! across an `.await`, so a `RefCell` borrow cannot collide; if it ever
+//! did, the operation fails with an error instead of panicking.
+
+use core::cell::RefCell;
+use core::future::poll_fn;
+use core::task::{Context, Poll};
+
+use crate::io::{IoError, Transport};
+
+/// The socket as handed to body readers and the response writer.
+pub trait Port {
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>>;
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    fn set_deadline(&self, ms: Option<u32>);
+    fn set_idle(&self, idle: bool);
+}
+
+pub(crate) struct SharedTransport<'t>(RefCell<&'t mut dyn Transport>);
+
+impl<'t> SharedTransport<'t> {
+    pub(crate) fn new(t: &'t mut dyn Transport) -> Self {
+        SharedTransport(RefCell::new(t))
+    }
+}
+
+impl Port for SharedTransport<'_> {
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_read(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_write(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_flush(cx),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    fn set_deadline(&self, ms: Option<u32>) {
+        if let Ok(mut t) = self.0.try_borrow_mut() {
+            t.set_deadline(ms);
+        }
+    }
+
+    fn set_idle(&self, idle: bool) {
+        if let Ok(mut t) = self.0.try_borrow_mut() {
+            t.set_idle(idle);
+        }
+    }
+}
+
+pub(crate) async fn read(port: &dyn Port, buf: &mut [u8]) -> Result<usize, IoError> {
+    poll_fn(|cx| port.poll_read(cx, buf)).await
+}
+
+pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoError> {
+    while !buf.is_empty() {
+        let n = poll_fn(|cx| port.poll_write(cx, buf)).await?;
+        if n == 0 {
+            return Err(IoError::Closed);
+        }
+        buf = buf.get(n..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+pub(crate) async fn flush(port: &dyn Port) -> Result<(), IoError> {
+    poll_fn(|cx| port.poll_flush(cx)).await
+}

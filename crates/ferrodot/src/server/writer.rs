@@ -1,0 +1,464 @@
+//! Writing one response: head and body coalesced into one buffer and one
+//! socket write when they fit; chunked (or close-delimited for HTTP/1.0)
+//! when the body outgrows the buffer.
+
+use crate::http::parse::Rejection;
+use crate::http::response::{is_field_value, is_token, write_header, write_status_line, BufWriter};
+use crate::http::Status;
+use crate::io::IoError;
+
+use super::port::{self, Port};
+
+/// Room kept between the head and the body for the framing headers that
+/// are only known at the end (`Content-Length: <20 digits>\r\n\r\n`).
+const FRAMING_RESERVE: usize = 40;
+
+/// Why writing a response failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteError {
+    /// The socket failed; the connection is gone.
+    Io(IoError),
+    /// The handler produced something unsendable (a bad header, a head
+    /// larger than the buffer, JSON that failed to serialise).
+    Invalid(&'static str),
+}
+
+impl From<IoError> for WriteError {
+    fn from(e: IoError) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// How error bodies look: Microdot's plain text or MicroServer's and
+/// mpgameserver's JSON `{"error": "..."}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorStyle {
+    Text,
+    Json,
+}
+
+/// A hook that sees each response head before it is sent (the app's
+/// `after_request`): it may add headers.
+pub type HeadHook<'w> = &'w dyn Fn(Status, &mut HeadExtras<'_, '_>);
+
+/// Headers an `after_request` hook may add.
+pub struct HeadExtras<'a, 'b> {
+    head: &'a mut BufWriter<'b>,
+    invalid: &'a mut bool,
+}
+
+impl HeadExtras<'_, '_> {
+    pub fn header(&mut self, name: &str, value: &str) {
+        add_header(self.head, self.invalid, name, value);
+    }
+}
+
+fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &str) {
+    if !is_token(name) || !is_field_value(value) || is_framing_header(name) {
+        *invalid = true;
+        return;
+    }
+    write_header(head, name, value);
+}
+
+/// Framing is the engine's job; a handler setting these would desync the stream.
+fn is_framing_header(name: &str) -> bool {
+    ["content-length", "transfer-encoding", "connection"].iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Nothing written yet.
+    Idle,
+    /// The head is in the buffer; the body is collected after it.
+    Buffering,
+    /// The head is sent; body bytes go out as they come.
+    Streaming,
+    Done,
+}
+
+/// Per-response settings from the connection.
+#[derive(Clone, Copy)]
+pub(crate) struct WriterSetup {
+    pub head_only: bool,
+    pub keep_alive: bool,
+    pub http10: bool,
+    pub server: Option<&'static str>,
+    pub error_style: ErrorStyle,
+}
+
+/// Writes the response to the current request.
+pub struct ResponseWriter<'w> {
+    port: &'w dyn Port,
+    buf: &'w mut [u8],
+    setup: WriterSetup,
+    hook: Option<HeadHook<'w>>,
+    stage: Stage,
+    status: Status,
+    head_len: usize,
+    body_len: usize,
+    /// Body bytes of a HEAD response, counted but not sent.
+    discarded: u64,
+    invalid: bool,
+    chunked: bool,
+    committed: bool,
+}
+
+impl<'w> ResponseWriter<'w> {
+    pub(crate) fn new(port: &'w dyn Port, buf: &'w mut [u8], setup: WriterSetup, hook: Option<HeadHook<'w>>) -> Self {
+        ResponseWriter {
+            port,
+            buf,
+            setup,
+            hook,
+            stage: Stage::Idle,
+            status: Status::OK,
+            head_len: 0,
+            body_len: 0,
+            discarded: 0,
+            invalid: false,
+            chunked: false,
+            committed: false,
+        }
+    }
+
+    /// The status of the response started so far.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// Whether the connection stays open after this response.
+    pub fn keep_alive(&self) -> bool {
+        self.setup.keep_alive
+    }
+
+    /// Ask for the connection to close after this response.
+    pub fn close_after(&mut self) {
+        self.setup.keep_alive = false;
+    }
+
+    /// True once any byte of this response reached the socket.
+    pub fn is_committed(&self) -> bool {
+        self.committed
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// How error bodies are styled for this app.
+    pub fn error_style(&self) -> ErrorStyle {
+        self.setup.error_style
+    }
+
+    /// Begin the response with `status`: writes the status line.
+    /// Starting again before anything was sent discards the first start.
+    pub fn start(&mut self, status: Status) {
+        if self.committed {
+            self.invalid = true;
+            return;
+        }
+        self.status = status;
+        self.invalid = false;
+        self.body_len = 0;
+        self.discarded = 0;
+        let mut head = BufWriter::new(&mut *self.buf);
+        write_status_line(&mut head, status);
+        if let Some(server) = self.setup.server {
+            write_header(&mut head, "Server", server);
+        }
+        self.head_len = head.len();
+        self.invalid |= head.overflowed();
+        self.stage = Stage::Buffering;
+    }
+
+    fn head(&mut self) -> BufWriter<'_> {
+        let tail = self.buf.get_mut(self.head_len..).unwrap_or(&mut []);
+        BufWriter::new(tail)
+    }
+
+    /// Add a header. Invalid names or values (CR/LF injection), and the
+    /// framing headers the engine owns, make the response a 500. A header
+    /// added after some body was buffered moves that body along.
+    pub fn header(&mut self, name: &str, value: &str) {
+        if self.stage != Stage::Buffering {
+            self.invalid = true;
+            return;
+        }
+        let line = name.len() + value.len() + 4;
+        if self.body_len > 0 {
+            let from = self.body_start();
+            if from + line + self.body_len > self.buf.len() {
+                self.invalid = true;
+                return;
+            }
+            self.buf.copy_within(from..from + self.body_len, from + line);
+        }
+        let mut invalid = self.invalid;
+        let mut head = self.head();
+        add_header(&mut head, &mut invalid, name, value);
+        let (n, over) = (head.len(), head.overflowed());
+        self.head_len += n;
+        self.invalid = invalid || over || (self.body_len > 0 && n != line);
+    }
+
+    /// Where body bytes are collected, after the head and the reserve.
+    fn body_start(&self) -> usize {
+        self.head_len + FRAMING_RESERVE
+    }
+
+    /// Free space for body bytes in the buffer.
+    pub fn body_capacity(&self) -> usize {
+        self.buf.len().saturating_sub(self.body_start() + self.body_len)
+    }
+
+    /// Borrow the free body space, to render into it directly; then call
+    /// [`ResponseWriter::commit_body`] with how much was written.
+    pub fn body_space(&mut self) -> &mut [u8] {
+        let at = self.body_start() + self.body_len;
+        self.buf.get_mut(at..).unwrap_or(&mut [])
+    }
+
+    /// Count `n` bytes rendered into [`ResponseWriter::body_space`].
+    pub fn commit_body(&mut self, n: usize) {
+        self.body_len = (self.body_len + n).min(self.buf.len().saturating_sub(self.body_start()));
+    }
+
+    /// Append body bytes.
+    pub async fn write(&mut self, mut bytes: &[u8]) -> Result<(), WriteError> {
+        if self.stage == Stage::Idle {
+            self.start(Status::OK);
+        }
+        if self.invalid {
+            return Err(WriteError::Invalid("invalid response header"));
+        }
+        if self.setup.head_only || !self.status.has_body() {
+            self.discarded += bytes.len() as u64;
+            return Ok(());
+        }
+        while !bytes.is_empty() {
+            let room = self.body_capacity();
+            if room == 0 {
+                self.flush_body().await?;
+                continue;
+            }
+            let n = room.min(bytes.len());
+            let (now, later) = bytes.split_at(n);
+            if let Some(dst) = self.body_space().get_mut(..n) {
+                dst.copy_from_slice(now);
+            }
+            self.body_len += n;
+            bytes = later;
+        }
+        Ok(())
+    }
+
+    /// Send what is buffered: the first time, the head goes with it and
+    /// the response switches to chunked (HTTP/1.1) or close-delimited
+    /// (HTTP/1.0) framing.
+    async fn flush_body(&mut self) -> Result<(), WriteError> {
+        if self.stage == Stage::Buffering {
+            self.chunked = !self.setup.http10;
+            if !self.chunked {
+                self.setup.keep_alive = false;
+            }
+            self.end_head(None)?;
+            self.send(0, self.head_len).await?;
+            self.stage = Stage::Streaming;
+        }
+        if self.body_len == 0 {
+            return Ok(());
+        }
+        let start = self.body_start();
+        if self.chunked {
+            // The chunk-size line goes into the reserve just before the data.
+            let mut line = [0u8; 20];
+            let n = hex_line(self.body_len, &mut line);
+            let at = start - n;
+            if let (Some(dst), Some(src)) = (self.buf.get_mut(at..start), line.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            let end = start + self.body_len;
+            if let Some(crlf) = self.buf.get_mut(end..end + 2) {
+                crlf.copy_from_slice(b"\r\n");
+                self.send(at, end + 2).await?;
+            } else {
+                self.send(at, end).await?;
+                port::write_all(self.port, b"\r\n").await?;
+            }
+        } else {
+            self.send(start, start + self.body_len).await?;
+        }
+        self.body_len = 0;
+        Ok(())
+    }
+
+    async fn send(&mut self, from: usize, to: usize) -> Result<(), WriteError> {
+        self.committed = true;
+        let bytes = self.buf.get(from..to).unwrap_or(&[]);
+        port::write_all(self.port, bytes).await?;
+        Ok(())
+    }
+
+    /// Run the hook, then write the framing headers and the blank line.
+    fn end_head(&mut self, length: Option<u64>) -> Result<(), WriteError> {
+        if let Some(hook) = self.hook {
+            let mut invalid = self.invalid;
+            let status = self.status;
+            let mut head = self.head();
+            hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
+            let (n, over) = (head.len(), head.overflowed());
+            self.head_len += n;
+            self.invalid = invalid || over;
+        }
+        let status = self.status;
+        let (keep_alive, http10, chunked) = (self.setup.keep_alive, self.setup.http10, self.chunked);
+        let mut head = self.head();
+        if !keep_alive {
+            write_header(&mut head, "Connection", "close");
+        } else if http10 {
+            write_header(&mut head, "Connection", "keep-alive");
+        }
+        if chunked {
+            write_header(&mut head, "Transfer-Encoding", "chunked");
+        } else if let Some(n) = length {
+            // RFC 9110 §8.6: no Content-Length on 1xx and 204.
+            if status.0 >= 200 && status != Status::NO_CONTENT {
+                head.push(b"Content-Length: ");
+                head.push_u64(n);
+                head.push(b"\r\n");
+            }
+        }
+        head.push(b"\r\n");
+        let (n, over) = (head.len(), head.overflowed());
+        self.head_len += n;
+        if over || self.invalid {
+            return Err(WriteError::Invalid("response head does not fit the buffer"));
+        }
+        Ok(())
+    }
+
+    /// Complete the response.
+    pub async fn finish(&mut self) -> Result<(), WriteError> {
+        match self.stage {
+            Stage::Done => return Ok(()),
+            Stage::Idle => self.start(Status::NO_CONTENT),
+            _ => {}
+        }
+        if self.invalid {
+            return Err(WriteError::Invalid("invalid response header"));
+        }
+        if self.stage == Stage::Buffering {
+            let length = if self.setup.head_only { self.discarded + self.body_len as u64 } else { self.body_len as u64 };
+            let body_at = self.body_start();
+            self.end_head(Some(length))?;
+            // Close the gap between head and body, then one write.
+            let end = self.head_len + self.body_len;
+            self.buf.copy_within(body_at..body_at + self.body_len, self.head_len);
+            self.send(0, end).await?;
+        } else {
+            self.flush_body().await?;
+            if self.chunked {
+                port::write_all(self.port, b"0\r\n\r\n").await?;
+            }
+        }
+        port::flush(self.port).await?;
+        self.stage = Stage::Done;
+        Ok(())
+    }
+
+    /// Send a whole body and finish.
+    pub async fn body(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        self.write(bytes).await?;
+        self.finish().await
+    }
+
+    /// Send an error response in the app's error style.
+    pub async fn error(&mut self, rejection: Rejection) -> Result<(), WriteError> {
+        self.start(rejection.status);
+        self.error_body(rejection).await
+    }
+
+    /// The error body, after [`ResponseWriter::start`] and any headers.
+    pub async fn error_body(&mut self, rejection: Rejection) -> Result<(), WriteError> {
+        match self.setup.error_style {
+            ErrorStyle::Text => {
+                self.header("Content-Type", "text/plain; charset=utf-8");
+                self.write(rejection.status.reason().as_bytes()).await?;
+                if !rejection.reason.is_empty() {
+                    self.write(b": ").await?;
+                    self.write(rejection.reason.as_bytes()).await?;
+                }
+                self.write(b"\n").await?;
+            }
+            ErrorStyle::Json => {
+                self.header("Content-Type", "application/json");
+                self.write(b"{\"error\": \"").await?;
+                let message = if rejection.reason.is_empty() { rejection.status.reason() } else { rejection.reason };
+                write_json_escaped(self, message).await?;
+                self.write(b"\"}").await?;
+            }
+        }
+        self.finish().await
+    }
+}
+
+/// Write `s` as the inside of a JSON string.
+pub(crate) async fn write_json_escaped(out: &mut ResponseWriter<'_>, s: &str) -> Result<(), WriteError> {
+    let mut rest = s.as_bytes();
+    while !rest.is_empty() {
+        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
+        let (now, tail) = rest.split_at(plain);
+        out.write(now).await?;
+        if let Some((&b, tail)) = tail.split_first() {
+            let mut esc = *b"\\u0000";
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                _ => {
+                    esc[4] = hex_digit(b >> 4);
+                    esc[5] = hex_digit(b);
+                    &esc
+                }
+            };
+            out.write(esc).await?;
+            rest = tail;
+        } else {
+            rest = tail;
+        }
+    }
+    Ok(())
+}
+
+/// The lower-case hex digit of the low four bits of `n`.
+fn hex_digit(n: u8) -> u8 {
+    match n & 15 {
+        d @ 0..=9 => b'0' + d,
+        d => b'a' + d - 10,
+    }
+}
+
+/// `<hex size>\r\n`, returned at the start of `out`.
+fn hex_line(mut n: usize, out: &mut [u8; 20]) -> usize {
+    let mut digits = [0u8; 16];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = hex_digit(n as u8);
+        }
+        n >>= 4;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - i;
+    if let (Some(dst), Some(src)) = (out.get_mut(..len), digits.get(i..)) {
+        dst.copy_from_slice(src);
+    }
+    if let Some(crlf) = out.get_mut(len..len + 2) {
+        crlf.copy_from_slice(b"\r\n");
+    }
+    len + 2
+}
