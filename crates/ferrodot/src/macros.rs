@@ -2,25 +2,56 @@
 
 /// Declare a route table type and its handlers.
 ///
-/// ```ignore
+/// ```
+/// use ferrodot::prelude::*;
+///
+/// struct Camera;
+/// async fn status() -> &'static str { "ok" }
+/// async fn trigger(State(_cam): State<&Camera>) -> Status { Status::NO_CONTENT }
+/// async fn config(Json(interval): Json<u32>) -> Json<u32> { Json(interval) }
+///
 /// ferrodot::routes! {
 ///     pub CameraRoutes<Camera> {
 ///         GET "/status" => status,
 ///         POST "/trigger" => trigger,
-///         PUT "/config" .max_body(256).require_length() => set_config,
+///         PUT "/config" .max_body(64).require_length() => config,
 ///     }
 /// }
+/// // The same handlers mounted under a prefix:
+/// ferrodot::routes! {
+///     pub ApiRoutes<Camera> at "/api" {
+///         GET "/status" => status,
+///     }
+/// }
+/// // Groups combine as tuples, with no heap: `/status`, …, `/api/status`.
+/// static APP: App<Camera, (CameraRoutes, ApiRoutes)> = App::new(Camera, (CameraRoutes, ApiRoutes));
+/// assert_eq!(APP.route_list().count(), 4);
 /// ```
 ///
 /// This defines `pub struct CameraRoutes;` whose table is a `static`
-/// array (each pattern checked at compile time) and whose dispatch is one
-/// flat chain of comparisons, one arm per route.
+/// array (each pattern checked at compile time: a bad pattern or method
+/// is a build error) and whose dispatch is one flat chain of
+/// comparisons, one arm per route.
 #[macro_export]
 macro_rules! routes {
+    (
+        $vis:vis $name:ident < $state:ty > at $prefix:literal {
+            $( $method:ident $pattern:literal $( . $opt:ident ( $($arg:expr),* ) )* => $handler:expr ),* $(,)?
+        }
+    ) => {
+        $crate::routes!(@define $vis $name $state;
+            $( $method (concat!($prefix, $pattern)) $( . $opt ( $($arg),* ) )* => $handler ),*);
+    };
     (
         $vis:vis $name:ident < $state:ty > {
             $( $method:ident $pattern:literal $( . $opt:ident ( $($arg:expr),* ) )* => $handler:expr ),* $(,)?
         }
+    ) => {
+        $crate::routes!(@define $vis $name $state;
+            $( $method ($pattern) $( . $opt ( $($arg),* ) )* => $handler ),*);
+    };
+    (@define $vis:vis $name:ident $state:ty;
+        $( $method:ident ($pattern:expr) $( . $opt:ident ( $($arg:expr),* ) )* => $handler:expr ),*
     ) => {
         #[derive(Clone, Copy, Debug, Default)]
         $vis struct $name;
@@ -33,8 +64,12 @@ macro_rules! routes {
         }
 
         impl $crate::__private::Dispatch<$state> for $name {
-            fn routes(&self) -> &[$crate::__private::Route<'_>] {
-                Self::TABLE
+            fn len(&self) -> usize {
+                Self::TABLE.len()
+            }
+
+            fn route(&self, index: usize) -> Option<&$crate::__private::Route<'_>> {
+                Self::TABLE.get(index)
             }
 
             async fn call(

@@ -7,6 +7,8 @@
 //! static APP: App<(), Hello> = App::new((), Hello);
 //! ```
 
+#[cfg(feature = "alloc")]
+pub mod dynamic;
 pub mod extract;
 pub mod handler;
 pub mod respond;
@@ -25,8 +27,19 @@ pub use respond::{Content, IntoResponse};
 /// one; with `alloc`, [`crate::dynamic::Router`] is one filled at run time.
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
-    /// The route table, in match order.
-    fn routes(&self) -> &[Route<'_>];
+    /// How many routes there are.
+    fn len(&self) -> usize;
+
+    /// Route `index`, in match order.
+    fn route(&self, index: usize) -> Option<&Route<'_>>;
+
+    /// Every route, in match order.
+    fn routes(&self) -> RouteIter<'_, S, Self>
+    where
+        Self: Sized,
+    {
+        RouteIter { dispatch: self, next: 0, _state: core::marker::PhantomData }
+    }
 
     /// Run the handler of route `index` and write its response.
     async fn call(
@@ -37,6 +50,52 @@ pub trait Dispatch<S> {
         body: &RequestBody<'_>,
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError>;
+}
+
+/// Iterator over the routes of a [`Dispatch`].
+pub struct RouteIter<'a, S, D> {
+    dispatch: &'a D,
+    next: usize,
+    _state: core::marker::PhantomData<fn(&S)>,
+}
+
+impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
+    type Item = &'a Route<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let route = self.dispatch.route(self.next)?;
+        self.next += 1;
+        Some(route)
+    }
+}
+
+/// Two route groups served as one: `a`'s routes first, then `b`'s
+/// (Microdot's `mount`, mpgameserver's `registerRoutes`), with no heap.
+impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
+    fn len(&self) -> usize {
+        self.0.len() + self.1.len()
+    }
+
+    fn route(&self, index: usize) -> Option<&Route<'_>> {
+        match index.checked_sub(self.0.len()) {
+            None => self.0.route(index),
+            Some(i) => self.1.route(i),
+        }
+    }
+
+    async fn call(
+        &self,
+        index: usize,
+        req: &Request<'_>,
+        state: &S,
+        body: &RequestBody<'_>,
+        out: &mut ResponseWriter<'_>,
+    ) -> Result<(), WriteError> {
+        match index.checked_sub(self.0.len()) {
+            None => self.0.call(index, req, state, body, out).await,
+            Some(i) => self.1.call(i, req, state, body, out).await,
+        }
+    }
 }
 
 /// Runs before routing: `Some(rejection)` answers instead of the route
@@ -122,7 +181,7 @@ impl<S, R: Dispatch<S>> App<S, R> {
 
     /// The route table as `(methods, pattern)` lines, for listings like
     /// MicroServer's `GET /` and mpgameserver's `routes()`.
-    pub fn route_list(&self) -> impl Iterator<Item = &Route<'_>> {
-        self.routes.routes().iter()
+    pub fn route_list(&self) -> RouteIter<'_, S, R> {
+        self.routes.routes()
     }
 }

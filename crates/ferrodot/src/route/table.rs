@@ -80,10 +80,15 @@ pub struct RouteMatch<'a> {
 
 /// Find the first route whose pattern and method match. `HEAD` is served
 /// by a `GET` route unless a `HEAD` route comes first.
-pub fn lookup<'a>(routes: &'a [Route<'a>], method: Method, path: &'a str, custom: CustomTypes) -> Lookup<'a> {
+pub fn lookup<'a>(
+    routes: impl IntoIterator<Item = &'a Route<'a>>,
+    method: Method,
+    path: &'a str,
+    custom: CustomTypes,
+) -> Lookup<'a> {
     let mut allowed = MethodSet::EMPTY;
     let mut captures = Captures::default();
-    for (index, route) in routes.iter().enumerate() {
+    for (index, route) in routes.into_iter().enumerate() {
         if !route.pattern.matches(path, custom, &mut captures) {
             continue;
         }

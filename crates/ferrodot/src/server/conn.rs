@@ -128,11 +128,10 @@ async fn serve_one<S, R: Dispatch<S>>(
     let body_filled = filled - head_buf.len();
 
     // 3. Route it.
-    let routes = app.routes.routes();
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
     } else {
-        match lookup(routes, req.method, req.path, app.custom_types) {
+        match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
             Lookup::Found(m) => {
                 req.captures = m.captures;
                 Ok(m.index)
@@ -141,7 +140,7 @@ async fn serve_one<S, R: Dispatch<S>>(
             Lookup::NotFound => Err(MethodSet::EMPTY),
         }
     };
-    let route = found.ok().and_then(|i| routes.get(i));
+    let route = found.ok().and_then(|i| app.routes.route(i));
     let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
     let cursor = Cell::new(Cursor::new(req.framing, 0, body_filled, limit, req.expect_continue));
 
