@@ -64,7 +64,7 @@ macro_rules! routes {
         }
 
         impl $crate::__private::Dispatch<$state> for $name {
-            fn len(&self) -> usize {
+            fn route_count(&self) -> usize {
                 Self::TABLE.len()
             }
 

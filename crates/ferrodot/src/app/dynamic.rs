@@ -154,7 +154,7 @@ impl<S: 'static> Router<S> {
 }
 
 impl<S> Dispatch<S> for Router<S> {
-    fn len(&self) -> usize {
+    fn route_count(&self) -> usize {
         self.routes.len()
     }
 

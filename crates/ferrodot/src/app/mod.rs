@@ -28,7 +28,7 @@ pub use respond::{Content, IntoResponse};
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
     /// How many routes there are.
-    fn len(&self) -> usize;
+    fn route_count(&self) -> usize;
 
     /// Route `index`, in match order.
     fn route(&self, index: usize) -> Option<&Route<'_>>;
@@ -72,12 +72,12 @@ impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
 /// Two route groups served as one: `a`'s routes first, then `b`'s
 /// (Microdot's `mount`, mpgameserver's `registerRoutes`), with no heap.
 impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
-    fn len(&self) -> usize {
-        self.0.len() + self.1.len()
+    fn route_count(&self) -> usize {
+        self.0.route_count() + self.1.route_count()
     }
 
     fn route(&self, index: usize) -> Option<&Route<'_>> {
-        match index.checked_sub(self.0.len()) {
+        match index.checked_sub(self.0.route_count()) {
             None => self.0.route(index),
             Some(i) => self.1.route(i),
         }
@@ -91,7 +91,7 @@ impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
         body: &RequestBody<'_>,
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError> {
-        match index.checked_sub(self.0.len()) {
+        match index.checked_sub(self.0.route_count()) {
             None => self.0.call(index, req, state, body, out).await,
             Some(i) => self.1.call(i, req, state, body, out).await,
         }
