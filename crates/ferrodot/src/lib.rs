@@ -1,9 +1,8 @@
-//! ferrodot: an HTTP/1.1 server framework for microcontrollers.
-//!
 //! The protocol core ([`http`], [`route`]) is sans-IO, `no_std` and
 //! heap-free; the connection engine ([`server`]) drives it over any
 //! [`io::Transport`]; runtime adapters ([`rt`]) accept connections on
 //! tokio or embassy-net.
+#![doc = include_str!("../../../README.md")]
 #![no_std]
 #![cfg_attr(
     not(test),
@@ -23,10 +22,10 @@ pub mod route;
 pub mod rt;
 pub mod server;
 
-pub use app::extract::{Bytes, ClientAddr, FromParam, Path, Query, State, Text};
+pub use app::extract::{Bytes, ClientAddr, Form, FromParam, Path, Query, State, Text};
 #[cfg(feature = "json")]
 pub use app::extract::Json;
-pub use app::respond::{Content, Html, IntoResponse, Redirect, Typed};
+pub use app::respond::{Chunks, Content, Html, IntoResponse, Redirect, Typed};
 pub use app::App;
 pub use http::parse::Rejection;
 pub use http::{Method, Request, Status};
@@ -35,10 +34,10 @@ pub use server::{BodyReader, Config, ErrorStyle, ResponseWriter, Timeouts};
 
 /// Everything an application usually needs.
 pub mod prelude {
-    pub use crate::app::extract::{Bytes, ClientAddr, Path, Query, State, Text};
+    pub use crate::app::extract::{Bytes, ClientAddr, Form, Path, Query, State, Text};
     #[cfg(feature = "json")]
     pub use crate::app::extract::Json;
-    pub use crate::app::respond::{Html, IntoResponse, Redirect};
+    pub use crate::app::respond::{Chunks, Html, IntoResponse, Redirect, Typed};
     pub use crate::app::App;
     pub use crate::http::{Method, Request, Status};
     pub use crate::server::{BodyReader, Config, ErrorStyle};

@@ -191,6 +191,29 @@ impl<'r, S> FromRequest<'r, S> for Text<'r> {
     }
 }
 
+/// An `application/x-www-form-urlencoded` body, decoded on demand like a
+/// query string: `form.get("name")`, `form.parse::<u32>("age")`.
+pub struct Form<'r>(pub Query<'r>);
+
+impl<'r> core::ops::Deref for Form<'r> {
+    type Target = Query<'r>;
+
+    fn deref(&self) -> &Query<'r> {
+        &self.0
+    }
+}
+
+impl<'r, S> FromRequest<'r, S> for Form<'r> {
+    async fn from_request<'b: 'r>(req: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
+        if !req.mime_is("application/x-www-form-urlencoded") {
+            return Err(Rejection::new(Status::UNSUPPORTED_MEDIA_TYPE, "expected a urlencoded form"));
+        }
+        let bytes = body.collect().await.map_err(BodyError::rejection)?;
+        let text = core::str::from_utf8(bytes).map_err(|_| Rejection::new(Status::BAD_REQUEST, "form is not UTF-8"))?;
+        Ok(Form(Query(QueryPairs::new(text))))
+    }
+}
+
 /// The body as an owned byte vector.
 #[cfg(feature = "alloc")]
 impl<'r, S> FromRequest<'r, S> for alloc::vec::Vec<u8> {

@@ -1,10 +1,14 @@
 //! The application layer: an [`App`] is a route table, the handlers
 //! behind it, shared state, hooks and configuration.
 //!
-//! ```ignore
-//! async fn hello() -> &'static str { "hello" }
-//! ferrodot::routes! { pub Hello<()> { GET "/" => hello } }
+//! ```
+//! use ferrodot::prelude::*;
+//!
+//! async fn hello(Path(name): Path<&str>) -> String { format!("hello {name}") }
+//! ferrodot::routes! { pub Hello<()> { GET "/hello/:name" => hello } }
 //! static APP: App<(), Hello> = App::new((), Hello);
+//! let listing: Vec<String> = APP.route_list().map(|r| r.to_string()).collect();
+//! assert_eq!(listing, ["GET /hello/:name"]);
 //! ```
 
 #[cfg(feature = "alloc")]

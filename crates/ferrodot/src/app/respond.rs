@@ -94,6 +94,26 @@ impl<T: AsRef<[u8]>> Content for Typed<T> {
     }
 }
 
+/// A body produced piece by piece (sent chunked when it outgrows the
+/// response buffer): `Chunks("text/csv", rows.iter())`.
+pub struct Chunks<I>(pub &'static str, pub I);
+
+impl<I, T> Content for Chunks<I>
+where
+    I: Iterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    fn content_type(&self) -> &str {
+        self.0
+    }
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        for piece in self.1 {
+            out.write(piece.as_ref()).await?;
+        }
+        Ok(())
+    }
+}
+
 /// A JSON body, serialised straight into the response buffer.
 #[cfg(feature = "json")]
 impl<T: serde::Serialize> Content for crate::app::extract::Json<T> {

@@ -61,6 +61,19 @@ impl<'p> Route<'p> {
     }
 }
 
+/// `GET, HEAD /status`: the methods and the pattern, for route listings.
+impl core::fmt::Display for Route<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, m) in self.methods.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(m.as_str())?;
+        }
+        write!(f, " {}", self.pattern.as_str())
+    }
+}
+
 /// The outcome of routing one request.
 #[derive(Debug)]
 pub enum Lookup<'a> {

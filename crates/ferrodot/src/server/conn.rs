@@ -78,14 +78,16 @@ async fn serve_one<S, R: Dispatch<S>>(
     let limits = crate::http::parse::HeadLimits { max_head: cfg.head.max_head.min(rx.len()), ..cfg.head };
 
     // 1. Read until a whole head is buffered.
-    let mut scanned = 0;
+    let mut scanned = 0usize;
     let head_len = loop {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
         let skip = rx.get(..filled).unwrap_or(&[]).iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
-        if skip > 0 && skip == filled {
-            filled = 0;
+        if skip > 0 {
+            rx.copy_within(skip..filled, 0);
+            filled -= skip;
+            scanned = scanned.saturating_sub(skip);
         }
-        if let Some(end) = head_end(rx.get(..filled).unwrap_or(&[]), scanned.max(skip)) {
+        if let Some(end) = head_end(rx.get(..filled).unwrap_or(&[]), scanned) {
             break end;
         }
         scanned = filled;
@@ -205,6 +207,11 @@ async fn serve_one<S, R: Dispatch<S>>(
     let committed = out.is_committed();
     let done = out.is_done();
 
+    let result = match result {
+        // A handler that wrote nothing still owes the client an answer.
+        Ok(()) if !done && !committed => Err(WriteError::Invalid("the handler sent no response")),
+        other => other,
+    };
     match result {
         Ok(()) if done => {}
         Ok(()) => return Ok(Next::Close),
