@@ -6,6 +6,7 @@
 //! - `POST /trigger` — counts a trigger, answers the new status
 //! - `GET /config`, `PUT /config` — the frame interval, as JSON
 //! - `GET /files/:path*` — the path captured by a `*` wildcard, echoed back
+//! - `POST /firmware` — an upload streamed and checksummed (up to 64 MiB)
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -68,6 +69,30 @@ async fn put_config(State(cam): State<&Camera>, Json(cfg): Json<FrameConfig>) ->
     Ok(Json(cfg))
 }
 
+#[derive(Serialize)]
+struct Upload {
+    bytes: u64,
+    fnv1a: String,
+}
+
+/// An OTA-style upload: the body is streamed through a small buffer and
+/// checksummed, so it may be far larger than any buffer of the server.
+async fn firmware(mut body: BodyReader<'_>) -> Result<Json<Upload>, Rejection> {
+    let mut chunk = [0u8; 512];
+    let (mut bytes, mut hash) = (0u64, 0xcbf2_9ce4_8422_2325u64);
+    loop {
+        let n = body.read(&mut chunk).await.map_err(|e| e.rejection())?;
+        if n == 0 {
+            break;
+        }
+        for &b in &chunk[..n] {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        bytes += n as u64;
+    }
+    Ok(Json(Upload { bytes, fnv1a: format!("{hash:016x}") }))
+}
+
 async fn file(Path(path): Path<&str>) -> String {
     format!("file: {path}\n")
 }
@@ -93,6 +118,7 @@ ferrodot::routes! {
         GET "/config" => get_config,
         PUT "/config" .max_body(256).require_length() => put_config,
         GET "/files/:path*" => file,
+        POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
     }
 }
 
