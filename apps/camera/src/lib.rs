@@ -1,0 +1,177 @@
+//! The camera device: one application, no heap, `no_std`.
+//!
+//! The host demo (`apps/demo`, tokio) and the bare-metal firmware
+//! (`firmware/qemu-virt`, embassy-net) serve this same route table:
+//! - `GET /` — an HTML page with the light-sensor reading and counters
+//! - `GET /status` — `{"frames": N, "triggers": M}`
+//! - `POST /trigger` — counts a trigger, answers the new status
+//! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
+//! - `GET /files/:path*` — the path captured by a `*` wildcard
+//! - `POST /firmware` — an OTA-style upload, streamed and checksummed
+//!
+//! The platform only has to call [`Camera::tick`] every
+//! [`Camera::interval_ms`] milliseconds.
+#![no_std]
+
+use ferrodot::http::response::format_u64;
+use ferrodot::prelude::*;
+use ferrodot::server::WriteError;
+use ferrodot::{Content, ResponseWriter};
+use portable_atomic::{AtomicU32, Ordering::Relaxed};
+use serde::{Deserialize, Serialize};
+
+/// The device's state. Atomics, so an app holding it can be a `static`.
+pub struct Camera {
+    frames: AtomicU32,
+    triggers: AtomicU32,
+    interval_ms: AtomicU32,
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Camera {
+    pub const fn new() -> Self {
+        Camera { frames: AtomicU32::new(0), triggers: AtomicU32::new(0), interval_ms: AtomicU32::new(100) }
+    }
+
+    /// Capture one frame (the platform's timer calls this).
+    pub fn tick(&self) {
+        self.frames.store(self.frames.load(Relaxed).wrapping_add(1), Relaxed);
+    }
+
+    /// How often [`Camera::tick`] should run.
+    pub fn interval_ms(&self) -> u32 {
+        self.interval_ms.load(Relaxed)
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        CameraStatus { frames: self.frames.load(Relaxed), triggers: self.triggers.load(Relaxed) }
+    }
+
+    /// A 10-bit light-sensor reading that drifts up and down with time
+    /// (a triangle wave over 400 frames, 112..=912).
+    pub fn light(&self) -> u32 {
+        let phase = self.frames.load(Relaxed) % 400;
+        let ramp = if phase < 200 { phase } else { 400 - phase };
+        112 + ramp * 4
+    }
+}
+
+#[derive(Serialize)]
+pub struct CameraStatus {
+    pub frames: u32,
+    pub triggers: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct FrameConfig {
+    pub interval_ms: u32,
+}
+
+async fn status(State(cam): State<&Camera>) -> Json<CameraStatus> {
+    Json(cam.status())
+}
+
+async fn trigger(State(cam): State<&Camera>) -> Json<CameraStatus> {
+    cam.triggers.store(cam.triggers.load(Relaxed).wrapping_add(1), Relaxed);
+    Json(cam.status())
+}
+
+async fn get_config(State(cam): State<&Camera>) -> Json<FrameConfig> {
+    Json(FrameConfig { interval_ms: cam.interval_ms() })
+}
+
+async fn put_config(State(cam): State<&Camera>, Json(cfg): Json<FrameConfig>) -> Result<Json<FrameConfig>, Rejection> {
+    if !(10..=60_000).contains(&cfg.interval_ms) {
+        return Err(Rejection::new(Status::UNPROCESSABLE_CONTENT, "interval_ms must be 10..=60000"));
+    }
+    cam.interval_ms.store(cfg.interval_ms, Relaxed);
+    Ok(Json(cfg))
+}
+
+async fn file<'a>(Path(path): Path<&'a str>) -> &'a str {
+    path
+}
+
+#[derive(Serialize)]
+struct Upload {
+    bytes: u64,
+    fnv1a: u32,
+}
+
+/// An OTA-style upload: streamed through a small buffer and checksummed
+/// (32-bit FNV-1a), so it may be far larger than any buffer.
+async fn firmware(mut body: BodyReader<'_>) -> Result<Json<Upload>, Rejection> {
+    let mut chunk = [0u8; 256];
+    let (mut bytes, mut hash) = (0u64, 0x811c_9dc5u32);
+    loop {
+        let n = body.read(&mut chunk).await.map_err(|e| e.rejection())?;
+        if n == 0 {
+            break;
+        }
+        for &b in chunk.iter().take(n) {
+            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        bytes += n as u64;
+    }
+    Ok(Json(Upload { bytes, fnv1a: hash }))
+}
+
+/// The sensor page (seed 002), rendered piece by piece: no heap.
+struct Page<'a>(&'a Camera);
+
+impl Content for Page<'_> {
+    fn content_type(&self) -> &str {
+        "text/html; charset=utf-8"
+    }
+
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        let status = self.0.status();
+        out.write(PAGE_HEAD.as_bytes()).await?;
+        write_number(out, u64::from(self.0.light())).await?;
+        out.write(b"</b></p>\n<p>Frames: <b id=\"frames\">").await?;
+        write_number(out, u64::from(status.frames)).await?;
+        out.write(b"</b>, triggers: <b id=\"triggers\">").await?;
+        write_number(out, u64::from(status.triggers)).await?;
+        out.write(PAGE_TAIL.as_bytes()).await
+    }
+}
+
+const PAGE_HEAD: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width\"><title>ferrodot camera</title></head>\n\
+<body><h1>ferrodot camera</h1>\n<p>Welcome to ferrodot! Your light sensor value is: <b id=\"light\">";
+const PAGE_TAIL: &str = "</b></p>\n<form method=\"post\" action=\"/trigger\"><button>Trigger</button></form>\n</body></html>\n";
+
+async fn write_number(out: &mut ResponseWriter<'_>, n: u64) -> Result<(), WriteError> {
+    let mut digits = [0u8; 20];
+    let start = format_u64(n, &mut digits);
+    out.write(digits.get(start..).unwrap_or(&[])).await
+}
+
+async fn index(State(cam): State<&Camera>) -> Page<'_> {
+    Page(cam)
+}
+
+ferrodot::routes! {
+    pub CameraRoutes<Camera> {
+        GET "/" => index,
+        GET "/status" => status,
+        POST "/trigger" => trigger,
+        GET "/config" => get_config,
+        PUT "/config" .max_body(256).require_length() => put_config,
+        GET "/files/:path*" => file,
+        POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
+    }
+}
+
+/// The camera app, ready to serve.
+pub type CameraApp = App<Camera, CameraRoutes>;
+
+/// A camera app with default settings (`const`: it can be a `static`).
+pub const fn app() -> CameraApp {
+    App::new(Camera::new(), CameraRoutes)
+}
