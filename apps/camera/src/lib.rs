@@ -93,7 +93,7 @@ async fn put_config(State(cam): State<&Camera>, Json(cfg): Json<FrameConfig>) ->
     Ok(Json(cfg))
 }
 
-async fn file<'a>(Path(path): Path<&'a str>) -> &'a str {
+async fn file(Path(path): Path<&str>) -> &str {
     path
 }
 
