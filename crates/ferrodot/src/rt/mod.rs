@@ -1,4 +1,6 @@
 //! Runtime adapters: accept connections and implement [`crate::io::Transport`].
 
+#[cfg(feature = "embassy")]
+pub mod embassy;
 #[cfg(feature = "tokio")]
 pub mod tokio;
