@@ -4,7 +4,7 @@
 use std::ops::Deref;
 
 use ferrodot::app::{App, Dispatch};
-use ferrodot::rt::tokio::Server;
+use ferrodot::rt::tokio::{Server, ServerOptions};
 
 /// The address from `--host ADDR` (default 0.0.0.0) and `--port N`
 /// (default 8080). Exits with a usage message on bad arguments.
@@ -39,6 +39,16 @@ where
     S: 'static,
     R: Dispatch<S> + 'static,
 {
+    serve_with(app, ServerOptions::default(), background)
+}
+
+/// [`serve`] with the host runtime's options (buffer sizes, connection limit).
+pub fn serve_with<A, S, R>(app: A, options: ServerOptions, background: impl std::future::Future<Output = ()> + 'static)
+where
+    A: Deref<Target = App<S, R>> + Clone + 'static,
+    S: 'static,
+    R: Dispatch<S> + 'static,
+{
     let addr = listen_addr();
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -46,7 +56,7 @@ where
     };
     let local = tokio::task::LocalSet::new();
     let result = local.block_on(&runtime, async move {
-        let server = Server::bind(addr.as_str()).await?;
+        let server = Server::bind(addr.as_str()).await?.options(options);
         println!("listening on http://{}", server.local_addr()?);
         tokio::task::spawn_local(background);
         server

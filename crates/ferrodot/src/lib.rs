@@ -21,6 +21,8 @@ mod macros;
 pub mod route;
 pub mod rt;
 pub mod server;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use app::extract::{Bytes, ClientAddr, Form, FromParam, Path, Query, State, Text};
 #[cfg(feature = "json")]

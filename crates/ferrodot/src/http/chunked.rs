@@ -15,6 +15,9 @@ const MAX_TRAILERS: u16 = 1024;
 enum State {
     /// Reading hex digits of a chunk size.
     Size { value: u64, digits: u8 },
+    /// Whitespace after the size: only `;` or CR may follow (RFC 9112
+    /// §7.1.1), so `5 5` is refused rather than read as 5.
+    SizeWs { size: u64 },
     /// Skipping `;name=value` extensions up to CR.
     Extension { size: u64 },
     /// Got CR after the size line; LF must follow.
@@ -84,6 +87,15 @@ impl ChunkedDecoder {
         Ok((read, written))
     }
 
+    /// One more byte of a size line after its digits.
+    fn count_extension(&mut self) -> Result<(), ChunkError> {
+        self.extension += 1;
+        if self.extension > MAX_EXTENSION {
+            return Err(ChunkError("chunk extension too long"));
+        }
+        Ok(())
+    }
+
     fn step(&mut self, b: u8) -> Result<(), ChunkError> {
         self.state = match self.state {
             State::Size { value, digits } => match hex(b) {
@@ -96,21 +108,32 @@ impl ChunkedDecoder {
                 None if digits == 0 => return Err(ChunkError("missing chunk size")),
                 None => match b {
                     b'\r' => State::SizeLf { size: value },
-                    b';' | b' ' | b'\t' => {
+                    b';' => {
                         self.extension = 0;
                         State::Extension { size: value }
                     }
+                    b' ' | b'\t' => {
+                        self.extension = 0;
+                        self.count_extension()?;
+                        State::SizeWs { size: value }
+                    }
                     _ => return Err(ChunkError("invalid chunk size")),
                 },
+            },
+            State::SizeWs { size } => match b {
+                b' ' | b'\t' => {
+                    self.count_extension()?;
+                    State::SizeWs { size }
+                }
+                b';' => State::Extension { size },
+                b'\r' => State::SizeLf { size },
+                _ => return Err(ChunkError("invalid chunk size")),
             },
             State::Extension { size } => match b {
                 b'\r' => State::SizeLf { size },
                 b'\n' => return Err(ChunkError("bare LF in chunk size line")),
                 b'\t' | b' '..=b'~' | 0x80..=0xff => {
-                    self.extension += 1;
-                    if self.extension > MAX_EXTENSION {
-                        return Err(ChunkError("chunk extension too long"));
-                    }
+                    self.count_extension()?;
                     State::Extension { size }
                 }
                 _ => return Err(ChunkError("control character in chunk extension")),

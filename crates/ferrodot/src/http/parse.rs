@@ -37,11 +37,19 @@ pub const HEADER_SLOTS: usize = 64;
 pub struct Rejection {
     pub status: Status,
     pub reason: &'static str,
+    /// One header the answer needs (426's `Sec-WebSocket-Version`, 401's
+    /// `WWW-Authenticate`).
+    pub header: Option<(&'static str, &'static str)>,
 }
 
 impl Rejection {
     pub const fn new(status: Status, reason: &'static str) -> Self {
-        Rejection { status, reason }
+        Rejection { status, reason, header: None }
+    }
+
+    pub const fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.header = Some((name, value));
+        self
     }
 }
 
@@ -74,7 +82,7 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         Err(httparse::Error::Token) => {
             // httparse stops at the first bad byte; an overlong line is the
             // more useful diagnosis when the line is too long anyway.
-            if line_len.unwrap_or(line.len()) > limits.max_request_line {
+            if request_line_len(line) > limits.max_request_line {
                 return Err(too_long_line(line));
             }
             return Err(bad("invalid token in request line"));
@@ -87,13 +95,10 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
     if head_len > limits.max_head {
         return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
-    let line_len = line_len.unwrap_or(0);
-    let request_line = line.get(..line_len).unwrap_or(&[]);
-    let request_line_len = request_line.strip_suffix(b"\r").unwrap_or(request_line).len();
-    if request_line_len > limits.max_request_line {
+    if request_line_len(line) > limits.max_request_line {
         return Err(too_long_line(line));
     }
-    let headers_at = line_start + line_len + 1;
+    let headers_at = line_start + line_len.unwrap_or(0) + 1;
 
     let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
         return Err(bad("malformed request line"));
@@ -128,13 +133,23 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
 pub fn check_partial(buf: &[u8], limits: &HeadLimits) -> Result<(), Rejection> {
     let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
     let line = buf.get(line_start..).unwrap_or(&[]);
-    if !line.contains(&b'\n') && line.len() > limits.max_request_line {
+    if !line.contains(&b'\n') && request_line_len(line) > limits.max_request_line {
         return Err(too_long_line(line));
     }
     if buf.len() >= limits.max_head {
         return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
     Ok(())
+}
+
+/// The length of the request line at the start of `line`, without its
+/// CRLF or LF. A CR at the very end of a partial line is the start of its
+/// CRLF, so a line of exactly the limit is not refused when a read ends
+/// between its CR and LF.
+fn request_line_len(line: &[u8]) -> usize {
+    let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+    let text = line.get(..end).unwrap_or(&[]);
+    text.strip_suffix(b"\r").unwrap_or(text).len()
 }
 
 fn too_long_line(line: &[u8]) -> Rejection {
@@ -255,7 +270,9 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
             }
         } else if name.eq_ignore_ascii_case("expect") {
             if h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue") {
-                expect_continue = true;
+                // RFC 9110 §10.1.1: ignored in HTTP/1.0, which has no 1xx
+                // responses (§15.2).
+                expect_continue = version == Version::Http11;
             } else {
                 return Err(Rejection::new(Status::EXPECTATION_FAILED, "unsupported expectation"));
             }

@@ -116,10 +116,28 @@ impl<'b> RequestBody<'b> {
         self.reader()?.collect().await
     }
 
+    /// Hand the connection to another protocol (a WebSocket): the socket,
+    /// the whole buffer, and the range of it already read past the head.
+    /// The HTTP engine closes the connection once the handler returns.
+    pub(crate) fn take_for_upgrade(&self) -> Result<Upgraded<'b>, BodyError> {
+        let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
+        let cur = self.cursor.get();
+        self.port.hijack();
+        Ok(Upgraded { port: self.port, buf, pending: cur.pos..cur.filled })
+    }
+
     /// The body limit in force for this request.
     pub fn limit(&self) -> u64 {
         self.cursor.get().limit
     }
+}
+
+/// A connection handed over to another protocol.
+pub(crate) struct Upgraded<'b> {
+    pub port: &'b dyn Port,
+    pub buf: &'b mut [u8],
+    /// Bytes already read past the request head.
+    pub pending: core::ops::Range<usize>,
 }
 
 /// A streamed request body.

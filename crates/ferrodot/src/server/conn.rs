@@ -159,6 +159,7 @@ async fn serve_one<S, R: Dispatch<S>>(
     });
     let hook: Option<super::writer::HeadHook<'_>> = after.as_ref().map(|h| h as _);
     let mut out = ResponseWriter::new(port, tx, setup, hook);
+    out.watch_body(&cursor);
 
     // 4. Checks that answer before the handler.
     let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
@@ -203,6 +204,10 @@ async fn serve_one<S, R: Dispatch<S>>(
             (None, Err(_)) => Ok(()),
         }
     };
+    if port.is_hijacked() {
+        // Upgraded (WebSocket): the handler owned the connection until now.
+        return Ok(Next::Close);
+    }
     let mut keep_alive = out.keep_alive();
     let committed = out.is_committed();
     let done = out.is_done();

@@ -5,7 +5,7 @@
 //! across an `.await`, so a `RefCell` borrow cannot collide; if it ever
 //! did, the operation fails with an error instead of panicking.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
 use core::task::{Context, Poll};
 
@@ -18,13 +18,17 @@ pub trait Port {
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
     fn set_deadline(&self, ms: Option<u32>);
     fn set_idle(&self, idle: bool);
+    /// Another protocol (WebSocket) took the connection over: the HTTP
+    /// response writer must not write to it any more.
+    fn hijack(&self);
+    fn is_hijacked(&self) -> bool;
 }
 
-pub(crate) struct SharedTransport<'t>(RefCell<&'t mut dyn Transport>);
+pub(crate) struct SharedTransport<'t>(RefCell<&'t mut dyn Transport>, Cell<bool>);
 
 impl<'t> SharedTransport<'t> {
     pub(crate) fn new(t: &'t mut dyn Transport) -> Self {
-        SharedTransport(RefCell::new(t))
+        SharedTransport(RefCell::new(t), Cell::new(false))
     }
 }
 
@@ -60,6 +64,14 @@ impl Port for SharedTransport<'_> {
         if let Ok(mut t) = self.0.try_borrow_mut() {
             t.set_idle(idle);
         }
+    }
+
+    fn hijack(&self) {
+        self.1.set(true);
+    }
+
+    fn is_hijacked(&self) -> bool {
+        self.1.get()
     }
 }
 

@@ -7,11 +7,16 @@ use crate::http::response::{is_field_value, is_token, write_header, write_status
 use crate::http::Status;
 use crate::io::IoError;
 
+use core::cell::Cell;
+
+use super::body::Cursor;
 use super::port::{self, Port};
 
-/// Room kept between the head and the body for the framing headers that
-/// are only known at the end (`Content-Length: <20 digits>\r\n\r\n`).
-const FRAMING_RESERVE: usize = 40;
+/// Room kept between the head and the body for the headers the engine
+/// only writes at the end: at most `Connection: keep-alive\r\n` (24) +
+/// `Content-Length: <20 digits>\r\n` (38) + the blank line (2). Once the
+/// head is sent, the same room holds each chunk-size line.
+const FRAMING_RESERVE: usize = 64;
 
 /// Why writing a response failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +42,9 @@ pub enum ErrorStyle {
     Json,
 }
 
-/// A hook that sees each response head before it is sent (the app's
-/// `after_request`): it may add headers.
+/// A hook that sees each response head (the app's `after_request`): it
+/// may add headers. It runs when the response starts, so its headers are
+/// in the head before any body byte is buffered behind it.
 pub type HeadHook<'w> = &'w dyn Fn(Status, &mut HeadExtras<'_, '_>);
 
 /// Headers an `after_request` hook may add.
@@ -93,9 +99,16 @@ pub struct ResponseWriter<'w> {
     buf: &'w mut [u8],
     setup: WriterSetup,
     hook: Option<HeadHook<'w>>,
+    /// The request body's cursor: a body that could not be read to its
+    /// end (too large, malformed, timed out) means the connection closes,
+    /// and the response must say so.
+    body: Option<&'w Cell<Cursor>>,
     stage: Stage,
     status: Status,
     head_len: usize,
+    /// Where buffered body bytes start: after the head and the reserve
+    /// while buffering, near the buffer's start once the head is sent.
+    body_at: usize,
     body_len: usize,
     /// Body bytes of a HEAD response, counted but not sent.
     discarded: u64,
@@ -111,15 +124,23 @@ impl<'w> ResponseWriter<'w> {
             buf,
             setup,
             hook,
+            body: None,
             stage: Stage::Idle,
             status: Status::OK,
             head_len: 0,
+            body_at: FRAMING_RESERVE,
             body_len: 0,
             discarded: 0,
             invalid: false,
             chunked: false,
             committed: false,
         }
+    }
+
+    /// Watch the request body: if reading it fails, the response carries
+    /// `Connection: close`.
+    pub(crate) fn watch_body(&mut self, cursor: &'w Cell<Cursor>) {
+        self.body = Some(cursor);
     }
 
     /// The status of the response started so far.
@@ -129,7 +150,7 @@ impl<'w> ResponseWriter<'w> {
 
     /// Whether the connection stays open after this response.
     pub fn keep_alive(&self) -> bool {
-        self.setup.keep_alive
+        self.setup.keep_alive && !self.body.is_some_and(|c| c.get().broken)
     }
 
     /// Ask for the connection to close after this response.
@@ -169,6 +190,15 @@ impl<'w> ResponseWriter<'w> {
         }
         self.head_len = head.len();
         self.invalid |= head.overflowed();
+        if let Some(hook) = self.hook {
+            let mut invalid = self.invalid;
+            let mut head = self.head();
+            hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
+            let (n, over) = (head.len(), head.overflowed());
+            self.head_len += n;
+            self.invalid = invalid || over;
+        }
+        self.body_at = self.head_len + FRAMING_RESERVE;
         self.stage = Stage::Buffering;
     }
 
@@ -199,12 +229,13 @@ impl<'w> ResponseWriter<'w> {
         add_header(&mut head, &mut invalid, name, value);
         let (n, over) = (head.len(), head.overflowed());
         self.head_len += n;
+        self.body_at = self.head_len + FRAMING_RESERVE;
         self.invalid = invalid || over || (self.body_len > 0 && n != line);
     }
 
-    /// Where body bytes are collected, after the head and the reserve.
+    /// Where body bytes are collected.
     fn body_start(&self) -> usize {
-        self.head_len + FRAMING_RESERVE
+        self.body_at
     }
 
     /// Free space for body bytes in the buffer.
@@ -262,6 +293,8 @@ impl<'w> ResponseWriter<'w> {
             if !self.chunked {
                 self.setup.keep_alive = false;
             }
+            // The framing headers go into the reserve; the body stays
+            // where it is (at `body_at`).
             self.end_head(None)?;
             self.send(0, self.head_len).await?;
             self.stage = Stage::Streaming;
@@ -274,46 +307,49 @@ impl<'w> ResponseWriter<'w> {
             // The chunk-size line goes into the reserve just before the data.
             let mut line = [0u8; 20];
             let n = hex_line(self.body_len, &mut line);
-            let at = start - n;
-            if let (Some(dst), Some(src)) = (self.buf.get_mut(at..start), line.get(..n)) {
-                dst.copy_from_slice(src);
-            }
+            let at = start.checked_sub(n);
             let end = start + self.body_len;
+            match at.and_then(|at| self.buf.get_mut(at..start)).zip(line.get(..n)) {
+                Some((dst, src)) => dst.copy_from_slice(src),
+                None => port::write_all(self.port, line.get(..n).unwrap_or(&[])).await?,
+            }
+            let from = at.unwrap_or(start);
             if let Some(crlf) = self.buf.get_mut(end..end + 2) {
                 crlf.copy_from_slice(b"\r\n");
-                self.send(at, end + 2).await?;
+                self.send(from, end + 2).await?;
             } else {
-                self.send(at, end).await?;
+                self.send(from, end).await?;
                 port::write_all(self.port, b"\r\n").await?;
             }
         } else {
             self.send(start, start + self.body_len).await?;
         }
         self.body_len = 0;
+        // The head is gone: the whole buffer (after the reserve) is body space.
+        self.body_at = FRAMING_RESERVE;
         Ok(())
     }
 
     async fn send(&mut self, from: usize, to: usize) -> Result<(), WriteError> {
         self.committed = true;
+        if self.port.is_hijacked() {
+            return Ok(());
+        }
         let bytes = self.buf.get(from..to).unwrap_or(&[]);
         port::write_all(self.port, bytes).await?;
         Ok(())
     }
 
-    /// Run the hook, then write the framing headers and the blank line.
+    /// Write the framing headers and the blank line into the reserve. They
+    /// never reach the buffered body: what does not fit is an error.
     fn end_head(&mut self, length: Option<u64>) -> Result<(), WriteError> {
-        if let Some(hook) = self.hook {
-            let mut invalid = self.invalid;
-            let status = self.status;
-            let mut head = self.head();
-            hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
-            let (n, over) = (head.len(), head.overflowed());
-            self.head_len += n;
-            self.invalid = invalid || over;
+        if !self.keep_alive() {
+            self.setup.keep_alive = false;
         }
         let status = self.status;
         let (keep_alive, http10, chunked) = (self.setup.keep_alive, self.setup.http10, self.chunked);
-        let mut head = self.head();
+        let limit = self.body_at.min(self.buf.len());
+        let mut head = BufWriter::new(self.buf.get_mut(self.head_len..limit).unwrap_or(&mut []));
         if !keep_alive {
             write_header(&mut head, "Connection", "close");
         } else if http10 {
@@ -340,6 +376,11 @@ impl<'w> ResponseWriter<'w> {
 
     /// Complete the response.
     pub async fn finish(&mut self) -> Result<(), WriteError> {
+        if self.port.is_hijacked() {
+            // The handler upgraded the connection: HTTP is over on it.
+            self.stage = Stage::Done;
+            return Ok(());
+        }
         match self.stage {
             Stage::Done => return Ok(()),
             Stage::Idle => self.start(Status::NO_CONTENT),
@@ -354,7 +395,12 @@ impl<'w> ResponseWriter<'w> {
             self.end_head(Some(length))?;
             // Close the gap between head and body, then one write.
             let end = self.head_len + self.body_len;
-            self.buf.copy_within(body_at..body_at + self.body_len, self.head_len);
+            if self.body_len > 0 {
+                let gap = body_at.saturating_sub(self.head_len);
+                let region = self.buf.get_mut(self.head_len..body_at + self.body_len);
+                let Some(region) = region else { return Err(WriteError::Invalid("response body misplaced")) };
+                region.copy_within(gap.., 0);
+            }
             self.send(0, end).await?;
         } else {
             self.flush_body().await?;
@@ -381,6 +427,9 @@ impl<'w> ResponseWriter<'w> {
 
     /// The error body, after [`ResponseWriter::start`] and any headers.
     pub async fn error_body(&mut self, rejection: Rejection) -> Result<(), WriteError> {
+        if let Some((name, value)) = rejection.header {
+            self.header(name, value);
+        }
         match self.setup.error_style {
             ErrorStyle::Text => {
                 self.header("Content-Type", "text/plain; charset=utf-8");

@@ -1,0 +1,336 @@
+//! WebSocket frames (RFC 6455 §5), sans-IO: a decoder that turns the
+//! bytes in a caller's buffer into whole messages and control frames,
+//! and a header encoder for the frames a server sends.
+//!
+//! Messages are assembled in place: unmasked payload moves towards the
+//! front of the buffer while raw frames keep arriving behind it, so a
+//! message may be as large as the buffer, never larger.
+
+use super::utf8::Utf8Stream;
+
+/// Frame opcodes (RFC 6455 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opcode {
+    Continuation = 0,
+    Text = 1,
+    Binary = 2,
+    Close = 8,
+    Ping = 9,
+    Pong = 10,
+}
+
+impl Opcode {
+    fn from_bits(bits: u8) -> Option<Opcode> {
+        Some(match bits {
+            0 => Opcode::Continuation,
+            1 => Opcode::Text,
+            2 => Opcode::Binary,
+            8 => Opcode::Close,
+            9 => Opcode::Ping,
+            10 => Opcode::Pong,
+            _ => return None,
+        })
+    }
+
+    pub const fn is_control(self) -> bool {
+        (self as u8) & 0x8 != 0
+    }
+}
+
+/// Close status codes (RFC 6455 §7.4).
+pub mod close_code {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    pub const UNSUPPORTED: u16 = 1003;
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL_ERROR: u16 = 1011;
+
+    /// May this code appear in a close frame on the wire?
+    pub const fn is_valid(code: u16) -> bool {
+        matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+    }
+}
+
+/// Why the peer must be disconnected, as a close code and a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsError {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+const fn protocol(reason: &'static str) -> WsError {
+    WsError { code: close_code::PROTOCOL_ERROR, reason }
+}
+
+const TOO_BIG: WsError = WsError { code: close_code::TOO_BIG, reason: "message too big" };
+const BAD_UTF8: WsError = WsError { code: close_code::INVALID_PAYLOAD, reason: "invalid UTF-8" };
+
+/// What [`Decoder::next`] found, as ranges of the caller's buffer (so the
+/// caller can keep borrowing the buffer mutably); [`Token::event`] turns
+/// it into an [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Text(core::ops::Range<usize>),
+    Binary(core::ops::Range<usize>),
+    Ping(core::ops::Range<usize>),
+    Pong(core::ops::Range<usize>),
+    Close(Option<u16>, core::ops::Range<usize>),
+}
+
+impl Token {
+    /// The event this token stands for, borrowed from `buf`. The decoder
+    /// validated text and close reasons already.
+    pub fn event<'b>(&self, buf: &'b [u8]) -> Event<'b> {
+        let bytes = |r: &core::ops::Range<usize>| buf.get(r.clone()).unwrap_or(&[]);
+        let text = |r: &core::ops::Range<usize>| core::str::from_utf8(bytes(r)).unwrap_or("");
+        match self {
+            Token::Text(r) => Event::Text(text(r)),
+            Token::Binary(r) => Event::Binary(bytes(r)),
+            Token::Ping(r) => Event::Ping(bytes(r)),
+            Token::Pong(r) => Event::Pong(bytes(r)),
+            Token::Close(code, r) => Event::Close(*code, text(r)),
+        }
+    }
+}
+
+/// Whole messages and control frames, borrowed from the buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    /// The peer's close frame: its code (`None` if it sent none) and reason.
+    Close(Option<u16>, &'a str),
+}
+
+/// Write a server (unmasked) frame header; returns its length.
+pub fn encode_header(fin: bool, opcode: Opcode, len: usize, out: &mut [u8; 10]) -> usize {
+    out[0] = (if fin { 0x80 } else { 0 }) | opcode as u8;
+    if len < 126 {
+        out[1] = len as u8;
+        2
+    } else if len <= 0xFFFF {
+        out[1] = 126;
+        out[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        4
+    } else {
+        out[1] = 127;
+        out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    }
+}
+
+/// The data frame being copied into the message.
+#[derive(Debug, Clone, Copy)]
+struct DataFrame {
+    remaining: u64,
+    mask: [u8; 4],
+    mask_at: usize,
+    fin: bool,
+}
+
+/// Where decoding stands in the caller's buffer.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    max_message: usize,
+    /// The message assembled so far is `buf[..msg_end]`.
+    msg_end: usize,
+    /// Unprocessed bytes are `buf[pos..filled]`.
+    pos: usize,
+    filled: usize,
+    frame: Option<DataFrame>,
+    /// The kind of the message in progress (Text or Binary).
+    message: Option<Opcode>,
+    utf8: Utf8Stream,
+    /// A message was handed out; its bytes are free on the next call.
+    delivered: bool,
+}
+
+impl Decoder {
+    /// A decoder for messages of at most `max_message` bytes (also bounded
+    /// by the buffer). `already` bytes of the buffer hold data read before
+    /// the decoder existed (frames that came right behind the handshake).
+    pub fn new(max_message: usize, already: usize) -> Self {
+        Decoder {
+            max_message,
+            msg_end: 0,
+            pos: 0,
+            filled: already,
+            frame: None,
+            message: None,
+            utf8: Utf8Stream::new(),
+            delivered: false,
+        }
+    }
+
+    /// Where the caller should read more bytes into; `Err` (1009) when
+    /// the buffer is full of an unfinished message.
+    pub fn space<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b mut [u8], WsError> {
+        if self.pos == self.filled {
+            // Nothing raw is waiting: read right behind the message.
+            self.pos = self.msg_end;
+            self.filled = self.msg_end;
+        }
+        if self.filled >= buf.len() && self.pos > self.msg_end {
+            buf.copy_within(self.pos..self.filled, self.msg_end);
+            self.filled -= self.pos - self.msg_end;
+            self.pos = self.msg_end;
+        }
+        match buf.get_mut(self.filled..) {
+            Some(space) if !space.is_empty() => Ok(space),
+            _ => Err(TOO_BIG),
+        }
+    }
+
+    /// Count `n` bytes read into [`Decoder::space`].
+    pub fn filled(&mut self, n: usize) {
+        self.filled += n;
+    }
+
+    /// The next message or control frame, or `Ok(None)` when more bytes
+    /// are needed.
+    pub fn next(&mut self, buf: &mut [u8]) -> Result<Option<Token>, WsError> {
+        if self.delivered {
+            self.delivered = false;
+            self.msg_end = 0;
+        }
+        loop {
+            if let Some(mut frame) = self.frame {
+                let available = self.filled.saturating_sub(self.pos);
+                let run = usize::try_from(frame.remaining).unwrap_or(usize::MAX).min(available);
+                let (from, to) = (self.pos, self.msg_end);
+                if to + run > self.max_message {
+                    return Err(TOO_BIG);
+                }
+                let chunk = buf.get_mut(from..from + run).ok_or(TOO_BIG)?;
+                for (i, b) in chunk.iter_mut().enumerate() {
+                    *b ^= frame.mask.get((frame.mask_at + i) % 4).copied().unwrap_or(0);
+                }
+                if self.message == Some(Opcode::Text) {
+                    self.utf8.feed(chunk).map_err(|_| BAD_UTF8)?;
+                }
+                buf.copy_within(from..from + run, to);
+                self.pos += run;
+                self.msg_end += run;
+                frame.mask_at = (frame.mask_at + run) % 4;
+                frame.remaining -= run as u64;
+                if frame.remaining > 0 {
+                    self.frame = Some(frame);
+                    return Ok(None);
+                }
+                self.frame = None;
+                if frame.fin {
+                    return self.deliver(buf).map(Some);
+                }
+                continue;
+            }
+            let raw = buf.get(self.pos..self.filled).unwrap_or(&[]);
+            let Some((header, header_len)) = parse_header(raw)? else { return Ok(None) };
+            if header.opcode.is_control() {
+                let total = header_len + header.len as usize;
+                if raw.len() < total {
+                    return Ok(None);
+                }
+                let start = self.pos + header_len;
+                let range = start..start + header.len as usize;
+                self.pos += total;
+                let payload = buf.get_mut(range.clone()).ok_or(TOO_BIG)?;
+                for (i, b) in payload.iter_mut().enumerate() {
+                    *b ^= header.mask.get(i % 4).copied().unwrap_or(0);
+                }
+                return control_token(header.opcode, payload, range).map(Some);
+            }
+            match (header.opcode, self.message) {
+                (Opcode::Continuation, None) => return Err(protocol("continuation without a message")),
+                (Opcode::Continuation, Some(_)) => {}
+                (_, Some(_)) => return Err(protocol("new message before the last one ended")),
+                (kind, None) => {
+                    self.message = Some(kind);
+                    self.utf8 = Utf8Stream::new();
+                }
+            }
+            if (self.msg_end as u64).saturating_add(header.len) > self.max_message as u64 {
+                return Err(TOO_BIG);
+            }
+            self.pos += header_len;
+            self.frame = Some(DataFrame { remaining: header.len, mask: header.mask, mask_at: 0, fin: header.fin });
+        }
+    }
+
+    fn deliver(&mut self, buf: &[u8]) -> Result<Token, WsError> {
+        let kind = self.message.take();
+        self.delivered = true;
+        let range = 0..self.msg_end;
+        if kind == Some(Opcode::Text) {
+            self.utf8.finish().map_err(|_| BAD_UTF8)?;
+            let data = buf.get(range.clone()).unwrap_or(&[]);
+            return core::str::from_utf8(data).map(|_| Token::Text(range)).map_err(|_| BAD_UTF8);
+        }
+        Ok(Token::Binary(range))
+    }
+}
+
+struct Header {
+    fin: bool,
+    opcode: Opcode,
+    len: u64,
+    mask: [u8; 4],
+}
+
+/// Parse a client frame header: `Ok(None)` if incomplete.
+fn parse_header(raw: &[u8]) -> Result<Option<(Header, usize)>, WsError> {
+    let (Some(&b0), Some(&b1)) = (raw.first(), raw.get(1)) else { return Ok(None) };
+    if b0 & 0x70 != 0 {
+        return Err(protocol("reserved bits set without an extension"));
+    }
+    let opcode = Opcode::from_bits(b0 & 0x0F).ok_or(protocol("unknown opcode"))?;
+    let fin = b0 & 0x80 != 0;
+    if b1 & 0x80 == 0 {
+        return Err(protocol("client frames must be masked"));
+    }
+    let (len, at) = match b1 & 0x7F {
+        126 => match raw.get(2..4).and_then(|b| <[u8; 2]>::try_from(b).ok()) {
+            Some(be) => (u64::from(u16::from_be_bytes(be)), 4),
+            None => return Ok(None),
+        },
+        127 => match raw.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            Some(be) => {
+                let len = u64::from_be_bytes(be);
+                if len >> 63 != 0 {
+                    return Err(protocol("frame length has its top bit set"));
+                }
+                (len, 10)
+            }
+            None => return Ok(None),
+        },
+        n => (u64::from(n), 2),
+    };
+    if opcode.is_control() && (!fin || len > 125) {
+        return Err(protocol("control frames must be whole and at most 125 bytes"));
+    }
+    let Some(mask) = raw.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return Ok(None) };
+    Ok(Some((Header { fin, opcode, len, mask }, at + 4)))
+}
+
+fn control_token(opcode: Opcode, payload: &[u8], range: core::ops::Range<usize>) -> Result<Token, WsError> {
+    match opcode {
+        Opcode::Ping => Ok(Token::Ping(range)),
+        Opcode::Pong => Ok(Token::Pong(range)),
+        _ => match payload {
+            [] => Ok(Token::Close(None, range)),
+            [_] => Err(protocol("close frame with a one-byte payload")),
+            [hi, lo, reason @ ..] => {
+                let code = u16::from_be_bytes([*hi, *lo]);
+                if !close_code::is_valid(code) {
+                    return Err(protocol("invalid close code"));
+                }
+                core::str::from_utf8(reason).map_err(|_| BAD_UTF8)?;
+                Ok(Token::Close(Some(code), range.start + 2..range.end))
+            }
+        },
+    }
+}

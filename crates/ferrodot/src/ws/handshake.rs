@@ -1,0 +1,62 @@
+//! The opening handshake (RFC 6455 §4.2): checking an upgrade request
+//! and computing `Sec-WebSocket-Accept`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::http::parse::Rejection;
+use crate::http::{Method, Request, Status, Version};
+
+const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a client's key: base64(SHA-1(key + GUID)).
+pub fn accept_key(key: &[u8]) -> [u8; 28] {
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(key);
+    sha.update(GUID);
+    let digest = sha.digest().bytes();
+    let mut out = [0u8; 28];
+    // 20 bytes always encode to exactly 28 characters.
+    let _ = STANDARD.encode_slice(digest, &mut out);
+    out
+}
+
+fn has_token(req: &Request<'_>, header: &str, token: &str) -> bool {
+    req.headers_all(header)
+        .flat_map(|v| v.split(|&b| b == b','))
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// Check that `req` asks for a WebSocket; returns the client's key.
+///
+/// A request that is not a valid upgrade gets 400 with the reason; a
+/// version other than 13 gets 426 with `Sec-WebSocket-Version: 13`.
+pub fn check_upgrade<'a>(req: &Request<'a>) -> Result<&'a [u8], Rejection> {
+    if req.method() != Method::Get || req.version() != Version::Http11 {
+        return Err(Rejection::new(Status::BAD_REQUEST, "WebSocket upgrades need GET over HTTP/1.1"));
+    }
+    if !has_token(req, "upgrade", "websocket") {
+        return Err(Rejection::new(Status::BAD_REQUEST, "missing Upgrade: websocket"));
+    }
+    if !has_token(req, "connection", "upgrade") {
+        return Err(Rejection::new(Status::BAD_REQUEST, "missing Connection: upgrade"));
+    }
+    if req.header_bytes("sec-websocket-version").map(<[u8]>::trim_ascii) != Some(b"13") {
+        return Err(Rejection::new(Status::UPGRADE_REQUIRED, "only WebSocket version 13 is supported")
+            .with_header("Sec-WebSocket-Version", "13"));
+    }
+    let key = req.header_bytes("sec-websocket-key").map(<[u8]>::trim_ascii).unwrap_or(&[]);
+    let mut decoded = [0u8; 18];
+    match STANDARD.decode_slice(key, &mut decoded) {
+        Ok(16) => Ok(key),
+        _ => Err(Rejection::new(Status::BAD_REQUEST, "Sec-WebSocket-Key must be 16 bytes in base64")),
+    }
+}
+
+/// The first protocol the client offers that the route supports.
+pub fn choose_protocol(req: &Request<'_>, supported: &[&'static str]) -> Option<&'static str> {
+    req.headers_all("sec-websocket-protocol")
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .find_map(|offered| supported.iter().find(|s| s.as_bytes() == offered).copied())
+}
