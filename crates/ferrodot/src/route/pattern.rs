@@ -40,7 +40,7 @@ impl PatternError {
             PatternError::NoLeadingSlash => "route pattern must start with '/'",
             PatternError::EmptyName => "route capture has no name (':' or '<>' alone)",
             PatternError::BadName => "route capture names use only letters, digits and '_'",
-            PatternError::UnknownType => "route capture type must be string, int, path or a lower-case custom name",
+            PatternError::UnknownType => "route capture type must be string, int, path or a custom type name",
             PatternError::UnclosedAngle => "route capture '<' is not closed by '>' at the end of the segment",
             PatternError::TwoVariableLength => "a route pattern may have only one of '?', '+', '*' or <path:..>",
             PatternError::TooManyCaptures => "a route pattern may have at most 8 captures",

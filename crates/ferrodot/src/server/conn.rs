@@ -234,6 +234,12 @@ async fn serve_one<S, R: Dispatch<S>>(
 
     // 6. Finish the body the handler left unread, then keep the rest.
     let mut cur = cursor.get();
+    if cur.continue_pending && !cur.is_done() {
+        // The client still waits for 100 Continue before sending a body
+        // the handler never read: answering it now would follow the final
+        // response, so the connection ends here instead.
+        return Ok(Next::Close);
+    }
     if keep_alive && !cur.broken && !cur.is_done() {
         let mut scratch = [0u8; 256];
         let drained = loop {
