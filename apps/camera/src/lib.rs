@@ -8,14 +8,20 @@
 //! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
 //! - `GET /files/:path*` — the path captured by a `*` wildcard
 //! - `POST /firmware` — an OTA-style upload, streamed and checksummed
+//! - `GET /ws` — live status over a WebSocket; `GET /events` — the same as
+//!   server-sent events. The page at `/` uses them.
 //!
 //! The platform only has to call [`Camera::tick`] every
 //! [`Camera::interval_ms`] milliseconds.
 #![no_std]
 
+use ferrodot::broadcast::{Broadcast, Subscriber};
+use ferrodot::future::select;
 use ferrodot::http::response::format_u64;
 use ferrodot::prelude::*;
 use ferrodot::server::WriteError;
+use ferrodot::sse::{Event, EventSource, EventWriter, Sse};
+use ferrodot::ws::{WebSocketUpgrade, WsConfig};
 use ferrodot::{Content, ResponseWriter};
 use portable_atomic::{AtomicU32, Ordering::Relaxed};
 use serde::{Deserialize, Serialize};
@@ -25,7 +31,12 @@ pub struct Camera {
     frames: AtomicU32,
     triggers: AtomicU32,
     interval_ms: AtomicU32,
+    /// Status updates for live pages: the last 4, to at most 8 clients.
+    updates: Broadcast<4, STATUS_JSON_MAX, 8>,
 }
+
+/// Room for `{"frames":4294967295,"triggers":4294967295,"light":1023}`.
+const STATUS_JSON_MAX: usize = 64;
 
 impl Default for Camera {
     fn default() -> Self {
@@ -35,12 +46,36 @@ impl Default for Camera {
 
 impl Camera {
     pub const fn new() -> Self {
-        Camera { frames: AtomicU32::new(0), triggers: AtomicU32::new(0), interval_ms: AtomicU32::new(100) }
+        Camera {
+            frames: AtomicU32::new(0),
+            triggers: AtomicU32::new(0),
+            interval_ms: AtomicU32::new(100),
+            updates: Broadcast::new(),
+        }
     }
 
     /// Capture one frame (the platform's timer calls this).
     pub fn tick(&self) {
         self.frames.store(self.frames.load(Relaxed).wrapping_add(1), Relaxed);
+        self.publish();
+    }
+
+    fn trigger(&self) {
+        self.triggers.store(self.triggers.load(Relaxed).wrapping_add(1), Relaxed);
+        self.publish();
+    }
+
+    /// The live status as JSON in `buf`; returns its length.
+    fn live_json(&self, buf: &mut [u8; STATUS_JSON_MAX]) -> usize {
+        let s = self.status();
+        let live = LiveStatus { frames: s.frames, triggers: s.triggers, light: self.light() };
+        serde_json_core::to_slice(&live, buf).unwrap_or(0)
+    }
+
+    fn publish(&self) {
+        let mut buf = [0u8; STATUS_JSON_MAX];
+        let n = self.live_json(&mut buf);
+        let _ = self.updates.publish(buf.get(..n).unwrap_or(&[]));
     }
 
     /// How often [`Camera::tick`] should run.
@@ -67,6 +102,13 @@ pub struct CameraStatus {
     pub triggers: u32,
 }
 
+#[derive(Serialize)]
+struct LiveStatus {
+    frames: u32,
+    triggers: u32,
+    light: u32,
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct FrameConfig {
     pub interval_ms: u32,
@@ -77,8 +119,67 @@ async fn status(State(cam): State<&Camera>) -> Json<CameraStatus> {
 }
 
 async fn trigger(State(cam): State<&Camera>) -> Json<CameraStatus> {
-    cam.triggers.store(cam.triggers.load(Relaxed).wrapping_add(1), Relaxed);
+    cam.trigger();
     Json(cam.status())
+}
+
+type Updates<'a> = Subscriber<'a, 4, STATUS_JSON_MAX, 8>;
+
+fn subscribe(cam: &Camera) -> Result<Updates<'_>, Rejection> {
+    cam.updates.subscribe().ok_or(Rejection::new(Status::SERVICE_UNAVAILABLE, "too many live clients"))
+}
+
+fn as_text(buf: &[u8], len: usize) -> &str {
+    core::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or("")
+}
+
+/// Live status over a WebSocket: the current status at once, then every
+/// update, until the client closes.
+async fn live_ws(State(cam): State<&Camera>, mut upgrade: WebSocketUpgrade<'_>) -> Result<(), Rejection> {
+    let mut updates = subscribe(cam)?;
+    let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else { return Ok(()) };
+    let (rx, tx) = ws.split();
+    let mut buf = [0u8; STATUS_JSON_MAX];
+    let n = cam.live_json(&mut buf);
+    if tx.send_text(as_text(&buf, n)).await.is_err() {
+        return Ok(());
+    }
+    // Read (answering pings, noticing the close) while pushing updates;
+    // whichever side ends first ends the socket.
+    let incoming = async { while rx.recv().await.is_ok() {} };
+    let outgoing = async {
+        loop {
+            let got = updates.recv(&mut buf).await;
+            if tx.send_text(as_text(&buf, got.len)).await.is_err() {
+                return;
+            }
+        }
+    };
+    select(incoming, outgoing).await;
+    Ok(())
+}
+
+/// The same updates as server-sent events.
+struct LiveEvents<'a> {
+    cam: &'a Camera,
+    updates: Updates<'a>,
+}
+
+impl EventSource for LiveEvents<'_> {
+    async fn run(mut self, events: &mut EventWriter<'_, '_>) -> Result<(), WriteError> {
+        let mut buf = [0u8; STATUS_JSON_MAX];
+        let n = self.cam.live_json(&mut buf);
+        events.send(&Event { event: Some("status"), retry: Some(1000), data: as_text(&buf, n), ..Event::DEFAULT }).await?;
+        loop {
+            if let Some(got) = events.next_or_keep_alive(self.updates.recv(&mut buf), 15_000).await? {
+                events.send(&Event { event: Some("status"), data: as_text(&buf, got.len), ..Event::DEFAULT }).await?;
+            }
+        }
+    }
+}
+
+async fn live_events(State(cam): State<&Camera>) -> Result<Sse<LiveEvents<'_>>, Rejection> {
+    Ok(Sse(LiveEvents { cam, updates: subscribe(cam)? }))
 }
 
 async fn get_config(State(cam): State<&Camera>) -> Json<FrameConfig> {
@@ -144,7 +245,21 @@ impl Content for Page<'_> {
 const PAGE_HEAD: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width\"><title>ferrodot camera</title></head>\n\
 <body><h1>ferrodot camera</h1>\n<p>Welcome to ferrodot! Your light sensor value is: <b id=\"light\">";
-const PAGE_TAIL: &str = "</b></p>\n<form method=\"post\" action=\"/trigger\"><button>Trigger</button></form>\n</body></html>\n";
+const PAGE_TAIL: &str = "</b></p>\n\
+<form method=\"post\" action=\"/trigger\"><button id=\"trigger\">Trigger</button></form>\n\
+<p>Live updates: <span id=\"mode\">off</span></p>\n<script>\n\
+const show = s => { for (const k of ['frames', 'triggers', 'light']) document.getElementById(k).textContent = s[k]; };\n\
+const mode = document.getElementById('mode');\n\
+if (location.hash === '#sse') {\n\
+  const es = new EventSource('/events');\n\
+  es.addEventListener('status', e => { mode.textContent = 'server-sent events'; show(JSON.parse(e.data)); });\n\
+} else {\n\
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');\n\
+  ws.onmessage = e => { mode.textContent = 'websocket'; show(JSON.parse(e.data)); };\n\
+  ws.onclose = () => { mode.textContent = 'closed'; };\n\
+}\n\
+document.getElementById('trigger').onclick = e => { e.preventDefault(); fetch('/trigger', {method: 'POST'}); };\n\
+</script>\n</body></html>\n";
 
 async fn write_number(out: &mut ResponseWriter<'_>, n: u64) -> Result<(), WriteError> {
     let mut digits = [0u8; 20];
@@ -165,6 +280,8 @@ ferrodot::routes! {
         PUT "/config" .max_body(256).require_length() => put_config,
         GET "/files/:path*" => file,
         POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
+        GET "/ws" => live_ws,
+        GET "/events" => live_events,
     }
 }
 

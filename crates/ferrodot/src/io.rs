@@ -30,6 +30,12 @@ pub trait Transport {
     /// Fail reads and writes with [`IoError::TimedOut`] once `ms`
     /// milliseconds have passed from now; `None` removes the deadline.
     fn set_deadline(&mut self, ms: Option<u32>);
+    /// Ready once the deadline set with [`Transport::set_deadline`] has
+    /// passed (never, when none is set): the runtime's timer, lent to the
+    /// engine for keep-alive pings and event streams.
+    fn poll_deadline(&mut self, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
 
     /// The engine is waiting for a new request with nothing buffered
     /// (`true`) or is inside one (`false`). A server shutting down may end

@@ -15,12 +15,15 @@ extern crate alloc;
 extern crate std;
 
 pub mod app;
+pub mod broadcast;
+pub mod future;
 pub mod http;
 pub mod io;
 mod macros;
 pub mod route;
 pub mod rt;
 pub mod server;
+pub mod sse;
 #[cfg(feature = "ws")]
 pub mod ws;
 

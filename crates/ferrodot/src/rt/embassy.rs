@@ -146,4 +146,12 @@ impl Transport for EmbassyTransport<'_, '_> {
     fn set_deadline(&mut self, ms: Option<u32>) {
         self.deadline = ms.map(|ms| Timer::at(Instant::now() + Duration::from_millis(u64::from(ms))));
     }
+
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.timed_out(cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }

@@ -247,6 +247,14 @@ impl Transport for TokioTransport {
         }
     }
 
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.timed_out(cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     fn set_idle(&mut self, idle: bool) {
         self.idle.set(idle);
     }

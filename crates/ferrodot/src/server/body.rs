@@ -116,13 +116,13 @@ impl<'b> RequestBody<'b> {
         self.reader()?.collect().await
     }
 
-    /// Hand the connection to another protocol (a WebSocket): the socket,
+    /// Lend the connection to another protocol (a WebSocket): the socket,
     /// the whole buffer, and the range of it already read past the head.
-    /// The HTTP engine closes the connection once the handler returns.
+    /// Once the protocol calls [`Port::hijack`], the HTTP engine closes the
+    /// connection when the handler returns.
     pub(crate) fn take_for_upgrade(&self) -> Result<Upgraded<'b>, BodyError> {
         let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
         let cur = self.cursor.get();
-        self.port.hijack();
         Ok(Upgraded { port: self.port, buf, pending: cur.pos..cur.filled })
     }
 

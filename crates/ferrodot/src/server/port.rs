@@ -18,6 +18,7 @@ pub trait Port {
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
     fn set_deadline(&self, ms: Option<u32>);
     fn set_idle(&self, idle: bool);
+    fn poll_deadline(&self, cx: &mut Context<'_>) -> Poll<()>;
     /// Another protocol (WebSocket) took the connection over: the HTTP
     /// response writer must not write to it any more.
     fn hijack(&self);
@@ -66,6 +67,13 @@ impl Port for SharedTransport<'_> {
         }
     }
 
+    fn poll_deadline(&self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_deadline(cx),
+            Err(_) => Poll::Pending,
+        }
+    }
+
     fn hijack(&self) {
         self.1.set(true);
     }
@@ -88,6 +96,16 @@ pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoE
         buf = buf.get(n..).unwrap_or(&[]);
     }
     Ok(())
+}
+
+/// Run `fut` for at most `ms` milliseconds: `None` if time ran out.
+pub async fn with_timeout<F: core::future::Future>(port: &dyn Port, ms: u32, fut: F) -> Option<F::Output> {
+    port.set_deadline(Some(ms));
+    let deadline = poll_fn(|cx| port.poll_deadline(cx));
+    match crate::future::select(fut, deadline).await {
+        crate::future::Either::First(out) => Some(out),
+        crate::future::Either::Second(()) => None,
+    }
 }
 
 pub(crate) async fn flush(port: &dyn Port) -> Result<(), IoError> {

@@ -413,6 +413,28 @@ impl<'w> ResponseWriter<'w> {
         Ok(())
     }
 
+    /// Send what is buffered now (the head too, switching to chunked
+    /// framing): for streams whose parts must not wait, like events.
+    pub async fn flush(&mut self) -> Result<(), WriteError> {
+        if self.stage == Stage::Idle {
+            self.start(Status::OK);
+        }
+        if self.invalid {
+            return Err(WriteError::Invalid("invalid response header"));
+        }
+        if self.setup.head_only || !self.status.has_body() {
+            return Ok(());
+        }
+        self.flush_body().await?;
+        port::flush(self.port).await?;
+        Ok(())
+    }
+
+    /// The connection, for timers (see [`crate::server::port::with_timeout`]).
+    pub fn port(&self) -> &'w dyn Port {
+        self.port
+    }
+
     /// Send a whole body and finish.
     pub async fn body(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
         self.write(bytes).await?;

@@ -138,8 +138,9 @@ async fn write_close(port: &dyn Port, lock: &WriteLock, code: Option<u16>, reaso
 }
 
 /// A WebSocket upgrade request, as a handler argument. Call
-/// [`WebSocketUpgrade::accept`] to answer `101 Switching Protocols`;
-/// a request that is not a valid upgrade never reaches the handler (400,
+/// [`WebSocketUpgrade::accept`] to answer `101 Switching Protocols`, or
+/// return an ordinary response (a 503 when full, say) without accepting.
+/// A request that is not a valid upgrade never reaches the handler (400,
 /// or 426 for a version other than 13).
 pub struct WebSocketUpgrade<'r> {
     request: &'r Request<'r>,
@@ -182,6 +183,8 @@ impl<'r> WebSocketUpgrade<'r> {
         }
         w.push(b"\r\n");
         let n = w.len();
+        // From here on the connection speaks WebSocket, not HTTP.
+        self.port.hijack();
         port::write_all(self.port, head.get(..n).unwrap_or(&[])).await?;
         port::flush(self.port).await?;
         // Frames that arrived right behind the handshake start the buffer.
