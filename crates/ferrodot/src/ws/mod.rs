@@ -15,6 +15,7 @@
 //! ferrodot::routes! { pub Echo<()> { GET "/echo" => echo } }
 //! ```
 
+pub mod callback;
 pub mod frame;
 pub mod handshake;
 pub mod socket;

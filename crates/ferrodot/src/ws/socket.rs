@@ -265,13 +265,38 @@ impl WsReceiver<'_> {
     /// The next message. Pings are answered, pongs noted; a close frame
     /// is answered and ends the socket with [`Closed::Peer`].
     pub async fn recv(&mut self) -> Result<Message<'_>, Closed> {
-        let token = loop {
+        let token = self.next_token(false).await?;
+        Ok(match token.event(self.buf) {
+            Event::Text(t) => Message::Text(t),
+            Event::Binary(b) => Message::Binary(b),
+            // Only messages come back when control frames are not asked for.
+            _ => Message::Binary(&[]),
+        })
+    }
+
+    /// Like [`WsReceiver::recv`], but pings (already answered) and pongs
+    /// are returned too, for handlers that want to see them.
+    pub async fn recv_event(&mut self) -> Result<Event<'_>, Closed> {
+        let token = self.next_token(true).await?;
+        Ok(token.event(self.buf))
+    }
+
+    async fn next_token(&mut self, control: bool) -> Result<Token, Closed> {
+        loop {
             match self.decoder.next(self.buf) {
                 Ok(Some(Token::Ping(range))) => {
-                    let payload = self.buf.get(range).unwrap_or(&[]);
+                    let payload = self.buf.get(range.clone()).unwrap_or(&[]);
                     write_frame(self.port, self.lock, Opcode::Pong, payload).await?;
+                    if control {
+                        return Ok(Token::Ping(range));
+                    }
                 }
-                Ok(Some(Token::Pong(_))) => self.awaiting_pong = false,
+                Ok(Some(Token::Pong(range))) => {
+                    self.awaiting_pong = false;
+                    if control {
+                        return Ok(Token::Pong(range));
+                    }
+                }
                 Ok(Some(Token::Close(code, _))) => {
                     if !self.lock.close_sent.get() {
                         // Echo the peer's code (RFC 6455 §5.5.1).
@@ -279,17 +304,11 @@ impl WsReceiver<'_> {
                     }
                     return Err(Closed::Peer(code));
                 }
-                Ok(Some(token)) => break token,
+                Ok(Some(token)) => return Ok(token),
                 Ok(None) => self.fill().await?,
                 Err(e) => return Err(self.fail(e).await),
             }
-        };
-        Ok(match token.event(self.buf) {
-            Event::Text(t) => Message::Text(t),
-            Event::Binary(b) => Message::Binary(b),
-            // Only messages break out of the loop above.
-            _ => Message::Binary(&[]),
-        })
+        }
     }
 
     async fn fail(&mut self, e: WsError) -> Closed {
