@@ -171,7 +171,7 @@ impl<'a> Request<'a> {
     /// `Content-Type` without parameters, lower-cased comparison left to
     /// the caller (`mime_is`).
     pub fn content_type(&self) -> Option<&'a str> {
-        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim())
+        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim_ascii())
     }
 
     /// True when the media type of the body is `mime` (case-insensitive,

@@ -75,18 +75,50 @@ impl core::fmt::Write for BufWriter<'_> {
 }
 
 /// Write the decimal digits of `n` to the end of `out`; returns where they start.
-pub fn format_u64(mut n: u64, out: &mut [u8; 20]) -> usize {
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        if let Some(slot) = out.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
+///
+/// By subtracting powers of ten: a `u64` division pulls a software
+/// division routine (close to a kilobyte) into 32-bit firmware.
+pub fn format_u64(n: u64, out: &mut [u8; 20]) -> usize {
+    const POWERS: [u64; 20] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+        10_000_000_000,
+        100_000_000_000,
+        1_000_000_000_000,
+        10_000_000_000_000,
+        100_000_000_000_000,
+        1_000_000_000_000_000,
+        10_000_000_000_000_000,
+        100_000_000_000_000_000,
+        1_000_000_000_000_000_000,
+        10_000_000_000_000_000_000,
+    ];
+    let mut rest = n;
+    let mut len = 0;
+    for (i, &power) in POWERS.iter().enumerate().rev() {
+        let mut digit = 0u8;
+        while rest >= power {
+            rest -= power;
+            digit += 1;
         }
-        n /= 10;
-        if n == 0 || i == 0 {
-            return i;
+        if digit > 0 || len > 0 || i == 0 {
+            if let Some(slot) = out.get_mut(len) {
+                *slot = b'0' + digit;
+            }
+            len += 1;
         }
     }
+    // Move the digits to the end, as callers expect.
+    out.copy_within(..len, 20 - len);
+    20 - len
 }
 
 /// `HTTP/1.1 200 OK\r\n`. Responses always say HTTP/1.1 (RFC 9110 §6.2:
@@ -117,4 +149,18 @@ pub fn write_header(w: &mut BufWriter<'_>, name: &str, value: &str) {
     w.push(b": ");
     w.push_str(value);
     w.push(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0u64, 7, 10, 99, 100, 1234567890, u64::from(u32::MAX), u64::MAX] {
+            let mut out = [0u8; 20];
+            let at = format_u64(n, &mut out);
+            assert_eq!(core::str::from_utf8(&out[at..]).ok(), Some(std::format!("{n}").as_str()));
+        }
+    }
 }

@@ -241,9 +241,10 @@ async fn serve_one<S, R: Dispatch<S>>(
         return Ok(Next::Close);
     }
     if keep_alive && !cur.broken && !cur.is_done() {
-        let mut scratch = [0u8; 256];
+        // The head is no longer needed: its bytes are the scratch space
+        // (a stack buffer here would live in every connection's future).
         let drained = loop {
-            match read_into(port, body_buf, &mut cur, &mut scratch, Some(t.body_ms)).await {
+            match read_into(port, body_buf, &mut cur, head_buf, Some(t.body_ms)).await {
                 Ok(0) => break true,
                 Ok(_) => {}
                 Err(_) => break false,

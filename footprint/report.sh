@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Footprint report: builds the four variants for thumbv7em-none-eabihf
+# (opt-level z, fat LTO, one codegen unit, panic abort), runs each under
+# QEMU (mps2-an386, a Cortex-M4F) where it serves its canned requests over
+# an in-memory socket and prints the size of its connection future, then
+# prints a Markdown table against the budgets of DESIGN.md.
+#
+# Fails if a build fails or a variant does not answer its requests.
+# Budgets are reported (OK/OVER), never asserted.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TARGET=thumbv7em-none-eabihf
+# 1 KB = 1000 B, as in the peer figures next to the budgets in DESIGN.md.
+BUDGET_HELLO=12000      # flash over the baseline, hello route
+BUDGET_JSON3=18000      # flash over the baseline, 3 JSON routes
+BUDGET_PER_ROUTE=300    # flash per extra route
+BUDGET_FUTURE=1000      # connection future, RAM besides the user's buffers
+EXTRA_ROUTES=17         # json20 has 17 routes more than json3
+
+log() { printf '%s\n' "$*" >&2; }
+
+apt_updated=0
+apt_install() {
+    command -v apt-get >/dev/null || return 1
+    if [ "$apt_updated" = 0 ]; then
+        apt-get update -qq >/dev/null 2>&1 || true
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+}
+
+# --- tools -----------------------------------------------------------------
+rustup target add "$TARGET" >/dev/null 2>&1 || true
+host=$(rustc -vV | sed -n 's/^host: //p')
+llvm_bin="$(rustc --print sysroot)/lib/rustlib/$host/bin"
+if [ ! -x "$llvm_bin/llvm-size" ]; then
+    rustup component add llvm-tools >/dev/null 2>&1 || true
+fi
+if [ -x "$llvm_bin/llvm-size" ]; then
+    SIZE="$llvm_bin/llvm-size"
+    NM="$llvm_bin/llvm-nm"
+else
+    # No llvm-tools for this toolchain: Debian's binutils for Arm.
+    command -v arm-none-eabi-size >/dev/null || apt_install binutils-arm-none-eabi \
+        || { log "footprint: found neither llvm-tools nor arm-none-eabi-size"; exit 1; }
+    SIZE=arm-none-eabi-size
+    NM=arm-none-eabi-nm
+fi
+if ! command -v qemu-system-arm >/dev/null; then
+    apt_install qemu-system-arm || log "footprint: qemu-system-arm could not be installed; future sizes will be n/a"
+fi
+
+# --- build -----------------------------------------------------------------
+tdir="${CARGO_TARGET_DIR:-../target}"
+out="$tdir/$TARGET/release"
+logs="$tdir/footprint"
+mkdir -p "$logs"
+log "footprint: building baseline, hello, json3, json20 for $TARGET"
+if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
+    cat "$logs/build.txt" >&2
+    log "footprint: build failed"
+    exit 1
+fi
+
+section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
+
+declare -A text rodata flash future
+for v in baseline hello json3 json20; do
+    elf="$out/$v"
+    [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
+    text[$v]=$(section "$elf" .text)
+    rodata[$v]=$(section "$elf" .rodata)
+    flash[$v]=$((text[$v] + rodata[$v]))
+done
+
+# --- run under QEMU --------------------------------------------------------
+# Each binary serves (or, for the baseline, echoes) the same canned
+# requests, prints `future=<size_of_val of its connection future>`, the
+# bytes it wrote back, and exits through semihosting.
+expect_hello=('HTTP/1.1 200 OK' 'hello')
+expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
+for v in baseline hello json3 json20; do
+    future[$v]="n/a"
+    command -v qemu-system-arm >/dev/null || continue
+    rc=0
+    timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native -kernel "$out/$v" >"$logs/$v.txt" 2>&1 || rc=$?
+    if [ "$rc" != 0 ] || ! grep -q '^result=ok' "$logs/$v.txt"; then
+        log "footprint: $v failed under QEMU (exit $rc):"
+        cat "$logs/$v.txt" >&2
+        exit 1
+    fi
+    case $v in
+        hello) expect=("${expect_hello[@]}") ;;
+        json3 | json20) expect=("${expect_json[@]}") ;;
+        *) expect=('POST /api/led/7') ;;
+    esac
+    for e in "${expect[@]}"; do
+        grep -qF -- "$e" "$logs/$v.txt" || { log "footprint: $v did not answer with '$e':"; cat "$logs/$v.txt" >&2; exit 1; }
+    done
+    future[$v]=$(sed -n 's/^future=//p' "$logs/$v.txt")
+done
+
+# --- table -----------------------------------------------------------------
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
+verdict() { awk -v x="$1" -v max="$2" 'BEGIN { print (x <= max) ? "OK" : "OVER" }'; }
+signed() { if [ "$1" -ge 0 ]; then printf '+%s B (%s)' "$1" "$(kb "$1")"; else printf '%s B' "$1"; fi; }
+
+base=${flash[baseline]}
+d_hello=$((flash[hello] - base))
+d_json3=$((flash[json3] - base))
+d_json20=$((flash[json20] - base))
+per_route=$(awk -v a="${flash[json20]}" -v b="${flash[json3]}" -v n="$EXTRA_ROUTES" 'BEGIN { printf "%.0f", (a - b) / n }')
+
+report() {
+    echo "## ferrodot footprint, $TARGET (opt-level z, fat LTO, codegen-units 1, panic abort)"
+    echo
+    echo "| variant | .text | .rodata | .text+.rodata | over baseline | budget | | connection future |"
+    echo "|---|---:|---:|---:|---:|---|---|---:|"
+    echo "| baseline (no HTTP: socket, poll loop, output) | ${text[baseline]} | ${rodata[baseline]} | ${flash[baseline]} | — | | | — |"
+    echo "| hello (GET / → hello) | ${text[hello]} | ${rodata[hello]} | ${flash[hello]} | $(signed $d_hello) | ≤ $(kb $BUDGET_HELLO) | $(verdict $d_hello $BUDGET_HELLO) | ${future[hello]} B |"
+    echo "| json3 (hello + GET/POST /api/led/:id JSON) | ${text[json3]} | ${rodata[json3]} | ${flash[json3]} | $(signed $d_json3) | ≤ $(kb $BUDGET_JSON3) | $(verdict $d_json3 $BUDGET_JSON3) | ${future[json3]} B |"
+    echo "| json20 (json3 + 17 routes) | ${text[json20]} | ${rodata[json20]} | ${flash[json20]} | $(signed $d_json20) | | | ${future[json20]} B |"
+    echo
+    echo "| measure | value | budget | |"
+    echo "|---|---:|---|---|"
+    echo "| flash per extra route, (json20 − json3) / $EXTRA_ROUTES | $per_route B | ≤ $BUDGET_PER_ROUTE B | $(verdict "$per_route" $BUDGET_PER_ROUTE) |"
+    if [ "${future[json3]}" = "n/a" ]; then
+        echo "| connection future, json3 (size_of_val on the target) | n/a (no QEMU) | ≤ $BUDGET_FUTURE B | — |"
+    else
+        echo "| connection future, json3 (size_of_val on the target) | ${future[json3]} B | ≤ $BUDGET_FUTURE B | $(verdict "${future[json3]}" $BUDGET_FUTURE) |"
+    fi
+    echo
+    echo "1 KB = 1000 B. The baseline's own poll-loop future is ${future[baseline]} B. Buffers (rx 1024 B, tx 512 B) are the caller's and not counted."
+}
+report | tee "$logs/report.md"
+
+echo
+echo "### json3 under QEMU (mps2-an386): what it wrote back"
+echo '```'
+sed -n '/^----$/,/^----$/p' "$logs/json3.txt" | sed '1d;$d' | tr -d '\r'
+echo '```'
+echo
+echo "### json3: largest symbols (inlined code counts in its caller)"
+echo '```'
+# (Through a file: `nm | head` would end nm with SIGPIPE under pipefail.)
+"$NM" -C -S --size-sort -r "$out/json3" >"$logs/json3.nm"
+grep -v ' __INTERRUPTS$' "$logs/json3.nm" | sed -n '1,15p' | while read -r _ size _ name; do
+    printf '%6d  %s\n' "$((16#$size))" "$name"
+done
+echo '```'
