@@ -120,6 +120,7 @@ impl<'b> RequestBody<'b> {
     /// the whole buffer, and the range of it already read past the head.
     /// Once the protocol calls [`Port::hijack`], the HTTP engine closes the
     /// connection when the handler returns.
+    #[cfg(feature = "ws")]
     pub(crate) fn take_for_upgrade(&self) -> Result<Upgraded<'b>, BodyError> {
         let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
         let cur = self.cursor.get();
@@ -133,6 +134,7 @@ impl<'b> RequestBody<'b> {
 }
 
 /// A connection handed over to another protocol.
+#[cfg(feature = "ws")]
 pub(crate) struct Upgraded<'b> {
     pub port: &'b dyn Port,
     pub buf: &'b mut [u8],

@@ -1,0 +1,195 @@
+//! ferrodot on bare metal: the camera app (`apps/camera`) served by
+//! embassy-net on QEMU's riscv32 `virt` machine.
+//!
+//! - NIC: virtio-net (virtio-mmio) through `virtio-drivers`, wrapped as an
+//!   `embassy-net-driver` (`net_driver.rs`), woken by the PLIC (`irq.rs`).
+//! - Time: embassy-time on the CLINT's 10 MHz `mtime` (`time_driver.rs`).
+//! - Log: the UART. "listening" marks readiness; a panic or a CPU
+//!   exception prints a line starting with "PANIC" and makes QEMU exit
+//!   with a non-zero status (sifive_test device).
+//! - Network: static 10.0.2.15/24, gateway 10.0.2.2 (QEMU user networking).
+//!
+//! Build: `cargo build --release` (riscv32imac; add `--target
+//! riscv32imc-unknown-none-elf` for the ESP32-C3 ISA). Run and test:
+//! `python3 tests/qemu/test_firmware.py` from the repository root.
+#![no_std]
+#![no_main]
+
+mod board;
+mod irq;
+mod net_driver;
+mod time_driver;
+mod virtio_hal;
+
+use core::ptr::NonNull;
+
+use camera::{Camera, CameraApp};
+use embassy_executor::Spawner;
+use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
+use embassy_time::{Duration, Instant, Timer};
+use ferrodot::rt::embassy::{Buffers, serve_slot};
+use ferrodot::{Config, Timeouts};
+use net_driver::{BUF, NRX, VirtioNetDriver};
+use static_cell::{ConstStaticCell, StaticCell};
+use virtio_drivers::device::net::VirtIONetRaw;
+use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
+use virtio_drivers::transport::{DeviceType, Transport};
+
+/// Connection slots. smoltcp has no listen backlog: each slot is one
+/// listening socket, so this is also how many clients can connect at once.
+const SLOTS: usize = 4;
+const HTTP_PORT: u16 = 80;
+
+/// One slot's memory: TCP receive window, TCP send buffer, ferrodot's
+/// request buffer (bounds a request head: 2 KB = `HeadLimits::DEFAULT`)
+/// and its response buffer. 6 KB a slot, 24 KB for all four.
+type SlotBuffers = Buffers<1024, 2048, 2048, 1024>;
+
+/// Short deadlines, so a silent client frees its slot quickly (and the
+/// end-to-end test of it is quick): 2 s to finish a request head once
+/// it has started.
+const CONFIG: Config = Config { timeouts: Timeouts { head_ms: 2_000, ..Timeouts::DEFAULT }, ..Config::DEFAULT };
+
+/// The app lives in a `static`: a `const fn` builds it, no cell needed.
+static APP: CameraApp = camera::app().with_config(CONFIG);
+
+/// All slot buffers in `.bss`, handed out once as `&'static mut`.
+static SLOT_BUFFERS: ConstStaticCell<[SlotBuffers; SLOTS]> =
+    ConstStaticCell::new([const { SlotBuffers::new() }; SLOTS]);
+
+const VIRTIO_MMIO_BASE: usize = 0x1000_1000; // 8 slots, 0x1000 apart, PLIC IRQ = slot + 1
+
+/// Find the virtio-net device. QEMU puts the first `-device` in the
+/// highest slot, so scan them all.
+fn find_net() -> (MmioTransport<'static>, usize) {
+    for i in 0..8 {
+        let base = VIRTIO_MMIO_BASE + i * 0x1000;
+        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else { continue };
+        // SAFETY: a virtio-mmio register block on QEMU virt, used only here.
+        let found = unsafe { MmioTransport::new(header, 0x1000) }.ok();
+        if let Some(t) = found.filter(|t| t.device_type() == DeviceType::Network) {
+            println!("virtio-net at slot {} ({:#x}), {:?}", i, base, t.version());
+            return (t, i);
+        }
+    }
+    panic!("no virtio-net device (start QEMU with -device virtio-net-device)");
+}
+
+#[embassy_executor::task]
+async fn net_task(mut runner: Runner<'static, VirtioNetDriver>) -> ! {
+    runner.run().await
+}
+
+/// One task per connection slot, each running `serve_slot`, rather than
+/// all slots in one task with `serve_slots`: `serve_slots` joins the slot
+/// futures, and a join re-polls every slot whenever any one of them is
+/// woken, so each network event would cost `SLOTS` polls. With a task per
+/// slot, each slot has its own waker and only the woken one runs. The
+/// cost is one task header per slot (a few dozen bytes), and each task's
+/// future is a static of its own, so its size shows in the symbol table.
+#[embassy_executor::task(pool_size = SLOTS)]
+async fn http_task(stack: Stack<'static>, buffers: &'static mut SlotBuffers) -> ! {
+    serve_slot(&APP, stack, HTTP_PORT, buffers).await
+}
+
+/// The camera's frame clock. The interval is read every time, so a
+/// `PUT /config` takes effect at the next frame.
+#[embassy_executor::task]
+async fn camera_task(camera: &'static Camera) -> ! {
+    let mut next = Instant::now();
+    loop {
+        next += Duration::from_millis(u64::from(camera.interval_ms()));
+        // Fell behind (a long stall)? Start again from now rather than
+        // ticking in a burst.
+        let now = Instant::now();
+        if next < now {
+            next = now;
+        }
+        Timer::at(next).await;
+        camera.tick();
+    }
+}
+
+/// The NIC's receive frames (lent to the device) and its transmit frame.
+static RX_BUFS: ConstStaticCell<[[u8; BUF]; NRX]> = ConstStaticCell::new([[0; BUF]; NRX]);
+static TX_BUF: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
+    board::paint_stack();
+    let t0 = board::now_us();
+    println!("ferrodot qemu-virt: boot at t={}us", t0);
+    time_driver::init();
+
+    let (transport, slot) = find_net();
+    let net = match VirtIONetRaw::new(transport) {
+        Ok(net) => net,
+        Err(e) => panic!("virtio-net init: {:?}", e),
+    };
+    irq::init_net_irq(slot as u32 + 1, VIRTIO_MMIO_BASE + slot * 0x1000);
+    let driver = VirtioNetDriver::new(net, RX_BUFS.take(), TX_BUF.take());
+    // SAFETY: every handler and what it touches is set up.
+    unsafe { riscv::interrupt::enable() };
+
+    let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24),
+        gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
+        dns_servers: Default::default(),
+    });
+    // One socket per slot; nothing else (no DHCP, no DNS) uses one.
+    static RESOURCES: StaticCell<StackResources<SLOTS>> = StaticCell::new();
+    let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
+
+    spawner.spawn(net_task(runner).unwrap());
+    for buffers in SLOT_BUFFERS.take().iter_mut() {
+        spawner.spawn(http_task(stack, buffers).unwrap());
+    }
+    spawner.spawn(camera_task(&APP.state).unwrap());
+
+    // Readiness: the address is up and every slot task has run to its
+    // first `accept` (they are ready to run now; a short sleep lets them).
+    stack.wait_config_up().await;
+    Timer::after(Duration::from_millis(10)).await;
+    println!("listening on http://10.0.2.15:{} ({} slots, ready after {}us)", HTTP_PORT, SLOTS, board::now_us() - t0);
+
+    // Report the stack high-water mark whenever it grows.
+    let mut max_stack = 0;
+    loop {
+        let hw = board::stack_high_water();
+        if hw > max_stack {
+            max_stack = hw;
+            println!("stack high-water: {} bytes", hw);
+        }
+        Timer::after(Duration::from_secs(1)).await;
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    riscv::interrupt::disable();
+    println!("PANIC: {}", info);
+    board::exit(1)
+}
+
+/// A CPU exception (illegal instruction, access fault, ...) is a crash
+/// too: say so and stop QEMU, rather than hang in riscv-rt's default loop.
+#[unsafe(export_name = "ExceptionHandler")]
+fn exception_handler(frame: &riscv_rt::TrapFrame) -> ! {
+    riscv::interrupt::disable();
+    println!(
+        "PANIC: CPU exception, mcause={:#x} mepc={:#x} mtval={:#x} ra={:#x}",
+        riscv::register::mcause::read().bits(),
+        riscv::register::mepc::read(),
+        riscv::register::mtval::read(),
+        frame.ra
+    );
+    board::exit(2)
+}
+
+/// An interrupt nobody enabled.
+#[unsafe(export_name = "DefaultHandler")]
+fn default_handler() -> ! {
+    riscv::interrupt::disable();
+    println!("PANIC: unexpected interrupt, mcause={:#x}", riscv::register::mcause::read().bits());
+    board::exit(3)
+}

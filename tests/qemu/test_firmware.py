@@ -1,0 +1,550 @@
+#!/usr/bin/env python3
+"""End-to-end test of the bare-metal firmware (firmware/qemu-virt) under QEMU.
+
+Builds the firmware (unless --no-build), boots it on qemu-system-riscv32's
+`virt` machine with user-mode networking forwarding 127.0.0.1:PORT to the
+guest's port 80, waits for the "listening" line on the serial log, then
+talks HTTP to it over real TCP. Fails on any failed check, on a "PANIC"
+line in the serial log, or if QEMU exits with a non-zero status.
+
+    python3 tests/qemu/test_firmware.py                # build, then test
+    python3 tests/qemu/test_firmware.py --no-build     # test the last build
+    python3 tests/qemu/test_firmware.py --target riscv32imc-unknown-none-elf
+
+Python standard library only. QEMU is always killed (by its PID) at the
+end, and the whole run is bounded by a watchdog.
+
+The firmware has 4 connection slots, and smoltcp has no listen backlog: a
+fifth simultaneous connection is reset. The checks never hold more than 3
+connections at once.
+"""
+
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware" / "qemu-virt"
+BIN_NAME = "ferrodot-qemu-virt"
+DEFAULT_TARGET = "riscv32imac-unknown-none-elf"
+
+READY_TIMEOUT_S = 30  # QEMU launch -> "listening" (about 0.1 s in practice)
+IO_TIMEOUT_S = 10  # any one socket operation
+WATCHDOG_S = 240  # the whole run after boot; QEMU is killed when it fires
+HEAD_TIMEOUT_S = 2.0  # the firmware's Timeouts::head_ms
+
+
+# --------------------------------------------------------------- helpers
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def build(target):
+    """cargo build --release; returns the ELF path cargo reports."""
+    cmd = ["cargo", "build", "--release", "--message-format=json-render-diagnostics"]
+    if target != DEFAULT_TARGET:
+        cmd += ["--target", target]
+    print("building:", " ".join(cmd), f"(in {FIRMWARE.relative_to(ROOT)})", flush=True)
+    proc = subprocess.run(cmd, cwd=FIRMWARE, stdout=subprocess.PIPE, text=True, timeout=1800)
+    elf = None
+    for line in proc.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == BIN_NAME:
+            elf = msg.get("executable") or elf
+    if proc.returncode != 0 or not elf:
+        sys.exit(f"firmware build failed (status {proc.returncode})")
+    return Path(elf).resolve()
+
+
+def default_elf(target):
+    # .cargo/config.toml puts the build in the repository's target dir.
+    target_dir = os.environ.get("CARGO_TARGET_DIR")
+    base = (FIRMWARE / target_dir) if target_dir else ROOT / "target"
+    return base / target / "release" / BIN_NAME
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Qemu:
+    """qemu-system-riscv32 running the firmware, serial output in a file."""
+
+    def __init__(self, qemu, elf, port, workdir):
+        self.log_path = Path(workdir) / "uart.log"
+        self.out_path = Path(workdir) / "qemu.out"
+        self.port = port
+        cmd = [
+            qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
+            "-display", "none", "-monitor", "none",
+            "-serial", f"file:{self.log_path}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80",
+            "-device", "virtio-net-device,netdev=n0",
+            "-kernel", str(elf),
+        ]
+        self.out = open(self.out_path, "wb")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
+        self.killed = False
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log()
+            if "PANIC" in text:
+                raise CheckFailed("firmware panicked while booting")
+            if "listening" in text:
+                return time.monotonic() - self.started
+            if self.proc.poll() is not None:
+                raise CheckFailed(f"QEMU exited during boot with status {self.proc.returncode}")
+            time.sleep(0.01)
+        raise CheckFailed(f"no 'listening' line on the serial log within {timeout} s")
+
+    def stop(self):
+        """Kill QEMU by its PID (if it still runs); returns its own exit status, or None if we killed it."""
+        status = self.proc.poll()
+        if status is None and "PANIC" in self.log():
+            # The firmware is on its way out through the sifive_test device.
+            try:
+                status = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if status is None:
+            self.killed = True
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.out.close()
+        return None if self.killed else status
+
+
+def connect(port):
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=IO_TIMEOUT_S)
+
+
+def request(port, method, path, body=None, headers=None):
+    """One request on a fresh connection; returns (response, body bytes)."""
+    conn = connect(port)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp, resp.read()
+    finally:
+        conn.close()
+
+
+def get_json(port, path, method="GET"):
+    resp, body = request(port, method, path)
+    expect(resp.status == 200, f"{method} {path}: status {resp.status}, want 200")
+    ctype = resp.getheader("Content-Type", "")
+    expect(ctype.startswith("application/json"), f"{method} {path}: Content-Type {ctype!r}")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise CheckFailed(f"{method} {path}: body is not JSON: {body[:80]!r}")
+
+
+def raw_exchange(port, data, read_timeout=IO_TIMEOUT_S):
+    """Send raw bytes, read until the server closes; returns what was read."""
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S) as s:
+        s.sendall(data)
+        s.settimeout(read_timeout)
+        return read_to_close(s)
+
+
+def settle():
+    """Let the slots of connections just closed listen again.
+
+    A slot listens again only once its connection has finished closing
+    (FIN exchanged: a few ms through QEMU's user networking). smoltcp has
+    no listen backlog, so a connection arriving while no slot listens is
+    reset. Checks that close several connections at once leave this much
+    time before the next check.
+    """
+    time.sleep(0.3)
+
+
+def read_to_close(s):
+    got = b""
+    while True:
+        try:
+            chunk = s.recv(4096)
+        except ConnectionResetError:
+            break  # a reset after the answer still counts as closed
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def status_line(raw):
+    line = raw.split(b"\r\n", 1)[0].decode("latin-1")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", line)
+    return (int(m.group(1)) if m else None), line
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_status_advances(port):
+    first = get_json(port, "/status")
+    expect(set(first) == {"frames", "triggers"}, f"/status keys {sorted(first)}")
+    time.sleep(0.6)  # the camera ticks every 100 ms
+    second = get_json(port, "/status")
+    expect(second["frames"] > first["frames"], f"frames did not advance: {first['frames']} -> {second['frames']}")
+    return f"frames {first['frames']} -> {second['frames']}"
+
+
+def check_trigger(port):
+    before = get_json(port, "/status")["triggers"]
+    after = get_json(port, "/trigger", method="POST")["triggers"]
+    expect(after == before + 1, f"POST /trigger: triggers {before} -> {after}")
+    seen = get_json(port, "/status")["triggers"]
+    expect(seen == after, f"/status after trigger shows {seen}, want {after}")
+    return f"triggers {before} -> {after}"
+
+
+def check_keep_alive(port):
+    conn = connect(port)
+    try:
+        sock = None
+        plan = [
+            ("GET", "/status", None, 200),
+            ("POST", "/trigger", None, 200),
+            ("GET", "/config", None, 200),
+            ("GET", "/files/a/b.txt", None, 200),
+            ("GET", "/nowhere", None, 404),
+            ("PUT", "/config", b'{"interval_ms":100}', 200),
+            ("GET", "/status", None, 200),
+        ]
+        for i, (method, path, body, want) in enumerate(plan):
+            headers = {"Content-Type": "application/json"} if body else {}
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            expect(resp.status == want, f"request {i} {method} {path}: status {resp.status}, want {want}")
+            expect(not resp.will_close, f"request {i} {method} {path}: server closed the connection")
+            if path == "/files/a/b.txt":
+                expect(data == b"a/b.txt", f"/files/a/b.txt body {data!r}")
+            if sock is None:
+                sock = conn.sock
+            expect(conn.sock is sock, f"request {i}: a new connection was opened")
+        return f"{len(plan)} requests on one connection"
+    finally:
+        conn.close()
+
+
+def check_index(port):
+    resp, body = request(port, "GET", "/")
+    expect(resp.status == 200, f"GET /: status {resp.status}")
+    ctype = resp.getheader("Content-Type", "")
+    expect(ctype.startswith("text/html"), f"GET /: Content-Type {ctype!r}")
+    text = body.decode("utf-8", "replace")
+    m = re.search(r'light sensor value is: <b id="light">(\d+)</b>', text)
+    expect(m is not None, f"GET /: no light sensor value in {text[:120]!r}")
+    light = int(m.group(1))
+    expect(112 <= light <= 912, f"light {light} outside 112..=912")
+    return f"light sensor {light}"
+
+
+def check_not_found(port):
+    resp, _ = request(port, "GET", "/no/such/page")
+    expect(resp.status == 404, f"status {resp.status}, want 404")
+    return "404"
+
+
+def check_method_not_allowed(port):
+    resp, _ = request(port, "DELETE", "/status")
+    expect(resp.status == 405, f"status {resp.status}, want 405")
+    allow = resp.getheader("Allow", "")
+    methods = {m.strip() for m in allow.split(",")}
+    expect("GET" in methods, f"Allow {allow!r} does not list GET")
+    expect("DELETE" not in methods, f"Allow {allow!r} lists DELETE")
+    return f"405, Allow: {allow}"
+
+
+def check_malformed(port):
+    raw = raw_exchange(port, b"GET /status HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n")
+    code, line = status_line(raw)
+    expect(code == 400, f"answer {line!r}, want 400")
+    raw = raw_exchange(port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+    code, line = status_line(raw)
+    expect(code == 400, f"binary garbage: answer {line!r}, want 400")
+    return "400 for a bad header line and for binary garbage"
+
+
+def check_oversized_head(port):
+    head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-Filler-%02d: %s\r\n" % (i, b"a" * 200) for i in range(20)) + b"\r\n"
+    raw = raw_exchange(port, head)
+    code, line = status_line(raw)
+    expect(code == 431, f"{len(head)}-byte head: answer {line!r}, want 431")
+    return f"431 for a {len(head)}-byte head"
+
+
+def check_silent_connection(port):
+    """A client that sends half a head and goes quiet gets 408 when the head
+    deadline passes, and holds only its own slot meanwhile."""
+    silent = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S)
+    try:
+        silent.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        # Meanwhile the other slots serve new connections.
+        served = 0
+        while time.monotonic() - started < HEAD_TIMEOUT_S * 0.6:
+            get_json(port, "/status")
+            served += 1
+            time.sleep(0.05)  # no need to churn connections (slirp slows down after thousands)
+        expect(served >= 1, "no request served while a connection was silent")
+        silent.settimeout(HEAD_TIMEOUT_S + IO_TIMEOUT_S)
+        raw = read_to_close(silent)
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    code, line = status_line(raw)
+    expect(code == 408, f"silent connection: answer {line!r}, want 408 then close")
+    expect(elapsed >= HEAD_TIMEOUT_S * 0.75, f"408 after {elapsed:.2f} s, before the {HEAD_TIMEOUT_S} s deadline")
+    expect(elapsed <= HEAD_TIMEOUT_S + 5, f"408 only after {elapsed:.2f} s")
+    # And the slot is back in service.
+    get_json(port, "/status")
+    return f"408 and closed after {elapsed:.2f} s; {served} requests served meanwhile"
+
+
+def check_sse(port):
+    """GET /events: server-sent status events, pushed as the camera ticks."""
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S) as s:
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        got = b""
+        while got.count(b"\ndata:") < 3:
+            chunk = s.recv(4096)
+            expect(chunk, f"stream ended early: {got[:200]!r}")
+            got += chunk
+    code, line = status_line(got)
+    expect(code == 200, f"answer {line!r}, want 200")
+    head, _, stream = got.partition(b"\r\n\r\n")
+    expect(b"text/event-stream" in head.lower(), f"head {head!r}")
+    frames = [json.loads(line[5:])["frames"] for line in stream.split(b"\n") if line.startswith(b"data:")]
+    expect(frames == sorted(frames) and frames[-1] > frames[0], f"frames {frames} do not advance")
+    time.sleep(0.3)  # the slot notices the close at its next event
+    return f"events with frames {frames[:3]}"
+
+
+def ws_frame(opcode, payload):
+    """A masked client frame (payloads under 126 bytes)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def ws_read_frame(s, buf):
+    """Read one server frame; returns (opcode, payload, rest of buf)."""
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = s.recv(4096)
+            expect(chunk, "connection closed inside a WebSocket frame")
+            buf += chunk
+    need(2)
+    opcode, length = buf[0] & 0x0F, buf[1] & 0x7F
+    expect(buf[1] & 0x80 == 0, "server frame is masked")
+    at = 2
+    if length == 126:
+        need(4)
+        length, at = int.from_bytes(buf[2:4], "big"), 4
+    elif length == 127:
+        need(10)
+        length, at = int.from_bytes(buf[2:10], "big"), 10
+    need(at + length)
+    return opcode, buf[at : at + length], buf[at + length :]
+
+
+def check_websocket(port):
+    """GET /ws: handshake, live status as text messages, close handshake."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    want_accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S) as s:
+        s.sendall(
+            (
+                "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(4096)
+            expect(chunk, f"closed during the handshake: {buf!r}")
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        code, line = status_line(head)
+        expect(code == 101, f"answer {line!r}, want 101")
+        fields = dict(
+            (name.strip().lower(), value.strip())
+            for name, _, value in (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:])
+        )
+        accept = fields.get("sec-websocket-accept")
+        expect(accept == want_accept, f"Sec-WebSocket-Accept {accept!r}, want {want_accept!r}")
+        frames = []
+        while len(frames) < 3:
+            opcode, payload, buf = ws_read_frame(s, buf)
+            expect(opcode == 1, f"opcode {opcode}, want a text message")
+            frames.append(json.loads(payload)["frames"])
+        expect(frames == sorted(frames) and frames[-1] > frames[0], f"frames {frames} do not advance")
+        s.sendall(ws_frame(0x8, (1000).to_bytes(2, "big")))
+        while True:  # updates may still arrive before the close reply
+            opcode, payload, buf = ws_read_frame(s, buf)
+            if opcode == 0x8:
+                break
+        expect(payload[:2] == (1000).to_bytes(2, "big"), f"close reply {payload!r}")
+        expect(read_to_close(s) == b"", "data after the close frame")
+    return f"messages with frames {frames}, clean close"
+
+
+def check_concurrent(port):
+    """Three keep-alive connections at once, requests interleaved."""
+    conns = [connect(port) for _ in range(3)]
+    try:
+        # Open them one after another, each with a first request: QEMU's
+        # user networking accepts host connections with a backlog of one,
+        # so a burst of connects costs a 1 s SYN retry.
+        for i, c in enumerate(conns):
+            c.request("GET", "/status")
+            resp = c.getresponse()
+            resp.read()
+            expect(resp.status == 200, f"connection {i}, first request: status {resp.status}")
+        for round_ in range(1, 4):
+            for c in conns:
+                c.request("GET", "/status")
+            for i, c in enumerate(conns):
+                resp = c.getresponse()
+                data = resp.read()
+                expect(resp.status == 200, f"connection {i}, round {round_}: status {resp.status}")
+                json.loads(data)
+        return "3 connections open at once, 4 requests each"
+    finally:
+        for c in conns:
+            c.close()
+
+
+CHECKS = [
+    ("GET /status twice, frames advance", check_status_advances),
+    ("POST /trigger counts", check_trigger),
+    ("keep-alive reuse", check_keep_alive),
+    ("GET / html with light sensor", check_index),
+    ("server-sent events /events", check_sse),
+    ("WebSocket /ws", check_websocket),
+    ("404 unknown path", check_not_found),
+    ("405 with Allow", check_method_not_allowed),
+    ("400 malformed request", check_malformed),
+    ("431 oversized head", check_oversized_head),
+    ("concurrent connections", check_concurrent),
+    ("408 silent connection, others served", check_silent_connection),
+]
+
+
+# ------------------------------------------------------------------ main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-build", action="store_true", help="do not run cargo build; use the existing ELF")
+    ap.add_argument("--target", default=DEFAULT_TARGET, help=f"firmware target triple (default {DEFAULT_TARGET})")
+    ap.add_argument("--elf", type=Path, help="firmware ELF to boot (implies --no-build)")
+    ap.add_argument("--qemu", default="qemu-system-riscv32", help="QEMU binary")
+    args = ap.parse_args()
+
+    if args.elf:
+        elf = args.elf
+    elif args.no_build:
+        elf = default_elf(args.target)
+    else:
+        elf = build(args.target)
+    if not elf.is_file():
+        sys.exit(f"no firmware ELF at {elf} (build it, or pass --elf)")
+
+    results = []  # (name, ok, detail)
+    workdir = tempfile.mkdtemp(prefix="ferrodot-qemu-")
+    port = free_port()
+    print(f"booting {elf} on 127.0.0.1:{port} (serial log {workdir}/uart.log)", flush=True)
+    qemu = Qemu(args.qemu, elf, port, workdir)
+    watchdog = threading.Timer(WATCHDOG_S, lambda: (print(f"watchdog: {WATCHDOG_S} s passed, killing QEMU", flush=True), qemu.proc.kill()))
+    watchdog.daemon = True
+    exit_status = None
+    try:
+        try:
+            ready = qemu.wait_ready(READY_TIMEOUT_S)
+            results.append(("boot to 'listening'", True, f"{ready * 1000:.0f} ms after launch"))
+        except CheckFailed as e:
+            results.append(("boot to 'listening'", False, str(e)))
+        else:
+            watchdog.start()
+            for name, check in CHECKS:
+                try:
+                    detail = check(port)
+                    results.append((name, True, detail))
+                except CheckFailed as e:
+                    results.append((name, False, str(e)))
+                except Exception as e:  # a socket error, a timeout, a bad response
+                    results.append((name, False, f"{type(e).__name__}: {e}"))
+                    traceback.print_exc()
+                settle()
+                if qemu.proc.poll() is not None:
+                    results.append(("QEMU still running", False, f"QEMU exited with status {qemu.proc.returncode}"))
+                    break
+    finally:
+        watchdog.cancel()
+        exit_status = qemu.stop()
+
+    log = qemu.log()
+    lines = log.splitlines()
+    # A panic message reads "PANIC: panicked at FILE:LINE:COL:" then the message.
+    panics = [" ".join(lines[i : i + 2]) for i, line in enumerate(lines) if line.startswith("PANIC")]
+    results.append(("no PANIC on the serial log", not panics, "; ".join(panics) or "clean"))
+    results.append(("QEMU exit status", not exit_status, "killed by the test" if exit_status is None else f"exited with {exit_status}"))
+    stack = re.findall(r"stack high-water: (\d+) bytes", log)
+
+    print()
+    for name, ok, detail in results:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    if stack:
+        print(f"firmware stack high-water: {stack[-1]} bytes")
+    failed = sum(1 for _, ok, _ in results if not ok)
+    if failed:
+        print(f"\n--- serial log ({qemu.log_path}) ---\n{log}--- QEMU output ---\n{qemu.out_path.read_text(errors='replace')}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
