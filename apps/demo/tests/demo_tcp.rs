@@ -1,0 +1,321 @@
+//! The demo binary, started for real on 127.0.0.1 with an OS-chosen port
+//! and driven over TCP by curl and a raw socket.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A running demo process; killed (by its handle) when dropped.
+struct Demo {
+    child: Child,
+    addr: SocketAddr,
+    /// Lines the demo prints after the first one (request logs).
+    lines: Receiver<String>,
+}
+
+impl Demo {
+    fn start(quiet: bool) -> Demo {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_demo"));
+        cmd.args(["--host", "127.0.0.1", "--port", "0"]);
+        if quiet {
+            cmd.arg("--quiet");
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the demo binary");
+        let stdout = child.stdout.take().expect("demo stdout");
+        let lines = read_lines(stdout);
+        let first = match lines.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the demo did not print its address");
+            }
+        };
+        let prefix = "ferrodot demo listening on http://";
+        let addr: SocketAddr = first
+            .strip_prefix(prefix)
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        assert!(addr.ip().is_loopback(), "{addr}");
+        assert_ne!(addr.port(), 0);
+        Demo { child, addr, lines }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Read lines of `out` on a thread, handing them over a channel so the
+/// test can wait with a timeout.
+fn read_lines(out: ChildStdout) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--http1.1"])
+        .args(args)
+        .output()
+        .expect("curl must be installed")
+}
+
+/// `(status, body)` of a curl request.
+fn curl_status(args: &[&str]) -> (u16, String) {
+    let mut all = vec!["--write-out", "\n%{http_code}"];
+    all.extend_from_slice(args);
+    let out = curl(&all);
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').expect("status after the body");
+    (code.parse().expect("status code"), body.to_string())
+}
+
+/// `{"frames":N,"triggers":M}` → (N, M), checked strictly.
+fn parse_status(body: &str) -> (u64, u64) {
+    let inner = body.strip_prefix("{\"frames\":").unwrap_or_else(|| panic!("not a status: {body:?}"));
+    let (frames, rest) = inner.split_once(",\"triggers\":").unwrap_or_else(|| panic!("not a status: {body:?}"));
+    let triggers = rest.strip_suffix('}').unwrap_or_else(|| panic!("not a status: {body:?}"));
+    (frames.parse().expect("frames"), triggers.parse().expect("triggers"))
+}
+
+/// Send raw bytes and read everything until the server closes.
+fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connect");
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    match s.read_to_end(&mut out) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("reading the response: {e} (got {:?})", String::from_utf8_lossy(&out)),
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn status_is_json_and_frames_advance() {
+    let demo = Demo::start(true);
+    let out = curl(&["--include", &demo.url("/status")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.to_ascii_lowercase().contains("\r\ncontent-type: application/json\r\n"), "{text}");
+    let (s1, body1) = curl_status(&[&demo.url("/status")]);
+    assert_eq!(s1, 200);
+    let (f1, _) = parse_status(&body1);
+    std::thread::sleep(Duration::from_millis(450)); // frames tick every 100 ms
+    let (_, body2) = curl_status(&[&demo.url("/status")]);
+    let (f2, _) = parse_status(&body2);
+    assert!(f2 > f1, "frames did not advance: {f1} then {f2}");
+}
+
+#[test]
+fn trigger_increments() {
+    let demo = Demo::start(true);
+    let (_, before) = curl_status(&[&demo.url("/status")]);
+    let (_, t0) = parse_status(&before);
+    let (code, after) = curl_status(&["--request", "POST", &demo.url("/trigger")]);
+    assert_eq!(code, 200);
+    assert_eq!(parse_status(&after).1, t0 + 1);
+    let (_, again) = curl_status(&["--request", "POST", &demo.url("/trigger")]);
+    assert_eq!(parse_status(&again).1, t0 + 2);
+    let (_, status) = curl_status(&[&demo.url("/status")]);
+    assert_eq!(parse_status(&status).1, t0 + 2);
+    // GET is not how you trigger.
+    let (code, _) = curl_status(&[&demo.url("/trigger")]);
+    assert_eq!(code, 405);
+}
+
+#[test]
+fn index_page_shows_the_light_sensor() {
+    let demo = Demo::start(true);
+    let out = curl(&["--include", &demo.url("/")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("text/html"), "{text}");
+    let value = text
+        .split("light sensor value is: <b id=\"light\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no sensor value in {text}"));
+    let value: u32 = value.parse().expect("a number");
+    assert!(value <= 1023, "{value}");
+}
+
+#[test]
+fn head_and_wrong_method_and_unknown_path() {
+    let demo = Demo::start(true);
+    let (_, body) = curl_status(&[&demo.url("/config")]);
+    let out = curl(&["--head", &demo.url("/config")]);
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+    assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "HEAD must have no body: {head:?}");
+
+    let out = curl(&["--include", "--request", "DELETE", &demo.url("/config")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 405 "), "{text}");
+    let allow = text.lines().find(|l| l.to_ascii_lowercase().starts_with("allow:")).expect("Allow header");
+    for m in ["GET", "HEAD", "PUT", "OPTIONS"] {
+        assert!(allow.contains(m), "{allow}");
+    }
+    assert_eq!(curl_status(&[&demo.url("/nothing/here")]).0, 404);
+}
+
+#[test]
+fn config_roundtrip_and_errors() {
+    let demo = Demo::start(true);
+    let url = demo.url("/config");
+    let json = ["-H", "Content-Type: application/json", "--request", "PUT"];
+    let (code, body) = curl_status(&[&json[..], &["--data", "{\"interval_ms\":250}", &url]].concat());
+    assert_eq!((code, body.as_str()), (200, "{\"interval_ms\":250}"));
+    assert_eq!(curl_status(&[&url]).1, "{\"interval_ms\":250}");
+    // Out of range: 422 and unchanged.
+    let (code, body) = curl_status(&[&json[..], &["--data", "{\"interval_ms\":1}", &url]].concat());
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("interval_ms"), "{body}");
+    assert_eq!(curl_status(&[&url]).1, "{\"interval_ms\":250}");
+    // Not JSON: 400. Wrong media type: 415. Too large: 413.
+    assert_eq!(curl_status(&[&json[..], &["--data", "{nope", &url]].concat()).0, 400);
+    let (code, _) = curl_status(&["--request", "PUT", "-H", "Content-Type: text/plain", "--data", "{\"interval_ms\":300}", &url]);
+    assert_eq!(code, 415);
+    let big = format!("{{\"interval_ms\":300,\"pad\":\"{}\"}}", "x".repeat(300));
+    assert_eq!(curl_status(&[&json[..], &["--data", &big, &url]].concat()).0, 413);
+    assert_eq!(curl_status(&[&url]).1, "{\"interval_ms\":250}");
+}
+
+#[test]
+fn config_put_without_length_is_411() {
+    let demo = Demo::start(true);
+    let resp = raw_exchange(
+        demo.addr,
+        b"PUT /config HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 411 "), "{resp}");
+    // Chunked framing is a declared length as far as 411 goes.
+    let resp = raw_exchange(
+        demo.addr,
+        b"PUT /config HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nConnection: close\r\n\
+          Transfer-Encoding: chunked\r\n\r\n13\r\n{\"interval_ms\":120}\r\n0\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 200 "), "{resp}");
+    assert!(resp.ends_with("{\"interval_ms\":120}"), "{resp}");
+}
+
+#[test]
+fn files_wildcard_captures_the_rest_of_the_path() {
+    let demo = Demo::start(true);
+    assert_eq!(curl_status(&[&demo.url("/files/a/b/c.txt")]), (200, "a/b/c.txt".into()));
+    assert_eq!(curl_status(&[&demo.url("/files/one")]), (200, "one".into()));
+    assert_eq!(curl_status(&[&demo.url("/files/dir/")]), (200, "dir/".into()));
+    assert_eq!(curl_status(&[&demo.url("/filesx")]).0, 404);
+}
+
+#[test]
+fn firmware_upload_is_streamed_and_checksummed() {
+    let demo = Demo::start(true);
+    let image: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let fnv = image.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let path = std::env::temp_dir().join(format!("ferrodot-demo-fw-{}.bin", std::process::id()));
+    std::fs::write(&path, &image).unwrap();
+    let file_arg = format!("@{}", path.display());
+    // Once with a length, once chunked.
+    let with_length = curl_status(&["--data-binary", &file_arg, &demo.url("/firmware")]);
+    let chunked = curl_status(&["-H", "Transfer-Encoding: chunked", "--data-binary", &file_arg, &demo.url("/firmware")]);
+    let _ = std::fs::remove_file(&path);
+    let expected = format!("{{\"bytes\":1000000,\"fnv1a\":{fnv}}}");
+    assert_eq!(with_length, (200, expected.clone()));
+    assert_eq!(chunked, (200, expected));
+}
+
+#[test]
+fn curl_keeps_one_connection_for_many_requests() {
+    let demo = Demo::start(true);
+    let url = demo.url("/status");
+    let mut args = vec!["--verbose", "--output", "/dev/null"];
+    for _ in 0..20 {
+        args.push(&url);
+    }
+    let out = curl(&args);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("Re-using existing connection").count(), 19, "{stderr}");
+}
+
+#[test]
+fn logs_one_line_per_request_unless_quiet() {
+    let demo = Demo::start(false);
+    let (code, _) = curl_status(&[&demo.url("/status?x=1")]);
+    assert_eq!(code, 200);
+    let line = demo.lines.recv_timeout(IO_TIMEOUT).expect("a log line");
+    assert!(line.contains("GET /status?x=1 -> 200"), "{line}");
+    assert!(line.starts_with("127.0.0.1:"), "{line}");
+    curl_status(&[&demo.url("/missing")]);
+    let line = demo.lines.recv_timeout(IO_TIMEOUT).expect("a log line");
+    assert!(line.contains("GET /missing -> 404"), "{line}");
+    assert!(demo.lines.recv_timeout(Duration::from_millis(300)).is_err(), "one line per request");
+
+    let quiet = Demo::start(true);
+    curl_status(&[&quiet.url("/status")]);
+    assert!(quiet.lines.recv_timeout(Duration::from_millis(300)).is_err(), "--quiet prints nothing per request");
+}
+
+#[test]
+fn port_in_use_is_a_clear_error_not_a_panic() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .args(["--host", "127.0.0.1", "--port", &port, "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the demo kept running on a port in use");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the error names the address: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    drop(taken);
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_demo")).args(["--port", "http"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_demo")).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
