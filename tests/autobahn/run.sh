@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PY2="$(pyenv root 2>/dev/null)/versions/2.7.18/bin/python2.7"
+PYENV_ROOT="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
+PY2="$PYENV_ROOT/versions/2.7.18/bin/python2.7"
 if [ ! -x "$PY2" ]; then
     echo "autobahn: Python 2.7 not found at $PY2 (the suite needs it; pyenv install 2.7.18)" >&2
     exit 1

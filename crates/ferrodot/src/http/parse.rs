@@ -32,7 +32,8 @@ impl Default for HeadLimits {
 pub const HEADER_SLOTS: usize = 64;
 
 /// A request that cannot be served: the status to answer with and a short
-/// reason for the body. The connection is closed after it.
+/// reason for the body. A rejection of the head closes the connection;
+/// one from a handler keeps it when the request's body was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
     pub status: Status,

@@ -196,9 +196,24 @@ impl TokioTransport {
         TokioTransport { stream, timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)), armed: false, idle }
     }
 
+    /// Close gracefully: send FIN, then read and drop what the peer still
+    /// sends for a moment ("lingering close"). Closing a socket with unread
+    /// data makes the kernel send a reset, which can destroy the last
+    /// response (a 413, a WebSocket close frame) before the peer reads it.
     async fn shutdown(&mut self) {
-        use tokio::io::AsyncWriteExt;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
+        let linger = async {
+            let mut sink = [0u8; 4096];
+            let mut budget = 256 * 1024;
+            while budget > 0 {
+                match self.stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => budget -= n.min(budget),
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(500), linger).await;
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {

@@ -130,9 +130,14 @@ async fn write_close(port: &dyn Port, lock: &WriteLock, code: Option<u16>, reaso
     let mut payload = [0u8; 125];
     let mut w = BufWriter::new(&mut payload);
     if let Some(code) = code {
-        let reason = reason.as_bytes();
+        // At most 123 bytes of reason, cut between characters: a reason
+        // cut inside one would be invalid UTF-8 (1007 from the peer).
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
         w.push(&code.to_be_bytes());
-        w.push(reason.get(..reason.len().min(123)).unwrap_or(&[]));
+        w.push(reason.get(..end).unwrap_or("").as_bytes());
     }
     write_frame(port, lock, Opcode::Close, w.written()).await
 }
@@ -182,6 +187,10 @@ impl<'r> WebSocketUpgrade<'r> {
             w.push(b"\r\n");
         }
         w.push(b"\r\n");
+        if w.overflowed() {
+            // Only an absurdly long subprotocol name (app code) gets here.
+            return Err(IoError::Other);
+        }
         let n = w.len();
         // From here on the connection speaks WebSocket, not HTTP.
         self.port.hijack();
@@ -286,7 +295,13 @@ impl WsReceiver<'_> {
             match self.decoder.next(self.buf) {
                 Ok(Some(Token::Ping(range))) => {
                     let payload = self.buf.get(range.clone()).unwrap_or(&[]);
-                    write_frame(self.port, self.lock, Opcode::Pong, payload).await?;
+                    match write_frame(self.port, self.lock, Opcode::Pong, payload).await {
+                        Ok(()) => {}
+                        // Our close went out already: nothing may follow it,
+                        // and the closing handshake goes on (RFC 6455 §5.5.1).
+                        Err(IoError::Closed) if self.lock.close_sent.get() => {}
+                        Err(e) => return Err(e.into()),
+                    }
                     if control {
                         return Ok(Token::Ping(range));
                     }
@@ -324,7 +339,13 @@ impl WsReceiver<'_> {
             Ok(space) => space,
             Err(e) => return Err(self.fail(e).await),
         };
-        let deadline = if self.awaiting_pong { Some(self.config.pong_timeout_ms) } else { self.config.ping_interval_ms };
+        // Waiting for a pong, or for the answer to our close: the pong
+        // timeout. Otherwise ping a peer silent for the ping interval.
+        let deadline = if self.awaiting_pong || self.lock.close_sent.get() {
+            Some(self.config.pong_timeout_ms)
+        } else {
+            self.config.ping_interval_ms
+        };
         self.port.set_deadline(deadline);
         match port::read(self.port, space).await {
             Ok(0) => Err(Closed::Io(IoError::Closed)),

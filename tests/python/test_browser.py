@@ -1,0 +1,151 @@
+"""A real browser on the demo's live page: headless Chromium loads ``/``,
+receives live updates (over the WebSocket, then over server-sent events),
+clicks the trigger button, and the test reads the new count from the page.
+
+Chromium is driven over the DevTools protocol with the ``websockets``
+client, so nothing but Debian's ``chromium`` is needed.
+"""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+import websockets
+
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--remote-debugging-port=0", "about:blank",
+]
+
+
+def chromium_binary():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("Chromium is not installed (apt-get install chromium); the browser test needs it")
+
+
+class Browser:
+    """A headless Chromium started (and ended) by this test only."""
+
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="ferrodot-chromium-")
+        self.proc = subprocess.Popen(
+            [chromium_binary(), f"--user-data-dir={self.profile}", *CHROMIUM_FLAGS],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.time() + 30
+        self.ws_url = None
+        while time.time() < deadline and self.ws_url is None:
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None:
+                break
+            m = re.search(r"DevTools listening on (ws://\S+)", line)
+            if m:
+                self.ws_url = m.group(1)
+        if self.ws_url is None:
+            self.close()
+            pytest.fail("Chromium did not start its DevTools endpoint")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Page:
+    """One tab, spoken to with DevTools commands over a flat session."""
+
+    def __init__(self, conn, session):
+        self.conn, self.session, self.next_id = conn, session, 0
+
+    @classmethod
+    async def open(cls, conn):
+        page = cls(conn, None)
+        target = await page.call("Target.createTarget", url="about:blank")
+        attached = await page.call("Target.attachToTarget", targetId=target["targetId"], flatten=True)
+        page.session = attached["sessionId"]
+        return page
+
+    async def call(self, method, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if self.session:
+            msg["sessionId"] = self.session
+        await self.conn.send(json.dumps(msg))
+        while True:
+            reply = json.loads(await asyncio.wait_for(self.conn.recv(), 20))
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                return reply["result"]
+
+    async def js(self, expression):
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    async def wait_for(self, expression, what, limit=15):
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            value = await self.js(expression)
+            if value:
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; page says: {await self.js('document.body.innerText')}")
+
+
+def number(page_value):
+    return int(page_value)
+
+
+async def drive(url, mode, screenshot=None):
+    browser = Browser()
+    try:
+        async with websockets.connect(browser.ws_url, max_size=None) as conn:
+            page = await Page.open(conn)
+            await page.call("Page.enable")
+            await page.call("Page.navigate", url=url)
+            await page.wait_for(f"document.getElementById('mode') && document.getElementById('mode').textContent === '{mode}'", f"live mode {mode}")
+            # Frames advance on the page without a reload.
+            first = number(await page.js("document.getElementById('frames').textContent"))
+            await page.wait_for(f"Number(document.getElementById('frames').textContent) > {first}", "frames to advance")
+            # Click the button; the count on the page goes up by one.
+            before = number(await page.js("document.getElementById('triggers').textContent"))
+            await page.js("document.getElementById('trigger').click()")
+            await page.wait_for(f"Number(document.getElementById('triggers').textContent) === {before + 1}", "the trigger count")
+            light = number(await page.js("document.getElementById('light').textContent"))
+            assert 112 <= light <= 912, light
+            if screenshot:
+                shot = await page.call("Page.captureScreenshot", format="png")
+                import base64
+                with open(screenshot, "wb") as f:
+                    f.write(base64.b64decode(shot["data"]))
+            return before + 1
+    finally:
+        browser.close()
+
+
+def test_live_page_over_websocket(demo):
+    shot = os.environ.get("FERRODOT_SCREENSHOT")
+    after = asyncio.run(drive(demo.url + "/", "websocket", shot))
+    # The server agrees with what the page showed.
+    import urllib.request
+    status = json.load(urllib.request.urlopen(demo.url + "/status", timeout=5))
+    assert status["triggers"] >= after
+
+
+def test_live_page_over_server_sent_events(demo):
+    asyncio.run(drive(demo.url + "/#sse", "server-sent events"))
