@@ -19,13 +19,18 @@ WSTEST="$(dirname "$PY2")/wstest"
 cargo build -q --release --example ws_echo
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 OUT=$(mktemp -d)
-./target/release/examples/ws_echo --host 127.0.0.1 --port "$PORT" > "$OUT/server.log" 2>&1 &
+"${CARGO_TARGET_DIR:-target}/release/examples/ws_echo" --host 127.0.0.1 --port "$PORT" > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
     grep -q listening "$OUT/server.log" && break
     sleep 0.1
 done
+if ! grep -q listening "$OUT/server.log"; then
+    echo "autobahn: ws_echo did not start:" >&2
+    cat "$OUT/server.log" >&2
+    exit 1
+fi
 
 cat > "$OUT/spec.json" <<SPEC
 {
@@ -43,7 +48,9 @@ SPEC
 }
 python3 - "$OUT/reports/index.json" <<'PY'
 import json, sys, collections
-results = json.load(open(sys.argv[1]))["ferrodot"]
+results = json.load(open(sys.argv[1])).get("ferrodot")
+if not results:
+    sys.exit("autobahn: no results for ferrodot (could the fuzzing client connect?)")
 by = collections.Counter(r["behavior"] for r in results.values())
 close = collections.Counter(r["behaviorClose"] for r in results.values())
 print("Autobahn|Testsuite against ws_echo: %d cases" % len(results))

@@ -30,7 +30,7 @@ pub mod ws;
 pub use app::extract::{Bytes, ClientAddr, Form, FromParam, Path, Query, State, Text};
 #[cfg(feature = "json")]
 pub use app::extract::Json;
-pub use app::respond::{Chunks, Content, Html, IntoResponse, Redirect, Typed};
+pub use app::respond::{Chunks, Content, Html, IntoResponse, Redirect, Response, Typed};
 pub use app::App;
 pub use http::parse::Rejection;
 pub use http::{Method, Request, Status};
@@ -42,7 +42,7 @@ pub mod prelude {
     pub use crate::app::extract::{Bytes, ClientAddr, Form, Path, Query, State, Text};
     #[cfg(feature = "json")]
     pub use crate::app::extract::Json;
-    pub use crate::app::respond::{Chunks, Html, IntoResponse, Redirect, Typed};
+    pub use crate::app::respond::{Chunks, Html, IntoResponse, Redirect, Response, Typed};
     pub use crate::app::App;
     pub use crate::http::{Method, Request, Status};
     pub use crate::server::{BodyReader, Config, ErrorStyle};

@@ -30,6 +30,14 @@ async fn created() -> (Status, [(&'static str, &'static str); 1], &'static str) 
     (Status::CREATED, [("Location", "/things/7")], "made")
 }
 
+async fn built() -> Response<'static, &'static str> {
+    Response::new(Status::ACCEPTED).header("X-Queue", "3").header("Cache-Control", "no-store").body("queued")
+}
+
+async fn too_many_headers() -> Response<'static, &'static str> {
+    (0..9).fold(Response::new(Status::OK), |r, _| r.header("X-A", "1")).body("x")
+}
+
 async fn moved() -> Redirect<'static> {
     Redirect::to("/hello")
 }
@@ -87,6 +95,8 @@ ferrodot::routes! {
         GET "/hello" => hello,
         POST "/things" => created,
         GET "/old" => moved,
+        GET "/built" => built,
+        GET "/too-many-headers" => too_many_headers,
         GET "/maybe/<int:n>" => maybe,
         DELETE "/nothing" => nothing,
         GET "/refuse" => refuse,
@@ -145,6 +155,10 @@ fn responders() {
     let s = server(ErrorStyle::Text);
     let r = request_once(s.addr, b"POST /things HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     assert_eq!((r.status, r.header("location"), r.text().as_str()), (201, Some("/things/7"), "made"));
+    let r = get_once(s.addr, "/built");
+    assert_eq!((r.status, r.header("x-queue"), r.header("cache-control")), (202, Some("3"), Some("no-store")));
+    assert_eq!((r.header("content-type"), r.text().as_str()), (Some("text/plain; charset=utf-8"), "queued"));
+    assert_eq!(get_once(s.addr, "/too-many-headers").status, 500);
     let r = get_once(s.addr, "/old");
     assert_eq!((r.status, r.header("location")), (302, Some("/hello")));
     assert_eq!(get_once(s.addr, "/maybe/1").text(), "one");
@@ -232,7 +246,7 @@ fn groups_and_prefixes() {
     let listing: Vec<String> = app(ErrorStyle::Text).route_list().map(|r| r.to_string()).collect();
     assert_eq!(listing.first().map(String::as_str), Some("GET /hello"));
     assert_eq!(listing.last().map(String::as_str), Some("GET /api/v1/hello"));
-    assert_eq!(listing.len(), 14);
+    assert_eq!(listing.len(), 16);
 }
 
 #[test]

@@ -227,6 +227,64 @@ impl<T: IntoResponse> IntoResponse for Option<T> {
     }
 }
 
+/// Most headers a [`Response`] carries besides the framing ones.
+pub const MAX_RESPONSE_HEADERS: usize = 8;
+
+/// A whole response built step by step:
+/// `Response::new(Status::CREATED).header("Location", "/x").body("made")`.
+pub struct Response<'a, C = &'static str> {
+    status: Status,
+    headers: [(&'a str, &'a str); MAX_RESPONSE_HEADERS],
+    len: usize,
+    overflow: bool,
+    body: Option<C>,
+}
+
+impl<'a> Response<'a> {
+    /// A response with `status` and no body yet.
+    pub const fn new(status: Status) -> Self {
+        Response { status, headers: [("", ""); MAX_RESPONSE_HEADERS], len: 0, overflow: false, body: None }
+    }
+}
+
+impl<'a, C: Content> Response<'a, C> {
+    /// Add a header (more than [`MAX_RESPONSE_HEADERS`] makes it a 500).
+    pub fn header(mut self, name: &'a str, value: &'a str) -> Self {
+        match self.headers.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (name, value);
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+        self
+    }
+
+    /// Set the body; its type sets `Content-Type`.
+    pub fn body<B: Content>(self, body: B) -> Response<'a, B> {
+        Response { status: self.status, headers: self.headers, len: self.len, overflow: self.overflow, body: Some(body) }
+    }
+}
+
+impl<C: Content> IntoResponse for Response<'_, C> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        if self.overflow {
+            return Err(WriteError::Invalid("too many response headers"));
+        }
+        out.start(self.status);
+        if let Some(body) = &self.body {
+            out.header("Content-Type", body.content_type());
+        }
+        for (name, value) in self.headers.iter().take(self.len) {
+            out.header(name, value);
+        }
+        if let Some(body) = self.body {
+            body.write_body(out).await?;
+        }
+        out.finish().await
+    }
+}
+
 /// A redirect to `location` (302 Found, or the status given).
 pub struct Redirect<'a>(pub Status, pub &'a str);
 
