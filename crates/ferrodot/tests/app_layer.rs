@@ -71,6 +71,10 @@ struct Point {
     y: i32,
 }
 
+async fn point() -> Json<Point> {
+    Json(Point { x: 1, y: 2 })
+}
+
 async fn swap(Json(p): Json<Point>) -> Json<Point> {
     Json(Point { x: p.y, y: p.x })
 }
@@ -104,6 +108,7 @@ ferrodot::routes! {
         GET "/bad-header" => bad_header,
         GET "/hex/<hex:id>" => hex,
         POST "/swap" => swap,
+        GET "/point" => point,
         POST "/form" => form,
         POST "/text" => text,
         GET "/count" => count,
@@ -169,6 +174,22 @@ fn responders() {
     let r = get_once(s.addr, "/refuse");
     assert_eq!(r.status, 403);
     assert!(r.text().contains("not for you"), "{}", r.text());
+}
+
+/// RFC 9110 §9.3.2: HEAD gets the GET response's headers and no body,
+/// also for bodies rendered straight into the buffer (JSON, error pages);
+/// the next response on the connection must start right after the head.
+#[test]
+fn head_sends_no_body_for_json_and_errors() {
+    let s = server(ErrorStyle::Json);
+    let mut c = Conn::open(s.addr);
+    c.send(b"HEAD /point HTTP/1.1\r\nHost: t\r\n\r\nHEAD /nope HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = c.head_response();
+    assert_eq!((r.status, r.header("content-length")), (200, Some("13")), "the GET body would be {{\"x\":1,\"y\":2}}");
+    let r = c.head_response();
+    assert_eq!(r.status, 404);
+    let r = c.response();
+    assert_eq!((r.status, r.text().as_str()), (200, "hello"));
 }
 
 #[test]
@@ -246,7 +267,7 @@ fn groups_and_prefixes() {
     let listing: Vec<String> = app(ErrorStyle::Text).route_list().map(|r| r.to_string()).collect();
     assert_eq!(listing.first().map(String::as_str), Some("GET /hello"));
     assert_eq!(listing.last().map(String::as_str), Some("GET /api/v1/hello"));
-    assert_eq!(listing.len(), 16);
+    assert_eq!(listing.len(), 17);
 }
 
 #[test]

@@ -1,11 +1,17 @@
 //! One connection's life: read a head, route it, run the handler, write
 //! the response, then keep the connection for the next request or close.
+//!
+//! Only [`exchange`] is generic over the app; reading heads, answering
+//! without a handler, draining bodies and refusing requests are plain
+//! functions, each awaited at one place. Every `.await` site of a nested
+//! future becomes code in the caller's state machine, so keeping them few
+//! keeps a firmware image and a connection's future small.
 
 use core::cell::Cell;
 
-use crate::app::{App, Dispatch, ErrorBody};
+use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
 use crate::http::method::MethodSet;
-use crate::http::parse::{parse_head, Rejection};
+use crate::http::parse::{check_partial, parse_head, HeadLimits, Rejection};
 use crate::http::request::Framing;
 use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
@@ -13,14 +19,17 @@ use crate::io::{IoError, Transport};
 use crate::route::table::{lookup, Lookup};
 
 use super::body::{read_into, Cursor, RequestBody};
+use super::config::Config;
 use super::port::{self, Port, SharedTransport};
-use super::writer::{ResponseWriter, WriteError, WriterSetup};
+use super::writer::{HeadExtras, HeadHook, ResponseWriter, WriteError, WriterSetup};
 
 /// How a request ended for the connection.
 enum Next {
     /// Serve the next request; `pending` bytes of it are already buffered.
     KeepAlive { pending: usize },
     Close,
+    /// Answer with this error, then close.
+    Refuse(Rejection),
 }
 
 /// Serve HTTP/1.1 on one connection until it closes.
@@ -35,12 +44,22 @@ pub async fn serve_connection<S, R: Dispatch<S>>(
     client: Option<core::net::SocketAddr>,
 ) -> Result<(), IoError> {
     let port = SharedTransport::new(transport);
+    let cfg = &app.config;
     let mut pending = 0;
     let mut first = true;
     loop {
-        match serve_one(app, &port, rx, tx, client, pending, first).await? {
+        let next = match read_head(&port, rx, pending, first, cfg).await {
+            HeadRead::Ready { head_len, filled } => exchange(app, &port, rx, tx, client, head_len, filled).await,
+            HeadRead::Close => Next::Close,
+            HeadRead::Refuse(rejection) => Next::Refuse(rejection),
+        };
+        match next {
             Next::KeepAlive { pending: p } => pending = p,
             Next::Close => return Ok(()),
+            Next::Refuse(rejection) => {
+                refuse(&port, tx, cfg, rejection).await;
+                return Ok(());
+            }
         }
         first = false;
     }
@@ -64,22 +83,23 @@ fn head_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-async fn serve_one<S, R: Dispatch<S>>(
-    app: &App<S, R>,
-    port: &dyn Port,
-    rx: &mut [u8],
-    tx: &mut [u8],
-    client: Option<core::net::SocketAddr>,
-    mut filled: usize,
-    first: bool,
-) -> Result<Next, IoError> {
-    let cfg = &app.config;
-    let t = &cfg.timeouts;
-    let limits = crate::http::parse::HeadLimits { max_head: cfg.head.max_head.min(rx.len()), ..cfg.head };
+fn head_limits(cfg: &Config, rx: &[u8]) -> HeadLimits {
+    HeadLimits { max_head: cfg.head.max_head.min(rx.len()), ..cfg.head }
+}
 
-    // 1. Read until a whole head is buffered.
+enum HeadRead {
+    /// A whole head is `rx[..head_len]`; `rx[..filled]` holds data.
+    Ready { head_len: usize, filled: usize },
+    Close,
+    Refuse(Rejection),
+}
+
+/// Read until a whole request head is buffered.
+async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: bool, cfg: &Config) -> HeadRead {
+    let t = &cfg.timeouts;
+    let limits = head_limits(cfg, rx);
     let mut scanned = 0usize;
-    let head_len = loop {
+    loop {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
         let skip = rx.get(..filled).unwrap_or(&[]).iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         if skip > 0 {
@@ -87,49 +107,70 @@ async fn serve_one<S, R: Dispatch<S>>(
             filled -= skip;
             scanned = scanned.saturating_sub(skip);
         }
-        if let Some(end) = head_end(rx.get(..filled).unwrap_or(&[]), scanned) {
-            break end;
+        if let Some(head_len) = head_end(rx.get(..filled).unwrap_or(&[]), scanned) {
+            return HeadRead::Ready { head_len, filled };
         }
         scanned = filled;
-        if let Err(rejection) = crate::http::parse::check_partial(rx.get(..filled).unwrap_or(&[]), &limits) {
-            return reject(app, port, tx, rejection, None).await;
+        if let Err(rejection) = check_partial(rx.get(..filled).unwrap_or(&[]), &limits) {
+            return HeadRead::Refuse(rejection);
         }
-        port.set_deadline(Some(match (filled, first) {
-            (0, true) => t.first_byte_ms,
-            (0, false) => t.idle_ms,
+        let was_empty = filled == 0;
+        port.set_deadline(Some(match (was_empty, first) {
+            (true, true) => t.first_byte_ms,
+            (true, false) => t.idle_ms,
             _ => t.head_ms,
         }));
-        let Some(space) = rx.get_mut(filled..) else { return Ok(Next::Close) };
-        let was_empty = filled == 0;
+        let Some(space) = rx.get_mut(filled..) else { return HeadRead::Close };
         port.set_idle(was_empty);
         let read = port::read(port, space).await;
         port.set_idle(false);
         match read {
-            Ok(0) => return Ok(Next::Close),
+            Ok(0) => return HeadRead::Close,
             Ok(n) => filled += n,
             Err(IoError::TimedOut) if !was_empty => {
-                let rejection = Rejection::new(Status::REQUEST_TIMEOUT, "request head not received in time");
-                return reject(app, port, tx, rejection, None).await;
+                return HeadRead::Refuse(Rejection::new(Status::REQUEST_TIMEOUT, "request head not received in time"));
             }
-            Err(_) => return Ok(Next::Close),
+            Err(_) => return HeadRead::Close,
         }
-        if was_empty && filled > 0 {
+        if was_empty {
             // The head deadline runs from the request's first byte.
             port.set_deadline(Some(t.head_ms));
         }
-    };
+    }
+}
 
-    // 2. Parse it. The head is borrowed; the rest of `rx` is the body's.
+/// What answers a routed request.
+enum Plan {
+    /// Route `index`'s handler.
+    Handler(usize),
+    /// `OPTIONS`: 200 with `Allow`.
+    Options(MethodSet),
+    /// An error, with `Allow` for 405.
+    Error(Rejection, Option<MethodSet>),
+}
+
+/// Parse, route and answer one request whose head is buffered.
+async fn exchange<S, R: Dispatch<S>>(
+    app: &App<S, R>,
+    port: &dyn Port,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    client: Option<core::net::SocketAddr>,
+    head_len: usize,
+    filled: usize,
+) -> Next {
+    let cfg = &app.config;
+    let limits = head_limits(cfg, rx);
+    // The head is borrowed by the request; the rest of `rx` is the body's.
     let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
-    let (mut req, _) = match parse_head(head_buf, &limits) {
-        Ok(Some(parsed)) => parsed,
-        Ok(None) => return reject(app, port, tx, Rejection::new(Status::BAD_REQUEST, "malformed request"), None).await,
-        Err(rejection) => return reject(app, port, tx, rejection, None).await,
+    let mut req = match parse_head(head_buf, &limits) {
+        Ok(Some((req, _))) => req,
+        Ok(None) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
+        Err(rejection) => return Next::Refuse(rejection),
     };
     req.client = client;
-    let body_filled = filled - head_buf.len();
 
-    // 3. Route it.
+    // Route it, and find what answers.
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
     } else {
@@ -144,8 +185,28 @@ async fn serve_one<S, R: Dispatch<S>>(
     };
     let route = found.ok().and_then(|i| app.routes.route(i));
     let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
-    let cursor = Cell::new(Cursor::new(req.framing, 0, body_filled, limit, req.expect_continue));
+    let plan = match found {
+        Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
+        Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
+        Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
+        Ok(index) => {
+            let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
+            let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
+            let refused = match req.framing {
+                Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+                Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
+                    Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+                }
+                _ => app.before.and_then(|hook| hook(&req, &app.state)),
+            };
+            match refused {
+                Some(rejection) => Plan::Error(rejection, None),
+                None => Plan::Handler(index),
+            }
+        }
+    };
 
+    let cursor = Cell::new(Cursor::new(req.framing, 0, filled - head_buf.len(), limit, req.expect_continue));
     let setup = WriterSetup {
         head_only: req.method == Method::Head,
         keep_alive: req.keep_alive,
@@ -155,105 +216,54 @@ async fn serve_one<S, R: Dispatch<S>>(
     };
     let after = app.after.map(|hook| {
         let (req, state) = (&req, &app.state);
-        move |status: Status, extras: &mut super::writer::HeadExtras<'_, '_>| hook(req, state, status, extras)
+        move |status: Status, extras: &mut HeadExtras<'_, '_>| hook(req, state, status, extras)
     });
-    let hook: Option<super::writer::HeadHook<'_>> = after.as_ref().map(|h| h as _);
+    let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
     let mut out = ResponseWriter::new(port, tx, setup, hook);
     out.watch_body(&cursor);
-
-    // 4. Checks that answer before the handler.
-    let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
-    let early = match found {
-        Err(allowed) if req.method == Method::Options && !allowed.is_empty() => Some(Early::Options(allowed)),
-        Err(allowed) if allowed.is_empty() => Some(Early::Reject(Rejection::new(Status::NOT_FOUND, "no such resource"))),
-        Err(allowed) => Some(Early::MethodNotAllowed(allowed)),
-        Ok(_) => {
-            let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
-            match req.framing {
-                Framing::Length(n) if n > limit => {
-                    Some(Early::Reject(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")))
-                }
-                Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
-                    Some(Early::Reject(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required")))
-                }
-                _ => app.before.and_then(|hook| hook(&req, &app.state)).map(Early::Reject),
-            }
+    port.set_deadline(Some(cfg.timeouts.write_ms));
+    let result = match plan {
+        Plan::Handler(index) => {
+            let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(cfg.timeouts.body_ms));
+            app.routes.call(index, &req, &app.state, &body, &mut out).await
         }
-    };
-
-    // 5. Answer: early, or through the handler.
-    let result = {
-        let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(t.body_ms));
-        match (early, found) {
-            (Some(Early::Options(allowed)), _) => send_allow(&mut out, Status::OK, allowed).await,
-            (Some(Early::MethodNotAllowed(allowed)), _) => {
-                let rejection = Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here");
-                send_error(app, &req, &mut out, rejection, Some(allowed)).await
+        early => {
+            if req.framing != Framing::None && !matches!(early, Plan::Options(_)) {
+                // The body will not be read: close rather than skip it.
+                out.close_after();
             }
-            (Some(Early::Reject(rejection)), _) => {
-                // The body was not read: close unless there is none.
-                if req.framing != Framing::None {
-                    out.close_after();
-                }
-                send_error(app, &req, &mut out, rejection, None).await
-            }
-            (None, Ok(index)) => {
-                port.set_deadline(Some(t.write_ms));
-                app.routes.call(index, &req, &app.state, &body, &mut out).await
-            }
-            (None, Err(_)) => Ok(()),
+            answer(&mut out, &req, early, app.error_page).await
         }
     };
     if port.is_hijacked() {
         // Upgraded (WebSocket): the handler owned the connection until now.
-        return Ok(Next::Close);
+        return Next::Close;
     }
-    let mut keep_alive = out.keep_alive();
-    let committed = out.is_committed();
-    let done = out.is_done();
-
-    let result = match result {
-        // A handler that wrote nothing still owes the client an answer.
-        Ok(()) if !done && !committed => Err(WriteError::Invalid("the handler sent no response")),
-        other => other,
-    };
+    let keep_alive = out.keep_alive();
+    let (committed, done) = (out.is_committed(), out.is_done());
     match result {
         Ok(()) if done => {}
-        Ok(()) => return Ok(Next::Close),
-        Err(WriteError::Io(_)) => return Ok(Next::Close),
-        Err(WriteError::Invalid(why)) => {
-            if committed {
-                return Ok(Next::Close);
-            }
-            let mut out = ResponseWriter::new(port, tx, setup, None);
-            out.close_after();
-            let _ = out.error(Rejection::new(Status::INTERNAL_SERVER_ERROR, why)).await;
-            return Ok(Next::Close);
-        }
+        // A handler that wrote nothing still owes the client an answer.
+        Ok(()) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, "the handler sent no response")),
+        Err(WriteError::Invalid(why)) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, why)),
+        _ => return Next::Close,
     }
 
-    // 6. Finish the body the handler left unread, then keep the rest.
+    // Finish the body the handler left unread, then keep the rest.
     let mut cur = cursor.get();
     if cur.continue_pending && !cur.is_done() {
         // The client still waits for 100 Continue before sending a body
         // the handler never read: answering it now would follow the final
         // response, so the connection ends here instead.
-        return Ok(Next::Close);
-    }
-    if keep_alive && !cur.broken && !cur.is_done() {
-        // The head is no longer needed: its bytes are the scratch space
-        // (a stack buffer here would live in every connection's future).
-        let drained = loop {
-            match read_into(port, body_buf, &mut cur, head_buf, Some(t.body_ms)).await {
-                Ok(0) => break true,
-                Ok(_) => {}
-                Err(_) => break false,
-            }
-        };
-        keep_alive = drained;
+        return Next::Close;
     }
     if !keep_alive || cur.broken {
-        return Ok(Next::Close);
+        return Next::Close;
+    }
+    // The head is no longer needed: its bytes are the drain's scratch
+    // space (a stack buffer would live in every connection's future).
+    if !cur.is_done() && !drain(port, body_buf, &mut cur, head_buf, cfg.timeouts.body_ms).await {
+        return Next::Close;
     }
     // Bytes after the body belong to the next (pipelined) request.
     let from = head_len + cur.pos;
@@ -262,34 +272,32 @@ async fn serve_one<S, R: Dispatch<S>>(
     if pending > 0 {
         rx.copy_within(from..to, 0);
     }
-    Ok(Next::KeepAlive { pending })
+    Next::KeepAlive { pending }
 }
 
-enum Early {
-    Options(MethodSet),
-    MethodNotAllowed(MethodSet),
-    Reject(Rejection),
+/// Read and drop the rest of a body; `false` if it could not be read.
+async fn drain(port: &dyn Port, buf: &mut [u8], cur: &mut Cursor, scratch: &mut [u8], timeout_ms: u32) -> bool {
+    loop {
+        match read_into(port, buf, cur, scratch, Some(timeout_ms)).await {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
 }
 
-/// Answer a request that could not be parsed, then close.
-async fn reject<S, R>(
-    app: &App<S, R>,
-    port: &dyn Port,
-    tx: &mut [u8],
-    rejection: Rejection,
-    _req: Option<&Request<'_>>,
-) -> Result<Next, IoError> {
+/// Answer a request that could not be parsed or served, then close.
+async fn refuse(port: &dyn Port, tx: &mut [u8], cfg: &Config, rejection: Rejection) {
     let setup = WriterSetup {
         head_only: false,
         keep_alive: false,
         http10: false,
-        server: app.config.server_header,
-        error_style: app.config.error_style,
+        server: cfg.server_header,
+        error_style: cfg.error_style,
     };
-    port.set_deadline(Some(app.config.timeouts.write_ms));
+    port.set_deadline(Some(cfg.timeouts.write_ms));
     let mut out = ResponseWriter::new(port, tx, setup, None);
     let _ = out.error(rejection).await;
-    Ok(Next::Close)
 }
 
 /// Write `Allow: GET, HEAD, ...` into `buf`.
@@ -305,32 +313,30 @@ fn allow_list(allowed: MethodSet, buf: &mut [u8; 64]) -> &str {
     core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
 }
 
-async fn send_allow(out: &mut ResponseWriter<'_>, status: Status, allowed: MethodSet) -> Result<(), WriteError> {
-    let mut buf = [0u8; 64];
+/// Answer without a handler: `OPTIONS`, or an error through the app's
+/// error page if it has one. Everything is written into the response
+/// buffer first, then sent with one `.await`.
+async fn answer(out: &mut ResponseWriter<'_>, req: &Request<'_>, plan: Plan, page: Option<ErrorPage>) -> Result<(), WriteError> {
+    let (status, allowed, rejection) = match plan {
+        Plan::Options(allowed) => (Status::OK, Some(allowed), None),
+        Plan::Error(rejection, allowed) => (rejection.status, allowed, Some(rejection)),
+        Plan::Handler(_) => (Status::INTERNAL_SERVER_ERROR, None, None),
+    };
     out.start(status);
-    out.header("Allow", allow_list(allowed, &mut buf));
-    out.finish().await
-}
-
-/// An error response, through the app's error page if it has one.
-async fn send_error<S, R>(
-    app: &App<S, R>,
-    req: &Request<'_>,
-    out: &mut ResponseWriter<'_>,
-    rejection: Rejection,
-    allowed: Option<MethodSet>,
-) -> Result<(), WriteError> {
-    let mut allow_buf = [0u8; 64];
-    out.start(rejection.status);
     if let Some(allowed) = allowed {
-        out.header("Allow", allow_list(allowed, &mut allow_buf));
+        let mut buf = [0u8; 64];
+        out.header("Allow", allow_list(allowed, &mut buf));
     }
-    if let Some(page) = app.error_page {
+    let Some(rejection) = rejection else { return out.finish().await };
+    if let Some(page) = page {
         let mut body = ErrorBody { content_type: "text/plain; charset=utf-8", body: BufWriter::new(out.body_space()) };
         if page(req, rejection, &mut body).is_some() && !body.body.overflowed() {
             let (content_type, n) = (body.content_type, body.body.len());
             out.commit_body(n);
             out.header("Content-Type", content_type);
+            if let Some((name, value)) = rejection.header {
+                out.header(name, value);
+            }
             return out.finish().await;
         }
     }

@@ -390,7 +390,12 @@ impl<'w> ResponseWriter<'w> {
             return Err(WriteError::Invalid("invalid response header"));
         }
         if self.stage == Stage::Buffering {
-            let length = if self.setup.head_only { self.discarded + self.body_len as u64 } else { self.body_len as u64 };
+            let length = self.discarded + self.body_len as u64;
+            // A body rendered straight into the buffer (JSON, error text)
+            // is measured but not sent for HEAD, 204 and 304.
+            if self.setup.head_only || !self.status.has_body() {
+                self.body_len = 0;
+            }
             let body_at = self.body_start();
             self.end_head(Some(length))?;
             // Close the gap between head and body, then one write.
@@ -448,58 +453,57 @@ impl<'w> ResponseWriter<'w> {
     }
 
     /// The error body, after [`ResponseWriter::start`] and any headers.
+    /// Rendered straight into the buffer (an error page is small), so
+    /// there is one `.await` here, not one per piece of text.
     pub async fn error_body(&mut self, rejection: Rejection) -> Result<(), WriteError> {
         if let Some((name, value)) = rejection.header {
             self.header(name, value);
         }
-        match self.setup.error_style {
-            ErrorStyle::Text => {
-                self.header("Content-Type", "text/plain; charset=utf-8");
-                self.write(rejection.status.reason().as_bytes()).await?;
-                if !rejection.reason.is_empty() {
-                    self.write(b": ").await?;
-                    self.write(rejection.reason.as_bytes()).await?;
-                }
-                self.write(b"\n").await?;
-            }
-            ErrorStyle::Json => {
-                self.header("Content-Type", "application/json");
-                self.write(b"{\"error\": \"").await?;
-                let message = if rejection.reason.is_empty() { rejection.status.reason() } else { rejection.reason };
-                write_json_escaped(self, message).await?;
-                self.write(b"\"}").await?;
-            }
-        }
+        let style = self.setup.error_style;
+        self.header("Content-Type", match style {
+            ErrorStyle::Text => "text/plain; charset=utf-8",
+            ErrorStyle::Json => "application/json",
+        });
+        let mut body = BufWriter::new(self.body_space());
+        render_error(&mut body, style, rejection);
+        let n = body.len();
+        self.commit_body(n);
         self.finish().await
     }
 }
 
-/// Write `s` as the inside of a JSON string.
-pub(crate) async fn write_json_escaped(out: &mut ResponseWriter<'_>, s: &str) -> Result<(), WriteError> {
-    let mut rest = s.as_bytes();
-    while !rest.is_empty() {
-        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
-        let (now, tail) = rest.split_at(plain);
-        out.write(now).await?;
-        if let Some((&b, tail)) = tail.split_first() {
-            let mut esc = *b"\\u0000";
-            let esc: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                _ => {
-                    esc[4] = hex_digit(b >> 4);
-                    esc[5] = hex_digit(b);
-                    &esc
-                }
-            };
-            out.write(esc).await?;
-            rest = tail;
-        } else {
-            rest = tail;
+/// `Not Found: reason\n` or `{"error": "reason"}` (cut to fit `w`).
+fn render_error(w: &mut BufWriter<'_>, style: ErrorStyle, rejection: Rejection) {
+    let reason = rejection.status.reason();
+    match style {
+        ErrorStyle::Text => {
+            w.push_str(reason);
+            if !rejection.reason.is_empty() {
+                w.push(b": ");
+                w.push_str(rejection.reason);
+            }
+            w.push(b"\n");
+        }
+        ErrorStyle::Json => {
+            let message = if rejection.reason.is_empty() { reason } else { rejection.reason };
+            w.push(b"{\"error\": \"");
+            push_json_escaped(w, message);
+            w.push(b"\"}");
         }
     }
-    Ok(())
+}
+
+/// Write `s` as the inside of a JSON string.
+fn push_json_escaped(w: &mut BufWriter<'_>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => w.push(b"\\\""),
+            b'\\' => w.push(b"\\\\"),
+            b'\n' => w.push(b"\\n"),
+            0..=0x1f => w.push(&[b'\\', b'u', b'0', b'0', hex_digit(b >> 4), hex_digit(b)]),
+            _ => w.push(&[b]),
+        }
+    }
 }
 
 /// The lower-case hex digit of the low four bits of `n`.
