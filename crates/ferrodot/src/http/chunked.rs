@@ -98,7 +98,7 @@ impl ChunkedDecoder {
 
     fn step(&mut self, b: u8) -> Result<(), ChunkError> {
         self.state = match self.state {
-            State::Size { value, digits } => match hex(b) {
+            State::Size { value, digits } => match super::hex_digit_value(b) {
                 Some(d) => {
                     if digits >= 16 {
                         return Err(ChunkError("chunk size too large"));
@@ -180,11 +180,3 @@ impl ChunkedDecoder {
     }
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}

@@ -14,3 +14,13 @@ pub mod status;
 pub use method::Method;
 pub use request::{Request, Version};
 pub use status::Status;
+
+/// The value of one hex digit, either case (chunk sizes, `%XX` escapes).
+pub(crate) fn hex_digit_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}

@@ -91,14 +91,6 @@ pub struct DecodedBytes<'a> {
     form: bool,
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
 
 impl Iterator for DecodedBytes<'_> {
     type Item = u8;
@@ -110,7 +102,7 @@ impl Iterator for DecodedBytes<'_> {
             b'+' if self.form => Some(b' '),
             b'%' => {
                 if let [h, l, tail @ ..] = self.rest {
-                    if let (Some(h), Some(l)) = (hex(*h), hex(*l)) {
+                    if let (Some(h), Some(l)) = (super::hex_digit_value(*h), super::hex_digit_value(*l)) {
                         self.rest = tail;
                         return Some(h << 4 | l);
                     }
