@@ -2,119 +2,22 @@
 client, against the ``ws_echo`` example: ``/echo`` (16 MiB messages) and
 ``/echo-small`` (64 KiB, subprotocol ``echo.v1``).
 
-The fixture uses the newest of ``target/release/examples/ws_echo`` and
-``target/debug/examples/ws_echo`` (``cargo test --workspace`` leaves the
-debug one), or ``$FERRODOT_WS_ECHO`` if set; only when neither exists does
-it run ``cargo build --example ws_echo``. It starts the binary on
-127.0.0.1 and a free port, and stops it by its handle. Every wait is bounded.
+The ``ws_echo`` fixture (conftest.py) starts the example on 127.0.0.1 and
+a free port, and stops it by its handle. Every wait is bounded.
 """
 
 import asyncio
 import http.client
 import os
-import queue
-import socket
-import subprocess
-import threading
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 20  # seconds for the server to print its address
-BUILD_TIMEOUT = 1800
 STEP = 10  # seconds for any one send, receive or handshake
 TEST_TIMEOUT = 60  # seconds for a whole test's conversation
 
 MIB = 1024 * 1024
-
-
-def _target_dir() -> Path:
-    env = os.environ.get("CARGO_TARGET_DIR")
-    return Path(env) if env else ROOT / "target"
-
-
-def ws_echo_binary() -> Path:
-    override = os.environ.get("FERRODOT_WS_ECHO")
-    if override:
-        path = Path(override)
-        if not path.is_file():
-            pytest.fail(f"FERRODOT_WS_ECHO={override} is not a file")
-        return path
-    target = _target_dir()
-    candidates = (target / "release" / "examples" / "ws_echo", target / "debug" / "examples" / "ws_echo")
-    found = [p for p in candidates if p.is_file()]
-    if found:
-        return max(found, key=lambda p: p.stat().st_mtime)
-    subprocess.run(["cargo", "build", "--example", "ws_echo"], cwd=ROOT, check=True, timeout=BUILD_TIMEOUT)
-    built = target / "debug" / "examples" / "ws_echo"
-    if not built.is_file():
-        pytest.fail(f"cargo build --example ws_echo did not produce {built}")
-    return built
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class EchoServer:
-    """A running ws_echo process, started and stopped by this fixture only."""
-
-    def __init__(self, binary: Path):
-        # The free port may be taken between the probe and the bind: retry.
-        first = ""
-        for _ in range(3):
-            self.port = free_port()
-            self.proc = subprocess.Popen(
-                [str(binary), "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,  # drained by the pump below, shown on failure
-                text=True,
-            )
-            lines: "queue.Queue[str]" = queue.Queue()
-
-            def pump(stream=self.proc.stdout):
-                for line in stream:
-                    lines.put(line)
-                lines.put("")  # end of output: the process exited
-
-            threading.Thread(target=pump, daemon=True).start()
-            try:
-                first = lines.get(timeout=START_TIMEOUT)
-            except queue.Empty:
-                self.stop()
-                pytest.fail("ws_echo did not print its address in time")
-            if first.startswith("listening on http://"):
-                addr = first[len("listening on http://"):].strip()
-                assert addr == f"127.0.0.1:{self.port}", addr
-                self.url = f"ws://{addr}"
-                self.http = addr
-                return
-            self.stop()
-        pytest.fail(f"ws_echo did not start on a free port: {first!r}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def ws_echo():
-    server = EchoServer(ws_echo_binary())
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert server.proc.returncode is not None, "ws_echo is still running"
 
 
 def run(conversation):
