@@ -18,6 +18,12 @@ fn log_request(req: &Request<'_>, _: &Camera, status: Status, _: &mut HeadExtras
     println!("{peer} {} {} -> {}", req.method(), req.target(), status.0);
 }
 
+/// Requests refused before routing (malformed, too large, too slow).
+fn log_refused(peer: Option<std::net::SocketAddr>, rejection: Rejection) {
+    let peer = peer.map(|a| a.to_string()).unwrap_or_default();
+    println!("{peer} (refused: {}) -> {}", rejection.reason, rejection.status.0);
+}
+
 struct Args {
     host: String,
     port: u16,
@@ -45,7 +51,7 @@ fn parse_args() -> Result<Args, String> {
 async fn serve(args: Args) -> std::io::Result<()> {
     let mut app: CameraApp = camera::app();
     if !args.quiet {
-        app = app.after_request(log_request);
+        app = app.after_request(log_request).on_refuse(log_refused);
     }
     // The app lives as long as the program, like a `static` on a device.
     let app: &'static CameraApp = Box::leak(Box::new(app));

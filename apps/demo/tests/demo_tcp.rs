@@ -274,6 +274,15 @@ fn logs_one_line_per_request_unless_quiet() {
     curl_status(&[&demo.url("/missing")]);
     let line = demo.lines.recv_timeout(IO_TIMEOUT).expect("a log line");
     assert!(line.contains("GET /missing -> 404"), "{line}");
+    // A request refused before routing reaches no handler, but is logged.
+    let mut raw = TcpStream::connect(demo.addr).unwrap();
+    raw.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    raw.write_all(b"GARBAGE\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = raw.read_to_end(&mut answer);
+    assert!(answer.starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&answer));
+    let line = demo.lines.recv_timeout(IO_TIMEOUT).expect("a log line");
+    assert!(line.contains("refused") && line.ends_with("-> 400"), "{line}");
     assert!(demo.lines.recv_timeout(Duration::from_millis(300)).is_err(), "one line per request");
 
     let quiet = Demo::start(true);

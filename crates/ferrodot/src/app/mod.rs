@@ -107,6 +107,9 @@ impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
 pub type BeforeRequest<S> = fn(&Request<'_>, &S) -> Option<Rejection>;
 /// Sees every response head and may add headers.
 pub type AfterRequest<S> = fn(&Request<'_>, &S, Status, &mut HeadExtras<'_, '_>);
+/// Told about requests refused before they could be parsed or served
+/// (400, 408, 414, 431, 501, 505, …): they reach no other hook.
+pub type OnRefuse = fn(Option<core::net::SocketAddr>, Rejection);
 /// Renders error responses (404, 405, 413, 500, …) instead of the
 /// built-in text or JSON body. Write the body into the page; `None`
 /// falls back to the built-in body.
@@ -138,13 +141,23 @@ pub struct App<S, R> {
     pub(crate) before: Option<BeforeRequest<S>>,
     pub(crate) after: Option<AfterRequest<S>>,
     pub(crate) error_page: Option<ErrorPage>,
+    pub(crate) on_refuse: Option<OnRefuse>,
     pub(crate) custom_types: CustomTypes,
 }
 
 impl<S, R: Dispatch<S>> App<S, R> {
     /// An app with default configuration; `const`, so it can be a `static`.
     pub const fn new(state: S, routes: R) -> Self {
-        App { state, routes, config: Config::DEFAULT, before: None, after: None, error_page: None, custom_types: None }
+        App {
+            state,
+            routes,
+            config: Config::DEFAULT,
+            before: None,
+            after: None,
+            error_page: None,
+            on_refuse: None,
+            custom_types: None,
+        }
     }
 
     pub const fn with_config(mut self, config: Config) -> Self {
@@ -159,6 +172,11 @@ impl<S, R: Dispatch<S>> App<S, R> {
 
     pub const fn after_request(mut self, hook: AfterRequest<S>) -> Self {
         self.after = Some(hook);
+        self
+    }
+
+    pub const fn on_refuse(mut self, hook: OnRefuse) -> Self {
+        self.on_refuse = Some(hook);
         self
     }
 

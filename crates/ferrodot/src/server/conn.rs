@@ -57,6 +57,9 @@ pub async fn serve_connection<S, R: Dispatch<S>>(
             Next::KeepAlive { pending: p } => pending = p,
             Next::Close => return Ok(()),
             Next::Refuse(rejection) => {
+                if let Some(hook) = app.on_refuse {
+                    hook(client, rejection);
+                }
                 refuse(&port, tx, cfg, rejection).await;
                 return Ok(());
             }
