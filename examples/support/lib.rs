@@ -1,6 +1,8 @@
 //! What every example shares: `--host`/`--port` arguments and serving
 //! until Ctrl-C on a single-threaded tokio runtime.
 
+pub mod echo;
+
 use std::ops::Deref;
 
 use ferrodot::app::{App, Dispatch};

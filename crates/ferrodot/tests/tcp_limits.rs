@@ -71,11 +71,13 @@ fn trickled_head_that_outlasts_the_head_deadline_is_408() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
-        if t0.elapsed() > Duration::from_millis(1500) {
+        if t0.elapsed() > Duration::from_millis(3000) {
             break;
         }
     }
-    let _ = refused;
+    // The head deadline (400 ms) is not re-armed by each byte: the server
+    // answered and closed while the client was still trickling.
+    assert!(refused, "the trickling client was never cut off");
     let r = c.response();
     assert_eq!(r.status, 408, "{r:?}");
 }

@@ -93,11 +93,13 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         Err(httparse::Error::NewLine) => return Err(bad("invalid line ending")),
         Err(_) => return Err(bad("malformed request")),
     };
-    if head_len > limits.max_head {
-        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
-    }
+    // The request line first: a head too large because of its target is
+    // a long URI (414), not large header fields (431).
     if request_line_len(line) > limits.max_request_line {
         return Err(too_long_line(line));
+    }
+    if head_len > limits.max_head {
+        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
     let headers_at = line_start + line_len.unwrap_or(0) + 1;
 
@@ -228,6 +230,9 @@ struct HeadMeta {
 fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<HeadMeta, Rejection> {
     let mut content_length: Option<u64> = None;
     let mut transfer_encoding = false;
+    // The last transfer coding seen was chunked; an unknown one was seen.
+    let mut chunked_last = false;
+    let mut unknown_coding = false;
     let mut hosts = 0u32;
     let mut close = false;
     let mut keep_alive = false;
@@ -249,24 +254,31 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
                 // RFC 9112 §6.1: treat the framing of such a 1.0 message as faulty.
                 return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
             }
+            let mut any = false;
             for coding in h.value.split(|&b| b == b',') {
                 let coding = coding.trim_ascii();
                 if coding.is_empty() {
                     continue;
                 }
-                if !coding.eq_ignore_ascii_case(b"chunked") {
-                    return Err(Rejection::new(Status::NOT_IMPLEMENTED, "transfer coding not implemented"));
-                }
-                if transfer_encoding {
+                any = true;
+                chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+                if !chunked_last {
+                    unknown_coding = true;
+                } else if transfer_encoding {
                     return Err(bad("chunked applied more than once"));
+                } else {
+                    transfer_encoding = true;
                 }
-                transfer_encoding = true;
             }
-            if !transfer_encoding {
+            if !any {
                 return Err(bad("empty Transfer-Encoding"));
             }
         } else if name.eq_ignore_ascii_case("host") {
-            hosts += 1;
+            // RFC 9112 §3.2: an invalid Host value is a 400.
+            if !valid_host(h.value) {
+                return Err(bad("invalid Host header"));
+            }
+            hosts = hosts.saturating_add(1);
         } else if name.eq_ignore_ascii_case("connection") {
             for token in h.value.split(|&b| b == b',') {
                 let token = token.trim_ascii();
@@ -282,6 +294,15 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
                 return Err(Rejection::new(Status::EXPECTATION_FAILED, "unsupported expectation"));
             }
         }
+    }
+    // RFC 9112 §6.3: chunked applied but not last leaves the body length
+    // unknown: 400 and close. Any other coding we do not know (no chunked
+    // at all, or before chunked) is 501 (RFC 9112 §6.1); both close.
+    if transfer_encoding && !chunked_last {
+        return Err(bad("chunked is not the final transfer coding"));
+    }
+    if unknown_coding {
+        return Err(Rejection::new(Status::NOT_IMPLEMENTED, "transfer coding not implemented"));
     }
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one in 1.0.
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
@@ -311,5 +332,17 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
             return None;
         }
         n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// A Host value (RFC 9110 §7.2: `uri-host [ ":" port ]`, or empty): the
+/// characters of a reg-name, an IPv4 address or an IP literal, and a port.
+/// Exact URI grammar is not needed to route, only refusing what no
+/// authority can contain (spaces, `/`, `@`, controls, non-ASCII).
+fn valid_host(value: &[u8]) -> bool {
+    value.trim_ascii().iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')
+            || matches!(b, b'*' | b'+' | b',' | b';' | b'=' | b':' | b'[' | b']')
     })
 }

@@ -102,6 +102,7 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
     let t = &cfg.timeouts;
     let limits = head_limits(cfg, rx);
     let mut scanned = 0usize;
+    let mut head_armed = false;
     loop {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
         let skip = rx.get(..filled).unwrap_or(&[]).iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
@@ -118,11 +119,15 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
             return HeadRead::Refuse(rejection);
         }
         let was_empty = filled == 0;
-        port.set_deadline(Some(match (was_empty, first) {
-            (true, true) => t.first_byte_ms,
-            (true, false) => t.idle_ms,
-            _ => t.head_ms,
-        }));
+        // The head deadline is set once, when the request's first byte is
+        // in: re-arming it on every read would let a slowloris client
+        // that trickles a byte at a time keep the connection forever.
+        if was_empty {
+            port.set_deadline(Some(if first { t.first_byte_ms } else { t.idle_ms }));
+        } else if !head_armed {
+            port.set_deadline(Some(t.head_ms));
+            head_armed = true;
+        }
         let Some(space) = rx.get_mut(filled..) else { return HeadRead::Close };
         port.set_idle(was_empty);
         let read = port::read(port, space).await;
@@ -138,6 +143,7 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
         if was_empty {
             // The head deadline runs from the request's first byte.
             port.set_deadline(Some(t.head_ms));
+            head_armed = true;
         }
     }
 }

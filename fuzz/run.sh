@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run every fuzz target for a bounded time (libFuzzer -max_total_time) and
+# fail on the first crash. `-s none`: no sanitizer, so stable Rust works.
+#
+#   bash fuzz/run.sh            # each target for $FUZZ_SECONDS (default 20)
+#   FUZZ_SECONDS=300 bash fuzz/run.sh parse_head chunked
+set -euo pipefail
+cd "$(dirname "$0")"
+
+seconds="${FUZZ_SECONDS:-20}"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install --locked cargo-fuzz
+fi
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    mapfile -t targets < <(cargo fuzz list)
+fi
+
+# Seed corpora: a few valid inputs so the run starts from real requests.
+seed() { mkdir -p "corpus/$1"; printf '%b' "$3" > "corpus/$1/$2"; }
+seed parse_head get '\x00GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n'
+seed parse_head chunked '\x01POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+seed parse_diff_httparse get 'GET /a?b=c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n'
+seed parse_diff_httparse abs 'OPTIONS http://h/x HTTP/1.0\r\nHost: x\r\n\r\n'
+seed chunked body '\x03\x05\x01\x024;ext=1\r\nabcd\r\n10\r\n0123456789abcdef\r\n0\r\nT: v\r\n\r\n'
+seed route star '/s/:x*/<int:n>\n/s/a/b/12'
+seed route path '/p/<path:rest>\n/p/%41/b'
+seed query form 'a=1&b=%20x+y&&c=%zz&d'
+seed ws_frame text '\x41\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e\x89\x80\x00\x00\x00\x00\x88\x82\x00\x00\x00\x00\x03\xe8'
+
+cargo fuzz build -s none --release 2>&1 | tail -n 3
+status=0
+for target in "${targets[@]}"; do
+    log="$(mktemp)"
+    printf '\n--- %s (%ss) ---\n' "$target" "$seconds"
+    if cargo fuzz run -s none --release "$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
+        runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
+        rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
+        cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -n 1 || true)
+        echo "$target: ok, $runs executions, $rate exec/s, $cov"
+    else
+        echo "$target: CRASH"
+        grep -E -A 30 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -n 60 || tail -n 60 "$log"
+        status=1
+    fi
+    rm -f "$log"
+done
+exit $status
