@@ -20,10 +20,16 @@ pub mod future;
 pub mod http;
 pub mod io;
 mod macros;
+#[cfg(all(feature = "std", feature = "json"))]
+pub mod microserver;
+pub mod mpg;
+pub mod resource;
 pub mod route;
 pub mod rt;
 pub mod server;
 pub mod sse;
+#[cfg(feature = "std")]
+pub mod testing;
 #[cfg(feature = "ws")]
 pub mod ws;
 

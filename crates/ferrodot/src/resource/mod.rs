@@ -1,0 +1,77 @@
+//! Pycom-style resource store (`network.HTTP_Server`): a fixed number of
+//! resources, each a URI, a media type and a value, that clients read
+//! and change with GET, PUT, POST and DELETE while the application reads
+//! and changes them too. No heap: the store is fixed arrays sized by
+//! const generics, and can be a `static`.
+//!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::resource::{Event, MediaType, Methods, ResourceRoutes, ResourceStore};
+//!
+//! fn told(e: &Event<'_>) {
+//!     println!("{} {} -> {} {}", e.method, e.uri, e.status.0, e.new_uri);
+//! }
+//!
+//! static STORE: ResourceStore = ResourceStore::new(); // 100 resources of ≤ 1 KiB
+//! static APP: App<&ResourceStore, ResourceRoutes> = App::new(&STORE, ResourceRoutes::new());
+//!
+//! STORE.add("/resource1", MediaType::Html, b"Hello Client!")?.register(Methods::GET, None)?;
+//! STORE.add("/resource2", MediaType::Html, b"0")?.register(Methods::ALL, Some(told))?;
+//! // ferrodot::rt::tokio::run(&APP, "0.0.0.0:80")
+//! # Ok::<(), ferrodot::resource::StoreError>(())
+//! ```
+//!
+//! What the server answers:
+//!
+//! | request | answer |
+//! |---|---|
+//! | GET (or HEAD) | 200, the value with its media type |
+//! | PUT | the value and media type replaced; 204 with `Content-Location` |
+//! | POST | a sub-resource `<uri>/<id>` (five digits, from 10000, never reused while the parent exists) holding the body; 201 with `Location` |
+//! | DELETE | the resource removed; 204 |
+//! | OPTIONS | 204 with `Allow` |
+//! | a URI not in the store, or with no methods registered | 404 |
+//! | a method not registered | 405 with `Allow` |
+//! | `Accept` that excludes the media type (`*/*`, `type/*`, `q` understood) | 406 |
+//! | PUT/POST with a `Content-Type` other than the six | 415 |
+//! | a body larger than the value capacity `V` | 413 |
+//! | a body that stops arriving (the app's body time-out) | 408 |
+//! | POST when the store is full | 507 |
+//!
+//! The query string plays no part in finding a resource, and the path is
+//! compared after percent-decoding. The resource's callback is told about
+//! every request the resource answered (also the 406, 408, 413, 415 and
+//! 507 ones), after the response was sent.
+//!
+//! Where this differs from Pycom's module, on purpose:
+//! - `Accept: */*` (curl's and requests' default), `type/*` and `q=0` are
+//!   understood; Pycom only searches `Accept` for the type as a substring.
+//! - 204 responses carry no body (Pycom sends "Resource is updated.").
+//! - POST ids count up per resource and are checked for uniqueness (Pycom
+//!   derives them from the clock and may collide, then sends no answer).
+//! - A sub-resource made by POST answers its parent's methods and calls its
+//!   parent's callback (Pycom leaves it with no handler).
+//! - No `Content-Type` keeps the current type (PUT) or the parent's (POST),
+//!   instead of Pycom's `text/html`; parameters like `; charset=utf-8` and
+//!   letter case are accepted.
+//! - A body that arrives in several reads is read to its end (Pycom answers
+//!   413 when one read is short); a body larger than the value is 413 before
+//!   it is read, and the connection then closes.
+//! - Values are bytes; there is no implicit integer encoding (Pycom stores
+//!   integers as one or two raw bytes and truncates larger ones).
+//! - A resource answers nothing (404) until a handler is registered, as in
+//!   Pycom, but OPTIONS and 405 list its methods.
+//! - Error bodies use the app's error style (plain text by default), not
+//!   Pycom's HTML sentences; query strings no longer make a URI unknown.
+
+mod media;
+mod persist;
+mod routes;
+mod store;
+
+pub use media::{acceptable, MediaType, Methods};
+#[cfg(feature = "std")]
+pub use persist::FileBacking;
+pub use persist::{ImageWriter, PersistError, Persistence, Sink};
+pub use routes::ResourceRoutes;
+pub use store::{Callback, Event, Info, ResourceRef, ResourceStore, StoreError, UriBuf, FIRST_ID, LAST_ID};
