@@ -46,9 +46,8 @@ use serde::Serialize;
 
 use crate::app::respond::{IntoResponse, Typed};
 use crate::app::{App, Dispatch};
-use crate::http::method::MethodSet;
 use crate::http::{Method, Request, Status};
-use crate::route::{Pattern, Route};
+use crate::route::Route;
 use crate::server::{Config, ErrorStyle, RequestBody, ResponseWriter, WriteError};
 
 /// What a route's closure produced: the whole JSON body, or the error message.
@@ -213,13 +212,8 @@ impl MicroServer {
     }
 
     /// Every route path, sorted, `/` included (the listing of `GET /`).
-    pub fn routes(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.routes.keys().cloned().collect();
-        if !self.routes.contains_key("/") {
-            paths.push(String::from("/"));
-            paths.sort();
-        }
-        paths
+    pub fn routes(&self) -> Vec<&str> {
+        route_paths(&self.routes)
     }
 
     /// The app that serves these routes, for any ferrodot server
@@ -229,20 +223,21 @@ impl MicroServer {
         let routes = MicroRoutes {
             name: self.name,
             routes: self.routes,
-            route: Route { methods: EVERY_METHOD, pattern: Pattern::new("/:path*"), max_body: None, require_length: false },
+            route: Route::any("/:path*"),
         };
         App::new((), routes).with_config(config)
     }
 }
 
-const EVERY_METHOD: MethodSet = MethodSet::EMPTY
-    .with(Method::Get)
-    .with(Method::Head)
-    .with(Method::Post)
-    .with(Method::Put)
-    .with(Method::Delete)
-    .with(Method::Patch)
-    .with(Method::Options);
+/// The paths of `routes`, sorted, with the built-in `/` unless overridden.
+fn route_paths(routes: &BTreeMap<String, MicroRoute>) -> Vec<&str> {
+    let mut paths: Vec<&str> = routes.keys().map(String::as_str).collect();
+    if !routes.contains_key("/") {
+        paths.push("/");
+        paths.sort_unstable();
+    }
+    paths
+}
 
 const ALLOW: &str = "GET, HEAD, POST, OPTIONS";
 
@@ -260,12 +255,7 @@ impl MicroRoutes {
     }
 
     fn listing(&self) -> Result<Vec<u8>, String> {
-        let mut routes: Vec<&str> = self.routes.keys().map(String::as_str).collect();
-        if !self.routes.contains_key("/") {
-            routes.push("/");
-            routes.sort_unstable();
-        }
-        data(&Listing { name: &self.name, routes })
+        data(&Listing { name: &self.name, routes: route_paths(&self.routes) })
     }
 }
 

@@ -6,11 +6,10 @@ use core::marker::PhantomData;
 use super::media::{acceptable, MediaType, Methods};
 use super::store::{Event, Found, ResourceStore, StoreError, UriBuf};
 use crate::app::Dispatch;
-use crate::http::method::MethodSet;
 use crate::http::parse::Rejection;
 use crate::http::request::Framing;
 use crate::http::{Method, Request, Status};
-use crate::route::{Pattern, Route};
+use crate::route::Route;
 use crate::server::{BodyError, RequestBody, ResponseWriter, WriteError};
 
 /// The route table of a [`ResourceStore`]: serve an app whose state is
@@ -37,15 +36,6 @@ pub struct ResourceRoutes<const N: usize = 100, const U: usize = 64, const V: us
     _store: PhantomData<fn() -> ResourceStore<N, U, V>>,
 }
 
-const EVERY_METHOD: MethodSet = MethodSet::EMPTY
-    .with(Method::Get)
-    .with(Method::Head)
-    .with(Method::Post)
-    .with(Method::Put)
-    .with(Method::Delete)
-    .with(Method::Patch)
-    .with(Method::Options);
-
 impl<const N: usize, const U: usize, const V: usize> Default for ResourceRoutes<N, U, V> {
     fn default() -> Self {
         Self::new()
@@ -64,7 +54,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceRoutes<N, U, V> {
         ResourceRoutes {
             // The engine's own body limit is lifted: the handler refuses
             // bodies larger than a value itself, so the callback hears of it.
-            route: Route { methods: EVERY_METHOD, pattern: Pattern::new(pattern), max_body: Some(u64::MAX), require_length: false },
+            route: Route::any(pattern).max_body(u64::MAX),
             _store: PhantomData,
         }
     }
