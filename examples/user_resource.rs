@@ -46,9 +46,9 @@ struct UserResource {
 }
 
 #[derive(Serialize)]
-struct User<'a> {
-    username: &'a str,
-    profile: &'a serde_json::Value,
+struct User {
+    username: String,
+    profile: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -71,25 +71,21 @@ impl UserResource {
         req.matches(name).map(|c| c.to_string_lossy()).unwrap_or_default()
     }
 
-    async fn get_user(&self, req: Incoming<'_>) -> Result<JsonResponse<'static, serde_json::Value>, Error> {
+    async fn get_user(&self, req: Incoming<'_>) -> Result<JsonResponse<'static, User>, Error> {
         let username = Self::capture(&req, "username");
-        let users = self.users.borrow();
-        let profile = users.get(&username).ok_or_else(|| error(Status::NOT_FOUND, "no such user"))?;
-        let user = serde_json::to_value(User { username: &username, profile })
-            .map_err(|e| error(Status::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok(JsonResponse::new(user))
+        let profile = self.users.borrow().get(&username).cloned();
+        let profile = profile.ok_or_else(|| error(Status::NOT_FOUND, "no such user"))?;
+        Ok(JsonResponse::new(User { username, profile }))
     }
 
-    async fn create_user(&self, mut req: Incoming<'_>) -> Result<JsonResponse<'static, serde_json::Value>, Error> {
+    async fn create_user(&self, mut req: Incoming<'_>) -> Result<JsonResponse<'static, User>, Error> {
         let username = Self::capture(&req, "username");
         let profile: serde_json::Value = req.json_owned().await?;
         if self.users.borrow().contains_key(&username) {
             return Err(error(Status::CONFLICT, "user already exists"));
         }
-        let user = serde_json::to_value(User { username: &username, profile: &profile })
-            .map_err(|e| error(Status::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        self.users.borrow_mut().insert(username, profile);
-        Ok(JsonResponse::new(user).status(Status::CREATED))
+        self.users.borrow_mut().insert(username.clone(), profile.clone());
+        Ok(JsonResponse::new(User { username, profile }).status(Status::CREATED))
     }
 
     async fn delete_user(&self, req: Incoming<'_>) -> Result<Status, Error> {
@@ -155,6 +151,8 @@ fn main() {
         examples::fail(&format!("cannot create {}: {e}", dir.display()));
     }
     let resource = UserResource { users: RefCell::new(HashMap::new()), dir };
-    let app = Rc::new(App::new((), resource));
+    // Errors the engine answers itself (411, 413, 404, 405) are JSON too.
+    let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
+    let app = Rc::new(App::new((), resource).with_config(config));
     examples::serve_on(args.addr(), app, ServerOptions::default(), async {});
 }

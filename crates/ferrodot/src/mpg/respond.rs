@@ -2,7 +2,9 @@
 
 use crate::app::respond::IntoResponse;
 use crate::http::parse::Rejection;
+use crate::http::response::BufWriter;
 use crate::http::Status;
+use crate::server::writer::push_json_escaped;
 use crate::server::{ResponseWriter, WriteError};
 
 /// Most extra headers on a [`JsonResponse`] or [`ErrorResponse`].
@@ -117,37 +119,16 @@ impl<M: AsRef<str>> IntoResponse for ErrorResponse<'_, M> {
         out.start(self.status);
         out.header("Content-Type", "application/json");
         self.extra.write(out)?;
-        out.write(b"{\"error\": \"").await?;
-        write_json_text(out, self.message.as_ref()).await?;
-        out.write(b"\"}\n").await?;
+        // Rendered into the buffer in one go, like the engine's own errors.
+        let mut body = BufWriter::new(out.body_space());
+        body.push(b"{\"error\": \"");
+        push_json_escaped(&mut body, self.message.as_ref());
+        body.push(b"\"}\n");
+        if body.overflowed() {
+            return Err(WriteError::Invalid("error message larger than the response buffer"));
+        }
+        let n = body.len();
+        out.commit_body(n);
         out.finish().await
     }
-}
-
-/// Write `s` as the inside of a JSON string.
-pub(crate) async fn write_json_text(out: &mut ResponseWriter<'_>, s: &str) -> Result<(), WriteError> {
-    let mut rest = s.as_bytes();
-    while !rest.is_empty() {
-        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
-        let (now, tail) = rest.split_at(plain);
-        out.write(now).await?;
-        let Some((&b, tail)) = tail.split_first() else { break };
-        let mut esc = *b"\\u00XX";
-        let hex = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            _ => {
-                esc[4] = hex(b >> 4);
-                esc[5] = hex(b & 15);
-                &esc
-            }
-        };
-        out.write(esc).await?;
-        rest = tail;
-    }
-    Ok(())
 }
