@@ -40,6 +40,8 @@ impl PersistError {
     }
 }
 
+impl core::error::Error for PersistError {}
+
 impl core::fmt::Display for PersistError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.message())
