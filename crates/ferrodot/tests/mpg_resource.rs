@@ -35,18 +35,18 @@ struct Score {
 impl Scores {
     async fn list(&self, _req: Incoming<'_>) -> JsonResponse<'static, Vec<Score>> {
         let all = self.by_name.borrow().iter().map(|(name, points)| Score { name: name.clone(), points: *points }).collect();
-        JsonResponse::new(all).header("Cache-Control", "no-store")
+        JsonResponse::new(all).headers(&[("Cache-Control", "no-store")])
     }
 
     async fn add(&self, mut req: Incoming<'_>) -> Result<JsonResponse<'static, Score>, ErrorResponse<'static>> {
         let new: NewScore<'_> = req.json().await?;
         if new.name.is_empty() {
-            return Err(ErrorResponse::new("a \"name\" is required").status(Status(422)));
+            return Err(ErrorResponse::new("a \"name\" is required").status(Status(422)).headers(&[("X-Field", "name")]));
         }
         self.by_name.borrow_mut().push((new.name.to_string(), new.points));
         Ok(JsonResponse::new(Score { name: new.name.to_string(), points: new.points })
             .status(Status::CREATED)
-            .header("Location", "/scores"))
+            .headers(&[("Location", "/scores")]))
     }
 
     async fn reset(&self, _req: Incoming<'_>) -> Status {
@@ -141,6 +141,7 @@ fn resource_routes_over_tcp() {
     let bad = br#"{"name": "", "points": 1}"#;
     let r = send(a, &format!("POST /scores HTTP/1.1\r\nContent-Length: {}", bad.len()), bad);
     assert_eq!((r.status, r.text().as_str()), (422, "{\"error\": \"a \\\"name\\\" is required\"}\n"));
+    assert_eq!((r.header("x-field"), r.header("content-type")), (Some("name"), Some("application/json")));
     // json() refuses what does not parse: 400 as an ErrorResponse.
     let r = send(a, "POST /scores HTTP/1.1\r\nContent-Length: 3", b"{x}");
     assert_eq!((r.status, r.text().as_str()), (400, "{\"error\": \"invalid JSON body\"}\n"));
@@ -192,10 +193,13 @@ fn max_content_length_411_and_413() {
     assert_eq!(r.status, 413);
 }
 
+/// A route, its body limit, its header notes and its parameter notes.
+type TableRow = (String, Option<u64>, Vec<&'static str>, Vec<&'static str>);
+
 #[test]
 fn route_table_keeps_the_notes() {
     let routes: Routes = (Scores::default(), (Notes::default(), NoRoutes));
-    let table: Vec<(String, Option<u64>, Vec<&str>, Vec<&str>)> = route_table::<(), _>(&routes)
+    let table: Vec<TableRow> = route_table::<(), _>(&routes)
         .map(|(route, doc)| (route.to_string(), route.max_body, doc.headers().to_vec(), doc.params().to_vec()))
         .collect();
     let mib5 = Some(5 * 1024 * 1024);

@@ -7,37 +7,12 @@ use crate::http::Status;
 use crate::server::writer::push_json_escaped;
 use crate::server::{ResponseWriter, WriteError};
 
-/// Most extra headers on a [`JsonResponse`] or [`ErrorResponse`].
-const MAX_HEADERS: usize = 4;
+/// Extra response headers: a slice, so a response stays small.
+type Extra<'a> = &'a [(&'a str, &'a str)];
 
-#[derive(Clone, Copy)]
-struct Extra<'a> {
-    headers: [(&'a str, &'a str); MAX_HEADERS],
-    len: usize,
-    overflow: bool,
-}
-
-impl<'a> Extra<'a> {
-    const NONE: Extra<'a> = Extra { headers: [("", ""); MAX_HEADERS], len: 0, overflow: false };
-
-    fn add(&mut self, name: &'a str, value: &'a str) {
-        match self.headers.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (name, value);
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
-    }
-
-    fn write(&self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
-        if self.overflow {
-            return Err(WriteError::Invalid("too many response headers"));
-        }
-        for (name, value) in self.headers.iter().take(self.len) {
-            out.header(name, value);
-        }
-        Ok(())
+fn write_headers(out: &mut ResponseWriter<'_>, extra: Extra<'_>) {
+    for (name, value) in extra {
+        out.header(name, value);
     }
 }
 
@@ -54,7 +29,7 @@ pub struct JsonResponse<'a, T> {
 #[cfg(feature = "json")]
 impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
     pub fn new(obj: T) -> Self {
-        JsonResponse { obj, status: Status::OK, extra: Extra::NONE }
+        JsonResponse { obj, status: Status::OK, extra: &[] }
     }
 
     pub fn status(mut self, status: Status) -> Self {
@@ -62,9 +37,9 @@ impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
         self
     }
 
-    /// Add a header (more than four make the response a 500).
-    pub fn header(mut self, name: &'a str, value: &'a str) -> Self {
-        self.extra.add(name, value);
+    /// Extra headers: `.headers(&[("Cache-Control", "no-store")])`.
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.extra = headers;
         self
     }
 }
@@ -75,7 +50,7 @@ impl<T: serde::Serialize> IntoResponse for JsonResponse<'_, T> {
         use crate::app::respond::Content;
         out.start(self.status);
         out.header("Content-Type", "application/json");
-        self.extra.write(out)?;
+        write_headers(out, self.extra);
         crate::app::extract::Json(self.obj).write_body(out).await?;
         out.write(b"\n").await?;
         out.finish().await
@@ -93,7 +68,7 @@ pub struct ErrorResponse<'a, M = &'static str> {
 
 impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
     pub fn new(message: M) -> Self {
-        ErrorResponse { message, status: Status::BAD_REQUEST, extra: Extra::NONE }
+        ErrorResponse { message, status: Status::BAD_REQUEST, extra: &[] }
     }
 
     pub fn status(mut self, status: Status) -> Self {
@@ -101,8 +76,9 @@ impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
         self
     }
 
-    pub fn header(mut self, name: &'a str, value: &'a str) -> Self {
-        self.extra.add(name, value);
+    /// Extra headers: `.headers(&[("Retry-After", "5")])`.
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.extra = headers;
         self
     }
 }
@@ -110,7 +86,7 @@ impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
 impl<M: From<&'static str>> From<Rejection> for ErrorResponse<'_, M> {
     fn from(r: Rejection) -> Self {
         let message = if r.reason.is_empty() { r.status.reason() } else { r.reason };
-        ErrorResponse { message: M::from(message), status: r.status, extra: Extra::NONE }
+        ErrorResponse { message: M::from(message), status: r.status, extra: &[] }
     }
 }
 
@@ -118,7 +94,7 @@ impl<M: AsRef<str>> IntoResponse for ErrorResponse<'_, M> {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
         out.start(self.status);
         out.header("Content-Type", "application/json");
-        self.extra.write(out)?;
+        write_headers(out, self.extra);
         // Rendered into the buffer in one go, like the engine's own errors.
         let mut body = BufWriter::new(out.body_space());
         body.push(b"{\"error\": \"");
