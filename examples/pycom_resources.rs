@@ -70,6 +70,6 @@ fn main() {
     if let Err(e) = setup(store) {
         examples::fail(&e);
     }
-    let app = Rc::new(App::new(store, ResourceRoutes::<100, 64, 1024>::new()));
+    let app = Rc::new(App::new(store, ResourceRoutes::new()));
     examples::serve_on(args.addr(), app, ServerOptions::default(), async {});
 }

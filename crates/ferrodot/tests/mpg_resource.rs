@@ -160,6 +160,20 @@ fn resource_routes_over_tcp() {
 }
 
 #[test]
+fn keep_alive_survives_bodies_nobody_read() {
+    let server = server();
+    let mut c = Conn::open(server.addr);
+    // DELETE's handler never reads the body: it must not leak into the next request.
+    c.send(b"DELETE /scores HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nGET /x");
+    assert_eq!(c.response().status, 204);
+    c.send(b"PUT /notes/amy HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nhey");
+    let r = c.response();
+    assert_eq!((r.status, r.text().as_str()), (200, "amy said hey"));
+    c.send(b"GET /scores HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(c.response().text(), "[]\n");
+}
+
+#[test]
 fn max_content_length_411_and_413() {
     let server = server();
     let a = server.addr;
