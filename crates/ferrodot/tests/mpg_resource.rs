@@ -13,6 +13,8 @@ use ferrodot::mpg::{route_table, ErrorResponse, Incoming, JsonResponse, NoRoutes
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::ServerOptions;
 use ferrodot::testing::TestClient;
+use ferrodot::ws::callback::{CallbackOpcode, Reply};
+use std::io::{Read, Write};
 use serde::{Deserialize, Serialize};
 
 #[derive(Default)]
@@ -104,6 +106,38 @@ ferrodot::mpg_resource! {
         PUT "/notes/:who" => echo,
         POST "/stream" .max_content_length(100) => twice,
         PUT "/upload" .header("Content-Length") => upload,
+    }
+}
+
+/// A WebSocket route in mpgameserver's callback style.
+#[derive(Default)]
+struct Lobby {
+    events: RefCell<Vec<(CallbackOpcode, Vec<u8>)>>,
+}
+
+impl Lobby {
+    fn on_event(&self, reply: &mut Reply<'_>, opcode: CallbackOpcode, payload: &[u8]) {
+        self.events.borrow_mut().push((opcode, payload.to_vec()));
+        match opcode {
+            CallbackOpcode::Open => {
+                reply.text("welcome");
+            }
+            CallbackOpcode::Text => {
+                reply.text(&String::from_utf8_lossy(payload).to_uppercase());
+            }
+            _ => {}
+        }
+    }
+
+    async fn seen(&self, _req: Incoming<'_>) -> String {
+        self.events.borrow().iter().map(|(op, p)| format!("{}:{} ", *op as u8, String::from_utf8_lossy(p))).collect()
+    }
+}
+
+ferrodot::mpg_resource! {
+    impl Lobby {
+        WEBSOCKET "/lobby" => on_event,
+        GET "/lobby/seen" => seen,
     }
 }
 
@@ -280,4 +314,62 @@ fn test_client_with_device_buffers() {
     assert_eq!(r.status, Status::PAYLOAD_TOO_LARGE, "over the route's 64 bytes");
     let r = client.request(Method::Post, "/scores").json(&serde_json::json!({"name": "x", "points": 1})).send();
     assert_eq!(r.status, Status::CREATED);
+}
+
+/// A masked client text frame (payload under 126 bytes).
+fn client_text(payload: &[u8]) -> Vec<u8> {
+    let key = [7u8, 1, 9, 3];
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+/// One short unmasked server frame: (first byte, payload).
+fn server_frame(stream: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).unwrap();
+    assert!(head[1] < 126, "short frames only in this test");
+    let mut payload = vec![0u8; head[1] as usize];
+    stream.read_exact(&mut payload).unwrap();
+    (head[0], payload)
+}
+
+#[test]
+fn websocket_route_in_callback_style() {
+    assert!(Lobby::ROUTES[0].doc.websocket && !Lobby::ROUTES[1].doc.websocket);
+    let server = TestServer::start(|| App::new((), Lobby::default()), ServerOptions::default());
+    let mut c = Conn::open(server.addr);
+    c.send(
+        b"GET /lobby HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    let stream = &mut c.stream;
+    // The 101 head, byte by byte so that no frame is read with it.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        stream.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(head.contains("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{head}");
+    assert_eq!(server_frame(stream), (0x81, b"welcome".to_vec()));
+    stream.write_all(&client_text(b"hello")).unwrap();
+    assert_eq!(server_frame(stream), (0x81, b"HELLO".to_vec()));
+    // Close with 1000: answered with 1000 (mpgameserver answers 200).
+    let key = [1u8, 2, 3, 4];
+    let mut close = vec![0x88, 0x82];
+    close.extend_from_slice(&key);
+    close.extend([0x03 ^ 1, 0xE8 ^ 2]);
+    stream.write_all(&close).unwrap();
+    assert_eq!(server_frame(stream), (0x88, vec![0x03, 0xE8]));
+    // A plain GET on the upgrade route is refused with a reason.
+    let r = request_once(server.addr, b"GET /lobby HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 400, "{r:?}");
+    // The callback saw Open, the text and the Close with its code.
+    let seen = request_once(server.addr, b"GET /lobby/seen HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").text();
+    assert!(seen.starts_with("255: 1:hello "), "{seen}");
+    assert!(seen.contains("8:"), "{seen}");
 }
