@@ -7,6 +7,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::{fast_config, get_once, request_once, Conn, TestServer};
 use ferrodot::prelude::*;
@@ -81,6 +82,8 @@ fn static_store_full_is_507_and_callback_hears_everything() {
     STATIC_STORE.remove("/r/10001").unwrap();
     assert_eq!(request_once(server.addr, &request("POST", "/r/10000", "text/plain", b"d")).status, 201);
 
+    // The callback runs after the response is sent: wait (bounded) for the last one.
+    common::wait_for(Duration::from_secs(5), "the callback", || STATIC_TOLD.lock().unwrap().len() >= 4);
     let told = STATIC_TOLD.lock().unwrap().clone();
     let summary: Vec<(Method, &str, u16, &str, &[u8])> =
         told.iter().map(|t| (t.method, t.uri.as_str(), t.status, t.new_uri.as_str(), t.body.as_slice())).collect();
@@ -124,6 +127,7 @@ fn body_that_stops_arriving_is_408_and_the_callback_is_told() {
     assert_eq!(resp.status, 408, "{resp:?}");
     c.assert_closed();
     assert_eq!(store.value("/slow").unwrap(), b"old", "a partial body changes nothing");
+    common::wait_for(Duration::from_secs(5), "the callback", || !SLOW_TOLD.lock().unwrap().is_empty());
     let told = SLOW_TOLD.lock().unwrap().clone();
     assert_eq!(told.len(), 1);
     assert_eq!((told[0].method, told[0].status, told[0].new_uri.as_str()), (Method::Put, 408, ""));
@@ -274,4 +278,23 @@ fn static_store_is_usable_without_setup() {
     let mut seen = Vec::new();
     store.for_each_uri("/", |uri| seen.push(uri.to_string()));
     assert_eq!(seen, ["/a", "/b"]);
+}
+
+/// A value capacity above the receive buffer (4 KiB on the host): bodies
+/// that do not fit the buffer are 413 with their own reason.
+#[test]
+fn body_larger_than_the_receive_buffer_is_413() {
+    type Big = ResourceStore<2, 16, 8192>;
+    let store = Arc::new(Big::new());
+    store.add("/big", MediaType::Octet, b"").unwrap().register(Methods::PUT | Methods::GET, None).unwrap();
+    let s = store.clone();
+    let server = TestServer::start(move || App::new(s, ResourceRoutes::<2, 16, 8192>::new()), ServerOptions::default());
+    let resp = request_once(server.addr, &request("PUT", "/big", "application/octet-stream", &[b'b'; 3000]));
+    assert_eq!(resp.status, 204);
+    let mut c = Conn::open(server.addr);
+    let _ = c.try_send(&request("PUT", "/big", "application/octet-stream", &[b'c'; 6000]));
+    let resp = c.response();
+    assert_eq!(resp.status, 413);
+    assert!(resp.text().contains("receive buffer"), "{}", resp.text());
+    assert_eq!(store.value("/big").unwrap(), vec![b'b'; 3000]);
 }

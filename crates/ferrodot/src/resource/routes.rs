@@ -258,12 +258,19 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
         let status = Status::PAYLOAD_TOO_LARGE;
         return Outcome::new(status, refuse(out, status, "body larger than a resource value").await);
     }
+    // The body is collected in the connection's receive buffer: a value
+    // capacity `V` larger than that buffer's free space cannot be filled.
     let value = match body.collect().await {
         Ok(value) if value.len() <= V => value,
-        Ok(_) | Err(BodyError::TooLarge) => {
+        Ok(_) => {
             out.close_after();
             let status = Status::PAYLOAD_TOO_LARGE;
             return Outcome::new(status, refuse(out, status, "body larger than a resource value").await);
+        }
+        Err(BodyError::TooLarge) => {
+            out.close_after();
+            let status = Status::PAYLOAD_TOO_LARGE;
+            return Outcome::new(status, refuse(out, status, "body larger than the receive buffer").await);
         }
         Err(e) => {
             let rejection = e.rejection();
