@@ -5,7 +5,8 @@
 //!   answers `{"data": null}`; `/off` is a `nowait` route: it answers
 //!   `{"data": null}` at once and switches the LED off in the background;
 //!   `/state` answers `{"data": {"name": "LED", "status": "on"|"off"}}`;
-//!   `/` lists the routes.
+//!   `/` lists the routes. Each request is logged as the seed logs it
+//!   (`GET /on on :8080 from 127.0.0.1`).
 //! - `Info` on `--info-port` (default 8081, the seed's `server_two`):
 //!   `/uptime` in seconds, and its own `/` listing.
 //!
@@ -49,7 +50,7 @@ fn main() {
     let args = Args::parse(&["--info-port"]);
     let led = Arc::new(Led::default());
 
-    let mut ms = MicroServer::new("LED").host(args.host.as_str()).port(args.port);
+    let mut ms = MicroServer::new("LED").host(args.host.as_str()).port(args.port).log_requests();
     let on = led.clone();
     ms.add_route("/on", move || on.set(true));
     let off = led.clone();

@@ -71,3 +71,18 @@ def test_second_named_server_on_its_own_port(led):
     # Each server has its own routes.
     assert get(led.info_url + "/on").status_code == 404
     assert get(led.url + "/uptime").status_code == 404
+
+
+def test_led_server_logs_each_request_like_the_seed(led):
+    # The banner lines are read by the fixture; then the seed's start line.
+    port = led.port
+    get(led.url + "/state?x=1")
+    # Earlier tests of this module logged requests too: read up to this one.
+    expected = f"GET /state on :{port} from 127.0.0.1"
+    for _ in range(100):
+        line = led.next_line()
+        if line == expected:
+            break
+        assert line.startswith("Server running on port") or " on :" in line, line
+    else:
+        raise AssertionError(f"no log line {expected!r}")

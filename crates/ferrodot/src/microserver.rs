@@ -24,6 +24,9 @@
 //! | a closure that returns `Err(e)` (see [`MicroServer::add_try_route`]), panics, or returns something that does not serialise | 500 `{"error": "<message>"}` |
 //! | an unknown path | 404 `{"error": "Route is not defined"}` |
 //!
+//! `.log_requests()` prints the seed's line per request
+//! (`GET /on on :8080 from 192.168.1.20`).
+//!
 //! JSON is written as Python's `json.dumps` writes it (`", "` and `": "`),
 //! so clients see the seed's bytes. Closures are `Send + Sync` because a
 //! `nowait` route runs on another thread, as MicroPython's `_thread` does.
@@ -66,6 +69,7 @@ pub struct MicroServer {
     port: u16,
     routes: BTreeMap<String, MicroRoute>,
     config: Config,
+    log: bool,
 }
 
 #[derive(Serialize)]
@@ -147,7 +151,7 @@ impl MicroServer {
     /// A server called `name` on port 8080 of every interface.
     pub fn new(name: impl Into<String>) -> Self {
         let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
-        MicroServer { name: name.into(), host: String::from("0.0.0.0"), port: 8080, routes: BTreeMap::new(), config }
+        MicroServer { name: name.into(), host: String::from("0.0.0.0"), port: 8080, routes: BTreeMap::new(), config, log: false }
     }
 
     pub fn port(mut self, port: u16) -> Self {
@@ -163,6 +167,13 @@ impl MicroServer {
     /// Engine limits and time-outs (JSON error bodies are kept).
     pub fn config(mut self, config: Config) -> Self {
         self.config = Config { error_style: ErrorStyle::Json, ..config };
+        self
+    }
+
+    /// Print one line per request, as the seed does:
+    /// `GET /on on :8080 from 192.168.1.20`.
+    pub fn log_requests(mut self) -> Self {
+        self.log = true;
         self
     }
 
@@ -219,12 +230,14 @@ impl MicroServer {
     /// The app that serves these routes, for any ferrodot server
     /// (`rt::tokio::Server`, the test client).
     pub fn into_app(self) -> App<(), MicroRoutes> {
+        let log = self.log.then_some(self.port);
+        self.into_app_logging(log)
+    }
+
+    /// The app, logging requests as received on `port` when `Some`.
+    fn into_app_logging(self, log: Option<u16>) -> App<(), MicroRoutes> {
         let config = self.config;
-        let routes = MicroRoutes {
-            name: self.name,
-            routes: self.routes,
-            route: Route::any("/:path*"),
-        };
+        let routes = MicroRoutes { name: self.name, routes: self.routes, route: Route::any("/:path*"), log };
         App::new((), routes).with_config(config)
     }
 }
@@ -247,6 +260,8 @@ pub struct MicroRoutes {
     name: String,
     routes: BTreeMap<String, MicroRoute>,
     route: Route<'static>,
+    /// The port to name in the request log, when requests are logged.
+    log: Option<u16>,
 }
 
 impl MicroRoutes {
@@ -281,6 +296,10 @@ impl<S> Dispatch<S> for MicroRoutes {
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError> {
         let path = req.path_decoded().to_string_lossy();
+        if let Some(port) = self.log {
+            let from = req.client_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+            std::println!("{} {path} on :{port} from {from}", req.method());
+        }
         let route = self.routes.get(&path);
         if route.is_none() && path != "/" {
             return json(out, Status::NOT_FOUND, error_body("Route is not defined")).await;
@@ -364,6 +383,12 @@ mod running {
             Ok(Bound { listener, server: self })
         }
 
+        /// The app, naming the port it was bound to in its request log.
+        fn app_on(self, port: u16) -> App<(), MicroRoutes> {
+            let log = self.log.then_some(port);
+            self.into_app_logging(log)
+        }
+
         /// Bind and serve until the process ends (or Ctrl-C).
         pub fn start(self) -> io::Result<()> {
             self.bind()?.start()
@@ -398,8 +423,9 @@ mod running {
         /// Serve on this thread until the process ends (or Ctrl-C),
         /// after printing `Server running on port N...` as the seed does.
         pub fn start(self) -> io::Result<()> {
-            std::println!("Server running on port {}...", self.local_addr()?.port());
-            let app = self.server.into_app();
+            let port = self.local_addr()?.port();
+            std::println!("Server running on port {port}...");
+            let app = self.server.app_on(port);
             let listener = self.listener;
             block_on(async move {
                 let stop = async {
@@ -415,8 +441,9 @@ mod running {
             let name = String::from(self.server.name());
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let Bound { listener, server } = self;
+            let port = addr.port();
             let thread = std::thread::Builder::new().name(std::format!("MicroServer {name}")).spawn(move || {
-                let app = server.into_app();
+                let app = server.app_on(port);
                 block_on(serve(listener, app, async {
                     let _ = stop_rx.await;
                 }))
