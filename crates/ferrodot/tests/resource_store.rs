@@ -298,3 +298,28 @@ fn body_larger_than_the_receive_buffer_is_413() {
     assert!(resp.text().contains("receive buffer"), "{}", resp.text());
     assert_eq!(store.value("/big").unwrap(), vec![b'b'; 3000]);
 }
+
+#[test]
+fn keep_alive_between_store_requests() {
+    let store = Arc::new(Store::new());
+    store.add("/k", MediaType::Plain, b"v").unwrap().register(Methods::ALL, None).unwrap();
+    let server = serve(&store, common::normal_config());
+    let mut c = Conn::open(server.addr);
+    // Several requests on one connection, `Content-Length: 0` included.
+    c.send(b"GET /k HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(c.response().text(), "v");
+    c.send(b"PUT /k HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nv2");
+    assert_eq!(c.response().status, 204);
+    c.send(b"OPTIONS /k HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(c.response().header("allow"), Some("GET, HEAD, POST, PUT, DELETE, OPTIONS"));
+    c.send(b"HEAD /k HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = c.head_response();
+    assert_eq!((head.status, head.header("content-length")), (200, Some("2")));
+    // A GET that carries a body is answered, then the connection closes
+    // instead of waiting for a body nobody reads.
+    c.send(b"GET /k HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+    let resp = c.response();
+    assert_eq!((resp.status, resp.text().as_str()), (200, "v2"));
+    assert!(resp.closes());
+    c.assert_closed();
+}

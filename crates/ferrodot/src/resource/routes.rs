@@ -98,6 +98,11 @@ impl<const U: usize> Outcome<'_, U> {
     }
 }
 
+/// The request carries body bytes (`Content-Length: 0` does not).
+fn has_body(req: &Request<'_>) -> bool {
+    !matches!(req.framing(), Framing::None | Framing::Length(0))
+}
+
 async fn refuse(out: &mut ResponseWriter<'_>, status: Status, reason: &'static str) -> Result<(), WriteError> {
     out.error(Rejection::new(status, reason)).await
 }
@@ -116,7 +121,7 @@ pub(crate) async fn serve<const N: usize, const U: usize, const V: usize>(
     };
     let wanted = Methods::of(method);
     let body_method = matches!(method, Method::Put | Method::Post);
-    if !body_method && req.framing() != Framing::None {
+    if !body_method && has_body(req) {
         // A body nobody reads: do not wait for it, close after answering.
         out.close_after();
     }
@@ -244,7 +249,7 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
         Some(value) => match MediaType::from_content_type(value) {
             Some(media) => Some(media),
             None => {
-                if req.framing() != Framing::None {
+                if has_body(req) {
                     out.close_after();
                 }
                 let status = Status::UNSUPPORTED_MEDIA_TYPE;
