@@ -1,4 +1,4 @@
-"""Fixtures for the Python tests of the ferrodot demo.
+"""Fixtures for the Python tests of the ferrodot demo and examples.
 
 The tests drive the real demo binary over TCP on 127.0.0.1 with an
 OS-chosen port. This file does not build anything when a binary exists: it
@@ -29,6 +29,15 @@ class WsEcho(Server):
         self.http = self.addr
 
 
+def example(name: str, args: list, banner: str = "listening on http://") -> Server:
+    """The example ``name`` on 127.0.0.1 and a free port (binary from
+    ``$FERRODOT_<NAME>`` if set)."""
+    binary = find_binary(f"examples/{name}", ["--example", name], f"FERRODOT_{name.upper()}")
+    server = Server(binary, args, banner)
+    server.url = f"http://{server.addr}"
+    return server
+
+
 @pytest.fixture(scope="session")
 def demo():
     d = Demo()
@@ -52,3 +61,60 @@ def ws_echo():
     finally:
         server.stop()
     assert server.proc.returncode is not None, "ws_echo is still running"
+
+
+@pytest.fixture
+def pycom():
+    """A fresh pycom_resources example (no persistence) for each test."""
+    server = example("pycom_resources", [])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_pycom():
+    """Start pycom_resources with extra arguments (``--store FILE``); every
+    server started is stopped at the end of the test."""
+    started = []
+
+    def start(*args):
+        server = example("pycom_resources", list(args))
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def led():
+    """microserver_led: ``led.url`` is the LED server, ``led.info_url`` the
+    second named server of the same process."""
+    server = example("microserver_led", ["--info-port", "0"])
+    try:
+        line = server.next_line()
+        prefix = "Info listening on http://"
+        assert line.startswith(prefix), line
+        server.info_url = "http://" + line[len(prefix):]
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def user_resource(tmp_path):
+    """user_resource storing files under a fresh ``tmp_path / "files"``;
+    ``server.dir`` is that directory."""
+    files = tmp_path / "files"
+    files.mkdir()
+    server = example("user_resource", ["--dir", str(files)])
+    server.dir = files
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -49,6 +49,7 @@ class Server:
     """A running server process, started and stopped by a test only."""
 
     def __init__(self, binary: Path, args: list, banner: str):
+        self.binary = binary
         self.proc = subprocess.Popen(
             [str(binary), "--host", "127.0.0.1", "--port", "0", *args],
             stdout=subprocess.PIPE,
@@ -63,6 +64,7 @@ class Server:
             lines.put("")  # end of output: the process exited
 
         threading.Thread(target=pump, daemon=True).start()
+        self.lines = lines
         try:
             first = lines.get(timeout=START_TIMEOUT)
         except queue.Empty:
@@ -75,6 +77,17 @@ class Server:
         host, _, port = self.addr.rpartition(":")
         assert host == "127.0.0.1", self.addr
         self.port = int(port)
+
+    def next_line(self, timeout: float = 5) -> str:
+        """The server's next line of output (bounded wait); fails the test
+        when none comes in time or the process has exited."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"{self.binary.name} printed nothing within {timeout} s")
+        if line == "":
+            pytest.fail(f"{self.binary.name} exited")
+        return line.rstrip("\n")
 
     def stop(self):
         if self.proc.poll() is None:

@@ -24,6 +24,9 @@
 //! | a closure that returns `Err(e)` (see [`MicroServer::add_try_route`]), panics, or returns something that does not serialise | 500 `{"error": "<message>"}` |
 //! | an unknown path | 404 `{"error": "Route is not defined"}` |
 //!
+//! `.log_requests()` prints the seed's line per request
+//! (`GET /on on :8080 from 192.168.1.20`).
+//!
 //! JSON is written as Python's `json.dumps` writes it (`", "` and `": "`),
 //! so clients see the seed's bytes. Closures are `Send + Sync` because a
 //! `nowait` route runs on another thread, as MicroPython's `_thread` does.
@@ -46,9 +49,8 @@ use serde::Serialize;
 
 use crate::app::respond::{IntoResponse, Typed};
 use crate::app::{App, Dispatch};
-use crate::http::method::MethodSet;
 use crate::http::{Method, Request, Status};
-use crate::route::{Pattern, Route};
+use crate::route::Route;
 use crate::server::{Config, ErrorStyle, RequestBody, ResponseWriter, WriteError};
 
 /// What a route's closure produced: the whole JSON body, or the error message.
@@ -67,6 +69,7 @@ pub struct MicroServer {
     port: u16,
     routes: BTreeMap<String, MicroRoute>,
     config: Config,
+    log: bool,
 }
 
 #[derive(Serialize)]
@@ -148,7 +151,7 @@ impl MicroServer {
     /// A server called `name` on port 8080 of every interface.
     pub fn new(name: impl Into<String>) -> Self {
         let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
-        MicroServer { name: name.into(), host: String::from("0.0.0.0"), port: 8080, routes: BTreeMap::new(), config }
+        MicroServer { name: name.into(), host: String::from("0.0.0.0"), port: 8080, routes: BTreeMap::new(), config, log: false }
     }
 
     pub fn port(mut self, port: u16) -> Self {
@@ -164,6 +167,13 @@ impl MicroServer {
     /// Engine limits and time-outs (JSON error bodies are kept).
     pub fn config(mut self, config: Config) -> Self {
         self.config = Config { error_style: ErrorStyle::Json, ..config };
+        self
+    }
+
+    /// Print one line per request, as the seed does:
+    /// `GET /on on :8080 from 192.168.1.20`.
+    pub fn log_requests(mut self) -> Self {
+        self.log = true;
         self
     }
 
@@ -213,36 +223,34 @@ impl MicroServer {
     }
 
     /// Every route path, sorted, `/` included (the listing of `GET /`).
-    pub fn routes(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.routes.keys().cloned().collect();
-        if !self.routes.contains_key("/") {
-            paths.push(String::from("/"));
-            paths.sort();
-        }
-        paths
+    pub fn routes(&self) -> Vec<&str> {
+        route_paths(&self.routes)
     }
 
     /// The app that serves these routes, for any ferrodot server
     /// (`rt::tokio::Server`, the test client).
     pub fn into_app(self) -> App<(), MicroRoutes> {
+        let log = self.log.then_some(self.port);
+        self.into_app_logging(log)
+    }
+
+    /// The app, logging requests as received on `port` when `Some`.
+    fn into_app_logging(self, log: Option<u16>) -> App<(), MicroRoutes> {
         let config = self.config;
-        let routes = MicroRoutes {
-            name: self.name,
-            routes: self.routes,
-            route: Route { methods: EVERY_METHOD, pattern: Pattern::new("/:path*"), max_body: None, require_length: false },
-        };
+        let routes = MicroRoutes { name: self.name, routes: self.routes, route: Route::any("/:path*"), log };
         App::new((), routes).with_config(config)
     }
 }
 
-const EVERY_METHOD: MethodSet = MethodSet::EMPTY
-    .with(Method::Get)
-    .with(Method::Head)
-    .with(Method::Post)
-    .with(Method::Put)
-    .with(Method::Delete)
-    .with(Method::Patch)
-    .with(Method::Options);
+/// The paths of `routes`, sorted, with the built-in `/` unless overridden.
+fn route_paths(routes: &BTreeMap<String, MicroRoute>) -> Vec<&str> {
+    let mut paths: Vec<&str> = routes.keys().map(String::as_str).collect();
+    if !routes.contains_key("/") {
+        paths.push("/");
+        paths.sort_unstable();
+    }
+    paths
+}
 
 const ALLOW: &str = "GET, HEAD, POST, OPTIONS";
 
@@ -252,6 +260,8 @@ pub struct MicroRoutes {
     name: String,
     routes: BTreeMap<String, MicroRoute>,
     route: Route<'static>,
+    /// The port to name in the request log, when requests are logged.
+    log: Option<u16>,
 }
 
 impl MicroRoutes {
@@ -260,12 +270,7 @@ impl MicroRoutes {
     }
 
     fn listing(&self) -> Result<Vec<u8>, String> {
-        let mut routes: Vec<&str> = self.routes.keys().map(String::as_str).collect();
-        if !self.routes.contains_key("/") {
-            routes.push("/");
-            routes.sort_unstable();
-        }
-        data(&Listing { name: &self.name, routes })
+        data(&Listing { name: &self.name, routes: route_paths(&self.routes) })
     }
 }
 
@@ -291,6 +296,10 @@ impl<S> Dispatch<S> for MicroRoutes {
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError> {
         let path = req.path_decoded().to_string_lossy();
+        if let Some(port) = self.log {
+            let from = req.client_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+            std::println!("{} {path} on :{port} from {from}", req.method());
+        }
         let route = self.routes.get(&path);
         if route.is_none() && path != "/" {
             return json(out, Status::NOT_FOUND, error_body("Route is not defined")).await;
@@ -374,6 +383,12 @@ mod running {
             Ok(Bound { listener, server: self })
         }
 
+        /// The app, naming the port it was bound to in its request log.
+        fn app_on(self, port: u16) -> App<(), MicroRoutes> {
+            let log = self.log.then_some(port);
+            self.into_app_logging(log)
+        }
+
         /// Bind and serve until the process ends (or Ctrl-C).
         pub fn start(self) -> io::Result<()> {
             self.bind()?.start()
@@ -408,8 +423,9 @@ mod running {
         /// Serve on this thread until the process ends (or Ctrl-C),
         /// after printing `Server running on port N...` as the seed does.
         pub fn start(self) -> io::Result<()> {
-            std::println!("Server running on port {}...", self.local_addr()?.port());
-            let app = self.server.into_app();
+            let port = self.local_addr()?.port();
+            std::println!("Server running on port {port}...");
+            let app = self.server.app_on(port);
             let listener = self.listener;
             block_on(async move {
                 let stop = async {
@@ -425,8 +441,9 @@ mod running {
             let name = String::from(self.server.name());
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let Bound { listener, server } = self;
+            let port = addr.port();
             let thread = std::thread::Builder::new().name(std::format!("MicroServer {name}")).spawn(move || {
-                let app = server.into_app();
+                let app = server.app_on(port);
                 block_on(serve(listener, app, async {
                     let _ = stop_rx.await;
                 }))

@@ -21,6 +21,10 @@
 //! assert_eq!(client.post("/hello/ada", "x").status, Status::METHOD_NOT_ALLOWED);
 //! ```
 //!
+//! Requests name a method and a path (`client.get("/user/ada")`), not a
+//! method generated per route as mpgameserver's `TestClient` does
+//! (`user_get_user("ada")`): the path is what a real client sends.
+//!
 //! The plain methods (`get`, `send`, …) run the engine on the calling
 //! thread until it finishes, which suits handlers that wait only for the
 //! request. A handler that awaits a runtime's timers or channels needs

@@ -218,16 +218,21 @@ impl<'r, S> FromRequest<'r, S> for Form<'r> {
 #[cfg(feature = "alloc")]
 impl<'r, S> FromRequest<'r, S> for alloc::vec::Vec<u8> {
     async fn from_request<'b: 'r>(_: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
-        let mut reader = body.reader().map_err(BodyError::rejection)?;
-        let mut out = alloc::vec::Vec::new();
-        let mut chunk = [0u8; 512];
-        loop {
-            let n = reader.read(&mut chunk).await.map_err(BodyError::rejection)?;
-            if n == 0 {
-                return Ok(out);
-            }
-            out.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+        read_to_vec(body.reader().map_err(BodyError::rejection)?).await
+    }
+}
+
+/// The rest of a body in a vector, however large (up to the route's limit).
+#[cfg(feature = "alloc")]
+pub(crate) async fn read_to_vec(mut reader: crate::server::BodyReader<'_>) -> Result<alloc::vec::Vec<u8>, Rejection> {
+    let mut out = alloc::vec::Vec::new();
+    let mut chunk = [0u8; 512];
+    loop {
+        let n = reader.read(&mut chunk).await.map_err(BodyError::rejection)?;
+        if n == 0 {
+            return Ok(out);
         }
+        out.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
     }
 }
 

@@ -53,7 +53,10 @@
 //! does not match `/px` (see [`crate::route::pattern`]); a chunked body
 //! counts as a declared length; WebSocket pings are answered for you and
 //! a close is answered with 1000, not 200; there is no rate limiter and
-//! no `compress=True`.
+//! no `compress=True`; `JsonResponse` writes compact JSON (no space after
+//! `,` and `:`), which also works without a heap; a handler error is the
+//! `ErrorResponse` it returns, not always 500 "route failed to return a
+//! response".
 
 #[cfg(feature = "std")]
 mod path;

@@ -110,3 +110,74 @@ pub fn path_join_safe(root: impl AsRef<Path>, name: &str) -> Result<PathBuf, Uns
     let rest = joined.strip_prefix(existing).map_err(|_| UnsafePath::Escapes)?;
     Ok(if rest.as_os_str().is_empty() { resolved } else { resolved.join(rest) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the system's temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(std::format!("ferrodot-path-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.canonicalize().unwrap()
+    }
+
+    #[test]
+    fn plain_names_stay_under_the_root() {
+        let root = scratch("plain");
+        assert_eq!(path_join_safe(&root, "a.txt").unwrap(), root.join("a.txt"));
+        assert_eq!(path_join_safe(&root, "sub/dir/b.txt").unwrap(), root.join("sub/dir/b.txt"));
+        assert_eq!(path_join_safe(&root, "sub\\c.txt").unwrap(), root.join("sub/c.txt"));
+        assert_eq!(path_join_safe(&root, "./a//b/.").unwrap(), root.join("a/b"));
+        assert_eq!(path_join_safe(&root, "..a/b..").unwrap(), root.join("..a/b.."));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn escapes_are_refused() {
+        let root = scratch("refuse");
+        for (name, why) in [
+            ("..", UnsafePath::ParentDir),
+            ("../x", UnsafePath::ParentDir),
+            ("a/../../x", UnsafePath::ParentDir),
+            ("a\\..\\x", UnsafePath::ParentDir),
+            ("/etc/passwd", UnsafePath::Absolute),
+            ("\\x", UnsafePath::Absolute),
+            ("C:\\Windows", UnsafePath::Absolute),
+            ("c:x", UnsafePath::Absolute),
+            ("", UnsafePath::Empty),
+            ("./", UnsafePath::Empty),
+            ("a\0b", UnsafePath::Invalid),
+        ] {
+            assert_eq!(path_join_safe(&root, name), Err(why), "{name:?}");
+        }
+        assert_eq!(path_join_safe(root.join("missing"), "a"), Err(UnsafePath::BadRoot));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let base = scratch("links");
+        let root = base.join("root");
+        let outside = base.join("outside");
+        std::fs::create_dir_all(root.join("inner")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret"), b"s").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), root.join("secret")).unwrap();
+        std::os::unix::fs::symlink(base.join("nowhere"), root.join("dangling")).unwrap();
+        std::os::unix::fs::symlink(root.join("inner"), root.join("in")).unwrap();
+        assert_eq!(path_join_safe(&root, "out"), Err(UnsafePath::Escapes));
+        assert_eq!(path_join_safe(&root, "out/new/file"), Err(UnsafePath::Escapes));
+        assert_eq!(path_join_safe(&root, "secret"), Err(UnsafePath::Escapes));
+        assert_eq!(path_join_safe(&root, "dangling"), Err(UnsafePath::Escapes));
+        // A link that stays inside resolves to its target.
+        assert_eq!(path_join_safe(&root, "in/f").unwrap(), root.join("inner/f"));
+        // A root that is itself a link is resolved first.
+        std::os::unix::fs::symlink(&root, base.join("root-link")).unwrap();
+        assert_eq!(path_join_safe(base.join("root-link"), "x").unwrap(), root.join("x"));
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

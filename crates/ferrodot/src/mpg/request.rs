@@ -66,16 +66,7 @@ impl<'r> Incoming<'r> {
     /// buffer, up to the route's `max_content_length`.
     #[cfg(feature = "alloc")]
     pub async fn body_vec(&mut self) -> Result<alloc::vec::Vec<u8>, Rejection> {
-        let mut reader = self.stream()?;
-        let mut out = alloc::vec::Vec::new();
-        let mut chunk = [0u8; 512];
-        loop {
-            let n = reader.read(&mut chunk).await.map_err(BodyError::rejection)?;
-            if n == 0 {
-                return Ok(out);
-            }
-            out.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
-        }
+        crate::app::extract::read_to_vec(self.stream()?).await
     }
 
     /// The body as JSON into an owned value, for bodies larger than the

@@ -2,40 +2,17 @@
 
 use crate::app::respond::IntoResponse;
 use crate::http::parse::Rejection;
+use crate::http::response::BufWriter;
 use crate::http::Status;
+use crate::server::writer::push_json_escaped;
 use crate::server::{ResponseWriter, WriteError};
 
-/// Most extra headers on a [`JsonResponse`] or [`ErrorResponse`].
-const MAX_HEADERS: usize = 4;
+/// Extra response headers: a slice, so a response stays small.
+type Extra<'a> = &'a [(&'a str, &'a str)];
 
-#[derive(Clone, Copy)]
-struct Extra<'a> {
-    headers: [(&'a str, &'a str); MAX_HEADERS],
-    len: usize,
-    overflow: bool,
-}
-
-impl<'a> Extra<'a> {
-    const NONE: Extra<'a> = Extra { headers: [("", ""); MAX_HEADERS], len: 0, overflow: false };
-
-    fn add(&mut self, name: &'a str, value: &'a str) {
-        match self.headers.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (name, value);
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
-    }
-
-    fn write(&self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
-        if self.overflow {
-            return Err(WriteError::Invalid("too many response headers"));
-        }
-        for (name, value) in self.headers.iter().take(self.len) {
-            out.header(name, value);
-        }
-        Ok(())
+fn write_headers(out: &mut ResponseWriter<'_>, extra: Extra<'_>) {
+    for (name, value) in extra {
+        out.header(name, value);
     }
 }
 
@@ -52,7 +29,7 @@ pub struct JsonResponse<'a, T> {
 #[cfg(feature = "json")]
 impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
     pub fn new(obj: T) -> Self {
-        JsonResponse { obj, status: Status::OK, extra: Extra::NONE }
+        JsonResponse { obj, status: Status::OK, extra: &[] }
     }
 
     pub fn status(mut self, status: Status) -> Self {
@@ -60,9 +37,9 @@ impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
         self
     }
 
-    /// Add a header (more than four make the response a 500).
-    pub fn header(mut self, name: &'a str, value: &'a str) -> Self {
-        self.extra.add(name, value);
+    /// Extra headers: `.headers(&[("Cache-Control", "no-store")])`.
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.extra = headers;
         self
     }
 }
@@ -73,7 +50,7 @@ impl<T: serde::Serialize> IntoResponse for JsonResponse<'_, T> {
         use crate::app::respond::Content;
         out.start(self.status);
         out.header("Content-Type", "application/json");
-        self.extra.write(out)?;
+        write_headers(out, self.extra);
         crate::app::extract::Json(self.obj).write_body(out).await?;
         out.write(b"\n").await?;
         out.finish().await
@@ -91,7 +68,7 @@ pub struct ErrorResponse<'a, M = &'static str> {
 
 impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
     pub fn new(message: M) -> Self {
-        ErrorResponse { message, status: Status::BAD_REQUEST, extra: Extra::NONE }
+        ErrorResponse { message, status: Status::BAD_REQUEST, extra: &[] }
     }
 
     pub fn status(mut self, status: Status) -> Self {
@@ -99,8 +76,9 @@ impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
         self
     }
 
-    pub fn header(mut self, name: &'a str, value: &'a str) -> Self {
-        self.extra.add(name, value);
+    /// Extra headers: `.headers(&[("Retry-After", "5")])`.
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.extra = headers;
         self
     }
 }
@@ -108,7 +86,7 @@ impl<'a, M: AsRef<str>> ErrorResponse<'a, M> {
 impl<M: From<&'static str>> From<Rejection> for ErrorResponse<'_, M> {
     fn from(r: Rejection) -> Self {
         let message = if r.reason.is_empty() { r.status.reason() } else { r.reason };
-        ErrorResponse { message: M::from(message), status: r.status, extra: Extra::NONE }
+        ErrorResponse { message: M::from(message), status: r.status, extra: &[] }
     }
 }
 
@@ -116,38 +94,17 @@ impl<M: AsRef<str>> IntoResponse for ErrorResponse<'_, M> {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
         out.start(self.status);
         out.header("Content-Type", "application/json");
-        self.extra.write(out)?;
-        out.write(b"{\"error\": \"").await?;
-        write_json_text(out, self.message.as_ref()).await?;
-        out.write(b"\"}\n").await?;
+        write_headers(out, self.extra);
+        // Rendered into the buffer in one go, like the engine's own errors.
+        let mut body = BufWriter::new(out.body_space());
+        body.push(b"{\"error\": \"");
+        push_json_escaped(&mut body, self.message.as_ref());
+        body.push(b"\"}\n");
+        if body.overflowed() {
+            return Err(WriteError::Invalid("error message larger than the response buffer"));
+        }
+        let n = body.len();
+        out.commit_body(n);
         out.finish().await
     }
-}
-
-/// Write `s` as the inside of a JSON string.
-pub(crate) async fn write_json_text(out: &mut ResponseWriter<'_>, s: &str) -> Result<(), WriteError> {
-    let mut rest = s.as_bytes();
-    while !rest.is_empty() {
-        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
-        let (now, tail) = rest.split_at(plain);
-        out.write(now).await?;
-        let Some((&b, tail)) = tail.split_first() else { break };
-        let mut esc = *b"\\u00XX";
-        let hex = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            _ => {
-                esc[4] = hex(b >> 4);
-                esc[5] = hex(b & 15);
-                &esc
-            }
-        };
-        out.write(esc).await?;
-        rest = tail;
-    }
-    Ok(())
 }

@@ -233,6 +233,24 @@ mod tests {
     }
 
     #[test]
+    fn q_values_and_several_accept_lines() {
+        assert!(!ok("application/json; q=0.000", MediaType::Json));
+        assert!(ok("application/json; Q=0.001", MediaType::Json));
+        assert!(ok("application/json;q=1", MediaType::Json));
+        assert!(!ok("application/json ; q = 0", MediaType::Json));
+        assert!(!ok(" application/json ;q=0 , text/plain", MediaType::Json));
+        assert!(ok("application/json;charset=utf-8;q=0.5", MediaType::Json));
+        // Each header line adds ranges; the most specific one decides.
+        let lines: [&[u8]; 2] = [b"text/plain", b"application/json;q=0, */*"];
+        assert!(!acceptable(lines.into_iter(), MediaType::Json));
+        assert!(acceptable(lines.into_iter(), MediaType::Octet));
+        assert!(acceptable(lines.into_iter(), MediaType::Plain));
+        let empty: [&[u8]; 2] = [b"", b" , "];
+        assert!(acceptable(empty.into_iter(), MediaType::Xml), "no ranges at all accept anything");
+        assert!(!acceptable([&b"\xff\xfe"[..], b"text/xml"].into_iter(), MediaType::Json));
+    }
+
+    #[test]
     fn content_types() {
         assert_eq!(MediaType::from_content_type("Application/JSON; charset=utf-8"), Some(MediaType::Json));
         assert_eq!(MediaType::from_content_type("text/html"), Some(MediaType::Html));

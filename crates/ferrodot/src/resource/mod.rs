@@ -38,6 +38,10 @@
 //! | a body that stops arriving (the app's body time-out) | 408 |
 //! | POST when the store is full | 507 |
 //!
+//! A PUT or POST body is collected in the connection's receive buffer
+//! before it is stored, so keep `V` below that buffer's size minus the
+//! request head (on a host, 4 KiB; on a device, the slot's `Buffers`).
+//!
 //! The query string plays no part in finding a resource, and the path is
 //! compared after percent-decoding. The resource's callback is told about
 //! every request the resource answered (also the 406, 408, 413, 415 and

@@ -40,6 +40,8 @@ impl PersistError {
     }
 }
 
+impl core::error::Error for PersistError {}
+
 impl core::fmt::Display for PersistError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.message())
@@ -340,5 +342,100 @@ impl Persistence for FileBacking {
             dst.copy_from_slice(src);
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::resource::{ResourceStore, StoreError};
+
+    // Room for the test's store with short values, not with a 64-byte one.
+    const SECTOR: usize = 128;
+
+    /// What a device would do: two flash sectors and a byte saying which
+    /// one holds the current image. A save writes the other sector and
+    /// flips the byte last, so a failed save leaves the old image.
+    struct TwoSectors {
+        state: Mutex<Sectors>,
+    }
+
+    struct Sectors {
+        data: [[u8; SECTOR]; 2],
+        len: [usize; 2],
+        current: Option<usize>,
+    }
+
+    impl TwoSectors {
+        const fn new() -> Self {
+            TwoSectors { state: Mutex::new(Sectors { data: [[0; SECTOR]; 2], len: [0; 2], current: None }) }
+        }
+    }
+
+    impl Persistence for TwoSectors {
+        fn save(&self, write_image: &mut ImageWriter<'_>) -> Result<(), PersistError> {
+            let mut s = self.state.lock().unwrap();
+            let target = s.current.map_or(0, |c| 1 - c);
+            let mut len = 0;
+            let sector = &mut s.data[target];
+            write_image(&mut |bytes: &[u8]| {
+                let dst = sector.get_mut(len..len + bytes.len()).ok_or(PersistError::Io)?;
+                dst.copy_from_slice(bytes);
+                len += bytes.len();
+                Ok(())
+            })?;
+            s.len[target] = len;
+            s.current = Some(target);
+            Ok(())
+        }
+
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, PersistError> {
+            let s = self.state.lock().unwrap();
+            let Some(c) = s.current else { return Ok(0) };
+            let image = &s.data[c][..s.len[c]];
+            let rest = image.get(offset as usize..).unwrap_or(&[]);
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            Ok(n)
+        }
+    }
+
+    static FLASH: TwoSectors = TwoSectors::new();
+
+    #[test]
+    fn a_flash_like_backing_keeps_the_store_without_a_heap() {
+        let store = ResourceStore::<4, 16, 64>::new().persisted(&FLASH);
+        assert_eq!(store.load(), Ok(false));
+        store.add("/a", MediaType::Plain, b"one").unwrap().register(Methods::GET | Methods::POST, None).unwrap();
+        let child = store.post("/a", Some(MediaType::Json), b"[1]").unwrap();
+        store.set_value("/a", b"two").unwrap();
+
+        // "Reboot": a new store reads what the last save wrote.
+        let again = ResourceStore::<4, 16, 64>::new().persisted(&FLASH);
+        assert_eq!(again.load(), Ok(true));
+        let mut buf = [0u8; 64];
+        assert_eq!(again.read_value("/a", &mut buf).unwrap(), b"two");
+        assert_eq!(again.info(child.as_str()).unwrap().media, MediaType::Json);
+        assert_eq!(again.info("/a").unwrap().methods, Methods::GET | Methods::POST);
+        // The POST counter came back too.
+        assert_eq!(again.post("/a", None, b"").unwrap().as_str(), "/a/10001");
+
+        // A save that does not fit fails as a whole: the change stays in
+        // memory, reported; the backing still holds the previous image.
+        let big = [b'x'; 64];
+        assert!(matches!(again.set_value("/a", &big), Err(StoreError::Persist(PersistError::Io))));
+        let mut buf = [0u8; 64];
+        assert_eq!(again.read_value("/a", &mut buf).unwrap(), &big[..]);
+        let third = ResourceStore::<4, 16, 64>::new().persisted(&FLASH);
+        assert_eq!(third.load(), Ok(true));
+        assert_eq!(third.read_value("/a", &mut buf).unwrap(), b"two");
+        assert_eq!(third.len(), 3);
+
+        // A store with smaller capacities refuses the image.
+        let small = ResourceStore::<2, 16, 64>::new().persisted(&FLASH);
+        assert_eq!(small.load(), Err(StoreError::Persist(PersistError::DoesNotFit)));
+        assert!(small.is_empty());
     }
 }

@@ -6,11 +6,10 @@ use core::marker::PhantomData;
 use super::media::{acceptable, MediaType, Methods};
 use super::store::{Event, Found, ResourceStore, StoreError, UriBuf};
 use crate::app::Dispatch;
-use crate::http::method::MethodSet;
 use crate::http::parse::Rejection;
 use crate::http::request::Framing;
 use crate::http::{Method, Request, Status};
-use crate::route::{Pattern, Route};
+use crate::route::Route;
 use crate::server::{BodyError, RequestBody, ResponseWriter, WriteError};
 
 /// The route table of a [`ResourceStore`]: serve an app whose state is
@@ -37,15 +36,6 @@ pub struct ResourceRoutes<const N: usize = 100, const U: usize = 64, const V: us
     _store: PhantomData<fn() -> ResourceStore<N, U, V>>,
 }
 
-const EVERY_METHOD: MethodSet = MethodSet::EMPTY
-    .with(Method::Get)
-    .with(Method::Head)
-    .with(Method::Post)
-    .with(Method::Put)
-    .with(Method::Delete)
-    .with(Method::Patch)
-    .with(Method::Options);
-
 impl<const N: usize, const U: usize, const V: usize> Default for ResourceRoutes<N, U, V> {
     fn default() -> Self {
         Self::new()
@@ -64,7 +54,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceRoutes<N, U, V> {
         ResourceRoutes {
             // The engine's own body limit is lifted: the handler refuses
             // bodies larger than a value itself, so the callback hears of it.
-            route: Route { methods: EVERY_METHOD, pattern: Pattern::new(pattern), max_body: Some(u64::MAX), require_length: false },
+            route: Route::any(pattern).max_body(u64::MAX),
             _store: PhantomData,
         }
     }
@@ -108,6 +98,11 @@ impl<const U: usize> Outcome<'_, U> {
     }
 }
 
+/// The request carries body bytes (`Content-Length: 0` does not).
+fn has_body(req: &Request<'_>) -> bool {
+    !matches!(req.framing(), Framing::None | Framing::Length(0))
+}
+
 async fn refuse(out: &mut ResponseWriter<'_>, status: Status, reason: &'static str) -> Result<(), WriteError> {
     out.error(Rejection::new(status, reason)).await
 }
@@ -126,7 +121,7 @@ pub(crate) async fn serve<const N: usize, const U: usize, const V: usize>(
     };
     let wanted = Methods::of(method);
     let body_method = matches!(method, Method::Put | Method::Post);
-    if !body_method && req.framing() != Framing::None {
+    if !body_method && has_body(req) {
         // A body nobody reads: do not wait for it, close after answering.
         out.close_after();
     }
@@ -254,7 +249,7 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
         Some(value) => match MediaType::from_content_type(value) {
             Some(media) => Some(media),
             None => {
-                if req.framing() != Framing::None {
+                if has_body(req) {
                     out.close_after();
                 }
                 let status = Status::UNSUPPORTED_MEDIA_TYPE;
@@ -268,12 +263,19 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
         let status = Status::PAYLOAD_TOO_LARGE;
         return Outcome::new(status, refuse(out, status, "body larger than a resource value").await);
     }
+    // The body is collected in the connection's receive buffer: a value
+    // capacity `V` larger than that buffer's free space cannot be filled.
     let value = match body.collect().await {
         Ok(value) if value.len() <= V => value,
-        Ok(_) | Err(BodyError::TooLarge) => {
+        Ok(_) => {
             out.close_after();
             let status = Status::PAYLOAD_TOO_LARGE;
             return Outcome::new(status, refuse(out, status, "body larger than a resource value").await);
+        }
+        Err(BodyError::TooLarge) => {
+            out.close_after();
+            let status = Status::PAYLOAD_TOO_LARGE;
+            return Outcome::new(status, refuse(out, status, "body larger than the receive buffer").await);
         }
         Err(e) => {
             let rejection = e.rejection();

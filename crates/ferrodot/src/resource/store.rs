@@ -78,6 +78,8 @@ impl StoreError {
     }
 }
 
+impl core::error::Error for StoreError {}
+
 impl core::fmt::Display for StoreError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.message())

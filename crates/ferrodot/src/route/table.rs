@@ -25,6 +25,20 @@ impl<'p> Route<'p> {
         Route { methods: MethodSet::EMPTY.with(method), pattern: Pattern::new(pattern), max_body: None, require_length: false }
     }
 
+    /// A route that answers every method on `pattern`, for a handler that
+    /// does its own method dispatch (the resource store, MicroServer).
+    pub const fn any(pattern: &'p str) -> Self {
+        let mut methods = MethodSet::EMPTY;
+        let mut i = 0;
+        while i < Method::ALL.len() {
+            #[allow(clippy::indexing_slicing)] // i < len
+            let m = Method::ALL[i];
+            methods = methods.with(m);
+            i += 1;
+        }
+        Route { methods, pattern: Pattern::new(pattern), max_body: None, require_length: false }
+    }
+
     /// Like [`Route::new`] for a method written as text (`"GET"`), as the
     /// `routes!` macro does. Unknown methods fail to compile.
     #[allow(clippy::panic)] // a compile error in a const table

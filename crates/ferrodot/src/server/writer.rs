@@ -494,7 +494,7 @@ fn render_error(w: &mut BufWriter<'_>, style: ErrorStyle, rejection: Rejection) 
 }
 
 /// Write `s` as the inside of a JSON string.
-fn push_json_escaped(w: &mut BufWriter<'_>, s: &str) {
+pub(crate) fn push_json_escaped(w: &mut BufWriter<'_>, s: &str) {
     for &b in s.as_bytes() {
         match b {
             b'"' => w.push(b"\\\""),
