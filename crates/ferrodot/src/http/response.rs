@@ -33,15 +33,15 @@ impl<'a> BufWriter<'a> {
         self.buf.len().saturating_sub(self.len)
     }
 
+    // `len <= buf.len()` and a slice is at most `isize::MAX` bytes, so the
+    // end cannot overflow; when the bytes fit, it is at most `buf.len()`.
+    #[allow(clippy::arithmetic_side_effects)]
     pub fn push(&mut self, bytes: &[u8]) {
-        match self.buf.get_mut(self.len..).and_then(|free| free.get_mut(..bytes.len())) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
             Some(dst) => {
                 dst.copy_from_slice(bytes);
-                // The bytes fit after `len`, so the sum is at most `buf.len()`.
-                #[allow(clippy::arithmetic_side_effects)]
-                {
-                    self.len += bytes.len();
-                }
+                self.len = end;
             }
             None => self.overflow = true,
         }

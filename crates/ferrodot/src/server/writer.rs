@@ -195,10 +195,10 @@ impl<'w> ResponseWriter<'w> {
             let mut head = self.head();
             hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
             let (n, over) = (head.len(), head.overflowed());
-            self.head_len = self.head_len.saturating_add(n);
+            self.grow_head(n);
             self.invalid = invalid || over;
         }
-        self.body_at = self.head_len.saturating_add(FRAMING_RESERVE);
+        self.place_body_after_head();
         self.stage = Stage::Buffering;
     }
 
@@ -218,8 +218,7 @@ impl<'w> ResponseWriter<'w> {
         // `name: value\r\n`; saturating, so an absurd length fails the fit check.
         let line = name.len().saturating_add(value.len()).saturating_add(4);
         if self.body_len > 0 {
-            let from = self.body_start();
-            let body_end = from.saturating_add(self.body_len);
+            let (from, body_end) = (self.body_start(), self.body_end());
             if body_end.saturating_add(line) > self.buf.len() {
                 self.invalid = true;
                 return;
@@ -232,9 +231,31 @@ impl<'w> ResponseWriter<'w> {
         let mut head = self.head();
         add_header(&mut head, &mut invalid, name, value);
         let (n, over) = (head.len(), head.overflowed());
-        self.head_len = self.head_len.saturating_add(n);
-        self.body_at = self.head_len.saturating_add(FRAMING_RESERVE);
+        self.grow_head(n);
+        self.place_body_after_head();
         self.invalid = invalid || over || (self.body_len > 0 && n != line);
+    }
+
+    /// Count `n` bytes a `BufWriter` over `buf[head_len..]` wrote.
+    // The writer never goes past its slice: `head_len + n <= buf.len()`.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn grow_head(&mut self, n: usize) {
+        self.head_len += n;
+    }
+
+    /// Body bytes go after the head and the framing reserve.
+    // `head_len <= buf.len()`, and the reserve is a small constant.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn place_body_after_head(&mut self) {
+        self.body_at = self.head_len + FRAMING_RESERVE;
+    }
+
+    /// Where the buffered body ends.
+    // `body_at <= buf.len() + FRAMING_RESERVE`, and `body_len` only grows
+    // into the free space after `body_at` (`body_capacity`).
+    #[allow(clippy::arithmetic_side_effects)]
+    fn body_end(&self) -> usize {
+        self.body_at + self.body_len
     }
 
     /// Where body bytes are collected.
@@ -244,13 +265,13 @@ impl<'w> ResponseWriter<'w> {
 
     /// Free space for body bytes in the buffer.
     pub fn body_capacity(&self) -> usize {
-        self.buf.len().saturating_sub(self.body_start().saturating_add(self.body_len))
+        self.buf.len().saturating_sub(self.body_end())
     }
 
     /// Borrow the free body space, to render into it directly; then call
     /// [`ResponseWriter::commit_body`] with how much was written.
     pub fn body_space(&mut self) -> &mut [u8] {
-        let at = self.body_start().saturating_add(self.body_len);
+        let at = self.body_end();
         self.buf.get_mut(at..).unwrap_or(&mut [])
     }
 
@@ -283,7 +304,10 @@ impl<'w> ResponseWriter<'w> {
                 dst.copy_from_slice(now);
             }
             // `n <= room`, the free space after the body.
-            self.body_len = self.body_len.saturating_add(n);
+            #[allow(clippy::arithmetic_side_effects)]
+            {
+                self.body_len += n;
+            }
             bytes = later;
         }
         Ok(())
@@ -313,7 +337,7 @@ impl<'w> ResponseWriter<'w> {
             let mut line = [0u8; 20];
             let n = hex_line(self.body_len, &mut line);
             let at = start.checked_sub(n);
-            let end = start.saturating_add(self.body_len);
+            let end = self.body_end();
             match at.and_then(|at| self.buf.get_mut(at..start)).zip(line.get(..n)) {
                 Some((dst, src)) => dst.copy_from_slice(src),
                 None => port::write_all(self.port, line.get(..n).unwrap_or(&[])).await?,
@@ -329,7 +353,7 @@ impl<'w> ResponseWriter<'w> {
                 port::write_all(self.port, b"\r\n").await?;
             }
         } else {
-            self.send(start, start.saturating_add(self.body_len)).await?;
+            self.send(start, self.body_end()).await?;
         }
         self.body_len = 0;
         // The head is gone: the whole buffer (after the reserve) is body space.
@@ -374,7 +398,7 @@ impl<'w> ResponseWriter<'w> {
         }
         head.push(b"\r\n");
         let (n, over) = (head.len(), head.overflowed());
-        self.head_len = self.head_len.saturating_add(n);
+        self.grow_head(n);
         if over || self.invalid {
             return Err(WriteError::Invalid("response head does not fit the buffer"));
         }
@@ -406,10 +430,13 @@ impl<'w> ResponseWriter<'w> {
             let body_at = self.body_start();
             self.end_head(Some(length))?;
             // Close the gap between head and body, then one write.
-            let end = self.head_len.saturating_add(self.body_len);
+            // The framing headers stay within the reserve (`head_len <=
+            // body_at`), so this is at most `body_end()`.
+            #[allow(clippy::arithmetic_side_effects)]
+            let end = self.head_len + self.body_len;
             if self.body_len > 0 {
                 let gap = body_at.saturating_sub(self.head_len);
-                let region = self.buf.get_mut(self.head_len..body_at.saturating_add(self.body_len));
+                let region = self.buf.get_mut(self.head_len..self.body_end());
                 let Some(region) = region else { return Err(WriteError::Invalid("response body misplaced")) };
                 region.copy_within(gap.., 0);
             }

@@ -178,7 +178,10 @@ impl Decoder {
         if self.filled >= buf.len() && self.pos > self.msg_end {
             buf.copy_within(self.pos..self.filled, self.msg_end);
             // `msg_end < pos <= filled`: the raw bytes moved down by the gap.
-            self.filled = self.filled.saturating_sub(self.pos.saturating_sub(self.msg_end));
+            #[allow(clippy::arithmetic_side_effects)]
+            {
+                self.filled -= self.pos - self.msg_end;
+            }
             self.pos = self.msg_end;
         }
         match buf.get_mut(self.filled..) {
@@ -340,8 +343,10 @@ fn control_token(opcode: Opcode, payload: &[u8], range: core::ops::Range<usize>)
                     return Err(protocol("invalid close code"));
                 }
                 core::str::from_utf8(reason).map_err(|_| BAD_UTF8)?;
-                // The payload holds the two code bytes, so this is within `range`.
-                Ok(Token::Close(Some(code), range.start.saturating_add(2)..range.end))
+                // `range` is the payload's, which holds the two code bytes.
+                #[allow(clippy::arithmetic_side_effects)]
+                let reason_at = range.start + 2;
+                Ok(Token::Close(Some(code), reason_at..range.end))
             }
         },
     }
