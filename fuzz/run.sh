@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run every fuzz target for a bounded time (libFuzzer -max_total_time) and
 # fail on the first crash. `-s none`: no sanitizer, so stable Rust works.
+# `-a` (debug assertions) turns on overflow checks: the arithmetic the
+# library's lints allow as provably bounded is checked here.
 #
 #   bash fuzz/run.sh            # each target for $FUZZ_SECONDS (default 20)
 #   FUZZ_SECONDS=300 bash fuzz/run.sh parse_head chunked
@@ -28,12 +30,12 @@ seed route path '/p/<path:rest>\n/p/%41/b'
 seed query form 'a=1&b=%20x+y&&c=%zz&d'
 seed ws_frame text '\x41\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e\x89\x80\x00\x00\x00\x00\x88\x82\x00\x00\x00\x00\x03\xe8'
 
-cargo fuzz build -s none --release 2>&1 | tail -n 3
+cargo fuzz build -s none -a --release 2>&1 | tail -n 3
 status=0
 for target in "${targets[@]}"; do
     log="$(mktemp)"
     printf '\n--- %s (%ss) ---\n' "$target" "$seconds"
-    if cargo fuzz run -s none --release "$target" "corpus/$target" -- \
+    if cargo fuzz run -s none -a --release "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
         runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
         rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')

@@ -73,14 +73,17 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Broadcast<
             return Err(TooLarge);
         }
         let wakers = self.with(|ring| {
-            let at = (ring.next % SLOTS as u64) as usize;
+            // SLOTS > 0 here; the remainder is below SLOTS, so it fits a usize.
+            let at = ring.next.checked_rem(SLOTS as u64).and_then(|i| usize::try_from(i).ok()).unwrap_or(0);
             if let (Some(dst), Some(len)) = (ring.messages.get_mut(at), ring.lens.get_mut(at)) {
                 if let Some(dst) = dst.get_mut(..message.len()) {
                     dst.copy_from_slice(message);
                 }
                 *len = message.len();
             }
-            ring.next += 1;
+            // A message count: 2^64 messages are never reached (584 years at
+            // one per nanosecond); wrapping is only there to rule out a panic.
+            ring.next = ring.next.wrapping_add(1);
             core::mem::replace(&mut ring.wakers, [const { None }; SUBSCRIBERS])
         });
         // Wake outside the critical section.
@@ -130,8 +133,10 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Subscriber
                 let oldest = ring.next.saturating_sub(SLOTS as u64);
                 let skipped = oldest.saturating_sub(self.next);
                 self.next = self.next.max(oldest);
-                let at = (self.next % SLOTS as u64) as usize;
-                self.next += 1;
+                // Only reached when something was published, so SLOTS > 0.
+                let at = self.next.checked_rem(SLOTS as u64).and_then(|i| usize::try_from(i).ok()).unwrap_or(0);
+                // Below `ring.next`, which is a u64 that never wraps in practice.
+                self.next = self.next.wrapping_add(1);
                 let len = ring.lens.get(at).copied().unwrap_or(0).min(out.len());
                 let src = ring.messages.get(at).and_then(|m| m.get(..len)).unwrap_or(&[]);
                 if let Some(dst) = out.get_mut(..src.len()) {

@@ -231,7 +231,7 @@ impl Transport for MemoryTransport {
         if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
             dst.copy_from_slice(src);
         }
-        self.pos += n;
+        self.pos = self.pos.saturating_add(n);
         Poll::Ready(Ok(n))
     }
 
@@ -287,28 +287,28 @@ fn parse_one(out: &[u8], head: bool) -> Option<(TestResponse, usize)> {
         .map(|(n, v)| (String::from(n.trim()), String::from(v.trim())))
         .collect();
     let mut resp = TestResponse { status, reason, headers, body: Vec::new() };
-    let mut at = end + 4;
+    let mut at = end.checked_add(4)?;
     if head || status.0 < 200 || status == Status::NO_CONTENT || status == Status::NOT_MODIFIED {
         return Some((resp, at));
     }
     if resp.header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
         loop {
-            let line_end = at + find(out.get(at..)?, b"\r\n")?;
+            let line_end = at.checked_add(find(out.get(at..)?, b"\r\n")?)?;
             let size_text = core::str::from_utf8(out.get(at..line_end)?).ok()?;
             let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-            at = line_end + 2;
+            at = line_end.checked_add(2)?;
             if size == 0 {
                 // Trailers (none are sent) and the blank line.
-                at += find(out.get(at..)?, b"\r\n")? + 2;
+                at = at.checked_add(find(out.get(at..)?, b"\r\n")?)?.checked_add(2)?;
                 break;
             }
-            resp.body.extend_from_slice(out.get(at..at + size)?);
-            at += size + 2;
+            resp.body.extend_from_slice(out.get(at..)?.get(..size)?);
+            at = at.checked_add(size)?.checked_add(2)?;
         }
     } else if let Some(len) = resp.header("content-length") {
         let len: usize = len.parse().ok()?;
-        resp.body = out.get(at..at + len)?.to_vec();
-        at += len;
+        resp.body = out.get(at..)?.get(..len)?.to_vec();
+        at = at.checked_add(len)?;
     } else {
         resp.body = out.get(at..)?.to_vec();
         at = out.len();
@@ -327,7 +327,7 @@ fn parse_all(out: &[u8], head: &[bool]) -> Vec<TestResponse> {
             break;
         };
         if resp.status.0 >= 200 {
-            finals += 1;
+            finals = finals.saturating_add(1);
         }
         all.push(resp);
         rest = rest.get(n..).unwrap_or(&[]);

@@ -68,7 +68,8 @@ impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let route = self.dispatch.route(self.next)?;
-        self.next += 1;
+        // A route exists at `next`, so `next + 1` is at most the route count.
+        self.next = self.next.saturating_add(1);
         Some(route)
     }
 }
@@ -77,7 +78,7 @@ impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
 /// (Microdot's `mount`, mpgameserver's `registerRoutes`), with no heap.
 impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
     fn route_count(&self) -> usize {
-        self.0.route_count() + self.1.route_count()
+        self.0.route_count().saturating_add(self.1.route_count())
     }
 
     fn route(&self, index: usize) -> Option<&Route<'_>> {

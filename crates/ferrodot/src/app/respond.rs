@@ -253,7 +253,8 @@ impl<'a, C: Content> Response<'a, C> {
         match self.headers.get_mut(self.len) {
             Some(slot) => {
                 *slot = (name, value);
-                self.len += 1;
+                // The slot exists, so `len + 1` is at most the array's length.
+                self.len = self.len.saturating_add(1);
             }
             None => self.overflow = true,
         }

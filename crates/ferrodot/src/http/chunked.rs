@@ -67,6 +67,9 @@ impl ChunkedDecoder {
     /// Returns `(consumed, produced)`: the first `consumed` bytes of `buf`
     /// were read, and the decoded data is now `buf[..produced]`. Decoding
     /// stops at the end of the body; bytes after it are not consumed.
+    // Index arithmetic within `buf`: `written <= read <= buf.len()`, and a
+    // run is at most both the bytes left in `buf` and the chunk's `left`.
+    #[allow(clippy::arithmetic_side_effects)]
     pub fn decode_in_place(&mut self, buf: &mut [u8]) -> Result<(usize, usize), ChunkError> {
         let mut read = 0;
         let mut written = 0;
@@ -89,7 +92,7 @@ impl ChunkedDecoder {
 
     /// One more byte of a size line after its digits.
     fn count_extension(&mut self) -> Result<(), ChunkError> {
-        self.extension += 1;
+        self.extension = self.extension.saturating_add(1);
         if self.extension > MAX_EXTENSION {
             return Err(ChunkError("chunk extension too long"));
         }
@@ -103,7 +106,8 @@ impl ChunkedDecoder {
                     if digits >= 16 {
                         return Err(ChunkError("chunk size too large"));
                     }
-                    State::Size { value: value << 4 | u64::from(d), digits: digits + 1 }
+                    // 16 digits at most: the shift drops no bits, the count stays small.
+                    State::Size { value: value << 4 | u64::from(d), digits: digits.saturating_add(1) }
                 }
                 None if digits == 0 => return Err(ChunkError("missing chunk size")),
                 None => match b {
@@ -154,7 +158,7 @@ impl ChunkedDecoder {
             State::DataCr | State::DataLf => return Err(ChunkError("missing CRLF after chunk data")),
             State::TrailerStart | State::TrailerLine => {
                 let start = self.state == State::TrailerStart;
-                self.trailers += 1;
+                self.trailers = self.trailers.saturating_add(1);
                 if self.trailers > MAX_TRAILERS {
                     return Err(ChunkError("trailer section too long"));
                 }

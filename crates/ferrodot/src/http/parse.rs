@@ -101,6 +101,9 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
     if head_len > limits.max_head {
         return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
+    // Both are offsets of bytes in `buf` (the request line's start and its
+    // LF), so one past them cannot overflow.
+    #[allow(clippy::arithmetic_side_effects)]
     let headers_at = line_start + line_len.unwrap_or(0) + 1;
 
     let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
@@ -216,7 +219,7 @@ fn strip_scheme(target: &str) -> Option<&str> {
     // costs over a kilobyte of flash.
     let colon = target.find(':')?;
     let scheme = target.get(..colon)?;
-    let rest = target.get(colon + 1..)?.strip_prefix("//")?;
+    let rest = target.get(colon..)?.strip_prefix("://")?;
     (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)
 }
 
@@ -328,10 +331,8 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
         return None;
     }
     digits.iter().try_fold(0u64, |n, &d| {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        let digit = d.checked_sub(b'0').filter(|&v| v < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
     })
 }
 

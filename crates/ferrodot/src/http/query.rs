@@ -43,10 +43,11 @@ impl<'a> Encoded<'a> {
             dst.copy_from_slice(src);
             return core::str::from_utf8(dst).ok();
         }
-        let mut n = 0;
-        for b in self.bytes() {
-            *buf.get_mut(n)? = b;
-            n += 1;
+        let mut bytes = self.bytes();
+        // Zip takes a slot first, so a byte is never lost when `buf` is full.
+        let n = buf.iter_mut().zip(bytes.by_ref()).map(|(slot, b)| *slot = b).count();
+        if bytes.next().is_some() {
+            return None;
         }
         core::str::from_utf8(buf.get(..n)?).ok()
     }

@@ -30,14 +30,18 @@ impl<'a> BufWriter<'a> {
 
     /// Space left after what was written.
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.len
+        self.buf.len().saturating_sub(self.len)
     }
 
+    // `len <= buf.len()` and a slice is at most `isize::MAX` bytes, so the
+    // end cannot overflow; when the bytes fit, it is at most `buf.len()`.
+    #[allow(clippy::arithmetic_side_effects)]
     pub fn push(&mut self, bytes: &[u8]) {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
             Some(dst) => {
                 dst.copy_from_slice(bytes);
-                self.len += bytes.len();
+                self.len = end;
             }
             None => self.overflow = true,
         }
@@ -78,6 +82,9 @@ impl core::fmt::Write for BufWriter<'_> {
 ///
 /// By subtracting powers of ten: a `u64` division pulls a software
 /// division routine (close to a kilobyte) into 32-bit firmware.
+// Bounded arithmetic: a power is subtracted only while `rest >= power`, a
+// digit is at most 9 (1 for 10^19, as u64::MAX < 2 * 10^19), `len <= 20`.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn format_u64(n: u64, out: &mut [u8; 20]) -> usize {
     const POWERS: [u64; 20] = [
         1,

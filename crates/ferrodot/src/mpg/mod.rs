@@ -121,6 +121,7 @@ pub struct RouteSpec {
     pub doc: RouteDoc,
 }
 
+#[allow(clippy::arithmetic_side_effects)] // i < a.len()
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -158,7 +159,7 @@ impl RouteSpec {
     }
 
     /// Document a request header the route expects.
-    #[allow(clippy::panic, clippy::indexing_slicing)] // a compile error in a const table
+    #[allow(clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)] // a compile error in a const table; count < MAX_NOTES
     pub const fn header(mut self, name: &'static str) -> Self {
         if self.doc.header_count >= MAX_NOTES {
             panic!("at most 8 .header() notes per route");
@@ -169,7 +170,7 @@ impl RouteSpec {
     }
 
     /// Document a query parameter the route expects.
-    #[allow(clippy::panic, clippy::indexing_slicing)] // a compile error in a const table
+    #[allow(clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)] // a compile error in a const table; count < MAX_NOTES
     pub const fn param(mut self, name: &'static str) -> Self {
         if self.doc.param_count >= MAX_NOTES {
             panic!("at most 8 .param() notes per route");
@@ -191,7 +192,7 @@ pub trait RouteDocs {
 
 impl<A: RouteDocs, B: RouteDocs> RouteDocs for (A, B) {
     fn doc_count(&self) -> usize {
-        self.0.doc_count() + self.1.doc_count()
+        self.0.doc_count().saturating_add(self.1.doc_count())
     }
 
     fn route_doc(&self, index: usize) -> Option<&RouteDoc> {

@@ -76,7 +76,7 @@ pub fn path_join_safe(root: impl AsRef<Path>, name: &str) -> Result<PathBuf, Uns
     }
     let root = root.as_ref().canonicalize().map_err(|_| UnsafePath::BadRoot)?;
     let mut joined = root.clone();
-    let mut parts = 0usize;
+    let mut named = false;
     for part in name.split(['/', '\\']) {
         match part {
             "" | "." => {}
@@ -86,11 +86,11 @@ pub fn path_join_safe(root: impl AsRef<Path>, name: &str) -> Result<PathBuf, Uns
                     return Err(UnsafePath::Invalid);
                 }
                 joined.push(part);
-                parts += 1;
+                named = true;
             }
         }
     }
-    if parts == 0 {
+    if !named {
         return Err(UnsafePath::Empty);
     }
     // The deepest part of the path that exists (as anything, a dangling

@@ -189,15 +189,9 @@ fn parse_q(v: &str) -> u16 {
     if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return 1000;
     }
-    let mut thousandths: u16 = 0;
-    for (i, b) in frac.bytes().enumerate() {
-        let scale: u16 = match i {
-            0 => 100,
-            1 => 10,
-            _ => 1,
-        };
-        thousandths += u16::from(b - b'0') * scale;
-    }
+    // At most three digits (checked above): "5" is 500, "05" is 50.
+    let digits = frac.bytes().chain(core::iter::repeat(b'0')).take(3);
+    let thousandths = digits.fold(0u16, |n, b| n.saturating_mul(10).saturating_add(u16::from(b.saturating_sub(b'0'))));
     if int == "0" {
         thousandths
     } else {

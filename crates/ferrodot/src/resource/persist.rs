@@ -108,7 +108,7 @@ fn header(uri_len: usize, media: MediaType, created: bool, methods: Methods, nex
         (12, &value_len),
     ];
     for (at, bytes) in fields {
-        if let Some(dst) = h.get_mut(at..at + bytes.len()) {
+        if let Some(dst) = h.get_mut(at..).and_then(|d| d.get_mut(..bytes.len())) {
             dst.copy_from_slice(bytes);
         }
     }
@@ -117,7 +117,7 @@ fn header(uri_len: usize, media: MediaType, created: bool, methods: Methods, nex
 
 fn le_u32(h: &[u8; HEADER], at: usize) -> u32 {
     let mut b = [0u8; 4];
-    if let Some(src) = h.get(at..at + 4) {
+    if let Some(src) = h.get(at..).and_then(|s| s.get(..4)) {
         b.copy_from_slice(src);
     }
     u32::from_le_bytes(b)
@@ -165,11 +165,11 @@ fn read_exact(backing: &dyn Persistence, offset: u64, buf: &mut [u8]) -> Result<
     let mut done = 0;
     while done < buf.len() {
         let rest = buf.get_mut(done..).unwrap_or(&mut []);
-        let n = backing.read_at(offset + done as u64, rest)?;
+        let n = backing.read_at(offset.saturating_add(done as u64), rest)?;
         if n == 0 {
             return Err(PersistError::Corrupt);
         }
-        done += n.min(rest.len());
+        done = done.saturating_add(n.min(rest.len()));
     }
     Ok(())
 }
@@ -195,21 +195,21 @@ pub(crate) fn verify<const N: usize, const U: usize, const V: usize>(
         let mut h = [0u8; HEADER];
         read_exact(backing, at, &mut h)?;
         sum.update(&h);
-        at += HEADER as u64;
+        at = at.saturating_add(HEADER as u64);
         let Some(record) = parse(&h)? else { break };
-        count += 1;
+        count = count.saturating_add(1);
         if count > N || record.uri_len > U || record.value_len > V {
             return Err(PersistError::DoesNotFit);
         }
-        let mut rest = record.uri_len + record.value_len;
+        let mut rest = record.uri_len.saturating_add(record.value_len);
         let mut piece = [0u8; 64];
         while rest > 0 {
             let n = rest.min(piece.len());
             let buf = piece.get_mut(..n).unwrap_or(&mut []);
             read_exact(backing, at, buf)?;
             sum.update(buf);
-            at += n as u64;
-            rest -= n;
+            at = at.saturating_add(n as u64);
+            rest = rest.saturating_sub(n);
         }
     }
     let mut checksum = [0u8; 4];
@@ -229,11 +229,11 @@ pub(crate) fn fill<const N: usize, const U: usize, const V: usize>(
     loop {
         let mut h = [0u8; HEADER];
         read_exact(backing, at, &mut h)?;
-        at += HEADER as u64;
+        at = at.saturating_add(HEADER as u64);
         let Some(r) = parse(&h)? else { return Ok(()) };
         let mut uri = UriBuf::<U>::new();
         read_exact(backing, at, uri.fill(r.uri_len).ok_or(PersistError::DoesNotFit)?)?;
-        at += r.uri_len as u64;
+        at = at.saturating_add(r.uri_len as u64);
         if core::str::from_utf8(uri.as_bytes()).is_err() || check_uri::<U>(uri.as_str()).is_err() {
             return Err(PersistError::Corrupt);
         }
@@ -248,7 +248,7 @@ pub(crate) fn fill<const N: usize, const U: usize, const V: usize>(
         slot.next_id = r.next_id;
         read_exact(backing, at, slot.value.get_mut(..r.value_len).ok_or(PersistError::DoesNotFit)?)?;
         slot.value_len = r.value_len;
-        at += r.value_len as u64;
+        at = at.saturating_add(r.value_len as u64);
     }
 }
 

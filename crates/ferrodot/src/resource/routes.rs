@@ -179,7 +179,7 @@ async fn get<const N: usize, const U: usize, const V: usize>(
             if let Err(e) = out.write(NOTHING.get(..n).unwrap_or(&[])).await {
                 return Outcome::new(Status::OK, Err(e));
             }
-            rest -= n;
+            rest = rest.saturating_sub(n);
         }
         return Outcome::new(Status::OK, out.finish().await);
     }
@@ -203,7 +203,7 @@ async fn get<const N: usize, const U: usize, const V: usize>(
             return Outcome::new(Status::OK, Err(WriteError::Invalid("resource changed while it was sent")));
         }
         out.commit_body(n);
-        offset += n;
+        offset = offset.saturating_add(n);
         if offset >= total {
             return Outcome::new(Status::OK, out.finish().await);
         }

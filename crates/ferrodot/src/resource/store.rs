@@ -126,10 +126,10 @@ impl<const U: usize> UriBuf<U> {
 
     /// Append; `false` (and nothing appended) if it does not fit.
     pub(crate) fn push(&mut self, bytes: &[u8]) -> bool {
-        match self.bytes.get_mut(self.len..self.len + bytes.len()) {
+        match self.bytes.get_mut(self.len..).and_then(|d| d.get_mut(..bytes.len())) {
             Some(dst) => {
                 dst.copy_from_slice(bytes);
-                self.len += bytes.len();
+                self.len = self.len.saturating_add(bytes.len());
                 true
             }
             None => false,
@@ -213,7 +213,7 @@ impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(StoreError::Full)?;
         *slot = Slot::EMPTY;
         slot.used = true;
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         Ok(slot)
     }
 
@@ -619,9 +619,9 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
                 if inner.find(child.as_str()).is_none() {
                     break child;
                 }
-                id += 1;
+                id = id.saturating_add(1);
             };
-            inner.slot_mut(uri)?.next_id = id + 1;
+            inner.slot_mut(uri)?.next_id = id.saturating_add(1);
             let slot = inner.insert(child.as_str(), media.unwrap_or(parent_media), value)?;
             slot.methods = methods;
             slot.created = true;
@@ -636,7 +636,7 @@ fn child_uri<const U: usize>(uri: &str, id: u32) -> Result<UriBuf<U>, StoreError
     let mut digits = [b'/', 0, 0, 0, 0, 0];
     let mut n = id;
     for d in digits.iter_mut().skip(1).rev() {
-        *d = b'0' + (n % 10) as u8;
+        *d = char::from_digit(n % 10, 10).map_or(b'0', |c| c as u8);
         n /= 10;
     }
     if !buf.push(&digits) {

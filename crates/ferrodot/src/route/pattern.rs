@@ -135,6 +135,9 @@ const fn is_name_byte(b: u8) -> bool {
 }
 
 /// Check one segment `bytes[start..end]`; returns (is_capture, is_variable).
+// Index arithmetic inside the pattern (`start < end <= b.len()`, every
+// `+ 1` or `- 1` stays within it); const fn, so no iterators.
+#[allow(clippy::arithmetic_side_effects)]
 const fn check_segment(b: &[u8], start: usize, end: usize) -> Result<(bool, bool), PatternError> {
     if start >= end {
         return Ok((false, false));
@@ -202,6 +205,9 @@ const fn check_segment(b: &[u8], start: usize, end: usize) -> Result<(bool, bool
 }
 
 /// Check a pattern's syntax (usable in `const`).
+// `i <= b.len()` and the counters are at most `b.len()`; const fn, so no
+// iterators.
+#[allow(clippy::arithmetic_side_effects)]
 pub const fn validate(pattern: &str) -> Result<(), PatternError> {
     let b = pattern.as_bytes();
     if b.is_empty() || byte_at(b, 0) != b'/' {
@@ -252,11 +258,14 @@ pub fn check_custom_types(pattern: &str, custom: CustomTypes) -> Result<(), Patt
 
 fn parse_segment(seg: &str) -> Segment<'_> {
     if let Some(rest) = seg.strip_prefix(':') {
-        let (name, kind) = match rest.as_bytes().last() {
-            Some(b'?') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::Optional),
-            Some(b'+') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::OneOrMore),
-            Some(b'*') => (rest.get(..rest.len() - 1).unwrap_or(""), Kind::ZeroOrMore),
-            _ => (rest, Kind::One),
+        let (name, kind) = if let Some(name) = rest.strip_suffix('?') {
+            (name, Kind::Optional)
+        } else if let Some(name) = rest.strip_suffix('+') {
+            (name, Kind::OneOrMore)
+        } else if let Some(name) = rest.strip_suffix('*') {
+            (name, Kind::ZeroOrMore)
+        } else {
+            (rest, Kind::One)
         };
         return Segment::Capture { name, kind };
     }
@@ -290,6 +299,9 @@ pub fn capture_names(pattern: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Byte spans of the path's segments (`/a/b` → `a`, `b`; `/` → one empty).
+// `at` is an offset into `path` plus a segment and its `/`, so at most
+// `path.len() + 1`.
+#[allow(clippy::arithmetic_side_effects)]
 fn path_segments(path: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
     let mut at = 1;
     path.get(1..).unwrap_or("").split('/').map(move |s| {
@@ -330,7 +342,7 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
     let (var_at, var_len) = match var_at {
         None if pat_len != path_len => return false,
         None => (usize::MAX, 0),
-        Some(at) => match (path_len + 1).checked_sub(pat_len) {
+        Some(at) => match path_len.saturating_add(1).checked_sub(pat_len) {
             Some(n) => (at, n),
             None => return false,
         },

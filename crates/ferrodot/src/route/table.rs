@@ -27,6 +27,7 @@ impl<'p> Route<'p> {
 
     /// A route that answers every method on `pattern`, for a handler that
     /// does its own method dispatch (the resource store, MicroServer).
+    #[allow(clippy::arithmetic_side_effects)] // i < Method::ALL.len()
     pub const fn any(pattern: &'p str) -> Self {
         let mut methods = MethodSet::EMPTY;
         let mut i = 0;

@@ -144,7 +144,9 @@ impl Transport for EmbassyTransport<'_, '_> {
     }
 
     fn set_deadline(&mut self, ms: Option<u32>) {
-        self.deadline = ms.map(|ms| Timer::at(Instant::now() + Duration::from_millis(u64::from(ms))));
+        // A deadline past the clock's end is no deadline.
+        let at = |ms: u32| Instant::now().checked_add(Duration::from_millis(u64::from(ms))).unwrap_or(Instant::MAX);
+        self.deadline = ms.map(|ms| Timer::at(at(ms)));
     }
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {

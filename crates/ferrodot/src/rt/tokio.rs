@@ -205,11 +205,11 @@ impl TokioTransport {
         let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
         let linger = async {
             let mut sink = [0u8; 4096];
-            let mut budget = 256 * 1024;
+            let mut budget: usize = 256 * 1024;
             while budget > 0 {
                 match self.stream.read(&mut sink).await {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => budget -= n.min(budget),
+                    Ok(n) => budget = budget.saturating_sub(n),
                 }
             }
         };
@@ -255,8 +255,15 @@ impl Transport for TokioTransport {
     fn set_deadline(&mut self, ms: Option<u32>) {
         match ms {
             Some(ms) => {
-                self.timer.as_mut().reset(Instant::now() + Duration::from_millis(u64::from(ms)));
-                self.armed = true;
+                // Under 50 days from now: within the clock's range; should it
+                // not be, there is no deadline rather than a panic.
+                match Instant::now().checked_add(Duration::from_millis(u64::from(ms))) {
+                    Some(at) => {
+                        self.timer.as_mut().reset(at);
+                        self.armed = true;
+                    }
+                    None => self.armed = false,
+                }
             }
             None => self.armed = false,
         }

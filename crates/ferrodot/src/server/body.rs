@@ -207,6 +207,11 @@ fn count(cur: &mut Cursor, n: usize) -> Result<(), BodyError> {
 }
 
 /// Copy up to `out.len()` bytes of body into `out`.
+// Offsets into `buf` only: `pos <= filled <= buf.len()`, decoded data lies
+// behind `pos`, a read returns at most the space it was given
+// (`port::read`), the decoder produces at most what it consumes, and `n`
+// never exceeds `remaining`.
+#[allow(clippy::arithmetic_side_effects)]
 pub(crate) async fn read_into(
     port: &dyn Port,
     buf: &mut [u8],
@@ -272,6 +277,9 @@ pub(crate) async fn read_into(
 }
 
 /// Read the whole body into `buf`; returns where it lies.
+// Offsets into `buf` only, as in `read_into`; `len <= buf.len()` is checked
+// before `pos + len`.
+#[allow(clippy::arithmetic_side_effects)]
 pub(crate) async fn collect(
     port: &dyn Port,
     buf: &mut [u8],

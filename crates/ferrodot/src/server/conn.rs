@@ -69,6 +69,9 @@ pub async fn serve_connection<S, R: Dispatch<S>>(
 }
 
 /// Find the end of a head (`\n\r\n` or `\n\n`) in `buf`, looking from `from`.
+// `start`, `at` and `i` are offsets into `buf`, so adding at most 3 cannot
+// overflow.
+#[allow(clippy::arithmetic_side_effects)]
 fn head_end(buf: &[u8], from: usize) -> Option<usize> {
     let start = from.saturating_sub(3);
     let window = buf.get(start..)?;
@@ -108,7 +111,7 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
         let skip = rx.get(..filled).unwrap_or(&[]).iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         if skip > 0 {
             rx.copy_within(skip..filled, 0);
-            filled -= skip;
+            filled = filled.saturating_sub(skip);
             scanned = scanned.saturating_sub(skip);
         }
         if let Some(head_len) = head_end(rx.get(..filled).unwrap_or(&[]), scanned) {
@@ -134,7 +137,8 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
         port.set_idle(false);
         match read {
             Ok(0) => return HeadRead::Close,
-            Ok(n) => filled += n,
+            // `port::read` returns at most `space.len()`, so this stays within `rx`.
+            Ok(n) => filled = filled.saturating_add(n),
             Err(IoError::TimedOut) if !was_empty => {
                 return HeadRead::Refuse(Rejection::new(Status::REQUEST_TIMEOUT, "request head not received in time"));
             }
@@ -215,7 +219,7 @@ async fn exchange<S, R: Dispatch<S>>(
         }
     };
 
-    let cursor = Cell::new(Cursor::new(req.framing, 0, filled - head_buf.len(), limit, req.expect_continue));
+    let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
     let setup = WriterSetup {
         head_only: req.method == Method::Head,
         keep_alive: req.keep_alive,
@@ -275,8 +279,9 @@ async fn exchange<S, R: Dispatch<S>>(
         return Next::Close;
     }
     // Bytes after the body belong to the next (pipelined) request.
-    let from = head_len + cur.pos;
-    let to = head_len + cur.filled;
+    // Offsets into `rx`: the body buffer is the part of `rx` after the head.
+    let from = head_len.saturating_add(cur.pos);
+    let to = head_len.saturating_add(cur.filled);
     let pending = to.saturating_sub(from);
     if pending > 0 {
         rx.copy_within(from..to, 0);

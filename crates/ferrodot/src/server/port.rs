@@ -84,7 +84,10 @@ impl Port for SharedTransport<'_> {
 }
 
 pub(crate) async fn read(port: &dyn Port, buf: &mut [u8]) -> Result<usize, IoError> {
-    poll_fn(|cx| port.poll_read(cx, buf)).await
+    // Callers add the count to buffer offsets: a transport that claims more
+    // than it was given must not push them past the buffer.
+    let n = poll_fn(|cx| port.poll_read(cx, &mut *buf)).await?;
+    Ok(n.min(buf.len()))
 }
 
 pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoError> {

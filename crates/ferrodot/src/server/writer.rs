@@ -195,10 +195,10 @@ impl<'w> ResponseWriter<'w> {
             let mut head = self.head();
             hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
             let (n, over) = (head.len(), head.overflowed());
-            self.head_len += n;
+            self.grow_head(n);
             self.invalid = invalid || over;
         }
-        self.body_at = self.head_len + FRAMING_RESERVE;
+        self.place_body_after_head();
         self.stage = Stage::Buffering;
     }
 
@@ -215,22 +215,47 @@ impl<'w> ResponseWriter<'w> {
             self.invalid = true;
             return;
         }
-        let line = name.len() + value.len() + 4;
+        // `name: value\r\n`; saturating, so an absurd length fails the fit check.
+        let line = name.len().saturating_add(value.len()).saturating_add(4);
         if self.body_len > 0 {
-            let from = self.body_start();
-            if from + line + self.body_len > self.buf.len() {
+            let (from, body_end) = (self.body_start(), self.body_end());
+            if body_end.saturating_add(line) > self.buf.len() {
                 self.invalid = true;
                 return;
             }
-            self.buf.copy_within(from..from + self.body_len, from + line);
+            // Checked above: both ends are within the buffer.
+            #[allow(clippy::arithmetic_side_effects)]
+            self.buf.copy_within(from..body_end, from + line);
         }
         let mut invalid = self.invalid;
         let mut head = self.head();
         add_header(&mut head, &mut invalid, name, value);
         let (n, over) = (head.len(), head.overflowed());
-        self.head_len += n;
-        self.body_at = self.head_len + FRAMING_RESERVE;
+        self.grow_head(n);
+        self.place_body_after_head();
         self.invalid = invalid || over || (self.body_len > 0 && n != line);
+    }
+
+    /// Count `n` bytes a `BufWriter` over `buf[head_len..]` wrote.
+    // The writer never goes past its slice: `head_len + n <= buf.len()`.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn grow_head(&mut self, n: usize) {
+        self.head_len += n;
+    }
+
+    /// Body bytes go after the head and the framing reserve.
+    // `head_len <= buf.len()`, and the reserve is a small constant.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn place_body_after_head(&mut self) {
+        self.body_at = self.head_len + FRAMING_RESERVE;
+    }
+
+    /// Where the buffered body ends.
+    // `body_at <= buf.len() + FRAMING_RESERVE`, and `body_len` only grows
+    // into the free space after `body_at` (`body_capacity`).
+    #[allow(clippy::arithmetic_side_effects)]
+    fn body_end(&self) -> usize {
+        self.body_at + self.body_len
     }
 
     /// Where body bytes are collected.
@@ -240,19 +265,19 @@ impl<'w> ResponseWriter<'w> {
 
     /// Free space for body bytes in the buffer.
     pub fn body_capacity(&self) -> usize {
-        self.buf.len().saturating_sub(self.body_start() + self.body_len)
+        self.buf.len().saturating_sub(self.body_end())
     }
 
     /// Borrow the free body space, to render into it directly; then call
     /// [`ResponseWriter::commit_body`] with how much was written.
     pub fn body_space(&mut self) -> &mut [u8] {
-        let at = self.body_start() + self.body_len;
+        let at = self.body_end();
         self.buf.get_mut(at..).unwrap_or(&mut [])
     }
 
     /// Count `n` bytes rendered into [`ResponseWriter::body_space`].
     pub fn commit_body(&mut self, n: usize) {
-        self.body_len = (self.body_len + n).min(self.buf.len().saturating_sub(self.body_start()));
+        self.body_len = self.body_len.saturating_add(n).min(self.buf.len().saturating_sub(self.body_start()));
     }
 
     /// Append body bytes.
@@ -264,7 +289,7 @@ impl<'w> ResponseWriter<'w> {
             return Err(WriteError::Invalid("invalid response header"));
         }
         if self.setup.head_only || !self.status.has_body() {
-            self.discarded += bytes.len() as u64;
+            self.discarded = self.discarded.saturating_add(bytes.len() as u64);
             return Ok(());
         }
         while !bytes.is_empty() {
@@ -278,7 +303,11 @@ impl<'w> ResponseWriter<'w> {
             if let Some(dst) = self.body_space().get_mut(..n) {
                 dst.copy_from_slice(now);
             }
-            self.body_len += n;
+            // `n <= room`, the free space after the body.
+            #[allow(clippy::arithmetic_side_effects)]
+            {
+                self.body_len += n;
+            }
             bytes = later;
         }
         Ok(())
@@ -308,21 +337,23 @@ impl<'w> ResponseWriter<'w> {
             let mut line = [0u8; 20];
             let n = hex_line(self.body_len, &mut line);
             let at = start.checked_sub(n);
-            let end = start + self.body_len;
+            let end = self.body_end();
             match at.and_then(|at| self.buf.get_mut(at..start)).zip(line.get(..n)) {
                 Some((dst, src)) => dst.copy_from_slice(src),
                 None => port::write_all(self.port, line.get(..n).unwrap_or(&[])).await?,
             }
             let from = at.unwrap_or(start);
-            if let Some(crlf) = self.buf.get_mut(end..end + 2) {
+            if let Some(crlf) = self.buf.get_mut(end..).and_then(|rest| rest.get_mut(..2)) {
                 crlf.copy_from_slice(b"\r\n");
+                // The CRLF fit after `end`, so `end + 2 <= buf.len()`.
+                #[allow(clippy::arithmetic_side_effects)]
                 self.send(from, end + 2).await?;
             } else {
                 self.send(from, end).await?;
                 port::write_all(self.port, b"\r\n").await?;
             }
         } else {
-            self.send(start, start + self.body_len).await?;
+            self.send(start, self.body_end()).await?;
         }
         self.body_len = 0;
         // The head is gone: the whole buffer (after the reserve) is body space.
@@ -367,7 +398,7 @@ impl<'w> ResponseWriter<'w> {
         }
         head.push(b"\r\n");
         let (n, over) = (head.len(), head.overflowed());
-        self.head_len += n;
+        self.grow_head(n);
         if over || self.invalid {
             return Err(WriteError::Invalid("response head does not fit the buffer"));
         }
@@ -390,7 +421,7 @@ impl<'w> ResponseWriter<'w> {
             return Err(WriteError::Invalid("invalid response header"));
         }
         if self.stage == Stage::Buffering {
-            let length = self.discarded + self.body_len as u64;
+            let length = self.discarded.saturating_add(self.body_len as u64);
             // A body rendered straight into the buffer (JSON, error text)
             // is measured but not sent for HEAD, 204 and 304.
             if self.setup.head_only || !self.status.has_body() {
@@ -399,10 +430,13 @@ impl<'w> ResponseWriter<'w> {
             let body_at = self.body_start();
             self.end_head(Some(length))?;
             // Close the gap between head and body, then one write.
+            // The framing headers stay within the reserve (`head_len <=
+            // body_at`), so this is at most `body_end()`.
+            #[allow(clippy::arithmetic_side_effects)]
             let end = self.head_len + self.body_len;
             if self.body_len > 0 {
                 let gap = body_at.saturating_sub(self.head_len);
-                let region = self.buf.get_mut(self.head_len..body_at + self.body_len);
+                let region = self.buf.get_mut(self.head_len..self.body_end());
                 let Some(region) = region else { return Err(WriteError::Invalid("response body misplaced")) };
                 region.copy_within(gap.., 0);
             }
@@ -500,28 +534,28 @@ pub(crate) fn push_json_escaped(w: &mut BufWriter<'_>, s: &str) {
             b'"' => w.push(b"\\\""),
             b'\\' => w.push(b"\\\\"),
             b'\n' => w.push(b"\\n"),
-            0..=0x1f => w.push(&[b'\\', b'u', b'0', b'0', hex_digit(b >> 4), hex_digit(b)]),
+            0..=0x1f => w.push(&[b'\\', b'u', b'0', b'0', hex_digit(usize::from(b >> 4)), hex_digit(usize::from(b))]),
             _ => w.push(&[b]),
         }
     }
 }
 
 /// The lower-case hex digit of the low four bits of `n`.
-fn hex_digit(n: u8) -> u8 {
-    match n & 15 {
-        d @ 0..=9 => b'0' + d,
-        d => b'a' + d - 10,
-    }
+fn hex_digit(n: usize) -> u8 {
+    b"0123456789abcdef".get(n & 15).copied().unwrap_or(b'0')
 }
 
 /// `<hex size>\r\n`, returned at the start of `out`.
+// `i` counts down from 16 and stops at 0 (a usize has at most 16 hex
+// digits), so `len <= 16` and `len + 2 <= 18`.
+#[allow(clippy::arithmetic_side_effects)]
 fn hex_line(mut n: usize, out: &mut [u8; 20]) -> usize {
     let mut digits = [0u8; 16];
     let mut i = digits.len();
     loop {
         i -= 1;
         if let Some(d) = digits.get_mut(i) {
-            *d = hex_digit(n as u8);
+            *d = hex_digit(n);
         }
         n >>= 4;
         if n == 0 || i == 0 {

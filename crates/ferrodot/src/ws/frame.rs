@@ -110,12 +110,12 @@ pub enum Event<'a> {
 /// Write a server (unmasked) frame header; returns its length.
 pub fn encode_header(fin: bool, opcode: Opcode, len: usize, out: &mut [u8; 10]) -> usize {
     out[0] = (if fin { 0x80 } else { 0 }) | opcode as u8;
-    if len < 126 {
-        out[1] = len as u8;
+    if let Some(short) = u8::try_from(len).ok().filter(|&n| n < 126) {
+        out[1] = short;
         2
-    } else if len <= 0xFFFF {
+    } else if let Ok(medium) = u16::try_from(len) {
         out[1] = 126;
-        out[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        out[2..4].copy_from_slice(&medium.to_be_bytes());
         4
     } else {
         out[1] = 127;
@@ -177,7 +177,11 @@ impl Decoder {
         }
         if self.filled >= buf.len() && self.pos > self.msg_end {
             buf.copy_within(self.pos..self.filled, self.msg_end);
-            self.filled -= self.pos - self.msg_end;
+            // `msg_end < pos <= filled`: the raw bytes moved down by the gap.
+            #[allow(clippy::arithmetic_side_effects)]
+            {
+                self.filled -= self.pos - self.msg_end;
+            }
             self.pos = self.msg_end;
         }
         match buf.get_mut(self.filled..) {
@@ -188,7 +192,7 @@ impl Decoder {
 
     /// Count `n` bytes read into [`Decoder::space`].
     pub fn filled(&mut self, n: usize) {
-        self.filled += n;
+        self.filled = self.filled.saturating_add(n);
     }
 
     /// The next message or control frame, or `Ok(None)` when more bytes
@@ -203,21 +207,25 @@ impl Decoder {
                 let available = self.filled.saturating_sub(self.pos);
                 let run = usize::try_from(frame.remaining).unwrap_or(usize::MAX).min(available);
                 let (from, to) = (self.pos, self.msg_end);
-                if to + run > self.max_message {
+                // `run` is at most the bytes buffered after `pos` and the
+                // frame's `remaining`, so only the message limit can fail.
+                let (end, msg_end) = (from.saturating_add(run), to.saturating_add(run));
+                if msg_end > self.max_message {
                     return Err(TOO_BIG);
                 }
-                let chunk = buf.get_mut(from..from + run).ok_or(TOO_BIG)?;
+                let chunk = buf.get_mut(from..end).ok_or(TOO_BIG)?;
                 for (i, b) in chunk.iter_mut().enumerate() {
-                    *b ^= frame.mask.get((frame.mask_at + i) % 4).copied().unwrap_or(0);
+                    // The mask is a ring of 4: wrapping keeps the index mod 4.
+                    *b ^= frame.mask.get(frame.mask_at.wrapping_add(i) % 4).copied().unwrap_or(0);
                 }
                 if self.message == Some(Opcode::Text) {
                     self.utf8.feed(chunk).map_err(|_| BAD_UTF8)?;
                 }
-                buf.copy_within(from..from + run, to);
-                self.pos += run;
-                self.msg_end += run;
-                frame.mask_at = (frame.mask_at + run) % 4;
-                frame.remaining -= run as u64;
+                buf.copy_within(from..end, to);
+                self.pos = end;
+                self.msg_end = msg_end;
+                frame.mask_at = frame.mask_at.wrapping_add(run) % 4;
+                frame.remaining = frame.remaining.saturating_sub(run as u64);
                 if frame.remaining > 0 {
                     self.frame = Some(frame);
                     return Ok(None);
@@ -230,13 +238,17 @@ impl Decoder {
             }
             let raw = buf.get(self.pos..self.filled).unwrap_or(&[]);
             let Some((header, header_len)) = parse_header(raw)? else { return Ok(None) };
+            // A control payload is at most 125 bytes (`parse_header`) and the
+            // frame is inside `raw` before `pos` moves: offsets stay within `buf`.
+            #[allow(clippy::arithmetic_side_effects)]
             if header.opcode.is_control() {
-                let total = header_len + header.len as usize;
+                let len = usize::try_from(header.len).map_err(|_| TOO_BIG)?;
+                let total = header_len + len;
                 if raw.len() < total {
                     return Ok(None);
                 }
                 let start = self.pos + header_len;
-                let range = start..start + header.len as usize;
+                let range = start..start + len;
                 self.pos += total;
                 let payload = buf.get_mut(range.clone()).ok_or(TOO_BIG)?;
                 for (i, b) in payload.iter_mut().enumerate() {
@@ -256,7 +268,8 @@ impl Decoder {
             if (self.msg_end as u64).saturating_add(header.len) > self.max_message as u64 {
                 return Err(TOO_BIG);
             }
-            self.pos += header_len;
+            // The header was parsed from `buf[pos..filled]`.
+            self.pos = self.pos.saturating_add(header_len);
             self.frame = Some(DataFrame { remaining: header.len, mask: header.mask, mask_at: 0, fin: header.fin });
         }
     }
@@ -292,9 +305,10 @@ fn parse_header(raw: &[u8]) -> Result<Option<(Header, usize)>, WsError> {
     if b1 & 0x80 == 0 {
         return Err(protocol("client frames must be masked"));
     }
-    let (len, at) = match b1 & 0x7F {
+    // The payload length, then where the mask starts and the header ends.
+    let (len, mask_at, header_len) = match b1 & 0x7F {
         126 => match raw.get(2..4).and_then(|b| <[u8; 2]>::try_from(b).ok()) {
-            Some(be) => (u64::from(u16::from_be_bytes(be)), 4),
+            Some(be) => (u64::from(u16::from_be_bytes(be)), 4, 8),
             None => return Ok(None),
         },
         127 => match raw.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
@@ -303,17 +317,17 @@ fn parse_header(raw: &[u8]) -> Result<Option<(Header, usize)>, WsError> {
                 if len >> 63 != 0 {
                     return Err(protocol("frame length has its top bit set"));
                 }
-                (len, 10)
+                (len, 10, 14)
             }
             None => return Ok(None),
         },
-        n => (u64::from(n), 2),
+        n => (u64::from(n), 2, 6),
     };
     if opcode.is_control() && (!fin || len > 125) {
         return Err(protocol("control frames must be whole and at most 125 bytes"));
     }
-    let Some(mask) = raw.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return Ok(None) };
-    Ok(Some((Header { fin, opcode, len, mask }, at + 4)))
+    let Some(mask) = raw.get(mask_at..header_len).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return Ok(None) };
+    Ok(Some((Header { fin, opcode, len, mask }, header_len)))
 }
 
 fn control_token(opcode: Opcode, payload: &[u8], range: core::ops::Range<usize>) -> Result<Token, WsError> {
@@ -329,7 +343,10 @@ fn control_token(opcode: Opcode, payload: &[u8], range: core::ops::Range<usize>)
                     return Err(protocol("invalid close code"));
                 }
                 core::str::from_utf8(reason).map_err(|_| BAD_UTF8)?;
-                Ok(Token::Close(Some(code), range.start + 2..range.end))
+                // `range` is the payload's, which holds the two code bytes.
+                #[allow(clippy::arithmetic_side_effects)]
+                let reason_at = range.start + 2;
+                Ok(Token::Close(Some(code), reason_at..range.end))
             }
         },
     }

@@ -114,7 +114,10 @@ async fn write_frame(port: &dyn Port, lock: &WriteLock, opcode: Opcode, payload:
     let head = header.get(..n).unwrap_or(&[]);
     // Small frames go out in one write (one segment on the wire).
     let mut joined = [0u8; 256];
-    if n + payload.len() <= joined.len() {
+    // A header is at most 10 bytes and a slice at most `isize::MAX`.
+    #[allow(clippy::arithmetic_side_effects)]
+    let frame_len = n + payload.len();
+    if frame_len <= joined.len() {
         let mut w = BufWriter::new(&mut joined);
         w.push(head);
         w.push(payload);
@@ -134,7 +137,11 @@ async fn write_close(port: &dyn Port, lock: &WriteLock, code: Option<u16>, reaso
         // cut inside one would be invalid UTF-8 (1007 from the peer).
         let mut end = reason.len().min(123);
         while !reason.is_char_boundary(end) {
-            end -= 1;
+            // 0 is always a boundary, so `end > 0` here.
+            #[allow(clippy::arithmetic_side_effects)]
+            {
+                end -= 1;
+            }
         }
         w.push(&code.to_be_bytes());
         w.push(reason.get(..end).unwrap_or("").as_bytes());

@@ -45,13 +45,15 @@ impl Utf8Stream {
             let take = need.min(piece.len());
             let mut joined = self.pending;
             let (head, rest) = piece.split_at(take);
-            if let Some(dst) = joined.get_mut(waiting..waiting + take) {
+            // Both at most 4: a UTF-8 sequence's length.
+            let end = waiting.saturating_add(take);
+            if let Some(dst) = joined.get_mut(waiting..end) {
                 dst.copy_from_slice(head);
             }
-            let joined = joined.get(..waiting + take).ok_or(InvalidUtf8)?;
+            let joined = joined.get(..end).ok_or(InvalidUtf8)?;
             if !check(joined)? {
                 // still cut off: keep waiting
-                self.pending_len = joined.len() as u8;
+                self.pending_len = u8::try_from(joined.len()).map_err(|_| InvalidUtf8)?;
                 if let Some(dst) = self.pending.get_mut(..joined.len()) {
                     dst.copy_from_slice(joined);
                 }
@@ -66,7 +68,7 @@ impl Utf8Stream {
                 let tail = piece.get(e.valid_up_to()..).unwrap_or(&[]);
                 let dst = self.pending.get_mut(..tail.len()).ok_or(InvalidUtf8)?;
                 dst.copy_from_slice(tail);
-                self.pending_len = tail.len() as u8;
+                self.pending_len = u8::try_from(tail.len()).map_err(|_| InvalidUtf8)?;
                 Ok(())
             }
             Err(_) => Err(InvalidUtf8),
