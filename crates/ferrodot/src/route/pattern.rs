@@ -58,14 +58,18 @@ impl core::fmt::Display for PatternError {
 /// A checked route pattern. Building one in a `const` turns a bad
 /// pattern into a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pattern<'p>(&'p str);
+pub struct Pattern<'p> {
+    text: &'p str,
+    /// No captures and no escapes: matched by comparing bytes.
+    literal: bool,
+}
 
 impl<'p> Pattern<'p> {
     /// Check `pattern`; panics (at compile time, in a `const`) if invalid.
     #[allow(clippy::panic)] // a compile error for a bad pattern in a const table
     pub const fn new(pattern: &'p str) -> Self {
         match validate(pattern) {
-            Ok(()) => Pattern(pattern),
+            Ok(()) => Pattern { text: pattern, literal: is_literal(pattern) },
             Err(e) => panic!("{}", e.message()),
         }
     }
@@ -73,13 +77,13 @@ impl<'p> Pattern<'p> {
     /// Check `pattern` at run time.
     pub const fn try_new(pattern: &'p str) -> Result<Self, PatternError> {
         match validate(pattern) {
-            Ok(()) => Ok(Pattern(pattern)),
+            Ok(()) => Ok(Pattern { text: pattern, literal: is_literal(pattern) }),
             Err(e) => Err(e),
         }
     }
 
     pub const fn as_str(&self) -> &'p str {
-        self.0
+        self.text
     }
 
     /// Match `path` (raw, percent-encoded); fill `caps` on success.
@@ -88,7 +92,15 @@ impl<'p> Pattern<'p> {
     where
         'p: 'a,
     {
-        match_path(self.0, path, custom, caps)
+        if self.literal && !path.as_bytes().contains(&b'%') {
+            // Nothing to decode on either side: equal bytes or no match.
+            if path != self.text {
+                return false;
+            }
+            *caps = Captures { pattern: self.text, ..Captures::default() };
+            return true;
+        }
+        match_path(self.text, path, custom, caps)
     }
 }
 
@@ -199,6 +211,19 @@ const fn check_segment(b: &[u8], start: usize, end: usize) -> Result<(bool, bool
         i += 1;
     }
     Ok((false, false))
+}
+
+/// True when a valid pattern has no capture and no `%` escape.
+const fn is_literal(pattern: &str) -> bool {
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(byte_at(b, i), b':' | b'<' | b'%') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Check a pattern's syntax (usable in `const`).
