@@ -133,9 +133,13 @@ impl Server {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
                 };
-                tokio::select! {
-                    _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => {}
-                    _ = stopped_while_idle => {}
+                let stopped = tokio::select! {
+                    _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => false,
+                    _ = stopped_while_idle => true,
+                };
+                if stopped {
+                    // A request may be on its way: close gracefully.
+                    idle.set(false);
                 }
                 transport.shutdown().await;
                 drop(permit);
@@ -200,8 +204,14 @@ impl TokioTransport {
     /// sends for a moment ("lingering close"). Closing a socket with unread
     /// data makes the kernel send a reset, which can destroy the last
     /// response (a 413, a WebSocket close frame) before the peer reads it.
+    /// When the engine reported the connection idle at its end, nothing
+    /// the client sent is unread and dropping the socket sends a plain FIN:
+    /// no lingering, no extra syscalls (nginx's `lingering_close on`).
     async fn shutdown(&mut self) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if self.idle.get() {
+            return;
+        }
         let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
         let linger = async {
             let mut sink = [0u8; 4096];
