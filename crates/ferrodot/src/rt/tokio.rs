@@ -18,7 +18,7 @@ use std::time::Duration;
 use std::vec;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, ToSocketAddrs};
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
 
@@ -55,7 +55,7 @@ impl Server {
     /// Bind `addr`. Errors say which address could not be bound and why.
     pub async fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> io::Result<Server> {
         let display = std::format!("{addr}");
-        match TcpListener::bind(addr).await {
+        match listen(addr).await {
             Ok(listener) => Ok(Server { listener, options: ServerOptions::default() }),
             Err(e) => Err(io::Error::new(e.kind(), std::format!("cannot listen on {display}: {e}"))),
         }
@@ -99,6 +99,7 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
+        let (mut first_accept, mut nodelay_inherited) = (true, false);
         loop {
             let permit = tokio::select! {
                 _ = &mut shutdown => break,
@@ -117,7 +118,16 @@ impl Server {
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
+            // Responses are whole writes: Nagle's algorithm would only delay
+            // them. Set once on the listener, an accepted socket usually
+            // has it already (checked on the first connection).
+            if !nodelay_inherited {
+                nodelay_inherited = first_accept && stream.nodelay().unwrap_or(false);
+                if !nodelay_inherited {
+                    let _ = stream.set_nodelay(true);
+                }
+                first_accept = false;
+            }
             let app = app.clone();
             let mut stop = stop_rx.clone();
             tasks.spawn_local(async move {
@@ -154,6 +164,25 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Like `TcpListener::bind` (the first address that binds, address reuse,
+/// a backlog of 1024), with `TCP_NODELAY` on the listening socket: Linux
+/// copies it to every accepted socket, which saves a syscall per
+/// connection.
+async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        let _ = socket.set_nodelay(true);
+        match socket.bind(addr) {
+            Ok(()) => return socket.listen(1024),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
 /// Serve `app` on `addr` until Ctrl-C, on a single-threaded runtime:
