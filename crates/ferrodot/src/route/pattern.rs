@@ -303,7 +303,37 @@ fn parse_segment(seg: &str) -> Segment<'_> {
 }
 
 fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
-    pattern.get(1..).unwrap_or("").split('/').map(parse_segment)
+    SlashSplit { rest: Some(pattern.get(1..).unwrap_or("")) }.map(parse_segment)
+}
+
+/// `split('/')` by a plain byte scan: segments are short, and a memchr
+/// set-up per segment costs more than the scan.
+#[derive(Clone)]
+struct SlashSplit<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for SlashSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// How many segments `split('/')` would give (`text` starts with `/`).
+fn segment_count(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'/').count()
 }
 
 /// The capture names of a pattern, in order.
@@ -317,7 +347,7 @@ pub fn capture_names(pattern: &str) -> impl Iterator<Item = &str> {
 /// Byte spans of the path's segments (`/a/b` → `a`, `b`; `/` → one empty).
 fn path_segments(path: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
     let mut at = 1;
-    path.get(1..).unwrap_or("").split('/').map(move |s| {
+    SlashSplit { rest: Some(path.get(1..).unwrap_or("")) }.map(move |s| {
         let span = (at, at + s.len());
         at += s.len() + 1;
         span
@@ -348,9 +378,14 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
     if !path.starts_with('/') {
         return false;
     }
-    let pat_len = segments(pattern).count();
-    let var_at = segments(pattern).position(|s| matches!(s, Segment::Capture { kind, .. } if kind.is_variable()));
-    let path_len = path_segments(path).count();
+    let pat_len = segment_count(pattern);
+    let path_len = segment_count(path);
+    // Only `?`, `+`, `*` and `<path:..>` make a capture variable.
+    let var_at = if pattern.bytes().any(|b| matches!(b, b'?' | b'+' | b'*' | b'<')) {
+        segments(pattern).position(|s| matches!(s, Segment::Capture { kind, .. } if kind.is_variable()))
+    } else {
+        None
+    };
     // How many path segments the variable capture takes.
     let (var_at, var_len) = match var_at {
         None if pat_len != path_len => return false,
