@@ -100,6 +100,9 @@ impl Server {
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
         let (mut first_accept, mut nodelay_inherited) = (true, false);
+        // Buffers of closed connections, reused by new ones: a fresh zeroed
+        // allocation per connection costs more than serving its request.
+        let pool: Rc<Cell<vec::Vec<Buffers>>> = Rc::new(Cell::new(vec::Vec::new()));
         loop {
             let permit = tokio::select! {
                 _ = &mut shutdown => break,
@@ -130,11 +133,13 @@ impl Server {
             }
             let app = app.clone();
             let mut stop = stop_rx.clone();
+            let pool = pool.clone();
             tasks.spawn_local(async move {
                 let idle = Rc::new(Cell::new(false));
                 let mut transport = TokioTransport::new(stream, idle.clone());
-                let mut rx = vec![0u8; options.rx_buffer];
-                let mut tx = vec![0u8; options.tx_buffer];
+                let mut free = pool.take();
+                let Buffers { mut rx, mut tx } = free.pop().unwrap_or_else(|| Buffers::new(&options));
+                pool.set(free);
                 // On shutdown, a connection waiting for its next request is
                 // ended; one inside a request finishes it first.
                 let stopped_while_idle = async {
@@ -151,7 +156,10 @@ impl Server {
                     // A request may be on its way: close gracefully.
                     idle.set(false);
                 }
-                transport.shutdown().await;
+                transport.shutdown(&mut rx).await;
+                let mut free = pool.take();
+                free.push(Buffers { rx, tx });
+                pool.set(free);
                 drop(permit);
             });
             while tasks.try_join_next().is_some() {}
@@ -216,6 +224,18 @@ async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// One connection's receive and transmit buffers.
+struct Buffers {
+    rx: vec::Vec<u8>,
+    tx: vec::Vec<u8>,
+}
+
+impl Buffers {
+    fn new(options: &ServerOptions) -> Self {
+        Buffers { rx: vec![0u8; options.rx_buffer], tx: vec![0u8; options.tx_buffer] }
+    }
+}
+
 /// A tokio `TcpStream` as a [`Transport`], with one reusable timer.
 pub struct TokioTransport {
     stream: TcpStream,
@@ -236,17 +256,16 @@ impl TokioTransport {
     /// When the engine reported the connection idle at its end, nothing
     /// the client sent is unread and dropping the socket sends a plain FIN:
     /// no lingering, no extra syscalls (nginx's `lingering_close on`).
-    async fn shutdown(&mut self) {
+    async fn shutdown(&mut self, scratch: &mut [u8]) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         if self.idle.get() {
             return;
         }
         let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
         let linger = async {
-            let mut sink = [0u8; 4096];
             let mut budget = 256 * 1024;
             while budget > 0 {
-                match self.stream.read(&mut sink).await {
+                match self.stream.read(scratch).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => budget -= n.min(budget),
                 }
