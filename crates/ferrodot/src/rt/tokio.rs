@@ -241,12 +241,22 @@ pub struct TokioTransport {
     stream: TcpStream,
     timer: Pin<std::boxed::Box<Sleep>>,
     armed: bool,
+    /// The deadline of the last `set_deadline`, not yet given to `timer`:
+    /// resetting a tokio timer costs more than serving a request's head,
+    /// so it is done only when an operation actually has to wait.
+    pending_deadline: Option<Instant>,
     idle: Rc<Cell<bool>>,
 }
 
 impl TokioTransport {
     fn new(stream: TcpStream, idle: Rc<Cell<bool>>) -> Self {
-        TokioTransport { stream, timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)), armed: false, idle }
+        TokioTransport {
+            stream,
+            timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: false,
+            pending_deadline: None,
+            idle,
+        }
     }
 
     /// Close gracefully: send FIN, then read and drop what the peer still
@@ -275,7 +285,13 @@ impl TokioTransport {
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        self.armed && self.timer.as_mut().poll(cx).is_ready()
+        if !self.armed {
+            return false;
+        }
+        if let Some(deadline) = self.pending_deadline.take() {
+            self.timer.as_mut().reset(deadline);
+        }
+        self.timer.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -313,10 +329,13 @@ impl Transport for TokioTransport {
     fn set_deadline(&mut self, ms: Option<u32>) {
         match ms {
             Some(ms) => {
-                self.timer.as_mut().reset(Instant::now() + Duration::from_millis(u64::from(ms)));
+                self.pending_deadline = Some(Instant::now() + Duration::from_millis(u64::from(ms)));
                 self.armed = true;
             }
-            None => self.armed = false,
+            None => {
+                self.pending_deadline = None;
+                self.armed = false;
+            }
         }
     }
 
