@@ -173,17 +173,32 @@ run_wrk() { # round name port workload
 if [ "$LOAD" = 1 ]; then
     : > "$OUT/runs.tsv"; : > "$OUT/servers.tsv"
     echo "clk_tck $(getconf CLK_TCK)" > "$OUT/meta"
+    # Every contestant of a round runs at the same time (idle ones cost
+    # nothing) and the workloads go round the contestants one after the
+    # other: the runs being compared are seconds apart, so the host's drift
+    # shows up between rounds, not between contestants.
+    declare -A PID_OF PORT_OF ROUTES_OF
     for round in $(seq 1 "$ROUNDS"); do
         port=18080
         for name in $ONLY; do
             port=$((port + 1))
-            echo "round $round: $name" >&2
             start_server "$name" "$port"
-            routes=$(check_routes "$name" "$port")
+            PID_OF[$name]=$SERVER_PID; PORT_OF[$name]=$port
+            ROUTES_OF[$name]=$(check_routes "$name" "$port")
             # Warm up (caches, page faults, nginx's worker) for a second.
             taskset -c "$CLIENT_CORE" wrk -t1 -c32 -d1s "http://127.0.0.1:$port/status" >/dev/null 2>&1 || true
-            for w in $(workloads_of "$name"); do run_wrk "$round" "$name" "$port" "$w"; done
-            printf '%s\t%s\t%s\t%s\n' "$round" "$name" "$(peak_rss "$SERVER_PID")" "$routes" >> "$OUT/servers.tsv"
+        done
+        for w in W1 W2 W3 W4; do
+            echo "round $round: $w" >&2
+            for name in $ONLY; do
+                case " $(workloads_of "$name") " in *" $w "*) ;; *) continue ;; esac
+                SERVER_PID=${PID_OF[$name]}
+                run_wrk "$round" "$name" "${PORT_OF[$name]}" "$w"
+            done
+        done
+        for name in $ONLY; do
+            SERVER_PID=${PID_OF[$name]}
+            printf '%s\t%s\t%s\t%s\n' "$round" "$name" "$(peak_rss "$SERVER_PID")" "${ROUTES_OF[$name]}" >> "$OUT/servers.tsv"
             stop_server
         done
     done
