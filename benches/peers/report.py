@@ -132,6 +132,11 @@ def load_report():
     for n in names:
         print(f"| {n} | " + " | ".join(fmt(res[r][n][w]["rps"]) if w in res[r].get(n, {}) else "–" for w in WORKLOADS for r in rounds) + " |")
 
+    others = mean([res[r][n][w]["others"] for r in rounds for n in res[r] for w in res[r][n]])
+    if others > 0.25:
+        print(f"\n**Noisy host**: besides server and wrk, {others:.2f} cores were busy on average during the runs "
+              "(other processes, or steal): absolute req/s are low and unsteady; compare the req/CPU-s ratios.")
+
     return {"ratio": same_round_ratio, "avg": avg, "names": names}
 
 

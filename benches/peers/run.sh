@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of ferrodot against its peers (see README,
+# Side-by-side benchmark of ferrodot against its peers (see the README,
 # "Performance"). Each server is pinned to core 0 with one worker thread,
 # wrk -t1 to core 1; loopback only; every wrk run is bounded (-d); servers
 # are started and stopped by PID. Prints Markdown tables.
 #
-#   bash benches/peers/run.sh                 # everything (~5 minutes)
-#   DURATION=2 ROUNDS=1 bash benches/peers/run.sh   # a quick look
-#   ONLY="ferrodot nginx" bash benches/peers/run.sh # some contestants
-#   CALLGRIND=0 / LOAD=0                       # skip one half
+#   bash benches/peers/run.sh                        # everything (~5 minutes)
+#   DURATION=2 ROUNDS=1 bash benches/peers/run.sh    # a quick look
+#   ONLY="ferrodot nginx" bash benches/peers/run.sh  # some contestants
+#   LOAD=0 bash benches/peers/run.sh                 # instruction counts only
+#   CALLGRIND=0 bash benches/peers/run.sh            # load runs only
+#   PEERS_TARGET_DIR=DIR                             # build directory (default benches/peers/target)
+#   OUT=DIR                                          # keep the raw results there
 #
 # Workloads: W1 keep-alive GET /status (c32), W2 GET /status with
 # `Connection: close` (c8, a new connection per request), W3 keep-alive
 # GET /user/bob?x=1 (c32), W4 keep-alive POST /echo, 190-byte JSON (c32).
+# Instruction counts: ir-ferrodot and ir-picoserve serve N keep-alive
+# requests over an in-memory socket under callgrind.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
