@@ -232,7 +232,8 @@ fn split_with_path<'a>(path_prefix: &'static str, origin: &'a str) -> Result<(&'
         origin.as_bytes().iter().skip(from).position(|&b| hit(b)).map_or(origin.len(), |i| from + i)
     };
     let end_of_path = at(0, |b| b == b'?' || b == b'#');
-    let end_of_query = if origin.as_bytes().get(end_of_path) == Some(&b'?') { at(end_of_path, |b| b == b'#') } else { end_of_path };
+    let has_query = origin.as_bytes().get(end_of_path) == Some(&b'?');
+    let end_of_query = if has_query { at(end_of_path, |b| b == b'#') } else { end_of_path };
     let path = origin.get(..end_of_path).unwrap_or("");
     let query = origin.get(end_of_path + 1..end_of_query).unwrap_or("");
     let fragment = origin.get(end_of_query + 1..).unwrap_or("");
