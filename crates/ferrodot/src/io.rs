@@ -39,6 +39,8 @@ pub trait Transport {
 
     /// The engine is waiting for a new request with nothing buffered
     /// (`true`) or is inside one (`false`). A server shutting down may end
-    /// idle connections by reporting end-of-stream while idle.
+    /// idle connections by reporting end-of-stream while idle. `true` is
+    /// also reported when a connection ends after a response with nothing
+    /// the client sent left unread: it may be closed without lingering.
     fn set_idle(&mut self, _idle: bool) {}
 }

@@ -174,7 +174,7 @@ impl IntoResponse for Rejection {
 impl<C: Content> IntoResponse for (Status, C) {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
         out.start(self.0);
-        out.header("Content-Type", self.1.content_type());
+        out.content_type(self.1.content_type());
         self.1.write_body(out).await?;
         out.finish().await
     }
@@ -183,7 +183,7 @@ impl<C: Content> IntoResponse for (Status, C) {
 impl<C: Content, const N: usize> IntoResponse for (Status, [(&str, &str); N], C) {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
         out.start(self.0);
-        out.header("Content-Type", self.2.content_type());
+        out.content_type(self.2.content_type());
         for (name, value) in self.1 {
             out.header(name, value);
         }
@@ -274,7 +274,7 @@ impl<C: Content> IntoResponse for Response<'_, C> {
         }
         out.start(self.status);
         if let Some(body) = &self.body {
-            out.header("Content-Type", body.content_type());
+            out.content_type(body.content_type());
         }
         for (name, value) in self.headers.iter().take(self.len) {
             out.header(name, value);

@@ -3,6 +3,8 @@
 //! `httparse` does the tokenising; this module adds the rules of RFC 9112
 //! that decide framing and persistence, and the size limits of a device.
 
+use core::mem::MaybeUninit;
+
 use super::request::{Captures, Framing, Request, Version};
 use super::{Method, Status};
 
@@ -63,14 +65,15 @@ const fn bad(reason: &'static str) -> Rejection {
 /// `Ok(None)`: not complete yet, read more. `Ok(Some((req, n)))`: the head
 /// is the first `n` bytes. `Err`: answer with the rejection and close.
 pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Request<'a>, usize)>, Rejection> {
-    let mut slots = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+    // httparse fills the slots it uses; clearing all of them first would
+    // cost more than the parse itself.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'a>>::uninit() }; HEADER_SLOTS];
     let table = slots.get_mut(..limits.max_headers.min(HEADER_SLOTS)).unwrap_or(&mut []);
-    let mut raw = httparse::Request::new(table);
+    let mut raw = httparse::Request::new(&mut []);
     let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
     let line = buf.get(line_start..).unwrap_or(&[]);
-    let line_len = line.iter().position(|&b| b == b'\n');
 
-    let head_len = match raw.parse(buf) {
+    let head_len = match raw.parse_with_uninit_headers(buf, table) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
             check_partial(buf, limits)?;
@@ -93,22 +96,23 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         Err(httparse::Error::NewLine) => return Err(bad("invalid line ending")),
         Err(_) => return Err(bad("malformed request")),
     };
+    let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
+        return Err(bad("malformed request line"));
+    };
     // The request line first: a head too large because of its target is
     // a long URI (414), not large header fields (431).
-    if request_line_len(line) > limits.max_request_line {
+    let (line_len, headers_at) = request_line_span(line, method, target);
+    if line_len > limits.max_request_line {
         return Err(too_long_line(line));
     }
     if head_len > limits.max_head {
         return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
-    // Both are offsets of bytes in `buf` (the request line's start and its
-    // LF), so one past them cannot overflow.
+    // Both are offsets of bytes in `buf` (the request line's start and
+    // the end of the line within the rest), so their sum cannot overflow.
     #[allow(clippy::arithmetic_side_effects)]
-    let headers_at = line_start + line_len.unwrap_or(0) + 1;
+    let headers_at = line_start + headers_at;
 
-    let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
-        return Err(bad("malformed request line"));
-    };
     let version = if minor == 0 { Version::Http10 } else { Version::Http11 };
     let Some(method) = Method::from_token(method) else {
         return Err(Rejection::new(Status::NOT_IMPLEMENTED, "method not implemented"));
@@ -146,6 +150,26 @@ pub fn check_partial(buf: &[u8], limits: &HeadLimits) -> Result<(), Rejection> {
         return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
     }
     Ok(())
+}
+
+/// The length of a parsed request line (without CRLF) and where the
+/// header lines start, both from the start of `line`. httparse accepted
+/// `method SP target SP HTTP/1.x` with single spaces, so the length is
+/// known without scanning; the line ending is checked where it must be,
+/// and anything else falls back to a scan.
+// `method` and `target` are parts of `line`, a slice of the receive buffer,
+// so their lengths plus a dozen bytes, and `end` (an index) plus one, fit.
+#[allow(clippy::arithmetic_side_effects)]
+fn request_line_span(line: &[u8], method: &str, target: &str) -> (usize, usize) {
+    let text = method.len() + target.len() + 10;
+    match (line.get(text), line.get(text + 1)) {
+        (Some(b'\r'), Some(b'\n')) => (text, text + 2),
+        (Some(b'\n'), _) => (text, text + 1),
+        _ => {
+            let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+            (request_line_len(line), end + 1)
+        }
+    }
 }
 
 /// The length of the request line at the start of `line`, without its
@@ -207,9 +231,20 @@ fn split_target(method: Method, target: &str) -> Result<(&str, &str, &str), Reje
     split_with_path("", origin)
 }
 
+// `from + i`, `end_of_path + 1` and `end_of_query + 1` are at most one past
+// an index of `origin`.
+#[allow(clippy::arithmetic_side_effects)]
 fn split_with_path<'a>(path_prefix: &'static str, origin: &'a str) -> Result<(&'a str, &'a str, &'a str), Rejection> {
-    let (before_fragment, fragment) = origin.split_once('#').unwrap_or((origin, ""));
-    let (path, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
+    // Byte scans, not `split_once`: a memchr set-up per call costs more
+    // than the few bytes of a typical target.
+    let at = |from: usize, hit: fn(u8) -> bool| {
+        origin.as_bytes().iter().skip(from).position(|&b| hit(b)).map_or(origin.len(), |i| from + i)
+    };
+    let end_of_path = at(0, |b| b == b'?' || b == b'#');
+    let end_of_query = if origin.as_bytes().get(end_of_path) == Some(&b'?') { at(end_of_path, |b| b == b'#') } else { end_of_path };
+    let path = origin.get(..end_of_path).unwrap_or("");
+    let query = origin.get(end_of_path + 1..end_of_query).unwrap_or("");
+    let fragment = origin.get(end_of_query + 1..).unwrap_or("");
     let path = if path.is_empty() && !path_prefix.is_empty() { path_prefix } else { path };
     Ok((path, query, fragment))
 }

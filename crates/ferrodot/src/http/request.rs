@@ -163,15 +163,21 @@ impl<'a> Request<'a> {
     where
         'a: 'n,
     {
-        self.headers()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        // Compare the name where it must be (the head was validated: a
+        // field name runs up to its colon) before looking at anything else.
+        let name = name.as_bytes();
+        HeaderLines { rest: self.head.get(self.headers_at..).unwrap_or(&[]) }.filter_map(move |line| {
+            let value = line.get(name.len()..)?.strip_prefix(b":")?;
+            line.get(..name.len())?.eq_ignore_ascii_case(name).then(|| value.trim_ascii())
+        })
     }
 
     /// `Content-Type` without parameters, lower-cased comparison left to
     /// the caller (`mime_is`).
     pub fn content_type(&self) -> Option<&'a str> {
-        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim_ascii())
+        let value = self.header("content-type")?;
+        let end = value.bytes().position(|b| b == b';').unwrap_or(value.len());
+        Some(value.get(..end).unwrap_or("").trim_ascii())
     }
 
     /// True when the media type of the body is `mime` (case-insensitive,
@@ -207,6 +213,28 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The header lines of a validated head, without their line endings.
+#[derive(Clone)]
+struct HeaderLines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for HeaderLines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let end = self.rest.iter().position(|&b| b == b'\n').unwrap_or(self.rest.len());
+        let (line, rest) = self.rest.split_at(end);
+        self.rest = rest.get(1..).unwrap_or(&[]);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // The blank line ends the head.
+        (!line.is_empty()).then_some(line)
+    }
+}
+
 /// Iterator over a validated head's header lines.
 #[derive(Clone)]
 pub struct Headers<'a> {
@@ -217,17 +245,11 @@ impl<'a> Iterator for Headers<'a> {
     type Item = (&'a str, &'a [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
+        let mut lines = HeaderLines { rest: self.rest };
         loop {
-            if self.rest.is_empty() {
-                return None;
-            }
-            let end = self.rest.iter().position(|&b| b == b'\n').unwrap_or(self.rest.len());
-            let (line, rest) = self.rest.split_at(end);
-            self.rest = rest.get(1..).unwrap_or(&[]);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                return None; // end of head
-            }
+            let line = lines.next();
+            self.rest = lines.rest;
+            let line = line?;
             let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
             let (name, value) = line.split_at(colon);
             let Ok(name) = core::str::from_utf8(name) else { continue };

@@ -108,24 +108,24 @@ pub fn format_u64(n: u64, out: &mut [u8; 20]) -> usize {
         1_000_000_000_000_000_000,
         10_000_000_000_000_000_000,
     ];
+    // Skip the powers above `n` first: most numbers written are short
+    // (status codes, small lengths), so this is a handful of compares.
+    let mut len = 1;
+    while POWERS.get(len).is_some_and(|&p| p <= n) {
+        len += 1;
+    }
+    let start = 20 - len;
     let mut rest = n;
-    let mut len = 0;
-    for (i, &power) in POWERS.iter().enumerate().rev() {
+    let slots = out.get_mut(start..).unwrap_or(&mut []);
+    for (slot, &power) in slots.iter_mut().zip(POWERS.get(..len).unwrap_or(&[]).iter().rev()) {
         let mut digit = 0u8;
         while rest >= power {
             rest -= power;
             digit += 1;
         }
-        if digit > 0 || len > 0 || i == 0 {
-            if let Some(slot) = out.get_mut(len) {
-                *slot = b'0' + digit;
-            }
-            len += 1;
-        }
+        *slot = b'0' + digit;
     }
-    // Move the digits to the end, as callers expect.
-    out.copy_within(..len, 20 - len);
-    20 - len
+    start
 }
 
 /// `HTTP/1.1 200 OK\r\n`. Responses always say HTTP/1.1 (RFC 9110 §6.2:

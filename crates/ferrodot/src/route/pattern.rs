@@ -58,14 +58,18 @@ impl core::fmt::Display for PatternError {
 /// A checked route pattern. Building one in a `const` turns a bad
 /// pattern into a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pattern<'p>(&'p str);
+pub struct Pattern<'p> {
+    text: &'p str,
+    /// No captures and no escapes: matched by comparing bytes.
+    literal: bool,
+}
 
 impl<'p> Pattern<'p> {
     /// Check `pattern`; panics (at compile time, in a `const`) if invalid.
     #[allow(clippy::panic)] // a compile error for a bad pattern in a const table
     pub const fn new(pattern: &'p str) -> Self {
         match validate(pattern) {
-            Ok(()) => Pattern(pattern),
+            Ok(()) => Pattern { text: pattern, literal: is_literal(pattern) },
             Err(e) => panic!("{}", e.message()),
         }
     }
@@ -73,13 +77,13 @@ impl<'p> Pattern<'p> {
     /// Check `pattern` at run time.
     pub const fn try_new(pattern: &'p str) -> Result<Self, PatternError> {
         match validate(pattern) {
-            Ok(()) => Ok(Pattern(pattern)),
+            Ok(()) => Ok(Pattern { text: pattern, literal: is_literal(pattern) }),
             Err(e) => Err(e),
         }
     }
 
     pub const fn as_str(&self) -> &'p str {
-        self.0
+        self.text
     }
 
     /// Match `path` (raw, percent-encoded); fill `caps` on success.
@@ -88,7 +92,15 @@ impl<'p> Pattern<'p> {
     where
         'p: 'a,
     {
-        match_path(self.0, path, custom, caps)
+        if self.literal && !path.as_bytes().contains(&b'%') {
+            // Nothing to decode on either side: equal bytes or no match.
+            if path != self.text {
+                return false;
+            }
+            *caps = Captures { pattern: self.text, ..Captures::default() };
+            return true;
+        }
+        match_path(self.text, path, custom, caps)
     }
 }
 
@@ -204,6 +216,20 @@ const fn check_segment(b: &[u8], start: usize, end: usize) -> Result<(bool, bool
     Ok((false, false))
 }
 
+/// True when a valid pattern has no capture and no `%` escape.
+#[allow(clippy::arithmetic_side_effects)] // i < b.len()
+const fn is_literal(pattern: &str) -> bool {
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(byte_at(b, i), b':' | b'<' | b'%') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Check a pattern's syntax (usable in `const`).
 // `i <= b.len()` and the counters are at most `b.len()`; const fn, so no
 // iterators.
@@ -287,7 +313,37 @@ fn parse_segment(seg: &str) -> Segment<'_> {
 }
 
 fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
-    pattern.get(1..).unwrap_or("").split('/').map(parse_segment)
+    SlashSplit { rest: Some(pattern.get(1..).unwrap_or("")) }.map(parse_segment)
+}
+
+/// `split('/')` by a plain byte scan: segments are short, and a memchr
+/// set-up per segment costs more than the scan.
+#[derive(Clone)]
+struct SlashSplit<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for SlashSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                self.rest = rest.get(i..).and_then(|r| r.get(1..));
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// How many segments `split('/')` would give (`text` starts with `/`).
+fn segment_count(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'/').count()
 }
 
 /// The capture names of a pattern, in order.
@@ -304,7 +360,7 @@ pub fn capture_names(pattern: &str) -> impl Iterator<Item = &str> {
 #[allow(clippy::arithmetic_side_effects)]
 fn path_segments(path: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
     let mut at = 1;
-    path.get(1..).unwrap_or("").split('/').map(move |s| {
+    SlashSplit { rest: Some(path.get(1..).unwrap_or("")) }.map(move |s| {
         let span = (at, at + s.len());
         at += s.len() + 1;
         span
@@ -335,9 +391,14 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
     if !path.starts_with('/') {
         return false;
     }
-    let pat_len = segments(pattern).count();
-    let var_at = segments(pattern).position(|s| matches!(s, Segment::Capture { kind, .. } if kind.is_variable()));
-    let path_len = path_segments(path).count();
+    let pat_len = segment_count(pattern);
+    let path_len = segment_count(path);
+    // Only `?`, `+`, `*` and `<path:..>` make a capture variable.
+    let var_at = if pattern.bytes().any(|b| matches!(b, b'?' | b'+' | b'*' | b'<')) {
+        segments(pattern).position(|s| matches!(s, Segment::Capture { kind, .. } if kind.is_variable()))
+    } else {
+        None
+    };
     // How many path segments the variable capture takes.
     let (var_at, var_len) = match var_at {
         None if pat_len != path_len => return false,

@@ -18,7 +18,7 @@ use std::time::Duration;
 use std::vec;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, ToSocketAddrs};
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
 
@@ -55,7 +55,7 @@ impl Server {
     /// Bind `addr`. Errors say which address could not be bound and why.
     pub async fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> io::Result<Server> {
         let display = std::format!("{addr}");
-        match TcpListener::bind(addr).await {
+        match listen(addr).await {
             Ok(listener) => Ok(Server { listener, options: ServerOptions::default() }),
             Err(e) => Err(io::Error::new(e.kind(), std::format!("cannot listen on {display}: {e}"))),
         }
@@ -99,6 +99,10 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
+        let (mut first_accept, mut nodelay_inherited) = (true, false);
+        // Buffers of closed connections, reused by new ones: a fresh zeroed
+        // allocation per connection costs more than serving its request.
+        let pool: Rc<Cell<vec::Vec<Buffers>>> = Rc::new(Cell::new(vec::Vec::new()));
         loop {
             let permit = tokio::select! {
                 _ = &mut shutdown => break,
@@ -117,14 +121,25 @@ impl Server {
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
+            // Responses are whole writes: Nagle's algorithm would only delay
+            // them. Set once on the listener, an accepted socket usually
+            // has it already (checked on the first connection).
+            if !nodelay_inherited {
+                nodelay_inherited = first_accept && stream.nodelay().unwrap_or(false);
+                if !nodelay_inherited {
+                    let _ = stream.set_nodelay(true);
+                }
+                first_accept = false;
+            }
             let app = app.clone();
             let mut stop = stop_rx.clone();
+            let pool = pool.clone();
             tasks.spawn_local(async move {
                 let idle = Rc::new(Cell::new(false));
                 let mut transport = TokioTransport::new(stream, idle.clone());
-                let mut rx = vec![0u8; options.rx_buffer];
-                let mut tx = vec![0u8; options.tx_buffer];
+                let mut free = pool.take();
+                let Buffers { mut rx, mut tx } = free.pop().unwrap_or_else(|| Buffers::new(&options));
+                pool.set(free);
                 // On shutdown, a connection waiting for its next request is
                 // ended; one inside a request finishes it first.
                 let stopped_while_idle = async {
@@ -133,11 +148,18 @@ impl Server {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
                 };
-                tokio::select! {
-                    _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => {}
-                    _ = stopped_while_idle => {}
+                let stopped = tokio::select! {
+                    _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => false,
+                    _ = stopped_while_idle => true,
+                };
+                if stopped {
+                    // A request may be on its way: close gracefully.
+                    idle.set(false);
                 }
-                transport.shutdown().await;
+                transport.shutdown(&mut rx).await;
+                let mut free = pool.take();
+                free.push(Buffers { rx, tx });
+                pool.set(free);
                 drop(permit);
             });
             while tasks.try_join_next().is_some() {}
@@ -150,6 +172,25 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Like `TcpListener::bind` (the first address that binds, address reuse,
+/// a backlog of 1024), with `TCP_NODELAY` on the listening socket: Linux
+/// copies it to every accepted socket, which saves a syscall per
+/// connection.
+async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        let _ = socket.set_nodelay(true);
+        match socket.bind(addr) {
+            Ok(()) => return socket.listen(1024),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
 /// Serve `app` on `addr` until Ctrl-C, on a single-threaded runtime:
@@ -183,31 +224,58 @@ async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// One connection's receive and transmit buffers.
+struct Buffers {
+    rx: vec::Vec<u8>,
+    tx: vec::Vec<u8>,
+}
+
+impl Buffers {
+    fn new(options: &ServerOptions) -> Self {
+        Buffers { rx: vec![0u8; options.rx_buffer], tx: vec![0u8; options.tx_buffer] }
+    }
+}
+
 /// A tokio `TcpStream` as a [`Transport`], with one reusable timer.
 pub struct TokioTransport {
     stream: TcpStream,
     timer: Pin<std::boxed::Box<Sleep>>,
     armed: bool,
+    /// The deadline of the last `set_deadline`, not yet given to `timer`:
+    /// resetting a tokio timer costs more than serving a request's head,
+    /// so it is done only when an operation actually has to wait.
+    pending_deadline: Option<Instant>,
     idle: Rc<Cell<bool>>,
 }
 
 impl TokioTransport {
     fn new(stream: TcpStream, idle: Rc<Cell<bool>>) -> Self {
-        TokioTransport { stream, timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)), armed: false, idle }
+        TokioTransport {
+            stream,
+            timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: false,
+            pending_deadline: None,
+            idle,
+        }
     }
 
     /// Close gracefully: send FIN, then read and drop what the peer still
     /// sends for a moment ("lingering close"). Closing a socket with unread
     /// data makes the kernel send a reset, which can destroy the last
     /// response (a 413, a WebSocket close frame) before the peer reads it.
-    async fn shutdown(&mut self) {
+    /// When the engine reported the connection idle at its end, nothing
+    /// the client sent is unread and dropping the socket sends a plain FIN:
+    /// no lingering, no extra syscalls (nginx's `lingering_close on`).
+    async fn shutdown(&mut self, scratch: &mut [u8]) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if self.idle.get() {
+            return;
+        }
         let _ = tokio::time::timeout(Duration::from_millis(100), self.stream.shutdown()).await;
         let linger = async {
-            let mut sink = [0u8; 4096];
             let mut budget: usize = 256 * 1024;
             while budget > 0 {
-                match self.stream.read(&mut sink).await {
+                match self.stream.read(scratch).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => budget = budget.saturating_sub(n),
                 }
@@ -217,7 +285,13 @@ impl TokioTransport {
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        self.armed && self.timer.as_mut().poll(cx).is_ready()
+        if !self.armed {
+            return false;
+        }
+        if let Some(deadline) = self.pending_deadline.take() {
+            self.timer.as_mut().reset(deadline);
+        }
+        self.timer.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -257,15 +331,13 @@ impl Transport for TokioTransport {
             Some(ms) => {
                 // Under 50 days from now: within the clock's range; should it
                 // not be, there is no deadline rather than a panic.
-                match Instant::now().checked_add(Duration::from_millis(u64::from(ms))) {
-                    Some(at) => {
-                        self.timer.as_mut().reset(at);
-                        self.armed = true;
-                    }
-                    None => self.armed = false,
-                }
+                self.pending_deadline = Instant::now().checked_add(Duration::from_millis(u64::from(ms)));
+                self.armed = self.pending_deadline.is_some();
             }
-            None => self.armed = false,
+            None => {
+                self.pending_deadline = None;
+                self.armed = false;
+            }
         }
     }
 

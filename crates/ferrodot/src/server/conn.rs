@@ -271,6 +271,11 @@ async fn exchange<S, R: Dispatch<S>>(
         return Next::Close;
     }
     if !keep_alive || cur.broken {
+        if !cur.broken && cur.is_done() && cur.pos == cur.filled {
+            // Nothing the client sent is left unread: the runtime may
+            // close at once instead of lingering.
+            port.set_idle(true);
+        }
         return Next::Close;
     }
     // The head is no longer needed: its bytes are the drain's scratch

@@ -55,12 +55,14 @@ pub struct HeadExtras<'a, 'b> {
 
 impl HeadExtras<'_, '_> {
     pub fn header(&mut self, name: &str, value: &str) {
-        add_header(self.head, self.invalid, name, value);
+        add_header(self.head, self.invalid, name, value, true);
     }
 }
 
-fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &str) {
-    if !is_token(name) || !is_field_value(value) || is_framing_header(name) {
+/// `check_name`: false for the engine's own names (`Content-Type`), which
+/// are known to be valid and not framing headers.
+fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &str, check_name: bool) {
+    if (check_name && (!is_token(name) || is_framing_header(name))) || !is_field_value(value) {
         *invalid = true;
         return;
     }
@@ -211,6 +213,16 @@ impl<'w> ResponseWriter<'w> {
     /// framing headers the engine owns, make the response a 500. A header
     /// added after some body was buffered moves that body along.
     pub fn header(&mut self, name: &str, value: &str) {
+        self.add_line(name, value, true);
+    }
+
+    /// Set `Content-Type`, like [`ResponseWriter::header`] without
+    /// checking the name again on every response.
+    pub fn content_type(&mut self, value: &str) {
+        self.add_line("Content-Type", value, false);
+    }
+
+    fn add_line(&mut self, name: &str, value: &str, check_name: bool) {
         if self.stage != Stage::Buffering {
             self.invalid = true;
             return;
@@ -229,7 +241,7 @@ impl<'w> ResponseWriter<'w> {
         }
         let mut invalid = self.invalid;
         let mut head = self.head();
-        add_header(&mut head, &mut invalid, name, value);
+        add_header(&mut head, &mut invalid, name, value, check_name);
         let (n, over) = (head.len(), head.overflowed());
         self.grow_head(n);
         self.place_body_after_head();
@@ -494,7 +506,7 @@ impl<'w> ResponseWriter<'w> {
             self.header(name, value);
         }
         let style = self.setup.error_style;
-        self.header("Content-Type", match style {
+        self.content_type(match style {
             ErrorStyle::Text => "text/plain; charset=utf-8",
             ErrorStyle::Json => "application/json",
         });

@@ -1,0 +1,189 @@
+"""Turn the raw results of run.sh (wrk outputs, CPU ticks, TCP opens,
+callgrind totals) into Markdown tables with ratios to ferrodot.
+
+usage: python3 report.py OUT_DIR [DURATION]
+"""
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+out = sys.argv[1]
+WORKLOADS = ["W1", "W2", "W3", "W4"]
+WNAME = {"W1": "ka /status", "W2": "close /status", "W3": "ka /user", "W4": "ka POST /echo"}
+ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot"]
+
+
+def unit(v, u):
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[u]
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    r = {"rps": 0.0, "p99": float("nan"), "requests": 0, "errors": 0, "non2xx": 0}
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", text):
+        r["rps"] = float(m.group(1))
+    if m := re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\b", text, re.M):
+        r["p99"] = unit(m.group(1), m.group(2))
+    if m := re.search(r"(\d+) requests in", text):
+        r["requests"] = int(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
+        r["errors"] = sum(int(x) for x in m.groups())
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", text):
+        r["non2xx"] = int(m.group(1))
+    return r
+
+
+def fmt(v, digits=0):
+    if v is None or v != v:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(v):
+    return "–" if v is None or v != v else f"{v:.2f}"
+
+
+def cpu_cell(srv, wrk, other):
+    if srv != srv:
+        return "–"
+    return f"{srv:.2f}/{wrk:.2f}/{other:.2f}"
+
+
+def mean(xs):
+    xs = [x for x in xs if x is not None and x == x]
+    return statistics.mean(xs) if xs else float("nan")
+
+
+def load_report():
+    runs_path = os.path.join(out, "runs.tsv")
+    if not os.path.exists(runs_path) or os.path.getsize(runs_path) == 0:
+        return {}
+    clk = 100
+    if os.path.exists(os.path.join(out, "meta")):
+        clk = int(open(os.path.join(out, "meta")).read().split()[1])
+    # res[round][name][w] = dict
+    res = defaultdict(lambda: defaultdict(dict))
+    for line in open(runs_path):
+        rnd, name, w, ticks, opens, wall, busy, wrk_s = line.rstrip("\n").split("\t")
+        r = parse_wrk(os.path.join(out, f"wrk.{rnd}.{name}.{w}.txt"))
+        wall = float(wall)
+        r["cpu"] = int(ticks) / clk / wall  # the server's CPU share
+        r["wrk"] = float(wrk_s) / wall  # the client's CPU share
+        # Cores busy with neither server nor wrk (kernel softirq work of the
+        # loopback is part of it): other processes disturbing the run.
+        r["others"] = max(0.0, (int(busy) - int(ticks)) / clk / wall - r["wrk"])
+        r["eff"] = r["rps"] / r["cpu"] if r["cpu"] > 0 else float("nan")
+        r["opens"] = int(opens) / r["requests"] if r["requests"] else float("nan")
+        res[rnd][name][w] = r
+    servers = defaultdict(dict)
+    for line in open(os.path.join(out, "servers.tsv")):
+        rnd, name, rss, routes = line.rstrip("\n").split("\t")
+        servers[name][rnd] = (int(rss), routes)
+    rounds = sorted(res)
+    names = [n for n in ORDER if any(n in res[r] for r in rounds)]
+
+    def avg(name, w, key):
+        return mean([res[r][name][w][key] for r in rounds if w in res[r].get(name, {})])
+
+    def same_round_ratio(name, ref, w, key):
+        xs = []
+        for r in rounds:
+            a, b = res[r].get(name, {}).get(w), res[r].get(ref, {}).get(w)
+            if a and b and b[key] > 0:
+                xs.append(a[key] / b[key])
+        return mean(xs)
+
+    print(f"### Throughput (mean of {len(rounds)} interleaved round(s); ratio = ÷ ferrodot in the same round)\n")
+    print("| server | " + " | ".join(f"{w} {WNAME[w]} req/s (×fd)" for w in WORKLOADS) + " | peak RSS KiB | routes |")
+    print("|---|" + "---:|" * (len(WORKLOADS) + 1) + "---|")
+    for n in names:
+        cells = []
+        for w in WORKLOADS:
+            v = avg(n, w, "rps")
+            cells.append(f"{fmt(v)} ({ratio(same_round_ratio(n, 'ferrodot', w, 'rps'))})")
+        rss = max((servers[n][r][0] for r in servers[n]), default=0)
+        routes = ",".join(sorted({servers[n][r][1] for r in servers[n]}))
+        print(f"| {n} | " + " | ".join(cells) + f" | {fmt(rss)} | {routes} |")
+
+    print("\n### Requests per server CPU-second (req/s ÷ server CPU share; ratio ÷ ferrodot)\n")
+    print("CPU = server / wrk / everything else (cores, both CPUs; loopback softirq work and other processes) during the run.\n")
+    print("| server | " + " | ".join(f"{w} req/CPU-s (×fd)" for w in WORKLOADS) + " | " + " | ".join(f"{w} CPU srv/wrk/other" for w in WORKLOADS) + " |")
+    print("|---|" + "---:|" * (2 * len(WORKLOADS)))
+    for n in names:
+        cells = [f"{fmt(avg(n, w, 'eff'))} ({ratio(same_round_ratio(n, 'ferrodot', w, 'eff'))})" for w in WORKLOADS]
+        cpus = [cpu_cell(avg(n, w, 'cpu'), avg(n, w, 'wrk'), avg(n, w, 'others')) for w in WORKLOADS]
+        print(f"| {n} | " + " | ".join(cells) + " | " + " | ".join(cpus) + " |")
+
+    print("\n### p99 latency (ms), new TCP connections per request, errors\n")
+    print("| server | " + " | ".join(f"{w} p99" for w in WORKLOADS) + " | " + " | ".join(f"{w} opens/req" for w in WORKLOADS) + " | socket errors | non-2xx |")
+    print("|---|" + "---:|" * (2 * len(WORKLOADS) + 2))
+    for n in names:
+        p99 = [fmt(avg(n, w, "p99"), 2) for w in WORKLOADS]
+        opens = [fmt(avg(n, w, "opens"), 3) for w in WORKLOADS]
+        errs = sum(res[r][n][w]["errors"] for r in rounds for w in WORKLOADS if w in res[r].get(n, {}))
+        non2 = sum(res[r][n][w]["non2xx"] for r in rounds for w in WORKLOADS if w in res[r].get(n, {}))
+        print(f"| {n} | " + " | ".join(p99) + " | " + " | ".join(opens) + f" | {errs:,} | {non2:,} |")
+
+    print("\n### Per round (req/s) — drift shows here\n")
+    print("| server | " + " | ".join(f"{w} r{r}" for w in WORKLOADS for r in rounds) + " |")
+    print("|---|" + "---:|" * (len(WORKLOADS) * len(rounds)))
+    for n in names:
+        print(f"| {n} | " + " | ".join(fmt(res[r][n][w]["rps"]) if w in res[r].get(n, {}) else "–" for w in WORKLOADS for r in rounds) + " |")
+
+    others = mean([res[r][n][w]["others"] for r in rounds for n in res[r] for w in res[r][n]])
+    if others > 0.25:
+        print(f"\n**Noisy host**: besides server and wrk, {others:.2f} cores were busy on average during the runs "
+              "(other processes, or steal): absolute req/s are low and unsteady; compare the req/CPU-s ratios.")
+
+    return {"ratio": same_round_ratio, "avg": avg, "names": names}
+
+
+def ir_report():
+    path = os.path.join(out, "ir.tsv")
+    if not os.path.exists(path):
+        return {}
+    ir = defaultdict(dict)
+    for line in open(path):
+        name, w, a, b = line.rstrip("\n").split("\t")
+        if a and b:
+            ir[name][w] = (int(b) - int(a)) / 10000
+    print("\n### Instructions per request (callgrind, in-memory socket, keep-alive; (Ir(N=11000) − Ir(N=1000)) / 10000)\n")
+    print("| server | GET /status | GET /user/bob?x=1 | POST /echo |")
+    print("|---|---:|---:|---:|")
+    for n in ["ferrodot", "picoserve"]:
+        if n in ir:
+            print(f"| {n} | " + " | ".join(fmt(ir[n].get(w)) for w in ["status", "user", "echo"]) + " |")
+    if "ferrodot" in ir and "picoserve" in ir:
+        print("| ferrodot ÷ picoserve | " + " | ".join(
+            ratio(ir["ferrodot"][w] / ir["picoserve"][w]) if w in ir["ferrodot"] and w in ir["picoserve"] else "–"
+            for w in ["status", "user", "echo"]) + " |")
+    return ir
+
+
+load = load_report()
+ir = ir_report()
+
+print("\n### Targets\n")
+print("| target | measured | met |")
+print("|---|---:|---|")
+
+
+def target(label, value, op, bound):
+    if value is None or value != value:
+        print(f"| {label} | – | not measured |")
+        return
+    ok = value >= bound if op == ">=" else value <= bound
+    print(f"| {label} | {value:.2f} | {'yes' if ok else 'NO'} ({op} {bound}) |")
+
+
+if load:
+    inv = lambda name, w, key: (1 / load["ratio"](name, "ferrodot", w, key)) if name in load["names"] else None
+    target("W1 keep-alive: ferrodot ÷ nginx, req per server CPU-s", inv("nginx", "W1", "eff"), ">=", 1.0)
+    target("W1 keep-alive: ferrodot ÷ picoserve, req/s", inv("picoserve", "W1", "rps"), ">=", 4.0)
+    target("W2 close: ferrodot ÷ nginx, req per server CPU-s", inv("nginx", "W2", "eff"), ">=", 1.0)
+    target("W1 keep-alive: ferrodot ÷ ceiling, req/s", inv("ceiling", "W1", "rps"), ">=", 0.8)
+    target("W1 keep-alive: ferrodot ÷ ceiling, req per server CPU-s", inv("ceiling", "W1", "eff"), ">=", 0.8)
+if ir.get("ferrodot", {}).get("status") and ir.get("picoserve", {}).get("status"):
+    target("instructions per keep-alive GET /status: ferrodot ÷ picoserve", ir["ferrodot"]["status"] / ir["picoserve"]["status"], "<=", 0.5)

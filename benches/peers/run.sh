@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of ferrodot against its peers (see the README,
+# "Performance"). Each server is pinned to core 0 with one worker thread,
+# wrk -t1 to core 1; loopback only; every wrk run is bounded (-d); servers
+# are started and stopped by PID. Prints Markdown tables.
+#
+#   bash benches/peers/run.sh                        # everything (~5 minutes)
+#   DURATION=2 ROUNDS=1 bash benches/peers/run.sh    # a quick look
+#   ONLY="ferrodot nginx" bash benches/peers/run.sh  # some contestants
+#   LOAD=0 bash benches/peers/run.sh                 # instruction counts only
+#   CALLGRIND=0 bash benches/peers/run.sh            # load runs only
+#   PEERS_TARGET_DIR=DIR                             # build directory (default benches/peers/target)
+#   OUT=DIR                                          # keep the raw results there
+#
+# Workloads: W1 keep-alive GET /status (c32), W2 GET /status with
+# `Connection: close` (c8, a new connection per request), W3 keep-alive
+# GET /user/bob?x=1 (c32), W4 keep-alive POST /echo, 190-byte JSON (c32).
+# Instruction counts: ir-ferrodot and ir-picoserve serve N keep-alive
+# requests over an in-memory socket under callgrind.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+# Its own build directory (the peers are a workspace of their own).
+export CARGO_TARGET_DIR=${PEERS_TARGET_DIR:-$HERE/target}
+BIN="$CARGO_TARGET_DIR/release"
+DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-2}
+SERVER_CORE=${SERVER_CORE:-0}
+CLIENT_CORE=${CLIENT_CORE:-1}
+LOAD=${LOAD:-1}
+CALLGRIND=${CALLGRIND:-1}
+ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot"}
+OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
+mkdir -p "$OUT"
+echo "results in $OUT" >&2
+
+# --- tools -------------------------------------------------------------
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+command -v valgrind >/dev/null || need_apt+=(valgrind)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v taskset >/dev/null || need_apt+=(util-linux)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "installing ${need_apt[*]}" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+if [ ! -x "$HERE/python/.venv/bin/python" ]; then
+    rm -rf "$HERE/python/.venv"
+    python3 -m venv "$HERE/python/.venv" >&2
+    "$HERE/python/.venv/bin/pip" install -q -r "$HERE/python/requirements.txt" >&2
+fi
+(cd "$HERE" && cargo build --release --quiet) >&2
+
+# --- helpers -----------------------------------------------------------
+PIDS_STARTED=()
+cleanup() {
+    for p in "${PIDS_STARTED[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# The server process and its children (nginx's worker).
+pids_of() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+# Busy ticks of the whole machine (both cores): what other processes take
+# during a run shows up as the difference to server + wrk.
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# utime+stime ticks summed over a server's processes (all threads).
+cpu_ticks() {
+    local t=0 p s
+    for p in $(pids_of "$1"); do
+        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        s=${s##*) }
+        set -- $s
+        t=$((t + ${12} + ${13}))
+    done
+    echo $t
+}
+# Peak RSS (VmHWM, KiB) summed over a server's processes.
+peak_rss() {
+    local t=0 p v
+    for p in $(pids_of "$1"); do
+        v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+        t=$((t + ${v:-0}))
+    done
+    echo $t
+}
+passive_opens() { awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+now() { date +%s.%N; }
+
+wait_port() {
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+nginx_conf() { # port
+    mkdir -p "$OUT/nginx"
+    cat > "$OUT/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    client_body_temp_path $OUT/nginx/body;
+    default_type application/json;
+    server {
+        listen 127.0.0.1:$1;
+        location = /status { return 200 '{"frames":123,"triggers":4}'; }
+    }
+}
+EOF
+}
+
+start_server() { # name port -> sets SERVER_PID
+    local name=$1 port=$2
+    case $name in
+        nginx) nginx_conf "$port"; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" 2>>"$OUT/server.log" & ;;
+        microdot) taskset -c "$SERVER_CORE" "$HERE/python/.venv/bin/python" "$HERE/python/app.py" "$port" >>"$OUT/server.log" 2>&1 & ;;
+        *) taskset -c "$SERVER_CORE" "$BIN/peer-$name" "$port" >>"$OUT/server.log" 2>&1 & ;;
+    esac
+    SERVER_PID=$!
+    PIDS_STARTED+=("$SERVER_PID")
+    wait_port "$port" || { echo "$name did not start on port $port" >&2; return 1; }
+}
+
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# The workloads a contestant serves: nginx has only /status (it cannot
+# parse a path parameter or a JSON body without a scripting module).
+workloads_of() { case $1 in nginx) echo W1 W2 ;; *) echo W1 W2 W3 W4 ;; esac; }
+
+check_routes() { # name port -> "ok", "fixed bytes" or what failed
+    local base="http://127.0.0.1:$2" bad=""
+    curl -s -m 2 "$base/status" | grep -q '"frames": *123' || bad+=" /status"
+    case $1 in
+        nginx) echo "${bad:-ok (/status only)}"; return ;;
+        ceiling) echo "${bad:-fixed bytes}"; return ;;
+    esac
+    curl -s -m 2 "$base/user/bob?x=1" | grep -q '"name": *"bob"' || bad+=" /user"
+    curl -s -m 2 -H 'Content-Type: application/json' --data-binary @"$HERE/echo.json" "$base/echo" | grep -q '"id": *7' || bad+=" /echo"
+    echo "${bad:-ok}"
+}
+
+{
+    echo 'wrk.method = "POST"'
+    echo 'wrk.headers["Content-Type"] = "application/json"'
+    echo "wrk.body = [==[$(cat "$HERE/echo.json")]==]"
+} > "$OUT/post.lua"
+
+run_wrk() { # round name port workload
+    local round=$1 name=$2 port=$3 w=$4 args
+    case $w in
+        W1) args=(-c32 "http://127.0.0.1:$port/status") ;;
+        W2) args=(-c8 -H "Connection: close" "http://127.0.0.1:$port/status") ;;
+        W3) args=(-c32 "http://127.0.0.1:$port/user/bob?x=1") ;;
+        W4) args=(-c32 -s "$OUT/post.lua" "http://127.0.0.1:$port/echo") ;;
+    esac
+    local c0 o0 t0 m0 c1 o1 t1 m1 wrk_s
+    c0=$(cpu_ticks "$SERVER_PID"); o0=$(passive_opens); m0=$(machine_busy); t0=$(now)
+    /usr/bin/time -f '%U %S' -o "$OUT/wrk-cpu.txt" taskset -c "$CLIENT_CORE" wrk -t1 -d"${DURATION}s" --latency "${args[@]}" > "$OUT/wrk.$round.$name.$w.txt" 2>&1 || true
+    c1=$(cpu_ticks "$SERVER_PID"); o1=$(passive_opens); m1=$(machine_busy); t1=$(now)
+    wrk_s=$(awk 'END { print $1 + $2 }' "$OUT/wrk-cpu.txt")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$w" "$((c1 - c0))" "$((o1 - o0))" "$(awk "BEGIN { print $t1 - $t0 }")" "$((m1 - m0))" "$wrk_s" >> "$OUT/runs.tsv"
+}
+
+# --- load runs ----------------------------------------------------------
+if [ "$LOAD" = 1 ]; then
+    : > "$OUT/runs.tsv"; : > "$OUT/servers.tsv"
+    echo "clk_tck $(getconf CLK_TCK)" > "$OUT/meta"
+    # Every contestant of a round runs at the same time (idle ones cost
+    # nothing) and the workloads go round the contestants one after the
+    # other: the runs being compared are seconds apart, so the host's drift
+    # shows up between rounds, not between contestants.
+    declare -A PID_OF PORT_OF ROUTES_OF
+    for round in $(seq 1 "$ROUNDS"); do
+        port=18080
+        for name in $ONLY; do
+            port=$((port + 1))
+            start_server "$name" "$port"
+            PID_OF[$name]=$SERVER_PID; PORT_OF[$name]=$port
+            ROUTES_OF[$name]=$(check_routes "$name" "$port")
+            # Warm up (caches, page faults, nginx's worker) for a second.
+            taskset -c "$CLIENT_CORE" wrk -t1 -c32 -d1s "http://127.0.0.1:$port/status" >/dev/null 2>&1 || true
+        done
+        for w in W1 W2 W3 W4; do
+            echo "round $round: $w" >&2
+            for name in $ONLY; do
+                case " $(workloads_of "$name") " in *" $w "*) ;; *) continue ;; esac
+                SERVER_PID=${PID_OF[$name]}
+                run_wrk "$round" "$name" "${PORT_OF[$name]}" "$w"
+            done
+        done
+        for name in $ONLY; do
+            SERVER_PID=${PID_OF[$name]}
+            printf '%s\t%s\t%s\t%s\n' "$round" "$name" "$(peak_rss "$SERVER_PID")" "${ROUTES_OF[$name]}" >> "$OUT/servers.tsv"
+            stop_server
+        done
+    done
+fi
+
+# --- instruction counts (callgrind) --------------------------------------
+if [ "$CALLGRIND" = 1 ]; then
+    : > "$OUT/ir.tsv"
+    for name in ferrodot picoserve; do
+        for w in status user echo; do
+            "$BIN/ir-$name" "$w" 3 check > /dev/null 2> "$OUT/ir-check.$name.$w.txt" || { echo "ir-$name $w: check failed" >&2; cat "$OUT/ir-check.$name.$w.txt" >&2; }
+            # Two runs, N = 1000 and 11000: the difference / 10000 is the cost
+            # per request, without start-up and the first request's faults.
+            irs=()
+            for n in 1000 11000; do
+                valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$name.$w.$n.out" "$BIN/ir-$name" "$w" "$n" 2> "$OUT/callgrind.$name.$w.$n.log" > /dev/null
+                irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$OUT/callgrind.$name.$w.$n.out")")
+            done
+            printf '%s\t%s\t%s\t%s\n' "$name" "$w" "${irs[0]}" "${irs[1]}" >> "$OUT/ir.tsv"
+        done
+    done
+fi
+
+python3 "$HERE/report.py" "$OUT" "$DURATION"
