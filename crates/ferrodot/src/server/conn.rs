@@ -8,8 +8,11 @@
 //! keeps a firmware image and a connection's future small.
 
 use core::cell::Cell;
+use core::future::poll_fn;
+use core::pin::pin;
 
 use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
+use crate::future::poll_outlined;
 use crate::http::method::MethodSet;
 use crate::http::parse::{check_partial, parse_head, HeadLimits, Rejection};
 use crate::http::request::Framing;
@@ -49,7 +52,11 @@ pub async fn serve_connection<S, R: Dispatch<S>>(
     let mut first = true;
     loop {
         let next = match read_head(&port, rx, pending, first, cfg).await {
-            HeadRead::Ready { head_len, filled } => exchange(app, &port, rx, tx, client, head_len, filled).await,
+            HeadRead::Ready { head_len, filled } => {
+                // Polled out of line: see `poll_outlined`.
+                let mut fut = pin!(exchange(app, &port, rx, tx, client, head_len, filled));
+                poll_fn(|cx| poll_outlined(fut.as_mut(), cx)).await
+            }
             HeadRead::Close => Next::Close,
             HeadRead::Refuse(rejection) => Next::Refuse(rejection),
         };
