@@ -28,15 +28,3 @@ pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Ou
     })
     .await
 }
-
-/// Poll `fut` through a function of its own instead of inlining its state
-/// machine into the caller's: `poll_fn(|cx| poll_outlined(fut.as_mut(), cx))`
-/// with `fut` pinned in the caller (an `async fn` wrapper would hold the
-/// future twice, as its argument and as its pinned local). One poll
-/// function holding a whole connection's nested futures spills registers
-/// at every `.await` site; split in two, each half is smaller than their
-/// sum inlined (measured with `footprint/report.sh`). Costs one call per poll.
-#[inline(never)]
-pub(crate) fn poll_outlined<F: Future>(fut: core::pin::Pin<&mut F>, cx: &mut core::task::Context<'_>) -> Poll<F::Output> {
-    fut.poll(cx)
-}
