@@ -253,7 +253,7 @@ fn split_with_path<'a>(path_prefix: &'static str, origin: &'a str) -> Result<(&'
 fn strip_scheme(target: &str) -> Option<&str> {
     // A byte search, not `split_once("://")`: core's substring search
     // costs over a kilobyte of flash.
-    let colon = target.find(':')?;
+    let colon = target.bytes().position(|b| b == b':')?;
     let scheme = target.get(..colon)?;
     let rest = target.get(colon..)?.strip_prefix("://")?;
     (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)

@@ -4,20 +4,45 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Status(pub u16);
 
+// The reason phrases are one string with a table of where each ends: a
+// `match` returning `&str` compiles to a jump table plus a pointer and a
+// length per arm, several times the size of this on a microcontroller.
 macro_rules! statuses {
     ($($name:ident = $code:literal, $reason:literal;)*) => {
         impl Status {
             $(pub const $name: Status = Status($code);)*
-
-            /// The standard reason phrase, or `""` for unknown codes.
-            pub const fn reason(self) -> &'static str {
-                match self.0 {
-                    $($code => $reason,)*
-                    _ => "",
-                }
-            }
         }
+
+        const CODES: &[u16] = &[$($code),*];
+        const REASONS: &str = concat!($($reason),*);
+        const REASON_ENDS: &[u16] = &reason_ends([$($reason),*]);
     };
+}
+
+/// Where each phrase ends in `REASONS`: running sums of their lengths.
+// Runs at compile time over a few dozen short phrases: the sums and
+// the index stay far below `u16::MAX`; overflow would fail the build.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::cast_possible_truncation)]
+const fn reason_ends<const N: usize>(phrases: [&str; N]) -> [u16; N] {
+    let mut ends = [0u16; N];
+    let mut end = 0usize;
+    let mut i = 0;
+    while i < N {
+        end += phrases[i].len();
+        ends[i] = end as u16;
+        i += 1;
+    }
+    ends
+}
+
+impl Status {
+    /// The standard reason phrase, or `""` for unknown codes.
+    pub fn reason(self) -> &'static str {
+        let Some(i) = CODES.iter().position(|&c| c == self.0) else { return "" };
+        let start = i.checked_sub(1).and_then(|p| REASON_ENDS.get(p)).copied().unwrap_or(0);
+        let end = REASON_ENDS.get(i).copied().unwrap_or(0);
+        REASONS.get(usize::from(start)..usize::from(end)).unwrap_or("")
+    }
 }
 
 statuses! {
@@ -65,5 +90,20 @@ impl Status {
 
     pub const fn is_error(self) -> bool {
         self.0 >= 400
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_come_from_the_packed_table() {
+        assert_eq!(Status::CONTINUE.reason(), "Continue");
+        assert_eq!(Status::NOT_FOUND.reason(), "Not Found");
+        assert_eq!(Status::HEADER_FIELDS_TOO_LARGE.reason(), "Request Header Fields Too Large");
+        assert_eq!(Status::INSUFFICIENT_STORAGE.reason(), "Insufficient Storage");
+        assert_eq!(Status(299).reason(), "");
+        assert_eq!(CODES.len(), REASON_ENDS.len());
     }
 }

@@ -296,7 +296,10 @@ fn parse_segment(seg: &str) -> Segment<'_> {
         return Segment::Capture { name, kind };
     }
     if let Some(inner) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
-        return match inner.split_once(':') {
+        // A byte search, not `split_once(':')`: core's char searcher is
+        // code in every image for this one use.
+        let colon = inner.bytes().position(|b| b == b':');
+        return match colon.and_then(|at| Some((inner.get(..at)?, inner.get(at..)?.get(1..)?))) {
             None => Segment::Capture { name: inner, kind: Kind::One },
             Some((ty, name)) => {
                 let kind = match ty {
