@@ -39,39 +39,46 @@ enum Next {
 ///
 /// `rx` holds request heads (and bodies a handler collects); `tx` holds
 /// response heads and bodies. Their sizes bound the connection's memory.
-pub async fn serve_connection<S, R: Dispatch<S>>(
-    app: &App<S, R>,
-    transport: &mut dyn Transport,
-    rx: &mut [u8],
-    tx: &mut [u8],
+///
+/// A plain function returning an `async move` block rather than an
+/// `async fn`: an `async fn` moves each argument into a local, so the
+/// future would hold every argument twice.
+#[allow(clippy::manual_async_fn)]
+pub fn serve_connection<'a, S, R: Dispatch<S>>(
+    app: &'a App<S, R>,
+    transport: &'a mut dyn Transport,
+    rx: &'a mut [u8],
+    tx: &'a mut [u8],
     client: Option<core::net::SocketAddr>,
-) -> Result<(), IoError> {
-    let port = SharedTransport::new(transport);
-    let cfg = &app.config;
-    let mut pending = 0;
-    let mut first = true;
-    loop {
-        let next = match read_head(&port, rx, pending, first, cfg).await {
-            HeadRead::Ready { head_len, filled } => {
-                // Polled out of line: see `poll_exchange`.
-                let mut fut = pin!(exchange(app, &port, rx, tx, client, head_len, filled));
-                poll_fn(|cx| poll_exchange(fut.as_mut(), cx)).await
-            }
-            HeadRead::Close => Next::Close,
-            HeadRead::Refuse(rejection) => Next::Refuse(rejection),
-        };
-        match next {
-            Next::KeepAlive { pending: p } => pending = p,
-            Next::Close => return Ok(()),
-            Next::Refuse(rejection) => {
-                if let Some(hook) = app.on_refuse {
-                    hook(client, rejection);
+) -> impl Future<Output = Result<(), IoError>> + use<'a, S, R> {
+    async move {
+        let port = SharedTransport::new(transport);
+        let cfg = &app.config;
+        let mut pending = 0;
+        let mut first = true;
+        loop {
+            let next = match read_head(&port, rx, pending, first, cfg).await {
+                HeadRead::Ready { head_len, filled } => {
+                    // Polled out of line: see `poll_exchange`.
+                    let mut fut = pin!(exchange(app, &port, rx, tx, client, head_len, filled));
+                    poll_fn(|cx| poll_exchange(fut.as_mut(), cx)).await
                 }
-                refuse(&port, tx, cfg, rejection).await;
-                return Ok(());
+                HeadRead::Close => Next::Close,
+                HeadRead::Refuse(rejection) => Next::Refuse(rejection),
+            };
+            match next {
+                Next::KeepAlive { pending: p } => pending = p,
+                Next::Close => return Ok(()),
+                Next::Refuse(rejection) => {
+                    if let Some(hook) = app.on_refuse {
+                        hook(client, rejection);
+                    }
+                    refuse(&port, tx, cfg, rejection).await;
+                    return Ok(());
+                }
             }
+            first = false;
         }
-        first = false;
     }
 }
 
