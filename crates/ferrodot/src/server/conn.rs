@@ -29,7 +29,8 @@ use super::writer::{HeadExtras, HeadHook, ResponseWriter, WriteError, WriterSetu
 /// How a request ended for the connection.
 enum Next {
     /// Serve the next request; `pending` bytes of it are already buffered.
-    KeepAlive { pending: usize },
+    /// `rx[from..to]` holds the start of it; the caller moves it to the front.
+    KeepAlive { from: usize, to: usize },
     Close,
     /// Answer with this error, then close.
     Refuse(Rejection),
@@ -60,14 +61,20 @@ pub fn serve_connection<'a, S, R: Dispatch<S>>(
             let next = match read_head(&port, rx, pending, first, cfg).await {
                 HeadRead::Ready { head_len, filled } => {
                     // Polled out of line: see `poll_exchange`.
-                    let mut fut = pin!(exchange(app, &port, rx, tx, client, head_len, filled));
+                    let mut fut = pin!(exchange(app, &port, &mut *rx, tx, &client, head_len, filled));
                     poll_fn(|cx| poll_exchange(fut.as_mut(), cx)).await
                 }
                 HeadRead::Close => Next::Close,
                 HeadRead::Refuse(rejection) => Next::Refuse(rejection),
             };
             match next {
-                Next::KeepAlive { pending: p } => pending = p,
+                Next::KeepAlive { from, to } => {
+                    // Bytes after the body belong to the next (pipelined) request.
+                    pending = to.saturating_sub(from);
+                    if pending > 0 {
+                        rx.copy_within(from..to, 0);
+                    }
+                }
                 Next::Close => return Ok(()),
                 Next::Refuse(rejection) => {
                     if let Some(hook) = app.on_refuse {
@@ -188,135 +195,134 @@ enum Plan {
 }
 
 /// Parse, route and answer one request whose head is buffered.
-async fn exchange<S, R: Dispatch<S>>(
-    app: &App<S, R>,
-    port: &dyn Port,
-    rx: &mut [u8],
-    tx: &mut [u8],
-    client: Option<core::net::SocketAddr>,
+///
+/// A plain function returning an `async move` block, as
+/// [`serve_connection`] is, so its arguments are held once.
+#[allow(clippy::manual_async_fn)]
+fn exchange<'a, S, R: Dispatch<S>>(
+    app: &'a App<S, R>,
+    port: &'a dyn Port,
+    rx: &'a mut [u8],
+    tx: &'a mut [u8],
+    client: &'a Option<core::net::SocketAddr>,
     head_len: usize,
     filled: usize,
-) -> Next {
-    let cfg = &app.config;
-    let limits = head_limits(cfg, rx);
-    // The head is borrowed by the request; the rest of `rx` is the body's.
-    let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
-    let mut req = match parse_head(head_buf, &limits) {
-        Ok(Some((req, _))) => req,
-        Ok(None) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
-        Err(rejection) => return Next::Refuse(rejection),
-    };
-    req.client = client;
+) -> impl Future<Output = Next> + use<'a, S, R> {
+    async move {
+        let cfg = &app.config;
+        let limits = head_limits(cfg, rx);
+        // The head is borrowed by the request; the rest of `rx` is the body's.
+        let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
+        let mut req = match parse_head(head_buf, &limits) {
+            Ok(Some((req, _))) => req,
+            Ok(None) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
+            Err(rejection) => return Next::Refuse(rejection),
+        };
+        req.client = *client;
 
-    // Route it, and find what answers.
-    let found = if req.path == "*" {
-        Err(MethodSet(0x7f))
-    } else {
-        match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
-            Lookup::Found(m) => {
-                req.captures = m.captures;
-                Ok(m.index)
-            }
-            Lookup::MethodNotAllowed(allowed) => Err(allowed),
-            Lookup::NotFound => Err(MethodSet::EMPTY),
-        }
-    };
-    let route = found.ok().and_then(|i| app.routes.route(i));
-    let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
-    let plan = match found {
-        Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
-        Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
-        Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
-        Ok(index) => {
-            let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
-            let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
-            let refused = match req.framing {
-                Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
-                Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
-                    Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+        // Route it, and find what answers.
+        let found = if req.path == "*" {
+            Err(MethodSet(0x7f))
+        } else {
+            match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+                Lookup::Found(m) => {
+                    req.captures = m.captures;
+                    Ok(m.index)
                 }
-                _ => app.before.and_then(|hook| hook(&req, &app.state)),
-            };
-            match refused {
-                Some(rejection) => Plan::Error(rejection, None),
-                None => Plan::Handler(index),
+                Lookup::MethodNotAllowed(allowed) => Err(allowed),
+                Lookup::NotFound => Err(MethodSet::EMPTY),
             }
-        }
-    };
-
-    let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
-    let setup = WriterSetup {
-        head_only: req.method == Method::Head,
-        keep_alive: req.keep_alive,
-        http10: req.version == Version::Http10,
-        server: cfg.server_header,
-        error_style: cfg.error_style,
-    };
-    let after = app.after.map(|hook| {
-        let (req, state) = (&req, &app.state);
-        move |status: Status, extras: &mut HeadExtras<'_, '_>| hook(req, state, status, extras)
-    });
-    let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
-    let mut out = ResponseWriter::new(port, tx, setup, hook);
-    out.watch_body(&cursor);
-    port.set_deadline(Some(cfg.timeouts.write_ms));
-    let result = match plan {
-        Plan::Handler(index) => {
-            let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(cfg.timeouts.body_ms));
-            app.routes.call(index, &req, &app.state, &body, &mut out).await
-        }
-        early => {
-            if req.framing != Framing::None && !matches!(early, Plan::Options(_)) {
-                // The body will not be read: close rather than skip it.
-                out.close_after();
+        };
+        let route = found.ok().and_then(|i| app.routes.route(i));
+        let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
+        let plan = match found {
+            Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
+            Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
+            Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
+            Ok(index) => {
+                let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
+                let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
+                let refused = match req.framing {
+                    Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+                    Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
+                        Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+                    }
+                    _ => app.before.and_then(|hook| hook(&req, &app.state)),
+                };
+                match refused {
+                    Some(rejection) => Plan::Error(rejection, None),
+                    None => Plan::Handler(index),
+                }
             }
-            answer(&mut out, &req, early, app.error_page).await
-        }
-    };
-    if port.is_hijacked() {
-        // Upgraded (WebSocket): the handler owned the connection until now.
-        return Next::Close;
-    }
-    let keep_alive = out.keep_alive();
-    let (committed, done) = (out.is_committed(), out.is_done());
-    match result {
-        Ok(()) if done => {}
-        // A handler that wrote nothing still owes the client an answer.
-        Ok(()) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, "the handler sent no response")),
-        Err(WriteError::Invalid(why)) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, why)),
-        _ => return Next::Close,
-    }
+        };
 
-    // Finish the body the handler left unread, then keep the rest.
-    let mut cur = cursor.get();
-    if cur.continue_pending && !cur.is_done() {
-        // The client still waits for 100 Continue before sending a body
-        // the handler never read: answering it now would follow the final
-        // response, so the connection ends here instead.
-        return Next::Close;
-    }
-    if !keep_alive || cur.broken {
-        if !cur.broken && cur.is_done() && cur.pos == cur.filled {
-            // Nothing the client sent is left unread: the runtime may
-            // close at once instead of lingering.
-            port.set_idle(true);
+        let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
+        let setup = WriterSetup {
+            head_only: req.method == Method::Head,
+            keep_alive: req.keep_alive,
+            http10: req.version == Version::Http10,
+            server: cfg.server_header,
+            error_style: cfg.error_style,
+        };
+        let after = app.after.map(|hook| {
+            let (req, state) = (&req, &app.state);
+            move |status: Status, extras: &mut HeadExtras<'_, '_>| hook(req, state, status, extras)
+        });
+        let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
+        let mut out = ResponseWriter::new(port, tx, setup, hook);
+        out.watch_body(&cursor);
+        port.set_deadline(Some(cfg.timeouts.write_ms));
+        let result = match plan {
+            Plan::Handler(index) => {
+                let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(cfg.timeouts.body_ms));
+                app.routes.call(index, &req, &app.state, &body, &mut out).await
+            }
+            early => {
+                if req.framing != Framing::None && !matches!(early, Plan::Options(_)) {
+                    // The body will not be read: close rather than skip it.
+                    out.close_after();
+                }
+                answer(&mut out, &req, early, app.error_page).await
+            }
+        };
+        if port.is_hijacked() {
+            // Upgraded (WebSocket): the handler owned the connection until now.
+            return Next::Close;
         }
-        return Next::Close;
+        let keep_alive = out.keep_alive();
+        let (committed, done) = (out.is_committed(), out.is_done());
+        match result {
+            Ok(()) if done => {}
+            // A handler that wrote nothing still owes the client an answer.
+            Ok(()) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, "the handler sent no response")),
+            Err(WriteError::Invalid(why)) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, why)),
+            _ => return Next::Close,
+        }
+
+        // Finish the body the handler left unread, then keep the rest.
+        let mut cur = cursor.get();
+        if cur.continue_pending && !cur.is_done() {
+            // The client still waits for 100 Continue before sending a body
+            // the handler never read: answering it now would follow the final
+            // response, so the connection ends here instead.
+            return Next::Close;
+        }
+        if !keep_alive || cur.broken {
+            if !cur.broken && cur.is_done() && cur.pos == cur.filled {
+                // Nothing the client sent is left unread: the runtime may
+                // close at once instead of lingering.
+                port.set_idle(true);
+            }
+            return Next::Close;
+        }
+        // The head is no longer needed: its bytes are the drain's scratch
+        // space (a stack buffer would live in every connection's future).
+        if !cur.is_done() && !drain(port, body_buf, &mut cur, head_buf, cfg.timeouts.body_ms).await {
+            return Next::Close;
+        }
+        // Offsets into `rx`: the body buffer is the part of `rx` after the head.
+        Next::KeepAlive { from: head_len.saturating_add(cur.pos), to: head_len.saturating_add(cur.filled) }
     }
-    // The head is no longer needed: its bytes are the drain's scratch
-    // space (a stack buffer would live in every connection's future).
-    if !cur.is_done() && !drain(port, body_buf, &mut cur, head_buf, cfg.timeouts.body_ms).await {
-        return Next::Close;
-    }
-    // Bytes after the body belong to the next (pipelined) request.
-    // Offsets into `rx`: the body buffer is the part of `rx` after the head.
-    let from = head_len.saturating_add(cur.pos);
-    let to = head_len.saturating_add(cur.filled);
-    let pending = to.saturating_sub(from);
-    if pending > 0 {
-        rx.copy_within(from..to, 0);
-    }
-    Next::KeepAlive { pending }
 }
 
 /// Read and drop the rest of a body; `false` if it could not be read.
