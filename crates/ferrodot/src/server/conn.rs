@@ -121,8 +121,8 @@ fn head_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-fn head_limits(cfg: &Config, rx: &[u8]) -> HeadLimits {
-    HeadLimits { max_head: cfg.head.max_head.min(rx.len()), ..cfg.head }
+fn head_limits(cfg: &Config, rx_len: usize) -> HeadLimits {
+    HeadLimits { max_head: cfg.head.max_head.min(rx_len), ..cfg.head }
 }
 
 enum HeadRead {
@@ -135,7 +135,7 @@ enum HeadRead {
 /// Read until a whole request head is buffered.
 async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: bool, cfg: &Config) -> HeadRead {
     let t = &cfg.timeouts;
-    let limits = head_limits(cfg, rx);
+    let limits = head_limits(cfg, rx.len());
     let mut scanned = 0usize;
     let mut head_armed = false;
     loop {
@@ -210,50 +210,57 @@ fn exchange<'a, S, R: Dispatch<S>>(
 ) -> impl Future<Output = Next> + use<'a, S, R> {
     async move {
         let cfg = &app.config;
-        let limits = head_limits(cfg, rx);
+        let limits = head_limits(cfg, rx.len());
         // The head is borrowed by the request; the rest of `rx` is the body's.
         let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
-        let mut req = match parse_head(head_buf, &limits) {
+        // `limits` is moved into a temporary: a borrowed local would be
+        // kept in the future across every `.await` below.
+        let mut req = match parse_head(head_buf, &{ limits }) {
             Ok(Some((req, _))) => req,
             Ok(None) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
             Err(rejection) => return Next::Refuse(rejection),
         };
         req.client = *client;
 
-        // Route it, and find what answers.
-        let found = if req.path == "*" {
-            Err(MethodSet(0x7f))
-        } else {
-            match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
-                Lookup::Found(m) => {
-                    req.captures = m.captures;
-                    Ok(m.index)
-                }
-                Lookup::MethodNotAllowed(allowed) => Err(allowed),
-                Lookup::NotFound => Err(MethodSet::EMPTY),
-            }
-        };
-        let route = found.ok().and_then(|i| app.routes.route(i));
-        let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
-        let plan = match found {
-            Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
-            Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
-            Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
-            Ok(index) => {
-                let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
-                let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
-                let refused = match req.framing {
-                    Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
-                    Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
-                        Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+        // Route it, and find what answers. In a block of its own: `found`
+        // is borrowed by the match guards, and a borrowed local would be
+        // kept in the future across every `.await` below.
+        let (plan, limit) = {
+            let found = if req.path == "*" {
+                Err(MethodSet(0x7f))
+            } else {
+                match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+                    Lookup::Found(m) => {
+                        req.captures = m.captures;
+                        Ok(m.index)
                     }
-                    _ => app.before.and_then(|hook| hook(&req, &app.state)),
-                };
-                match refused {
-                    Some(rejection) => Plan::Error(rejection, None),
-                    None => Plan::Handler(index),
+                    Lookup::MethodNotAllowed(allowed) => Err(allowed),
+                    Lookup::NotFound => Err(MethodSet::EMPTY),
                 }
-            }
+            };
+            let route = found.ok().and_then(|i| app.routes.route(i));
+            let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
+            let plan = match found {
+                Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
+                Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
+                Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
+                Ok(index) => {
+                    let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
+                    let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
+                    let refused = match req.framing {
+                        Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+                        Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
+                            Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+                        }
+                        _ => app.before.and_then(|hook| hook(&req, &app.state)),
+                    };
+                    match refused {
+                        Some(rejection) => Plan::Error(rejection, None),
+                        None => Plan::Handler(index),
+                    }
+                }
+            };
+            (plan, limit)
         };
 
         let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
