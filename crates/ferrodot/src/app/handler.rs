@@ -60,13 +60,14 @@ handler_impl!(A1, A2, A3, A4, A5);
 handler_impl!(A1, A2, A3, A4, A5, A6);
 
 /// Call `handler` for a request: the one generic step behind every
-/// dispatch arm.
-pub async fn invoke<'r, 'b: 'r, S, A, H: Handler<'r, S, A>>(
-    handler: &H,
+/// dispatch arm. It returns the handler's own future: an `async fn` here
+/// would wrap it in one more state machine, holding the arguments again.
+pub fn invoke<'r, 'b: 'r, 'h, 'o, 'w, S, A, H: Handler<'r, S, A>>(
+    handler: &'h H,
     req: &'r Request<'r>,
     state: &'r S,
     body: &'r RequestBody<'b>,
-    out: &mut ResponseWriter<'_>,
-) -> Result<(), WriteError> {
-    handler.call(req, state, body, out).await
+    out: &'o mut ResponseWriter<'w>,
+) -> impl Future<Output = Result<(), WriteError>> + use<'r, 'b, 'h, 'o, 'w, S, A, H> {
+    handler.call(req, state, body, out)
 }
