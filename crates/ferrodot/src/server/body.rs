@@ -6,6 +6,7 @@
 //! knows where the body ended and where a pipelined request begins.
 
 use core::cell::Cell;
+use core::future::Future;
 
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::parse::Rejection;
@@ -161,14 +162,19 @@ impl<'b> BodyReader<'b> {
     }
 
     /// Read the whole body and borrow it from the connection buffer.
-    pub async fn collect(self) -> Result<&'b [u8], BodyError> {
-        let mut cur = self.cursor.get();
-        let result = collect(self.port, &mut *self.buf, &mut cur, self.timeout_ms).await;
-        cur.broken |= result.is_err();
-        self.cursor.set(cur);
-        let (start, end) = result?;
-        let buf: &'b [u8] = self.buf;
-        Ok(buf.get(start..end).unwrap_or(&[]))
+    // An `async move` block rather than an `async fn`, which would hold
+    // `self` twice in the future.
+    #[allow(clippy::manual_async_fn)]
+    pub fn collect(self) -> impl Future<Output = Result<&'b [u8], BodyError>> + use<'b> {
+        async move {
+            let mut cur = self.cursor.get();
+            let result = collect(self.port, &mut *self.buf, &mut cur, self.timeout_ms).await;
+            cur.broken |= result.is_err();
+            self.cursor.set(cur);
+            let (start, end) = result?;
+            let buf: &'b [u8] = self.buf;
+            Ok(buf.get(start..end).unwrap_or(&[]))
+        }
     }
 
     /// Read and drop the rest of the body.
