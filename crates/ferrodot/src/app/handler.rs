@@ -11,15 +11,17 @@ use crate::server::{RequestBody, ResponseWriter, WriteError};
 
 /// Something that can answer a request: implemented for `async fn`s of
 /// up to six extractor arguments.
-#[allow(async_fn_in_trait)]
+///
+/// `call` returns an `async move` block rather than being an `async fn`:
+/// an `async fn` holds each argument twice in its future.
 pub trait Handler<'r, S, Args> {
-    async fn call<'b: 'r>(
+    fn call<'b: 'r>(
         &self,
         req: &'r Request<'r>,
         state: &'r S,
         body: &'r RequestBody<'b>,
         out: &mut ResponseWriter<'_>,
-    ) -> Result<(), WriteError>;
+    ) -> impl Future<Output = Result<(), WriteError>>;
 }
 
 macro_rules! handler_impl {
@@ -31,21 +33,23 @@ macro_rules! handler_impl {
             Res: IntoResponse,
             $($arg: FromRequest<'r, S>,)*
         {
-            #[allow(non_snake_case, unused_variables)]
-            async fn call<'b: 'r>(
+            #[allow(non_snake_case, unused_variables, clippy::manual_async_fn)]
+            fn call<'b: 'r>(
                 &self,
                 req: &'r Request<'r>,
                 state: &'r S,
                 body: &'r RequestBody<'b>,
                 out: &mut ResponseWriter<'_>,
-            ) -> Result<(), WriteError> {
-                $(
-                    let $arg = match $arg::from_request(req, state, body).await {
-                        Ok(value) => value,
-                        Err(rejection) => return out.error(rejection).await,
-                    };
-                )*
-                (self)($($arg),*).await.into_response(out).await
+            ) -> impl Future<Output = Result<(), WriteError>> {
+                async move {
+                    $(
+                        let $arg = match $arg::from_request(req, state, body).await {
+                            Ok(value) => value,
+                            Err(rejection) => return out.error(rejection).await,
+                        };
+                    )*
+                    (self)($($arg),*).await.into_response(out).await
+                }
             }
         }
     };
