@@ -23,10 +23,8 @@ pub(crate) struct Cursor {
     pub pos: usize,
     /// …and end here.
     pub filled: usize,
-    /// Content-Length bytes still to come (length framing).
-    pub remaining: u64,
-    /// Chunked framing, when used.
-    pub chunked: Option<ChunkedDecoder>,
+    /// How the rest of the body is framed.
+    pub framing: BodyFraming,
     /// Decoded chunk data waiting in the buffer, not yet handed out.
     pub data: (usize, usize),
     /// Body bytes delivered so far, against `limit`.
@@ -38,18 +36,26 @@ pub(crate) struct Cursor {
     pub broken: bool,
 }
 
+/// A body's framing as it is read. One enum rather than a count beside
+/// an `Option` of the decoder: the cursor is copied into several futures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BodyFraming {
+    /// Content-Length bytes still to come (0 without a body).
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
 impl Cursor {
     pub(crate) fn new(framing: Framing, pos: usize, filled: usize, limit: u64, expect_continue: bool) -> Self {
-        let (remaining, chunked) = match framing {
-            Framing::None => (0, None),
-            Framing::Length(n) => (n, None),
-            Framing::Chunked => (0, Some(ChunkedDecoder::new())),
+        let body = match framing {
+            Framing::None => BodyFraming::Length(0),
+            Framing::Length(n) => BodyFraming::Length(n),
+            Framing::Chunked => BodyFraming::Chunked(ChunkedDecoder::new()),
         };
         Cursor {
             pos,
             filled,
-            remaining,
-            chunked,
+            framing: body,
             data: (0, 0),
             received: 0,
             limit,
@@ -60,9 +66,9 @@ impl Cursor {
 
     /// True once the whole body has been read.
     pub(crate) fn is_done(&self) -> bool {
-        match self.chunked {
-            Some(dec) => dec.is_done() && self.data.0 == self.data.1,
-            None => self.remaining == 0,
+        match self.framing {
+            BodyFraming::Chunked(dec) => dec.is_done() && self.data.0 == self.data.1,
+            BodyFraming::Length(remaining) => remaining == 0,
         }
     }
 }
@@ -228,29 +234,30 @@ pub(crate) async fn read_into(
     if out.is_empty() {
         return Ok(0);
     }
-    let Some(mut decoder) = cur.chunked else {
-        if cur.remaining == 0 {
-            return Ok(0);
+    let mut decoder = match cur.framing {
+        BodyFraming::Chunked(decoder) => decoder,
+        BodyFraming::Length(0) => return Ok(0),
+        BodyFraming::Length(remaining) => {
+            if cur.received.saturating_add(remaining) > cur.limit {
+                return Err(BodyError::TooLarge);
+            }
+            let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(out.len());
+            let n = if cur.pos < cur.filled {
+                let n = want.min(cur.filled - cur.pos);
+                let src = buf.get(cur.pos..cur.pos + n).ok_or(BodyError::Malformed("buffer"))?;
+                out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
+                cur.pos += n;
+                n
+            } else {
+                // Nothing buffered: read straight into the caller's buffer,
+                // never past the body's end.
+                let dst = out.get_mut(..want).ok_or(BodyError::Malformed("buffer"))?;
+                fill(port, dst, cur, timeout_ms).await?
+            };
+            cur.framing = BodyFraming::Length(remaining - n as u64);
+            count(cur, n)?;
+            return Ok(n);
         }
-        if cur.received.saturating_add(cur.remaining) > cur.limit {
-            return Err(BodyError::TooLarge);
-        }
-        let want = usize::try_from(cur.remaining).unwrap_or(usize::MAX).min(out.len());
-        let n = if cur.pos < cur.filled {
-            let n = want.min(cur.filled - cur.pos);
-            let src = buf.get(cur.pos..cur.pos + n).ok_or(BodyError::Malformed("buffer"))?;
-            out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
-            cur.pos += n;
-            n
-        } else {
-            // Nothing buffered: read straight into the caller's buffer,
-            // never past the body's end.
-            let dst = out.get_mut(..want).ok_or(BodyError::Malformed("buffer"))?;
-            fill(port, dst, cur, timeout_ms).await?
-        };
-        cur.remaining -= n as u64;
-        count(cur, n)?;
-        return Ok(n);
     };
     loop {
         let (start, end) = cur.data;
@@ -267,7 +274,7 @@ pub(crate) async fn read_into(
         if cur.pos < cur.filled {
             let raw = buf.get_mut(cur.pos..cur.filled).ok_or(BodyError::Malformed("buffer"))?;
             let (consumed, produced) = decoder.decode_in_place(raw).map_err(|e| BodyError::Malformed(e.0))?;
-            cur.chunked = Some(decoder);
+            cur.framing = BodyFraming::Chunked(decoder);
             cur.data = (cur.pos, cur.pos + produced);
             cur.pos += consumed;
             count(cur, produced)?;
@@ -292,26 +299,29 @@ pub(crate) async fn collect(
     cur: &mut Cursor,
     timeout_ms: Option<u32>,
 ) -> Result<(usize, usize), BodyError> {
-    let Some(mut decoder) = cur.chunked else {
-        let len = usize::try_from(cur.remaining).map_err(|_| BodyError::TooLarge)?;
-        if cur.remaining > cur.limit || len > buf.len() {
-            return Err(BodyError::TooLarge);
+    let mut decoder = match cur.framing {
+        BodyFraming::Chunked(decoder) => decoder,
+        BodyFraming::Length(remaining) => {
+            let len = usize::try_from(remaining).map_err(|_| BodyError::TooLarge)?;
+            if remaining > cur.limit || len > buf.len() {
+                return Err(BodyError::TooLarge);
+            }
+            if cur.pos + len > buf.len() {
+                buf.copy_within(cur.pos..cur.filled, 0);
+                cur.filled -= cur.pos;
+                cur.pos = 0;
+            }
+            let end = cur.pos + len;
+            while cur.filled < end {
+                let dst = buf.get_mut(cur.filled..end).ok_or(BodyError::TooLarge)?;
+                cur.filled += fill(port, dst, cur, timeout_ms).await?;
+            }
+            let start = cur.pos;
+            cur.pos = end;
+            cur.framing = BodyFraming::Length(0);
+            cur.received = len as u64;
+            return Ok((start, end));
         }
-        if cur.pos + len > buf.len() {
-            buf.copy_within(cur.pos..cur.filled, 0);
-            cur.filled -= cur.pos;
-            cur.pos = 0;
-        }
-        let end = cur.pos + len;
-        while cur.filled < end {
-            let dst = buf.get_mut(cur.filled..end).ok_or(BodyError::TooLarge)?;
-            cur.filled += fill(port, dst, cur, timeout_ms).await?;
-        }
-        let start = cur.pos;
-        cur.pos = end;
-        cur.remaining = 0;
-        cur.received = len as u64;
-        return Ok((start, end));
     };
     // Decoded data grows at `start..data_end`, always behind the raw bytes.
     let start = cur.data.0.min(cur.pos);
@@ -319,7 +329,7 @@ pub(crate) async fn collect(
     loop {
         if decoder.is_done() {
             cur.data = (data_end, data_end);
-            cur.chunked = Some(decoder);
+            cur.framing = BodyFraming::Chunked(decoder);
             return Ok((start, data_end));
         }
         if cur.pos < cur.filled {
