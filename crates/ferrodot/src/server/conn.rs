@@ -54,11 +54,10 @@ pub fn serve_connection<'a, S, R: Dispatch<S>>(
 ) -> impl Future<Output = Result<(), IoError>> + use<'a, S, R> {
     async move {
         let port = SharedTransport::new(transport);
-        let cfg = &app.config;
         let mut pending = 0;
         let mut first = true;
         loop {
-            let next = match read_head(&port, rx, pending, first, cfg).await {
+            let next = match read_head(&port, rx, pending, first, &app.config).await {
                 HeadRead::Ready { head_len, filled } => {
                     // Polled out of line: see `poll_exchange`.
                     let mut fut = pin!(exchange(app, &port, &mut *rx, tx, &client, head_len, filled));
@@ -80,7 +79,7 @@ pub fn serve_connection<'a, S, R: Dispatch<S>>(
                     if let Some(hook) = app.on_refuse {
                         hook(client, rejection);
                     }
-                    refuse(&port, tx, cfg, rejection).await;
+                    refuse(&port, tx, &app.config, rejection).await;
                     return Ok(());
                 }
             }
@@ -263,13 +262,15 @@ fn exchange<'a, S, R: Dispatch<S>>(
             (plan, limit)
         };
 
+        // From here on `app.config`, not `cfg`: a local used after an
+        // `.await` is stored in the future.
         let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
         let setup = WriterSetup {
             head_only: req.method == Method::Head,
             keep_alive: req.keep_alive,
             http10: req.version == Version::Http10,
-            server: cfg.server_header,
-            error_style: cfg.error_style,
+            server: app.config.server_header,
+            error_style: app.config.error_style,
         };
         let after = app.after.map(|hook| {
             let (req, state) = (&req, &app.state);
@@ -278,10 +279,10 @@ fn exchange<'a, S, R: Dispatch<S>>(
         let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
         let mut out = ResponseWriter::new(port, tx, setup, hook);
         out.watch_body(&cursor);
-        port.set_deadline(Some(cfg.timeouts.write_ms));
+        port.set_deadline(Some(app.config.timeouts.write_ms));
         let result = match plan {
             Plan::Handler(index) => {
-                let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(cfg.timeouts.body_ms));
+                let body = RequestBody::new(port, &mut *body_buf, &cursor, Some(app.config.timeouts.body_ms));
                 app.routes.call(index, &req, &app.state, &body, &mut out).await
             }
             early => {
@@ -324,7 +325,7 @@ fn exchange<'a, S, R: Dispatch<S>>(
         }
         // The head is no longer needed: its bytes are the drain's scratch
         // space (a stack buffer would live in every connection's future).
-        if !cur.is_done() && !drain(port, body_buf, &mut cur, head_buf, cfg.timeouts.body_ms).await {
+        if !cur.is_done() && !drain(port, body_buf, &mut cur, head_buf, app.config.timeouts.body_ms).await {
             return Next::Close;
         }
         // Offsets into `rx`: the body buffer is the part of `rx` after the head.
