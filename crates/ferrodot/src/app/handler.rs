@@ -33,7 +33,16 @@ macro_rules! handler_impl {
             Res: IntoResponse,
             $($arg: FromRequest<'r, S>,)*
         {
-            #[allow(non_snake_case, unused_variables, clippy::manual_async_fn)]
+            // Without arguments nothing breaks out of `'extract`: hence
+            // the unused label and the code it leaves unreachable.
+            #[allow(
+                non_snake_case,
+                unused_variables,
+                unused_labels,
+                unreachable_code,
+                clippy::diverging_sub_expression,
+                clippy::manual_async_fn
+            )]
             fn call<'b: 'r>(
                 &self,
                 req: &'r Request<'r>,
@@ -42,13 +51,20 @@ macro_rules! handler_impl {
                 out: &mut ResponseWriter<'_>,
             ) -> impl Future<Output = Result<(), WriteError>> {
                 async move {
-                    $(
-                        let $arg = match $arg::from_request(req, state, body).await {
-                            Ok(value) => value,
-                            Err(rejection) => return out.error(rejection).await,
-                        };
-                    )*
-                    (self)($($arg),*).await.into_response(out).await
+                    // One `.await` answers every rejection, after the
+                    // extractors' results are gone: awaited inside each
+                    // `match`, the error reply would sit beside that
+                    // extractor's result, once per extractor.
+                    let rejection = 'extract: {
+                        $(
+                            let $arg = match $arg::from_request(req, state, body).await {
+                                Ok(value) => value,
+                                Err(rejection) => break 'extract rejection,
+                            };
+                        )*
+                        return (self)($($arg),*).await.into_response(out).await;
+                    };
+                    out.error(rejection).await
                 }
             }
         }
