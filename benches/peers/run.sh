@@ -7,6 +7,7 @@
 #   bash benches/peers/run.sh                        # everything (~5 minutes)
 #   DURATION=2 ROUNDS=1 bash benches/peers/run.sh    # a quick look
 #   ONLY="ferrodot nginx" bash benches/peers/run.sh  # some contestants
+#   WORKLOADS="W2" bash benches/peers/run.sh         # some workloads
 #   LOAD=0 bash benches/peers/run.sh                 # instruction counts only
 #   CALLGRIND=0 bash benches/peers/run.sh            # load runs only
 #   PEERS_TARGET_DIR=DIR                             # build directory (default benches/peers/target)
@@ -31,6 +32,7 @@ CLIENT_CORE=${CLIENT_CORE:-1}
 LOAD=${LOAD:-1}
 CALLGRIND=${CALLGRIND:-1}
 ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot"}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4"}
 OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
 mkdir -p "$OUT"
 echo "results in $OUT" >&2
@@ -193,7 +195,7 @@ if [ "$LOAD" = 1 ]; then
             # Warm up (caches, page faults, nginx's worker) for a second.
             taskset -c "$CLIENT_CORE" wrk -t1 -c32 -d1s "http://127.0.0.1:$port/status" >/dev/null 2>&1 || true
         done
-        for w in W1 W2 W3 W4; do
+        for w in $WORKLOADS; do
             echo "round $round: $w" >&2
             for name in $ONLY; do
                 case " $(workloads_of "$name") " in *" $w "*) ;; *) continue ;; esac

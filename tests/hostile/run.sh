@@ -16,7 +16,7 @@ MAX_RSS_KB="${HOSTILE_MAX_RSS_KB:-65536}"
 cargo build -q -p examples --example echo
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 work=$(mktemp -d)
-target/debug/examples/echo --host 127.0.0.1 --port "$port" >"$work/echo.log" 2>&1 &
+"${CARGO_TARGET_DIR:-target}/debug/examples/echo" --host 127.0.0.1 --port "$port" >"$work/echo.log" 2>&1 &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
