@@ -121,30 +121,13 @@ pub struct RouteSpec {
     pub doc: RouteDoc,
 }
 
-#[allow(clippy::arithmetic_side_effects)] // i < a.len()
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        #[allow(clippy::indexing_slicing)] // i < len of both
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 impl RouteSpec {
     /// A route for `method` (`GET`, `PUT`, `POST`, `DELETE`, any other
     /// method ferrodot routes, or `WEBSOCKET`) on `pattern`. PUT and POST
     /// require a length and take at most [`DEFAULT_MAX_CONTENT_LENGTH`].
     /// In a `const`, a bad method or pattern is a compile error.
     pub const fn new(method: &str, pattern: &'static str) -> Self {
-        let websocket = same(method, "WEBSOCKET");
+        let websocket = matches!(method.as_bytes(), b"WEBSOCKET");
         let mut route = if websocket { Route::new(Method::Get, pattern) } else { Route::from_name(method, pattern) };
         if route.methods.contains(Method::Put) || route.methods.contains(Method::Post) {
             route = route.max_body(DEFAULT_MAX_CONTENT_LENGTH).require_length();
