@@ -99,7 +99,9 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
-        let (mut first_accept, mut nodelay_inherited) = (true, false);
+        // Whether accepted sockets inherit `TCP_NODELAY` from the listener,
+        // learnt from the first one.
+        let mut nodelay_inherited: Option<bool> = None;
         // Buffers of closed connections, reused by new ones: a fresh zeroed
         // allocation per connection costs more than serving its request.
         let pool: Rc<Cell<vec::Vec<Buffers>>> = Rc::new(Cell::new(vec::Vec::new()));
@@ -124,12 +126,8 @@ impl Server {
             // Responses are whole writes: Nagle's algorithm would only delay
             // them. Set once on the listener, an accepted socket usually
             // has it already (checked on the first connection).
-            if !nodelay_inherited {
-                nodelay_inherited = first_accept && stream.nodelay().unwrap_or(false);
-                if !nodelay_inherited {
-                    let _ = stream.set_nodelay(true);
-                }
-                first_accept = false;
+            if !*nodelay_inherited.get_or_insert_with(|| stream.nodelay().unwrap_or(false)) {
+                let _ = stream.set_nodelay(true);
             }
             let app = app.clone();
             let mut stop = stop_rx.clone();
