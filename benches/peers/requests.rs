@@ -1,5 +1,6 @@
-// The request bytes of the instruction-count drivers: what `wrk` sends for
-// each workload (run.sh sends the same), built once at start-up.
+// What the instruction-count drivers share: the request bytes `wrk` sends
+// for each workload (run.sh sends the same), built once at start-up, and
+// the loop that polls a server over the in-memory socket.
 // Included with `include!` by servers/*/src/ir.rs.
 
 /// The JSON body of `POST /echo` (the same file run.sh sends).
@@ -81,6 +82,18 @@ impl Client {
                 eprintln!("{name}: FAILED: expected {n} x 200 OK");
                 std::process::exit(1);
             }
+        }
+    }
+}
+
+/// Poll `fut` until it is done: the in-memory sockets are always ready, so
+/// there is no executor and nothing to wait for.
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
         }
     }
 }

@@ -6,9 +6,7 @@
 include!("routes.rs");
 include!("../../../requests.rs");
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use ferrodot::io::{IoError, Transport};
 
@@ -25,16 +23,6 @@ impl Transport for MemTransport {
         Poll::Ready(Ok(()))
     }
     fn set_deadline(&mut self, _: Option<u32>) {}
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 fn main() {

@@ -8,8 +8,6 @@ include!("../../../requests.rs");
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use picoserve::io::{BaseWrite, ErrorType, Read, Write};
 use picoserve::mem::{BorrowedBuffer, BorrowedCursor};
@@ -73,16 +71,6 @@ impl<'c> picoserve::io::Socket<Mem> for MemSocket<'c> {
     }
     async fn shutdown<T: picoserve::Timer<Mem>>(self, _: &picoserve::Timeouts, _: &T) -> Result<(), picoserve::Error<Infallible>> {
         Ok(())
-    }
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
     }
 }
 
