@@ -12,7 +12,7 @@ from collections import defaultdict
 out = sys.argv[1]
 WORKLOADS = ["W1", "W2", "W3", "W4"]
 WNAME = {"W1": "ka /status", "W2": "close /status", "W3": "ka /user", "W4": "ka POST /echo"}
-ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot"]
+ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot", "nginx-deferred", "ferrodot-nodefer"]
 
 
 def unit(v, u):
@@ -182,18 +182,22 @@ def target(label, value, op, bound, per_round=None):
     print(f"| {label} | {value:.2f}{rounds} | {'yes' if ok else 'NO'} ({op} {bound}) |")
 
 
-def versus(ref, w, key):
-    """ferrodot ÷ ref, averaged over the rounds, and each round's value."""
-    if ref not in load["names"]:
+def versus(ref, w, key, me="ferrodot"):
+    """me ÷ ref, averaged over the rounds, and each round's value."""
+    if ref not in load["names"] or me not in load["names"]:
         return None, None
-    xs = load["ratios"]("ferrodot", ref, w, key)
+    xs = load["ratios"](me, ref, w, key)
     return mean(xs), xs
 
 
 if load:
     target("W1 keep-alive: ferrodot ÷ nginx, req per server CPU-s", versus("nginx", "W1", "eff")[0], ">=", 1.0, versus("nginx", "W1", "eff")[1])
     target("W1 keep-alive: ferrodot ÷ picoserve, req/s", versus("picoserve", "W1", "rps")[0], ">=", 4.0, versus("picoserve", "W1", "rps")[1])
-    target("W2 close: ferrodot ÷ nginx, req per server CPU-s", versus("nginx", "W2", "eff")[0], ">=", 1.0, versus("nginx", "W2", "eff")[1])
+    target("W2 close, defaults (ferrodot defers accept, nginx does not): ferrodot ÷ nginx, req per server CPU-s", versus("nginx", "W2", "eff")[0], ">=", 1.0, versus("nginx", "W2", "eff")[1])
+    both = versus("nginx-deferred", "W2", "eff")
+    target("W2 close, both deferring accept: ferrodot ÷ nginx-deferred, req per server CPU-s", both[0], ">=", 1.0, both[1])
+    neither = versus("nginx", "W2", "eff", me="ferrodot-nodefer")
+    target("W2 close, neither deferring: ferrodot-nodefer ÷ nginx, req per server CPU-s", neither[0], ">=", 1.0, neither[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req/s", versus("ceiling", "W1", "rps")[0], ">=", 0.8, versus("ceiling", "W1", "rps")[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req per server CPU-s", versus("ceiling", "W1", "eff")[0], ">=", 0.8, versus("ceiling", "W1", "eff")[1])
 if ir.get("ferrodot", {}).get("status") and ir.get("picoserve", {}).get("status"):

@@ -31,7 +31,7 @@ SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 LOAD=${LOAD:-1}
 CALLGRIND=${CALLGRIND:-1}
-ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot"}
+ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot nginx-deferred ferrodot-nodefer"}
 WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4"}
 OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
 mkdir -p "$OUT"
@@ -100,21 +100,22 @@ wait_port() {
     return 1
 }
 
-nginx_conf() { # port
-    mkdir -p "$OUT/nginx"
-    cat > "$OUT/nginx/nginx.conf" <<EOF
+nginx_conf() { # name port [listen flag]
+    local dir="$OUT/$1"
+    mkdir -p "$dir"
+    cat > "$dir/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
 events { worker_connections 1024; }
 http {
     access_log off;
     keepalive_requests 10000000;
-    client_body_temp_path $OUT/nginx/body;
+    client_body_temp_path $dir/body;
     default_type application/json;
     server {
-        listen 127.0.0.1:$1;
+        listen 127.0.0.1:$2${3:+ $3};
         location = /status { return 200 '{"frames":123,"triggers":4}'; }
     }
 }
@@ -124,7 +125,12 @@ EOF
 start_server() { # name port -> sets SERVER_PID
     local name=$1 port=$2
     case $name in
-        nginx) nginx_conf "$port"; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" 2>>"$OUT/server.log" & ;;
+        nginx) nginx_conf "$name" "$port"; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/$name" -c "$OUT/$name/nginx.conf" 2>>"$OUT/server.log" & ;;
+        # ferrodot defers accepting until data arrives (TCP_DEFER_ACCEPT) by
+        # default, nginx does not: each is also run the other way, for
+        # like-for-like comparisons.
+        nginx-deferred) nginx_conf "$name" "$port" deferred; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/$name" -c "$OUT/$name/nginx.conf" 2>>"$OUT/server.log" & ;;
+        ferrodot-nodefer) taskset -c "$SERVER_CORE" "$BIN/peer-ferrodot" "$port" --no-defer-accept >>"$OUT/server.log" 2>&1 & ;;
         microdot) taskset -c "$SERVER_CORE" "$HERE/python/.venv/bin/python" "$HERE/python/app.py" "$port" >>"$OUT/server.log" 2>&1 & ;;
         *) taskset -c "$SERVER_CORE" "$BIN/peer-$name" "$port" >>"$OUT/server.log" 2>&1 & ;;
     esac
@@ -140,13 +146,15 @@ stop_server() {
 
 # The workloads a contestant serves: nginx has only /status (it cannot
 # parse a path parameter or a JSON body without a scripting module).
-workloads_of() { case $1 in nginx) echo W1 W2 ;; *) echo W1 W2 W3 W4 ;; esac; }
+# The other-way-round pair runs the new-connection workload only (it
+# changes nothing on a kept-alive connection).
+workloads_of() { case $1 in nginx) echo W1 W2 ;; nginx-deferred | ferrodot-nodefer) echo W2 ;; *) echo W1 W2 W3 W4 ;; esac; }
 
 check_routes() { # name port -> "ok", "fixed bytes" or what failed
     local base="http://127.0.0.1:$2" bad=""
     curl -s -m 2 "$base/status" | grep -q '"frames": *123' || bad+=" /status"
     case $1 in
-        nginx) echo "${bad:-ok (/status only)}"; return ;;
+        nginx*) echo "${bad:-ok (/status only)}"; return ;;
         ceiling) echo "${bad:-fixed bytes}"; return ;;
     esac
     curl -s -m 2 "$base/user/bob?x=1" | grep -q '"name": *"bob"' || bad+=" /user"

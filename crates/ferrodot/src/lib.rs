@@ -4,6 +4,9 @@
 //! tokio or embassy-net.
 #![doc = include_str!("../../../README.md")]
 #![no_std]
+// The audited exceptions are in `rt::tokio::accept` (registering the
+// listener with tokio, `poll` on it).
+#![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(
