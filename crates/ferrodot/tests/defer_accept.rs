@@ -113,3 +113,34 @@ fn big_response_to_a_slow_reader(server: &TestServer) {
     c.send(&get("/one/after"));
     assert_eq!(c.response().text(), "one [after]");
 }
+
+async fn boom() -> &'static str {
+    panic!("a handler bug (this panic is expected by the test)")
+}
+
+async fn fine() -> &'static str {
+    "fine"
+}
+
+ferrodot::routes! {
+    PanicRoutes<()> {
+        GET "/boom" => boom,
+        GET "/fine" => fine,
+    }
+}
+
+#[test]
+fn a_panicking_handler_ends_its_connection_not_the_server() {
+    // Deferred connections are first served inside the accept loop.
+    for defer_accept in [true, false] {
+        let options = ServerOptions { defer_accept, ..ServerOptions::default() };
+        let server = TestServer::start(|| ferrodot::app::App::new((), PanicRoutes), options);
+        for _ in 0..3 {
+            let mut c = Conn::open(server.addr);
+            c.send(&get("/boom"));
+            c.assert_closed();
+            let r = get_once(server.addr, "/fine");
+            assert_eq!((r.status, r.text().as_str()), (200, "fine"), "defer_accept {defer_accept}");
+        }
+    }
+}

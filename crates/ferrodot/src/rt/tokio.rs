@@ -143,7 +143,14 @@ impl Server {
             let pool = pool.clone();
             // Boxed, the task tokio moves around is a pointer, not the
             // whole connection state.
-            tasks.spawn_local(std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit)));
+            let mut connection = std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit));
+            // A deferred connection has sent its request: most are answered
+            // and closed in one go, here, without a task of their own. One
+            // that has to wait gets a task, whose first poll takes over the
+            // wake-ups registered meanwhile.
+            if !self.deferred || !poll_inline(connection.as_mut()).await {
+                tasks.spawn_local(connection);
+            }
             while tasks.try_join_next().is_some() {}
         }
         drop(listener);
@@ -154,6 +161,17 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Poll a connection once, in the caller's task; whether it is done. A
+/// handler that panics ends its connection, not the server, as it would in
+/// a task of its own.
+async fn poll_inline(mut connection: Pin<&mut impl Future<Output = ()>>) -> bool {
+    std::future::poll_fn(|cx| {
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| connection.as_mut().poll(cx)));
+        Poll::Ready(!matches!(polled, Ok(Poll::Pending)))
+    })
+    .await
 }
 
 /// Serve one connection with parts from `pool`, and put them back.
