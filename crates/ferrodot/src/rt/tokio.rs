@@ -3,7 +3,10 @@
 //! Connections run as local tasks on the calling thread (a `LocalSet`),
 //! like the one-executor model of a microcontroller: handlers need not be
 //! `Send`, and one core serves everything. Run several servers (one per
-//! port) in the same `LocalSet`, or one per thread.
+//! port) in the same `LocalSet`, or one per thread. A connection whose
+//! request has arrived with it (see [`ServerOptions::defer_accept`]) is
+//! first served inside the accept loop; it gets a task, and a place in the
+//! reactor, only if it has to wait.
 
 use std::future::Future;
 use std::io;
