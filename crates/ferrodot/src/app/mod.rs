@@ -28,7 +28,7 @@ pub use handler::Handler;
 pub use respond::{Content, IntoResponse};
 
 /// A route table and the handlers behind it. The `routes!` macro writes
-/// one; with `alloc`, [`crate::dynamic::Router`] is one filled at run time.
+/// one; with `alloc`, [`dynamic::Router`] is one filled at run time.
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
     /// How many routes there are.

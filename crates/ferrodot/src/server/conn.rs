@@ -1,7 +1,7 @@
 //! One connection's life: read a head, route it, run the handler, write
 //! the response, then keep the connection for the next request or close.
 //!
-//! Only [`exchange`] is generic over the app; reading heads, answering
+//! Only `exchange` is generic over the app; reading heads, answering
 //! without a handler, draining bodies and refusing requests are plain
 //! functions, each awaited at one place. Every `.await` site of a nested
 //! future becomes code in the caller's state machine, so keeping them few
