@@ -449,7 +449,9 @@ impl<'w> ResponseWriter<'w> {
             if self.body_len > 0 {
                 let gap = body_at.saturating_sub(self.head_len);
                 let region = self.buf.get_mut(self.head_len..self.body_end());
-                let Some(region) = region else { return Err(WriteError::Invalid("response body misplaced")) };
+                let Some(region) = region.filter(|region| gap <= region.len()) else {
+                    return Err(WriteError::Invalid("response body misplaced"));
+                };
                 region.copy_within(gap.., 0);
             }
             self.send(0, end).await?;
