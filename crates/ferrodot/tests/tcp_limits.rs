@@ -116,6 +116,22 @@ fn idle_keep_alive_connection_is_closed_without_a_response() {
 }
 
 #[test]
+fn after_a_stalled_write_the_idle_timeout_is_the_short_one() {
+    // The write deadline (5 s) is armed while a slow reader lets the
+    // response stall; the idle deadline after it (400 ms) comes earlier and
+    // must move the timer back, not wait for the write deadline.
+    let server = TestServer::fast_timeouts();
+    let mut c = Conn::open(server.addr);
+    c.send(&get("/big?n=4000000"));
+    std::thread::sleep(Duration::from_millis(300));
+    let r = c.response();
+    assert_eq!((r.status, r.body.len()), (200, 4_000_000));
+    let t0 = Instant::now();
+    assert!(c.closed_within(Duration::from_millis(2500)), "not closed");
+    assert!(t0.elapsed() >= Duration::from_millis(300), "closed too early: {:?}", t0.elapsed());
+}
+
+#[test]
 fn missing_length_is_411() {
     let server = TestServer::standard();
     let r = request_once(server.addr, b"PUT /len HTTP/1.1\r\nHost: t\r\n\r\n");

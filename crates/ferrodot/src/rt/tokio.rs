@@ -354,26 +354,33 @@ impl Connection {
 }
 
 /// A connection's socket as a [`Transport`], with one reusable timer.
+///
+/// Deadlines are kept cheap because one is set several times per request:
+/// the clock is read only when an operation has to wait, and the tokio
+/// timer is moved only when a deadline comes earlier than the one it is
+/// set for. A later deadline (each keep-alive request pushes the idle one
+/// on) leaves it where it is: if it fires first, it is moved on then.
 pub struct TokioTransport {
     stream: Connection,
     timer: Pin<std::boxed::Box<Sleep>>,
-    armed: bool,
-    /// The deadline of the last `set_deadline`, not yet given to `timer`:
-    /// resetting a tokio timer costs more than serving a request's head,
-    /// so it is done only when an operation actually has to wait.
-    pending_deadline: Option<Instant>,
+    /// When `timer` fires, if it is set (it may have fired already).
+    timer_at: Option<Instant>,
+    deadline: Deadline,
     idle: Rc<Cell<bool>>,
+}
+
+#[derive(Clone, Copy)]
+enum Deadline {
+    None,
+    /// This long after the first wait since it was set (nothing waits in
+    /// between, so that is when it was set, to within the CPU time spent).
+    After(Duration),
+    At(Instant),
 }
 
 impl TokioTransport {
     fn new(stream: Connection, timer: Pin<std::boxed::Box<Sleep>>, idle: Rc<Cell<bool>>) -> Self {
-        TokioTransport {
-            stream,
-            timer,
-            armed: false,
-            pending_deadline: None,
-            idle,
-        }
+        TokioTransport { stream, timer, timer_at: None, deadline: Deadline::None, idle }
     }
 
     /// Close gracefully: send FIN, then read and drop what the peer still
@@ -402,14 +409,38 @@ impl TokioTransport {
         let _ = tokio::time::timeout(Duration::from_millis(500), linger).await;
     }
 
+    /// Whether the deadline has passed; otherwise the timer will wake
+    /// `cx` at or before it.
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.armed {
-            return false;
-        }
-        if let Some(deadline) = self.pending_deadline.take() {
+        let deadline = match self.deadline {
+            Deadline::None => return false,
+            Deadline::At(at) => at,
+            Deadline::After(wait) => match Instant::now().checked_add(wait) {
+                Some(at) => {
+                    self.deadline = Deadline::At(at);
+                    at
+                }
+                // Beyond the clock's range: no deadline rather than a panic.
+                None => {
+                    self.deadline = Deadline::None;
+                    return false;
+                }
+            },
+        };
+        // The timer may fire early, never late.
+        if self.timer_at.is_none_or(|at| at > deadline) {
             self.timer.as_mut().reset(deadline);
+            self.timer_at = Some(deadline);
         }
-        self.timer.as_mut().poll(cx).is_ready()
+        while self.timer.as_mut().poll(cx).is_ready() {
+            if self.timer_at.is_some_and(|at| at >= deadline) {
+                return true;
+            }
+            // It fired for an earlier deadline that has since moved on.
+            self.timer.as_mut().reset(deadline);
+            self.timer_at = Some(deadline);
+        }
+        false
     }
 }
 
@@ -457,18 +488,10 @@ impl Transport for TokioTransport {
     }
 
     fn set_deadline(&mut self, ms: Option<u32>) {
-        match ms {
-            Some(ms) => {
-                // Under 50 days from now: within the clock's range; should it
-                // not be, there is no deadline rather than a panic.
-                self.pending_deadline = Instant::now().checked_add(Duration::from_millis(u64::from(ms)));
-                self.armed = self.pending_deadline.is_some();
-            }
-            None => {
-                self.pending_deadline = None;
-                self.armed = false;
-            }
-        }
+        self.deadline = match ms {
+            Some(ms) => Deadline::After(Duration::from_millis(u64::from(ms))),
+            None => Deadline::None,
+        };
     }
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
