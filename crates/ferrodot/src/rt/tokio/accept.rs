@@ -40,9 +40,9 @@ pub(super) struct Acceptor {
 }
 
 impl Acceptor {
-    /// Take over a bound listener (within the runtime).
+    /// Take over a bound listener (within the runtime); `deferred`:
+    /// whether [`defer_accept`] took effect on it.
     #[allow(unsafe_code)]
-    /// `deferred`: whether [`defer_accept`] took effect on it.
     pub(super) fn new(listener: TcpListener, deferred: bool) -> io::Result<Acceptor> {
         let listener = Socket::from(listener.into_std()?);
         // SAFETY: the `Socket` owns its descriptor and closes it only when
