@@ -42,8 +42,9 @@ fn a_connection_that_sends_nothing_takes_no_slot() {
 
 #[test]
 fn without_deferral_a_silent_connection_holds_its_slot() {
-    // The counterpart of the test above, so that it proves the option.
-    let options = ServerOptions { max_connections: 1, defer_accept: false, ..ServerOptions::default() };
+    // The counterpart of the test above, so that it proves the option
+    // (eviction off: it would close the silent one at once).
+    let options = ServerOptions { max_connections: 1, defer_accept: false, evict_idle: false, ..ServerOptions::default() };
     let server = TestServer::start(|| test_app(fast_config()), options); // first byte within 400 ms
     let _silent = Conn::open(server.addr);
     std::thread::sleep(Duration::from_millis(50));

@@ -2,5 +2,6 @@
 
 #[cfg(feature = "embassy")]
 pub mod embassy;
+pub mod idle;
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -13,10 +13,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use std::vec;
 
@@ -27,6 +27,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::app::{App, Dispatch};
 use crate::io::{IoError, Transport};
+use crate::rt::idle::{longest_idle, IdleOrder};
 use crate::server::serve_connection;
 
 #[cfg(unix)]
@@ -54,11 +55,18 @@ pub struct ServerOptions {
     /// joins the reactor only if it has to wait: about a fifth less server
     /// CPU per short-lived connection. On by default.
     pub defer_accept: bool,
+    /// When every connection slot is taken and another connection
+    /// arrives, close the connection that has been idle the longest (it
+    /// never sent a byte, or waits between keep-alive requests) to make
+    /// room; one inside a request, a WebSocket or an event stream is never
+    /// closed for this (see [`crate::rt::idle`]). Off, a newcomer waits
+    /// until a connection ends or times out. On by default.
+    pub evict_idle: bool,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_connections: 64, rx_buffer: 4096, tx_buffer: 4096, shutdown_grace: Duration::from_secs(5), defer_accept: true }
+        ServerOptions { max_connections: 64, rx_buffer: 4096, tx_buffer: 4096, shutdown_grace: Duration::from_secs(5), defer_accept: true, evict_idle: true }
     }
 }
 
@@ -123,12 +131,21 @@ impl Server {
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
         let pool: Rc<Cell<vec::Vec<ConnectionParts>>> = Rc::new(Cell::new(vec::Vec::new()));
+        let board = Rc::new(Board::default());
         loop {
-            let permit = tokio::select! {
-                _ = &mut shutdown => break,
-                permit = slots.clone().acquire_owned() => permit,
-            };
-            let Ok(permit) = permit else { break };
+            // Without eviction, a connection is accepted only when a slot
+            // is free; with it, the one that arrives while all are taken is
+            // the signal to make room.
+            let mut permit = None;
+            if !options.evict_idle {
+                permit = tokio::select! {
+                    _ = &mut shutdown => break,
+                    permit = slots.clone().acquire_owned() => permit.ok(),
+                };
+                if permit.is_none() {
+                    break;
+                }
+            }
             let accepted = tokio::select! {
                 _ = &mut shutdown => break,
                 accepted = listener.accept() => accepted,
@@ -141,12 +158,20 @@ impl Server {
                     continue;
                 }
             };
+            let permit = match permit {
+                Some(permit) => permit,
+                None => match make_room(&slots, &board, &mut shutdown).await {
+                    Some(permit) => permit,
+                    None => break,
+                },
+            };
             let app = app.clone();
             let stop = stop_rx.clone();
             let pool = pool.clone();
+            let slot = Slot { board: board.clone(), state: board.join() };
             // Boxed, the task tokio moves around is a pointer, not the
             // whole connection state.
-            let mut connection = std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit));
+            let mut connection = std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit, slot));
             // A deferred connection has sent its request: most are answered
             // and closed in one go, here, without a task of their own. One
             // that has to wait gets a task, whose first poll takes over the
@@ -166,6 +191,23 @@ impl Server {
     }
 }
 
+/// A free slot's permit; when none is free, evict the connection idle the
+/// longest and wait for its slot (`None`: shutdown). If none is idle, or
+/// the chosen one has become busy meanwhile, look again now and then.
+async fn make_room(slots: &Arc<Semaphore>, board: &Board, shutdown: &mut Pin<&mut impl Future<Output = ()>>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    loop {
+        if let Ok(permit) = slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        board.evict_longest_idle();
+        tokio::select! {
+            _ = shutdown.as_mut() => return None,
+            permit = slots.clone().acquire_owned() => return permit.ok(),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+}
+
 /// Poll a connection once, in the caller's task; whether it is done. A
 /// handler that panics ends its connection, not the server, as it would in
 /// a task of its own.
@@ -178,6 +220,7 @@ async fn poll_inline(mut connection: Pin<&mut impl Future<Output = ()>>) -> bool
 }
 
 /// Serve one connection with parts from `pool`, and put them back.
+#[allow(clippy::too_many_arguments)]
 async fn serve_pooled<A, S, R>(
     app: A,
     stream: Connection,
@@ -186,37 +229,131 @@ async fn serve_pooled<A, S, R>(
     pool: Rc<Cell<vec::Vec<ConnectionParts>>>,
     options: ServerOptions,
     permit: tokio::sync::OwnedSemaphorePermit,
+    slot: Slot,
 ) where
     A: Deref<Target = App<S, R>>,
     R: Dispatch<S>,
 {
     let mut free = pool.take();
-    let ConnectionParts { mut rx, mut tx, timer, idle } = free.pop().unwrap_or_else(|| ConnectionParts::new(&options));
+    let ConnectionParts { mut rx, mut tx, timer } = free.pop().unwrap_or_else(|| ConnectionParts::new(&options));
     pool.set(free);
-    idle.set(false);
-    let mut transport = TokioTransport::new(stream, timer, idle.clone());
+    let state = slot.state.clone();
+    let board = slot.board.clone();
+    let mut transport = TokioTransport::new(stream, timer, slot);
     // On shutdown, a connection waiting for its next request is ended; one
     // inside a request finishes it first.
     let stopped_while_idle = async {
         let _ = stop.wait_for(|stopping| *stopping).await;
-        while !idle.get() {
+        while !state.idle.get() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
+    // Biased: the connection is polled first, so one that has just
+    // received a request is busy by the time its eviction is looked at.
     let stopped = tokio::select! {
+        biased;
         _ = serve_connection(&*app, &mut transport, &mut rx, &mut tx, Some(peer)) => false,
         _ = stopped_while_idle => true,
+        _ = state.evicted() => true,
     };
-    if stopped {
+    if stopped && !state.evict.get() {
         // A request may be on its way: close gracefully.
-        idle.set(false);
+        state.idle.set(false);
     }
     transport.shutdown(&mut rx).await;
     let TokioTransport { timer, .. } = transport;
+    board.leave(&state);
     let mut free = pool.take();
-    free.push(ConnectionParts { rx, tx, timer, idle });
+    free.push(ConnectionParts { rx, tx, timer });
     pool.set(free);
     drop(permit);
+}
+
+/// The live connections of one server, for eviction.
+#[derive(Default)]
+struct Board {
+    live: RefCell<vec::Vec<Rc<ConnState>>>,
+    /// States of ended connections, for new ones.
+    spare: RefCell<vec::Vec<Rc<ConnState>>>,
+    order: IdleOrder,
+}
+
+impl Board {
+    fn join(&self) -> Rc<ConnState> {
+        let state = self.spare.borrow_mut().pop().unwrap_or_default();
+        state.idle.set(false);
+        state.evict.set(false);
+        self.live.borrow_mut().push(state.clone());
+        state
+    }
+
+    fn leave(&self, state: &Rc<ConnState>) {
+        let mut live = self.live.borrow_mut();
+        if let Some(at) = live.iter().position(|s| Rc::ptr_eq(s, state)) {
+            let state = live.swap_remove(at);
+            state.waker.take();
+            self.spare.borrow_mut().push(state);
+        }
+    }
+
+    /// Ask the connection idle the longest to close.
+    fn evict_longest_idle(&self) {
+        let live = self.live.borrow();
+        let marks = live.iter().enumerate().map(|(i, s)| (i, (s.idle.get() && !s.evict.get()).then(|| s.since.get())));
+        if let Some(state) = longest_idle(marks).and_then(|i| live.get(i)) {
+            state.evict.set(true);
+            if let Some(waker) = state.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// What a connection shares with the accept loop.
+#[derive(Default)]
+struct ConnState {
+    /// Waiting for its next request with nothing buffered (see
+    /// [`Transport::set_idle`]).
+    idle: Cell<bool>,
+    /// Its [`IdleOrder`] mark from when it last became idle.
+    since: Cell<u32>,
+    /// The accept loop asked it to make room.
+    evict: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl ConnState {
+    /// Ready once the connection is asked to make room while it is idle.
+    fn evicted(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            if self.evict.get() && self.idle.get() {
+                return Poll::Ready(());
+            }
+            self.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
+        })
+    }
+}
+
+/// A connection's place on its server's board.
+struct Slot {
+    board: Rc<Board>,
+    state: Rc<ConnState>,
+}
+
+impl Slot {
+    fn set_idle(&self, idle: bool) {
+        let state = &self.state;
+        if idle && !state.idle.get() {
+            state.since.set(self.board.order.next());
+        }
+        if !idle {
+            // Busy again before it could act on an eviction: the accept
+            // loop picks another.
+            state.evict.set(false);
+        }
+        state.idle.set(idle);
+    }
 }
 
 /// Elsewhere, tokio's own accept loop.
@@ -298,9 +435,6 @@ struct ConnectionParts {
     rx: vec::Vec<u8>,
     tx: vec::Vec<u8>,
     timer: Pin<std::boxed::Box<Sleep>>,
-    /// Whether the connection waits for its next request (shared with the
-    /// shutdown watch).
-    idle: Rc<Cell<bool>>,
 }
 
 impl ConnectionParts {
@@ -309,7 +443,6 @@ impl ConnectionParts {
             rx: vec![0u8; options.rx_buffer],
             tx: vec![0u8; options.tx_buffer],
             timer: std::boxed::Box::pin(tokio::time::sleep(Duration::ZERO)),
-            idle: Rc::new(Cell::new(false)),
         }
     }
 }
@@ -366,7 +499,7 @@ pub struct TokioTransport {
     /// When `timer` fires, if it is set (it may have fired already).
     timer_at: Option<Instant>,
     deadline: Deadline,
-    idle: Rc<Cell<bool>>,
+    slot: Slot,
 }
 
 #[derive(Clone, Copy)]
@@ -379,8 +512,8 @@ enum Deadline {
 }
 
 impl TokioTransport {
-    fn new(stream: Connection, timer: Pin<std::boxed::Box<Sleep>>, idle: Rc<Cell<bool>>) -> Self {
-        TokioTransport { stream, timer, timer_at: None, deadline: Deadline::None, idle }
+    fn new(stream: Connection, timer: Pin<std::boxed::Box<Sleep>>, slot: Slot) -> Self {
+        TokioTransport { stream, timer, timer_at: None, deadline: Deadline::None, slot }
     }
 
     /// Close gracefully: send FIN, then read and drop what the peer still
@@ -392,7 +525,7 @@ impl TokioTransport {
     /// no lingering, no extra syscalls (nginx's `lingering_close on`).
     async fn shutdown(&mut self, scratch: &mut [u8]) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        if self.idle.get() {
+        if self.slot.state.idle.get() {
             return;
         }
         let Ok(stream) = self.stream.registered() else { return };
@@ -503,6 +636,6 @@ impl Transport for TokioTransport {
     }
 
     fn set_idle(&mut self, idle: bool) {
-        self.idle.set(idle);
+        self.slot.set_idle(idle);
     }
 }
