@@ -27,7 +27,7 @@ use camera::{Camera, CameraApp};
 use embassy_executor::Spawner;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
 use embassy_time::{Duration, Instant, Timer};
-use ferrodot::rt::embassy::{Buffers, serve_slot};
+use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
 use net_driver::{BUF, NRX, VirtioNetDriver};
 use static_cell::{ConstStaticCell, StaticCell};
@@ -37,6 +37,9 @@ use virtio_drivers::transport::{DeviceType, Transport};
 
 /// Connection slots. smoltcp has no listen backlog: each slot is one
 /// listening socket, so this is also how many clients can connect at once.
+/// When the last one is taken, the connection idle the longest is closed
+/// so that a slot listens again (`SLOTS` idle "preconnect" sockets would
+/// otherwise lock every client out until their time-outs).
 const SLOTS: usize = 4;
 const HTTP_PORT: u16 = 80;
 
@@ -54,6 +57,9 @@ const CONFIG: Config = Config { timeouts: Timeouts { head_ms: 2_000, ..Timeouts:
 static APP: CameraApp = camera::app().with_config(CONFIG);
 
 /// All slot buffers in `.bss`, handed out once as `&'static mut`.
+/// What the slots know of each other, for making room.
+static BOARD: SlotBoard<SLOTS> = SlotBoard::new();
+
 static SLOT_BUFFERS: ConstStaticCell<[SlotBuffers; SLOTS]> =
     ConstStaticCell::new([const { SlotBuffers::new() }; SLOTS]);
 
@@ -89,7 +95,7 @@ async fn net_task(mut runner: Runner<'static, VirtioNetDriver>) -> ! {
 /// future is a static of its own, so its size shows in the symbol table.
 #[embassy_executor::task(pool_size = SLOTS)]
 async fn http_task(stack: Stack<'static>, buffers: &'static mut SlotBuffers) -> ! {
-    serve_slot(&APP, stack, HTTP_PORT, buffers).await
+    serve_slot(&APP, stack, HTTP_PORT, buffers, &BOARD).await
 }
 
 /// The camera's frame clock. The interval is read every time, so a
