@@ -3,12 +3,21 @@
 127.0.0.1, mixing valid requests (keep-alive, pipelined, Content-Length
 and chunked bodies up to 64 KiB) with invalid ones (malformed heads,
 smuggling attempts, over-long lines, too many headers, bad chunk sizes,
-unsupported versions and codings, garbage, connections dropped half-way).
+unsupported versions and codings, garbage, connections dropped half-way),
+and with ``--idle-flood N`` bursts of N sockets that never send a byte,
+which push the server past its connection slots so that it evicts idle
+connections.
 
 Passes when every valid request got its own body back, in order (zero
 lost responses), every invalid one got its expected status, or at least a
 clean close where no answer is possible, the server is still answering at
 the end, and its resident memory stayed under a bound. Prints the figures.
+
+A keep-alive connection the server closed while it was idle (nothing sent
+since the last response) is what eviction does, and what RFC 9112 §9.3.1
+lets a client recover from: the request that found it closed, with not one
+byte of an answer, is sent again on a new connection, as browsers and
+urllib3 do. Such retries are counted; the retried request must be answered.
 
     python3 tests/soak/soak.py --server target/debug/examples/echo --seconds 20
 """
@@ -139,7 +148,8 @@ class Tally:
     def __init__(self):
         self.lock = threading.Lock()
         self.counts = {"valid sent": 0, "valid answered": 0, "invalid sent": 0,
-                       "invalid answered as expected": 0, "dropped on purpose": 0, "connections": 0}
+                       "invalid answered as expected": 0, "dropped on purpose": 0, "connections": 0,
+                       "idle sockets": 0, "retried after an idle close": 0}
         self.failures = []
 
     def add(self, key, n=1):
@@ -172,11 +182,20 @@ def valid_batch(port, rng, tally, then_invalid):
             sock.sendall(b"".join(r for r, _ in requests))
         for i, (raw, want) in enumerate(requests):
             if not pipelined:
-                sock.sendall(raw)
+                try:
+                    sock.sendall(raw)
+                except OSError:
+                    pass  # found closed: the read below tells
             tally.add("valid sent")
             try:
                 status, _, body = reader.response()
             except (Closed, OSError) as e:
+                if i > 0 and not pipelined and not reader.buf:
+                    # Closed while idle (evicted): retry once, elsewhere.
+                    tally.add("retried after an idle close")
+                    if retry(port, raw, want, tally):
+                        tally.add("valid answered")
+                    return
                 tally.fail(f"valid request lost ({type(e).__name__}) #{i} of {n}, pipelined={pipelined}")
                 return
             if status != 200 or body != want:
@@ -186,39 +205,85 @@ def valid_batch(port, rng, tally, then_invalid):
         if close_last and not reader.at_eof():
             tally.fail("Connection: close was not honoured")
         if then_invalid:
-            invalid(sock, reader, rng, tally)
+            invalid(port, sock, reader, rng, tally, reused=True)
 
 
-def invalid(sock, reader, rng, tally):
+def retry(port, raw, want, tally):
+    """Send a request again on a new connection; whether it was answered."""
+    try:
+        with connect(port) as sock:
+            tally.add("connections")
+            sock.sendall(raw)
+            status, _, body = Reader(sock).response()
+    except (Closed, OSError) as e:
+        tally.fail(f"retried request lost ({type(e).__name__})")
+        return False
+    if status != 200 or body != want:
+        tally.fail(f"retried request got {status} with {len(body)} bytes")
+        return False
+    return True
+
+
+def idle_flood(port, size, deadline, tally):
+    """Bursts of `size` sockets that never send a byte, held for a second."""
+    while time.monotonic() < deadline:
+        socks = []
+        try:
+            for _ in range(size):
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT))
+            tally.add("idle sockets", len(socks))
+            time.sleep(1.0)
+        except OSError as e:
+            tally.fail(f"idle socket could not connect: {e!r}")
+        finally:
+            for sock in socks:
+                sock.close()
+        time.sleep(0.5)
+
+
+def invalid(port, sock, reader, rng, tally, reused=False):
+    """An invalid request on `sock`; `reused`: after valid ones, so the
+    server may have closed the connection while it was idle."""
     name, raw, want = rng.choice(INVALID)
     if raw is None:
         raw = rng.randbytes(rng.randrange(1, 600))
     tally.add("invalid sent")
+    outcome = send_invalid(sock, reader, name, raw, want)
+    if outcome == "closed before it was read" and reused:
+        tally.add("retried after an idle close")
+        with connect(port) as fresh:
+            tally.add("connections")
+            outcome = send_invalid(fresh, Reader(fresh), name, raw, want)
+    if outcome is None:
+        tally.add("invalid answered as expected")
+    else:
+        tally.fail(f"{name}: {outcome}")
+
+
+def send_invalid(sock, reader, name, raw, want):
+    """Send one invalid request and read the answer: None if it was the
+    expected one, else what went wrong."""
     try:
         sock.sendall(raw)
         sock.shutdown(socket.SHUT_WR)
         status, _, _ = reader.response()
     except Closed:
         if want is None:
-            tally.add("invalid answered as expected")
-        else:
-            tally.fail(f"{name}: closed without the {want} answer")
-        return
-    except (ConnectionResetError, BrokenPipeError) as e:
-        # The server may close while a large invalid request is still
-        # arriving; the reset can then overtake the answer on loopback.
+            return None
+        return "closed before it was read" if not reader.buf else f"closed without the {want} answer"
+    except (ConnectionResetError, BrokenPipeError, OSError) as e:
         if want is None or len(raw) > 2000:
-            tally.add("invalid answered as expected")
-        else:
-            tally.fail(f"{name}: {type(e).__name__} instead of {want}")
-        return
+            # The server may close while a large invalid request is still
+            # arriving; the reset can then overtake the answer on loopback.
+            return None
+        if not reader.buf:
+            return "closed before it was read"
+        return f"{type(e).__name__} instead of {want}"
     except AssertionError as e:
-        tally.fail(f"{name}: {e}")
-        return
+        return str(e)
     if (want is None and status in (400, 414, 431, 501, 505)) or status == want:
-        tally.add("invalid answered as expected")
-    else:
-        tally.fail(f"{name}: got {status}, want {want}")
+        return None
+    return f"got {status}, want {want}"
 
 
 def dropped_halfway(port, rng, tally):
@@ -246,7 +311,7 @@ def worker(port, seed, deadline, tally):
             elif roll < 0.9:
                 with connect(port) as sock:
                     tally.add("connections")
-                    invalid(sock, Reader(sock), rng, tally)
+                    invalid(port, sock, Reader(sock), rng, tally)
             else:
                 dropped_halfway(port, rng, tally)
         except OSError as e:
@@ -273,6 +338,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", "20")))
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-rss-kb", type=int, default=65536)
+    ap.add_argument("--idle-flood", type=int, default=0, metavar="N",
+                    help="also open bursts of N sockets that never send a byte")
     args = ap.parse_args()
 
     port = free_port()
@@ -290,6 +357,8 @@ def main():
         deadline = start + args.seconds
         threads = [threading.Thread(target=worker, args=(port, seed, deadline, tally), daemon=True)
                    for seed in range(args.clients)]
+        if args.idle_flood:
+            threads.append(threading.Thread(target=idle_flood, args=(port, args.idle_flood, deadline, tally), daemon=True))
         for t in threads:
             t.start()
         peak = 0
