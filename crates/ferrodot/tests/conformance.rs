@@ -106,11 +106,15 @@ const CASES: &[Case] = &[
         assert_refused(a, b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505);
         assert_refused(a, b"GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505);
     }),
-    // Deviation (RFC 9110 §6.2 SHOULD): a higher minor version of 1.x
-    // should be served as 1.1. httparse accepts only 1.0 and 1.1, and no
-    // HTTP/1.2 exists or is planned, so ferrodot answers 505 instead.
-    ("RFC 9110 §6.2 (deviation, see comment): HTTP/1.2 gets 505", |a| {
-        assert_refused(a, b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505);
+    ("RFC 9110 §2.5: a later minor version of HTTP/1 is processed as HTTP/1.1", |a| {
+        let r = request_once(a, b"GET / HTTP/1.2\r\nHost: h\r\nConnection: close\r\n\r\n");
+        assert_eq!(r.status, 200);
+        let mut c = Conn::open(a);
+        c.send(b"GET / HTTP/1.9\r\nHost: h\r\n\r\n");
+        assert_eq!(c.response().status, 200);
+        // Persistent by default, as HTTP/1.1 is.
+        c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(c.response().status, 200);
     }),
     ("RFC 9112 §2.3: HTTP-version is case-sensitive; garbage versions are 400", |a| {
         assert_refused(a, b"GET / http/1.1\r\nHost: h\r\n\r\n", 400);

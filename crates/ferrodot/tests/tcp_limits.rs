@@ -261,7 +261,18 @@ fn http2_request_line_is_505() {
     let server = TestServer::standard();
     let r = assert_refused(server.addr, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505);
     assert!(r.text().starts_with("HTTP Version Not Supported"), "{:?}", r.text());
-    assert_refused(server.addr, b"GET / HTTP/1.2\r\nHost: t\r\n\r\n", 505);
+    assert_refused(server.addr, b"GET / HTTP/3.0\r\nHost: t\r\n\r\n", 505);
+}
+
+#[test]
+fn http_1_2_is_served_as_http_1_1() {
+    let server = TestServer::standard();
+    let mut c = Conn::open(server.addr);
+    c.send(b"POST /echo HTTP/1.2\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    let r = c.response();
+    assert_eq!((r.status, r.text().as_str()), (200, "abc"));
+    // Without a Host header it is refused as an HTTP/1.1 request would be.
+    assert_refused(server.addr, b"GET / HTTP/1.2\r\n\r\n", 400);
 }
 
 #[test]

@@ -84,9 +84,10 @@ fn max_connections_queues_extra_clients_and_answers_all() {
 
 #[test]
 fn max_connections_counts_idle_keep_alive_connections() {
-    // A slot is a connection, not a request: a client parked on an idle
-    // keep-alive connection holds it until the idle timeout.
-    let options = ServerOptions { max_connections: 1, ..ServerOptions::default() };
+    // A slot is a connection, not a request: with eviction off, a client
+    // parked on an idle keep-alive connection holds it until the idle
+    // timeout.
+    let options = ServerOptions { max_connections: 1, evict_idle: false, ..ServerOptions::default() };
     let server = TestServer::start(|| test_app(fast_config()), options); // idle 400 ms
     let mut first = Conn::open(server.addr);
     first.send(&get("/"));
@@ -97,6 +98,22 @@ fn max_connections_counts_idle_keep_alive_connections() {
     // Served only once the first connection idled out.
     assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
     first.assert_closed();
+}
+
+#[test]
+fn an_idle_keep_alive_connection_makes_room_for_a_new_one() {
+    // The same with eviction (the default): the idle connection is closed
+    // as soon as the newcomer arrives, long before its idle timeout.
+    let options = ServerOptions { max_connections: 1, ..ServerOptions::default() };
+    let server = TestServer::start(|| test_app(normal_config()), options); // idle 5 s
+    let mut first = Conn::open(server.addr);
+    first.send(&get("/"));
+    assert_eq!(first.response().status, 200);
+    let t0 = Instant::now();
+    let r = get_once(server.addr, "/one/second");
+    assert_eq!((r.status, r.text().as_str()), (200, "one [second]"));
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert!(first.closed_within(Duration::from_secs(1)));
 }
 
 #[test]

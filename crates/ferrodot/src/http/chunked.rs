@@ -74,13 +74,11 @@ impl ChunkedDecoder {
         let mut read = 0;
         let mut written = 0;
         while read < buf.len() && self.state != State::Done {
-            if let State::Data(left) = self.state {
-                let run = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len() - read);
+            let run = self.take_data(buf.len() - read);
+            if run > 0 {
                 buf.copy_within(read..read + run, written);
                 read += run;
                 written += run;
-                let left = left - run as u64;
-                self.state = if left == 0 { State::DataCr } else { State::Data(left) };
                 continue;
             }
             let byte = buf.get(read).copied().unwrap_or(0);
@@ -88,6 +86,45 @@ impl ChunkedDecoder {
             self.step(byte)?;
         }
         Ok((read, written))
+    }
+
+    /// Walk `bytes` as [`decode_in_place`](Self::decode_in_place) would,
+    /// moving nothing: whether the framing in them is valid so far, and
+    /// the sum of the chunk sizes they declare. The engine runs it on a
+    /// copy of the decoder over the body bytes that came with the head, so
+    /// a request whose framing is already broken is refused before its
+    /// handler runs (and before it can have side effects).
+    // `read` stays within `bytes`, as in `decode_in_place`.
+    #[allow(clippy::arithmetic_side_effects)]
+    pub fn scan(&mut self, bytes: &[u8]) -> Result<u64, ChunkError> {
+        let mut read = 0;
+        let mut declared: u64 = 0;
+        while read < bytes.len() && self.state != State::Done {
+            let run = self.take_data(bytes.len() - read);
+            if run > 0 {
+                read += run;
+                continue;
+            }
+            let byte = bytes.get(read).copied().unwrap_or(0);
+            read += 1;
+            let before = self.state;
+            self.step(byte)?;
+            if let (State::SizeLf { size }, State::Data(_) | State::TrailerStart) = (before, self.state) {
+                declared = declared.saturating_add(size);
+            }
+        }
+        Ok(declared)
+    }
+
+    /// Inside chunk data: take up to `available` bytes of it (0 outside).
+    // `run <= left`, so the subtraction cannot underflow.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn take_data(&mut self, available: usize) -> usize {
+        let State::Data(left) = self.state else { return 0 };
+        let run = usize::try_from(left).unwrap_or(usize::MAX).min(available);
+        let left = left - run as u64;
+        self.state = if left == 0 { State::DataCr } else { State::Data(left) };
+        run
     }
 
     /// One more byte of a size line after its digits.

@@ -195,6 +195,31 @@ fn too_long_line(line: &[u8]) -> Rejection {
     }
 }
 
+/// Make a request of a later HTTP/1 minor version (`HTTP/1.2` …
+/// `HTTP/1.9`) read as HTTP/1.1, as RFC 9110 §2.5 asks: a recipient
+/// processes it as the highest minor version it implements. httparse
+/// knows only 1.0 and 1.1, so the engine rewrites the digit of a complete
+/// request line in its buffer before [`parse_head`]; the response says
+/// `HTTP/1.1`. Returns whether it did. `HTTP/2.0` and above stay 505.
+// `line_start + end` is an index into `head`, `at` one within it.
+#[allow(clippy::arithmetic_side_effects)]
+pub fn accept_later_minor(head: &mut [u8]) -> bool {
+    let line_start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(head.len());
+    let Some(end) = head.get(line_start..).and_then(|line| line.iter().position(|&b| b == b'\n')) else { return false };
+    let mut text_end = line_start + end;
+    if text_end > line_start && head.get(text_end - 1) == Some(&b'\r') {
+        text_end -= 1;
+    }
+    let Some(version) = head.get_mut(line_start..text_end).and_then(|line| line.rsplit_mut(|&b| b == b' ').next()) else { return false };
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9'] => {
+            *minor = b'1';
+            true
+        }
+        _ => false,
+    }
+}
+
 /// `HTTP/2.0` is a well-formed version we do not speak (505); `HTTX/1.1`
 /// is garbage (400).
 fn version_error(line: &[u8]) -> Rejection {

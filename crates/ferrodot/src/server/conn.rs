@@ -14,7 +14,8 @@ use core::task::{Context, Poll};
 
 use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
 use crate::http::method::MethodSet;
-use crate::http::parse::{check_partial, parse_head, HeadLimits, Rejection};
+use crate::http::chunked::{ChunkError, ChunkedDecoder};
+use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, Rejection};
 use crate::http::request::Framing;
 use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
@@ -208,10 +209,10 @@ fn exchange<'a, S, R: Dispatch<S>>(
     filled: usize,
 ) -> impl Future<Output = Next> + use<'a, S, R> {
     async move {
-        let cfg = &app.config;
-        let limits = head_limits(cfg, rx.len());
+        let limits = head_limits(&app.config, rx.len());
         // The head is borrowed by the request; the rest of `rx` is the body's.
         let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
+        accept_later_minor(head_buf);
         // `limits` is moved into a temporary: a borrowed local would be
         // kept in the future across every `.await` below.
         let mut req = match parse_head(head_buf, &{ limits }) {
@@ -220,51 +221,10 @@ fn exchange<'a, S, R: Dispatch<S>>(
             Err(rejection) => return Next::Refuse(rejection),
         };
         req.client = *client;
+        let arrived = filled.saturating_sub(head_buf.len());
+        let (plan, limit) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
 
-        // Route it, and find what answers. In a block of its own: `found`
-        // is borrowed by the match guards, and a borrowed local would be
-        // kept in the future across every `.await` below.
-        let (plan, limit) = {
-            let found = if req.path == "*" {
-                Err(MethodSet(0x7f))
-            } else {
-                match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
-                    Lookup::Found(m) => {
-                        req.captures = m.captures;
-                        Ok(m.index)
-                    }
-                    Lookup::MethodNotAllowed(allowed) => Err(allowed),
-                    Lookup::NotFound => Err(MethodSet::EMPTY),
-                }
-            };
-            let route = found.ok().and_then(|i| app.routes.route(i));
-            let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
-            let plan = match found {
-                Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
-                Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
-                Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
-                Ok(index) => {
-                    let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
-                    let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
-                    let refused = match req.framing {
-                        Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
-                        Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
-                            Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
-                        }
-                        _ => app.before.and_then(|hook| hook(&req, &app.state)),
-                    };
-                    match refused {
-                        Some(rejection) => Plan::Error(rejection, None),
-                        None => Plan::Handler(index),
-                    }
-                }
-            };
-            (plan, limit)
-        };
-
-        // From here on `app.config`, not `cfg`: a local used after an
-        // `.await` is stored in the future.
-        let cursor = Cell::new(Cursor::new(req.framing, 0, filled.saturating_sub(head_buf.len()), limit, req.expect_continue));
+        let cursor = Cell::new(Cursor::new(req.framing, 0, arrived, limit, req.expect_continue));
         let setup = WriterSetup {
             head_only: req.method == Method::Head,
             keep_alive: req.keep_alive,
@@ -330,6 +290,61 @@ fn exchange<'a, S, R: Dispatch<S>>(
         }
         // Offsets into `rx`: the body buffer is the part of `rx` after the head.
         Next::KeepAlive { from: head_len.saturating_add(cur.pos), to: head_len.saturating_add(cur.filled) }
+    }
+}
+
+/// Route a parsed request and decide what answers it, with the body limit
+/// that applies. Synchronous, so that nothing it looks at is kept in the
+/// connection's future. `body` holds the body bytes that arrived with the
+/// head: a request whose framing is already broken in them is refused
+/// here, before its handler can have side effects.
+fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64) {
+    let cfg = &app.config;
+    let found = if req.path == "*" {
+        Err(MethodSet(0x7f))
+    } else {
+        match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+            Lookup::Found(m) => {
+                req.captures = m.captures;
+                Ok(m.index)
+            }
+            Lookup::MethodNotAllowed(allowed) => Err(allowed),
+            Lookup::NotFound => Err(MethodSet::EMPTY),
+        }
+    };
+    let route = found.ok().and_then(|i| app.routes.route(i));
+    let limit = route.and_then(|r| r.max_body).unwrap_or(cfg.max_body);
+    let plan = match found {
+        Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
+        Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
+        Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
+        Ok(index) => {
+            let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
+            let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
+            let refused = match req.framing {
+                Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+                Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
+                    Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
+                }
+                Framing::Chunked => chunked_so_far(body, limit),
+                _ => None,
+            };
+            match refused.or_else(|| app.before.and_then(|hook| hook(req, &app.state))) {
+                Some(rejection) => Plan::Error(rejection, None),
+                None => Plan::Handler(index),
+            }
+        }
+    };
+    (plan, limit)
+}
+
+/// Whether the chunked body bytes that have arrived are already invalid
+/// (400) or declare more than `limit` (413).
+fn chunked_so_far(body: &[u8], limit: u64) -> Option<Rejection> {
+    match ChunkedDecoder::new().scan(body) {
+        Err(ChunkError(why)) => Some(Rejection::new(Status::BAD_REQUEST, why)),
+        Ok(declared) if declared > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+        Ok(_) => None,
     }
 }
 
