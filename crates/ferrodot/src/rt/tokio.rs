@@ -33,6 +33,10 @@ use crate::server::serve_connection;
 mod accept;
 #[cfg(unix)]
 use accept::{defer_accept, Acceptor};
+#[cfg(feature = "tls-rustls")]
+mod tls;
+#[cfg(feature = "tls-rustls")]
+pub use tls::{Tls, TlsTransport};
 
 /// Per-server settings of the host runtime.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +72,9 @@ pub struct Server {
     options: ServerOptions,
     /// Whether the kernel defers accepting (`options.defer_accept` took).
     deferred: bool,
+    /// HTTPS: set by [`Server::tls`].
+    #[cfg(feature = "tls-rustls")]
+    tls: Option<Arc<tls::TlsShared>>,
 }
 
 impl Server {
@@ -82,7 +89,13 @@ impl Server {
 
     /// Use an already bound listener.
     pub fn from_listener(listener: TcpListener) -> Server {
-        Server { listener, options: ServerOptions::default(), deferred: false }
+        Server {
+            listener,
+            options: ServerOptions::default(),
+            deferred: false,
+            #[cfg(feature = "tls-rustls")]
+            tls: None,
+        }
     }
 
     pub fn options(mut self, options: ServerOptions) -> Self {
@@ -90,6 +103,14 @@ impl Server {
         // Now rather than when serving starts: the connections in between
         // would not be deferred.
         self.deferred = options.defer_accept && defer_accept(&self.listener);
+        self
+    }
+
+    /// Serve HTTPS: every connection is a TLS one (see [`Tls`] for the
+    /// handshake limits; an `Arc<rustls::ServerConfig>` takes the defaults).
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls(mut self, tls: impl Into<Tls>) -> Self {
+        self.tls = Some(Arc::new(tls::TlsShared::new(tls.into())));
         self
     }
 
@@ -144,6 +165,12 @@ impl Server {
             let app = app.clone();
             let stop = stop_rx.clone();
             let pool = pool.clone();
+            #[cfg(feature = "tls-rustls")]
+            if let Some(tls) = &self.tls {
+                tasks.spawn_local(tls::serve(tls.clone(), app, stream, peer, stop, pool, options, permit));
+                while tasks.try_join_next().is_some() {}
+                continue;
+            }
             // Boxed, the task tokio moves around is a pointer, not the
             // whole connection state.
             let mut connection = std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit));
