@@ -109,9 +109,16 @@ fn a_certificate_chain_file_is_sent_whole() {
 /// Run `openssl s_client` against the server with `input` on its stdin,
 /// for at most 15 s.
 fn s_client(server: &TestServer, args: &[&str], input: &[u8]) -> Output {
+    let mut all = vec!["-servername", "localhost", "-verify_return_error"];
+    all.extend_from_slice(args);
+    s_client_raw(server, &all, input)
+}
+
+/// [`s_client`] without its default server name and verification.
+fn s_client_raw(server: &TestServer, args: &[&str], input: &[u8]) -> Output {
     let connect = format!("127.0.0.1:{}", server.addr.port());
     let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &connect, "-servername", "localhost", "-CAfile", &cert("ca.pem"), "-verify_return_error", "-ign_eof"])
+        .args(["s_client", "-connect", &connect, "-CAfile", &cert("ca.pem"), "-ign_eof"])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -261,6 +268,7 @@ fn two_hundred_silent_connections_do_not_lock_out_clients() {
         assert!(started.elapsed() < Duration::from_secs(2), "a client waited {:?}", started.elapsed());
     }
     let grown = rss_kib().saturating_sub(before);
+    eprintln!("RSS for 200 connections waiting for a ClientHello: {grown} KiB");
     assert!(grown < 8 * 1024, "200 silent connections cost {grown} KiB");
     // All of them are closed by the 1 s handshake time-out.
     for (i, mut conn) in silent.into_iter().chain([stalled]).enumerate() {
@@ -283,4 +291,19 @@ fn shutdown_ends_connections_waiting_for_a_handshake() {
     let started = Instant::now();
     server.join(Duration::from_secs(10)).unwrap();
     assert!(started.elapsed() < Duration::from_secs(2), "shutdown took {:?}", started.elapsed());
+}
+
+#[test]
+fn the_certificate_is_chosen_by_sni() {
+    let rsa = ferrodot::tls::Identity::load(cert("rsa.pem"), cert("rsa.key")).unwrap();
+    let ec = ferrodot::tls::Identity::load(cert("ec.pem"), cert("ec.key")).unwrap();
+    let config = TlsConfig::new(rsa).sni("LocalHost", ec).unwrap().build().unwrap();
+    let server = TestServer::start_with(|| test_app(normal_config()), ServerOptions::default(), move |s| s.tls(config));
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let by_name = s_client_raw(&server, &["-servername", "localhost"], request);
+    let text = String::from_utf8_lossy(&by_name.stdout);
+    assert!(text.contains("Server public key is 256 bit") && text.contains("HTTP/1.1 200 OK"), "{text}");
+    let no_name = s_client_raw(&server, &["-noservername"], request);
+    let text = String::from_utf8_lossy(&no_name.stdout);
+    assert!(text.contains("Server public key is 2048 bit") && text.contains("HTTP/1.1 200 OK"), "{text}");
 }
