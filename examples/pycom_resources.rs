@@ -8,6 +8,10 @@
 //! `--store FILE` keeps the store in a file (written to a temporary file
 //! and renamed), so values and POST-made resources survive a restart.
 //!
+//! `--keyfile FILE --certfile FILE` (PEM, Pycom's `HTTP_Server.init`
+//! arguments) serves HTTPS instead, on port 443 unless `--port` says
+//! otherwise, as Pycom does.
+//!
 //! ```sh
 //! cargo run --release --example pycom_resources -- --port 8080
 //! curl -i http://127.0.0.1:8080/resource1
@@ -60,7 +64,11 @@ fn setup(store: &'static Store) -> Result<(), StoreError> {
 }
 
 fn main() {
-    let args = Args::parse(&["--store"]);
+    let mut args = Args::parse(&["--store", "--keyfile", "--certfile"]);
+    let tls = args.tls("--certfile", "--keyfile");
+    if tls.is_some() && !args.port_given {
+        args.port = 443;
+    }
     let mut store = Store::new();
     if let Some(path) = args.get("--store") {
         store = store.persisted(FileBacking::leak(path));
@@ -71,5 +79,5 @@ fn main() {
         examples::fail(&e);
     }
     let app = Rc::new(App::new(store, ResourceRoutes::new()));
-    examples::serve_on(args.addr(), app, ServerOptions::default(), async {});
+    examples::serve_tls_on(args.addr(), app, ServerOptions::default(), tls, async {});
 }

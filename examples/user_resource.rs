@@ -8,6 +8,9 @@
 //! - `/routes`: the route table with each route's documentation notes
 //!   (mpgameserver's `HTTPServer.routes()` and `@header`/`@param`).
 //!
+//! `--privkey FILE --cert FILE` (PEM, as mpgameserver's `HTTPServer`
+//! takes them) serves HTTPS instead, on the same `--port`.
+//!
 //! PUT and POST answer 411 without a length and 413 above the route's
 //! `max_content_length`; errors are `{"error": "..."}`.
 //!
@@ -145,7 +148,8 @@ ferrodot::mpg_resource! {
 }
 
 fn main() {
-    let args = Args::parse(&["--dir"]);
+    let args = Args::parse(&["--dir", "--privkey", "--cert"]);
+    let tls = args.tls("--cert", "--privkey");
     let dir = args.get("--dir").map_or_else(|| std::env::temp_dir().join("ferrodot-files"), PathBuf::from);
     if let Err(e) = std::fs::create_dir_all(&dir) {
         examples::fail(&format!("cannot create {}: {e}", dir.display()));
@@ -154,5 +158,5 @@ fn main() {
     // Errors the engine answers itself (411, 413, 404, 405) are JSON too.
     let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
     let app = Rc::new(App::new((), resource).with_config(config));
-    examples::serve_on(args.addr(), app, ServerOptions::default(), async {});
+    examples::serve_tls_on(args.addr(), app, ServerOptions::default(), tls, async {});
 }

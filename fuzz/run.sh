@@ -30,6 +30,19 @@ seed route path '/p/<path:rest>\n/p/%41/b'
 seed query form 'a=1&b=%20x+y&&c=%zz&d'
 seed ws_frame text '\x41\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e\x89\x80\x00\x00\x00\x00\x88\x82\x00\x00\x00\x00\x03\xe8'
 
+# A real certificate (DER, after the mode byte) for the TLS loader, made
+# here with openssl: modes 1 (as the certificate) and 0 (PEM text).
+if command -v openssl >/dev/null; then
+    mkdir -p corpus/tls_pem
+    cert_dir="$(mktemp -d)"
+    if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$cert_dir/key.pem" \
+        -out "$cert_dir/cert.pem" -days 2 -subj /CN=localhost >/dev/null 2>&1; then
+        { printf '\x01'; openssl x509 -in "$cert_dir/cert.pem" -outform der; } >corpus/tls_pem/der
+        { printf '\x00'; cat "$cert_dir/cert.pem"; printf '\x00'; cat "$cert_dir/key.pem"; } >corpus/tls_pem/pem
+    fi
+    rm -rf "$cert_dir"
+fi
+
 cargo fuzz build -s none -a --release 2>&1 | tail -n 3
 status=0
 for target in "${targets[@]}"; do

@@ -7,12 +7,16 @@ use std::ops::Deref;
 
 use ferrodot::app::{App, Dispatch};
 use ferrodot::rt::tokio::{Server, ServerOptions};
+use ferrodot::tls::{ServerConfig, TlsConfig};
+use std::sync::Arc;
 
 /// The command line: `--host ADDR` (default 0.0.0.0), `--port N`
 /// (default 8080) and the example's own `--NAME VALUE` options.
 pub struct Args {
     pub host: String,
     pub port: u16,
+    /// Whether `--port` was given (HTTPS faces default to 443 otherwise).
+    pub port_given: bool,
     extra: Vec<(String, String)>,
 }
 
@@ -20,13 +24,16 @@ impl Args {
     /// Parse the command line, allowing the options in `extra` (`"--dir"`).
     /// Exits with a usage message on bad arguments.
     pub fn parse(extra: &[&str]) -> Args {
-        let mut args = Args { host: String::from("0.0.0.0"), port: 8080, extra: Vec::new() };
+        let mut args = Args { host: String::from("0.0.0.0"), port: 8080, port_given: false, extra: Vec::new() };
         let mut words = std::env::args().skip(1);
         while let Some(arg) = words.next() {
             let value = words.next();
             match (arg.as_str(), value) {
                 ("--host", Some(v)) => args.host = v,
-                ("--port", Some(v)) => args.port = parse_port("--port", &v),
+                ("--port", Some(v)) => {
+                    args.port = parse_port("--port", &v);
+                    args.port_given = true;
+                }
                 (name, Some(v)) if extra.contains(&name) => args.extra.push((arg, v)),
                 _ => usage(&format!("unexpected argument: {arg}"), extra),
             }
@@ -42,6 +49,22 @@ impl Args {
     /// The value of option `name` (`"--dir"`), if given.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.extra.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// HTTPS, when both the certificate option `cert` and the key option
+    /// `key` are given (PEM files): the rustls configuration. Exits with
+    /// the loader's error (a missing file, not PEM, a key that does not
+    /// match, an expired certificate) or a usage message for only one of
+    /// the two.
+    pub fn tls(&self, cert: &str, key: &str) -> Option<Arc<ServerConfig>> {
+        match (self.get(cert), self.get(key)) {
+            (Some(certfile), Some(keyfile)) => match TlsConfig::load(certfile, keyfile) {
+                Ok(config) => Some(config.build().unwrap_or_else(|e| fail(&e))),
+                Err(e) => fail(&e),
+            },
+            (None, None) => None,
+            _ => usage(&format!("{cert} and {key} go together"), &[cert, key]),
+        }
     }
 
     /// A port number given as option `name`, or `default`.
@@ -98,14 +121,33 @@ pub fn serve_on<A, S, R>(
     S: 'static,
     R: Dispatch<S> + 'static,
 {
+    serve_tls_on(addr, app, options, None, background)
+}
+
+/// [`serve_on`], over HTTPS when `tls` is given (see [`Args::tls`]).
+pub fn serve_tls_on<A, S, R>(
+    addr: String,
+    app: A,
+    options: ServerOptions,
+    tls: Option<Arc<ServerConfig>>,
+    background: impl std::future::Future<Output = ()> + 'static,
+) where
+    A: Deref<Target = App<S, R>> + Clone + 'static,
+    S: 'static,
+    R: Dispatch<S> + 'static,
+{
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => fail(&e),
     };
     let local = tokio::task::LocalSet::new();
     let result = local.block_on(&runtime, async move {
-        let server = Server::bind(addr.as_str()).await?.options(options);
-        println!("listening on http://{}", server.local_addr()?);
+        let mut server = Server::bind(addr.as_str()).await?.options(options);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{}", server.local_addr()?);
+        if let Some(tls) = tls {
+            server = server.tls(tls);
+        }
         tokio::task::spawn_local(background);
         server
             .serve_with_shutdown(app, async {

@@ -36,10 +36,10 @@ def chromium_binary():
 class Browser:
     """A headless Chromium started (and ended) by this test only."""
 
-    def __init__(self):
+    def __init__(self, flags=()):
         self.profile = tempfile.mkdtemp(prefix="ferrodot-chromium-")
         self.proc = subprocess.Popen(
-            [chromium_binary(), f"--user-data-dir={self.profile}", *CHROMIUM_FLAGS],
+            [chromium_binary(), f"--user-data-dir={self.profile}", *flags, *CHROMIUM_FLAGS],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.time() + 30
@@ -111,8 +111,8 @@ def number(page_value):
     return int(page_value)
 
 
-async def drive(url, mode, screenshot=None):
-    browser = Browser()
+async def drive(url, mode, screenshot=None, flags=()):
+    browser = Browser(flags)
     try:
         async with websockets.connect(browser.ws_url, max_size=None) as conn:
             page = await Page.open(conn)

@@ -4,13 +4,18 @@
 //! `cargo run --release` listens on 0.0.0.0:8080 (`--host`, `--port`;
 //! `--port 0` picks a free port) and logs one line per request
 //! (`--quiet` turns that off). Routes: see `apps/camera/src/lib.rs`.
+//!
+//! HTTPS: `--tls-cert FILE --tls-key FILE` (PEM) serves HTTPS on `--port`
+//! instead; `--redirect-port N` also serves plain HTTP on N, answering every
+//! request with `308 Permanent Redirect` to the same URL over `https://`.
 
 use std::time::Duration;
 
 use camera::{Camera, CameraApp};
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::Server;
-use ferrodot::server::HeadExtras;
+use ferrodot::server::{HeadExtras, ResponseWriter, WriteError};
+use ferrodot::tls::TlsConfig;
 
 /// One log line per request: peer, method, target, status.
 fn log_request(req: &Request<'_>, _: &Camera, status: Status, _: &mut HeadExtras<'_, '_>) {
@@ -28,10 +33,15 @@ struct Args {
     host: String,
     port: u16,
     quiet: bool,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    redirect_port: Option<u16>,
 }
 
+const USAGE: &str = "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]";
+
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { host: "0.0.0.0".into(), port: 8080, quiet: false };
+    let mut args = Args { host: "0.0.0.0".into(), port: 8080, quiet: false, tls_cert: None, tls_key: None, redirect_port: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -41,22 +51,85 @@ fn parse_args() -> Result<Args, String> {
                 args.port = v.parse().map_err(|_| format!("--port: not a port number: {v}"))?;
             }
             "--quiet" => args.quiet = true,
-            "-h" | "--help" => return Err("usage: demo [--host ADDR] [--port N] [--quiet]".into()),
+            "--tls-cert" => args.tls_cert = Some(it.next().ok_or("--tls-cert needs a file")?),
+            "--tls-key" => args.tls_key = Some(it.next().ok_or("--tls-key needs a file")?),
+            "--redirect-port" => {
+                let v = it.next().ok_or("--redirect-port needs a value")?;
+                args.redirect_port = Some(v.parse().map_err(|_| format!("--redirect-port: not a port number: {v}"))?);
+            }
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument: {other} (try --help)")),
         }
+    }
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(_), None) => return Err("--tls-cert needs --tls-key too".into()),
+        (None, Some(_)) => return Err("--tls-key needs --tls-cert too".into()),
+        (None, None) if args.redirect_port.is_some() => return Err("--redirect-port redirects to HTTPS: give --tls-cert and --tls-key".into()),
+        _ => {}
     }
     Ok(args)
 }
 
+/// Where the plain-HTTP port sends clients: the HTTPS port.
+struct HttpsPort(u16);
+
+/// `308` to `https://HOST:PORT/TARGET`, HOST from the request's `Host`
+/// (its port dropped), else the address the client connected to.
+struct ToHttps(String);
+
+impl IntoResponse for ToHttps {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        Redirect(Status::PERMANENT_REDIRECT, &self.0).into_response(out).await
+    }
+}
+
+async fn to_https(req: &Request<'_>, State(port): State<&HttpsPort>) -> ToHttps {
+    let host = match req.header("host") {
+        // `[::1]:8080`, `example.com:8080`, `example.com`.
+        Some(h) if h.starts_with('[') => h.split_once(']').map_or(h, |(v6, _)| v6).to_string() + "]",
+        Some(h) => h.split(':').next().unwrap_or(h).to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = if port.0 == 443 { String::new() } else { format!(":{}", port.0) };
+    ToHttps(format!("https://{host}{port}{}", req.target()))
+}
+
+ferrodot::routes! {
+    RedirectRoutes<HttpsPort> {
+        GET "/" .and(Method::Post).and(Method::Put).and(Method::Delete).and(Method::Patch).and(Method::Options) => to_https,
+        GET "/<path:rest>" .and(Method::Post).and(Method::Put).and(Method::Delete).and(Method::Patch).and(Method::Options) => to_https,
+    }
+}
+
 async fn serve(args: Args) -> std::io::Result<()> {
+    // Certificates first: a bad file is an error before anything listens.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig::load(cert, key)?.build().map_err(std::io::Error::other)?),
+        _ => None,
+    };
     let mut app: CameraApp = camera::app();
     if !args.quiet {
         app = app.after_request(log_request).on_refuse(log_refused);
     }
     // The app lives as long as the program, like a `static` on a device.
     let app: &'static CameraApp = Box::leak(Box::new(app));
-    let server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
-    println!("ferrodot demo listening on http://{}", server.local_addr()?);
+    let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
+    if let Some(tls) = tls {
+        let https_port = server.local_addr()?.port();
+        server = server.tls(tls);
+        if let Some(port) = args.redirect_port {
+            let redirect = Server::bind(format!("{}:{port}", args.host)).await?;
+            println!("redirecting http://{} to https", redirect.local_addr()?);
+            let app = std::rc::Rc::new(App::new(HttpsPort(https_port), RedirectRoutes));
+            tokio::task::spawn_local(async move {
+                if let Err(e) = redirect.serve(app).await {
+                    eprintln!("demo: redirect server: {e}");
+                }
+            });
+        }
+    }
     // The camera: a background task that really advances frames.
     tokio::task::spawn_local(async move {
         loop {

@@ -40,6 +40,8 @@ pub mod server;
 pub mod sse;
 #[cfg(feature = "std")]
 pub mod testing;
+#[cfg(feature = "tls-rustls")]
+pub mod tls;
 #[cfg(feature = "ws")]
 pub mod ws;
 

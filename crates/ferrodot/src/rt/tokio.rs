@@ -34,6 +34,10 @@ use crate::server::serve_connection;
 mod accept;
 #[cfg(unix)]
 use accept::{defer_accept, Acceptor};
+#[cfg(feature = "tls-rustls")]
+mod tls;
+#[cfg(feature = "tls-rustls")]
+pub use tls::{Tls, TlsTransport};
 
 /// Per-server settings of the host runtime.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +80,9 @@ pub struct Server {
     options: ServerOptions,
     /// Whether the kernel defers accepting (`options.defer_accept` took).
     deferred: bool,
+    /// HTTPS: set by [`Server::tls`].
+    #[cfg(feature = "tls-rustls")]
+    tls: Option<Arc<tls::TlsShared>>,
 }
 
 impl Server {
@@ -90,7 +97,13 @@ impl Server {
 
     /// Use an already bound listener.
     pub fn from_listener(listener: TcpListener) -> Server {
-        Server { listener, options: ServerOptions::default(), deferred: false }
+        Server {
+            listener,
+            options: ServerOptions::default(),
+            deferred: false,
+            #[cfg(feature = "tls-rustls")]
+            tls: None,
+        }
     }
 
     pub fn options(mut self, options: ServerOptions) -> Self {
@@ -98,6 +111,14 @@ impl Server {
         // Now rather than when serving starts: the connections in between
         // would not be deferred.
         self.deferred = options.defer_accept && defer_accept(&self.listener);
+        self
+    }
+
+    /// Serve HTTPS: every connection is a TLS one (see [`Tls`] for the
+    /// handshake limits; an `Arc<rustls::ServerConfig>` takes the defaults).
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls(mut self, tls: impl Into<Tls>) -> Self {
+        self.tls = Some(Arc::new(tls::TlsShared::new(tls.into())));
         self
     }
 
@@ -160,18 +181,26 @@ impl Server {
             };
             let permit = match permit {
                 Some(permit) => permit,
-                None => match make_room(&slots, &board, &mut shutdown).await {
-                    Some(permit) => permit,
-                    None => break,
+                None => tokio::select! {
+                    _ = &mut shutdown => break,
+                    permit = make_room(&slots, &board) => permit,
                 },
             };
             let app = app.clone();
             let stop = stop_rx.clone();
             let pool = pool.clone();
+            #[cfg(feature = "tls-rustls")]
+            if let Some(tls) = &self.tls {
+                let room = Room { slots: slots.clone(), board: board.clone() };
+                tasks.spawn_local(tls::serve(tls.clone(), app, stream, peer, stop, pool, options, permit, room));
+                while tasks.try_join_next().is_some() {}
+                continue;
+            }
             let slot = Slot { board: board.clone(), state: board.join() };
             // Boxed, the task tokio moves around is a pointer, not the
             // whole connection state.
-            let mut connection = std::boxed::Box::pin(serve_pooled(app, stream, peer, stop, pool, options, permit, slot));
+            let connection = serve_pooled(app, peer, stop, pool, options, permit, slot, |timer, slot| TokioTransport::new(stream, timer, slot));
+            let mut connection = std::boxed::Box::pin(connection);
             // A deferred connection has sent its request: most are answered
             // and closed in one go, here, without a task of their own. One
             // that has to wait gets a task, whose first poll takes over the
@@ -192,19 +221,54 @@ impl Server {
 }
 
 /// A free slot's permit; when none is free, evict the connection idle the
-/// longest and wait for its slot (`None`: shutdown). If none is idle, or
-/// the chosen one has become busy meanwhile, look again now and then.
-async fn make_room(slots: &Arc<Semaphore>, board: &Board, shutdown: &mut Pin<&mut impl Future<Output = ()>>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+/// longest and wait for its slot. If none is idle, or the chosen one has
+/// become busy meanwhile, look again now and then.
+async fn make_room(slots: &Arc<Semaphore>, board: &Board) -> tokio::sync::OwnedSemaphorePermit {
     loop {
         if let Ok(permit) = slots.clone().try_acquire_owned() {
-            return Some(permit);
+            return permit;
         }
         board.evict_longest_idle();
         tokio::select! {
-            _ = shutdown.as_mut() => return None,
-            permit = slots.clone().acquire_owned() => return permit.ok(),
+            // The semaphore is never closed.
+            Ok(permit) = slots.clone().acquire_owned() => return permit,
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
+    }
+}
+
+/// The connection slots and their board, for a connection that takes its
+/// slot later (a TLS one, after its ClientHello).
+#[cfg_attr(not(feature = "tls-rustls"), allow(dead_code))]
+struct Room {
+    slots: Arc<Semaphore>,
+    board: Rc<Board>,
+}
+
+#[cfg_attr(not(feature = "tls-rustls"), allow(dead_code))]
+impl Room {
+    async fn slot(&self) -> tokio::sync::OwnedSemaphorePermit {
+        make_room(&self.slots, &self.board).await
+    }
+
+    fn join(&self) -> Slot {
+        Slot { board: self.board.clone(), state: self.board.join() }
+    }
+}
+
+/// A transport the pool serves: it closes itself, and gives its timer back.
+trait Pooled: Transport {
+    async fn close(&mut self, scratch: &mut [u8]);
+    fn into_timer(self) -> Pin<std::boxed::Box<Sleep>>;
+}
+
+impl Pooled for TokioTransport {
+    async fn close(&mut self, scratch: &mut [u8]) {
+        self.shutdown(scratch).await;
+    }
+
+    fn into_timer(self) -> Pin<std::boxed::Box<Sleep>> {
+        self.timer
     }
 }
 
@@ -219,17 +283,18 @@ async fn poll_inline(mut connection: Pin<&mut impl Future<Output = ()>>) -> bool
     .await
 }
 
-/// Serve one connection with parts from `pool`, and put them back.
+/// Serve one connection with parts from `pool`, and put them back. `make`
+/// builds its transport around the pooled timer and its `slot`.
 #[allow(clippy::too_many_arguments)]
-async fn serve_pooled<A, S, R>(
+async fn serve_pooled<A, S, R, T: Pooled>(
     app: A,
-    stream: Connection,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
     pool: Rc<Cell<vec::Vec<ConnectionParts>>>,
     options: ServerOptions,
     permit: tokio::sync::OwnedSemaphorePermit,
     slot: Slot,
+    make: impl FnOnce(Pin<std::boxed::Box<Sleep>>, Slot) -> T,
 ) where
     A: Deref<Target = App<S, R>>,
     R: Dispatch<S>,
@@ -239,7 +304,7 @@ async fn serve_pooled<A, S, R>(
     pool.set(free);
     let state = slot.state.clone();
     let board = slot.board.clone();
-    let mut transport = TokioTransport::new(stream, timer, slot);
+    let mut transport = make(timer, slot);
     // On shutdown, a connection waiting for its next request is ended; one
     // inside a request finishes it first.
     let stopped_while_idle = async {
@@ -260,8 +325,8 @@ async fn serve_pooled<A, S, R>(
         // A request may be on its way: close gracefully.
         state.idle.set(false);
     }
-    transport.shutdown(&mut rx).await;
-    let TokioTransport { timer, .. } = transport;
+    transport.close(&mut rx).await;
+    let timer = transport.into_timer();
     board.leave(&state);
     let mut free = pool.take();
     free.push(ConnectionParts { rx, tx, timer });

@@ -47,6 +47,17 @@ impl TestServer {
         R: Dispatch<S> + 'static,
         F: FnOnce() -> App<S, R> + Send + 'static,
     {
+        TestServer::start_with(make, options, |server| server)
+    }
+
+    /// [`TestServer::start`], with `configure` applied to the bound server
+    /// (HTTPS, say).
+    pub fn start_with<S, R, F>(make: F, options: ServerOptions, configure: impl FnOnce(Server) -> Server + Send + 'static) -> TestServer
+    where
+        S: 'static,
+        R: Dispatch<S> + 'static,
+        F: FnOnce() -> App<S, R> + Send + 'static,
+    {
         let (addr_tx, addr_rx) = mpsc::channel::<io::Result<SocketAddr>>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || -> io::Result<()> {
@@ -54,7 +65,7 @@ impl TestServer {
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
                 let server = match Server::bind("127.0.0.1:0").await {
-                    Ok(server) => server.options(options),
+                    Ok(server) => configure(server.options(options)),
                     Err(e) => {
                         let _ = addr_tx.send(Err(io::Error::new(e.kind(), e.to_string())));
                         return Err(e);
