@@ -24,13 +24,23 @@ pub const MAX_CAPTURES: usize = 8;
 
 /// Path captures of the matched route: spans of the raw path, named by the
 /// route pattern (which is re-read to find names, so no names are stored).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Captures<'a> {
     pub(crate) pattern: &'a str,
     pub(crate) spans: [(u16, u16); MAX_CAPTURES],
     pub(crate) len: u8,
     /// Which captures matched nothing at all (`:x?` against `/p`), by bit.
     pub(crate) absent: u8,
+    /// Where capture `name` is in `pattern`: the router's pattern reader,
+    /// handed over with the spans, so this lower layer needs no pattern
+    /// syntax of its own (and does not import the router).
+    pub(crate) position: fn(pattern: &str, name: &str) -> Option<usize>,
+}
+
+impl Default for Captures<'_> {
+    fn default() -> Self {
+        Captures { pattern: "", spans: [(0, 0); MAX_CAPTURES], len: 0, absent: 0, position: |_, _| None }
+    }
 }
 
 /// How the request body is framed on the wire (RFC 9112 §6).
@@ -188,7 +198,7 @@ impl<'a> Request<'a> {
 
     /// The raw value of path capture `name`.
     pub fn param(&self, name: &str) -> Option<Encoded<'a>> {
-        let index = crate::route::pattern::capture_names(self.captures.pattern).position(|n| n == name)?;
+        let index = (self.captures.position)(self.captures.pattern, name)?;
         self.param_at(index)
     }
 

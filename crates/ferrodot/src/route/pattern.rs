@@ -97,7 +97,7 @@ impl<'p> Pattern<'p> {
             if path != self.text {
                 return false;
             }
-            *caps = Captures { pattern: self.text, ..Captures::default() };
+            *caps = Captures { pattern: self.text, position: capture_position, ..Captures::default() };
             return true;
         }
         match_path(self.text, path, custom, caps)
@@ -357,6 +357,11 @@ pub fn capture_names(pattern: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Where capture `name` is among `pattern`'s captures.
+fn capture_position(pattern: &str, name: &str) -> Option<usize> {
+    capture_names(pattern).position(|n| n == name)
+}
+
 /// Byte spans of the path's segments (`/a/b` → `a`, `b`; `/` → one empty).
 // `at` is an offset into `path` plus a segment and its `/`, so at most
 // `path.len() + 1`.
@@ -411,7 +416,7 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
             None => return false,
         },
     };
-    *caps = Captures { pattern, ..Captures::default() };
+    *caps = Captures { pattern, position: capture_position, ..Captures::default() };
     let mut path_iter = path_segments(path);
     for (i, seg) in segments(pattern).enumerate() {
         let span = if i == var_at {
