@@ -307,3 +307,44 @@ fn the_certificate_is_chosen_by_sni() {
     let text = String::from_utf8_lossy(&no_name.stdout);
     assert!(text.contains("Server public key is 2048 bit") && text.contains("HTTP/1.1 200 OK"), "{text}");
 }
+
+#[test]
+fn an_idle_tls_connection_makes_room_for_a_new_one() {
+    // One slot, held by an s_client whose keep-alive connection has made a
+    // request and waits. A new HTTPS client takes the slot at once (the
+    // idle one is closed to make room), long before the 5 s idle time-out.
+    let options = ServerOptions { max_connections: 1, ..ServerOptions::default() };
+    let server = tls_server("ec", options);
+    let connect = format!("127.0.0.1:{}", server.addr.port());
+    let mut idle = Command::new("openssl")
+        .args(["s_client", "-connect", &connect, "-CAfile", &cert("ca.pem"), "-servername", "localhost", "-ign_eof", "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl must be installed to run these tests");
+    let mut stdin = idle.stdin.take().unwrap();
+    stdin.write_all(b"GET /one/first HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut stdout = idle.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&got).contains("one [first]") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "s_client ended early: {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let t0 = Instant::now();
+    let r = curl_tls_resp(&server, &[&https(&server, "/one/second")]);
+    assert_eq!((r.status, r.text().as_str()), (200, "one [second]"));
+    assert!(t0.elapsed() < Duration::from_secs(2), "the new client waited {:?}", t0.elapsed());
+    // The idle connection was closed: s_client sees the end and exits.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while idle.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ended = idle.try_wait().unwrap().is_some();
+    let _ = idle.kill();
+    let _ = idle.wait();
+    drop(stdin);
+    assert!(ended, "the idle TLS connection was not closed");
+}
