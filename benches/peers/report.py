@@ -10,9 +10,13 @@ import sys
 from collections import defaultdict
 
 out = sys.argv[1]
-WORKLOADS = ["W1", "W2", "W3", "W4"]
-WNAME = {"W1": "ka /status", "W2": "close /status", "W3": "ka /user", "W4": "ka POST /echo"}
-ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot", "nginx-deferred", "ferrodot-nodefer"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+WNAME = {"W1": "ka /status", "W2": "close /status", "W3": "ka /user", "W4": "ka POST /echo",
+         "W5": "HTTPS ka /status", "W6": "HTTPS close /status"}
+ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot", "nginx-deferred", "ferrodot-nodefer",
+         "ferrodot-tls", "nginx-tls"]
+# The HTTPS rows are compared with ferrodot-tls (plain ferrodot serves no W5/W6).
+REF = {"W5": "ferrodot-tls", "W6": "ferrodot-tls"}
 
 
 def unit(v, u):
@@ -98,14 +102,14 @@ def load_report():
     def same_round_ratio(name, ref, w, key):
         return mean(round_ratios(name, ref, w, key))
 
-    print(f"### Throughput (mean of {len(rounds)} interleaved round(s); ratio = ÷ ferrodot in the same round)\n")
+    print(f"### Throughput (mean of {len(rounds)} interleaved round(s); ratio = ÷ ferrodot in the same round, ÷ ferrodot-tls for the HTTPS workloads)\n")
     print("| server | " + " | ".join(f"{w} {WNAME[w]} req/s (×fd)" for w in WORKLOADS) + " | peak RSS KiB | routes |")
     print("|---|" + "---:|" * (len(WORKLOADS) + 1) + "---|")
     for n in names:
         cells = []
         for w in WORKLOADS:
             v = avg(n, w, "rps")
-            cells.append(f"{fmt(v)} ({ratio(same_round_ratio(n, 'ferrodot', w, 'rps'))})")
+            cells.append(f"{fmt(v)} ({ratio(same_round_ratio(n, REF.get(w, 'ferrodot'), w, 'rps'))})")
         rss = max((servers[n][r][0] for r in servers[n]), default=0)
         routes = ",".join(sorted({servers[n][r][1] for r in servers[n]}))
         print(f"| {n} | " + " | ".join(cells) + f" | {fmt(rss)} | {routes} |")
@@ -115,7 +119,7 @@ def load_report():
     print("| server | " + " | ".join(f"{w} req/CPU-s (×fd)" for w in WORKLOADS) + " | " + " | ".join(f"{w} CPU srv/wrk/other" for w in WORKLOADS) + " |")
     print("|---|" + "---:|" * (2 * len(WORKLOADS)))
     for n in names:
-        cells = [f"{fmt(avg(n, w, 'eff'))} ({ratio(same_round_ratio(n, 'ferrodot', w, 'eff'))})" for w in WORKLOADS]
+        cells = [f"{fmt(avg(n, w, 'eff'))} ({ratio(same_round_ratio(n, REF.get(w, 'ferrodot'), w, 'eff'))})" for w in WORKLOADS]
         cpus = [cpu_cell(avg(n, w, 'cpu'), avg(n, w, 'wrk'), avg(n, w, 'others')) for w in WORKLOADS]
         print(f"| {n} | " + " | ".join(cells) + " | " + " | ".join(cpus) + " |")
 
@@ -200,5 +204,9 @@ if load:
     target("W2 close, neither deferring: ferrodot-nodefer ÷ nginx, req per server CPU-s", neither[0], ">=", 1.0, neither[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req/s", versus("ceiling", "W1", "rps")[0], ">=", 0.8, versus("ceiling", "W1", "rps")[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req per server CPU-s", versus("ceiling", "W1", "eff")[0], ">=", 0.8, versus("ceiling", "W1", "eff")[1])
+    tls_ka = versus("nginx-tls", "W5", "eff", me="ferrodot-tls")
+    target("W5 HTTPS keep-alive: ferrodot-tls ÷ nginx-tls, req per server CPU-s", tls_ka[0], ">=", 1.0, tls_ka[1])
+    tls_new = versus("nginx-tls", "W6", "eff", me="ferrodot-tls")
+    target("W6 HTTPS, a new TLS connection per request: ferrodot-tls ÷ nginx-tls, req per server CPU-s", tls_new[0], ">=", 0.8, tls_new[1])
 if ir.get("ferrodot", {}).get("status") and ir.get("picoserve", {}).get("status"):
     target("instructions per keep-alive GET /status: ferrodot ÷ picoserve", ir["ferrodot"]["status"] / ir["picoserve"]["status"], "<=", 0.5)

@@ -15,7 +15,11 @@
 #
 # Workloads: W1 keep-alive GET /status (c32), W2 GET /status with
 # `Connection: close` (c8, a new connection per request), W3 keep-alive
-# GET /user/bob?x=1 (c32), W4 keep-alive POST /echo, 190-byte JSON (c32).
+# GET /user/bob?x=1 (c32), W4 keep-alive POST /echo, 190-byte JSON (c32),
+# W5 keep-alive HTTPS GET /status (c32), W6 HTTPS GET /status with
+# `Connection: close` (c8: a new TLS 1.3 handshake per request, P-256
+# certificate, X25519 key exchange for both servers), served by
+# ferrodot-tls (rustls + ring) and nginx-tls (OpenSSL), same certificate.
 # Instruction counts: ir-ferrodot and ir-picoserve serve N keep-alive
 # requests over an in-memory socket under callgrind.
 set -euo pipefail
@@ -31,8 +35,8 @@ SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 LOAD=${LOAD:-1}
 CALLGRIND=${CALLGRIND:-1}
-ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot nginx-deferred ferrodot-nodefer"}
-WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4"}
+ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot nginx-deferred ferrodot-nodefer ferrodot-tls nginx-tls"}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4 W5 W6"}
 OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
 mkdir -p "$OUT"
 echo "results in $OUT" >&2
@@ -43,6 +47,7 @@ command -v wrk >/dev/null || need_apt+=(wrk)
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v taskset >/dev/null || need_apt+=(util-linux)
 [ -x /usr/bin/time ] || need_apt+=(time)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -56,6 +61,12 @@ if [ ! -x "$HERE/python/.venv/bin/python" ]; then
     "$HERE/python/.venv/bin/pip" install -q -r "$HERE/python/requirements.txt" >&2
 fi
 (cd "$HERE" && cargo build --release --quiet) >&2
+# One ECDSA P-256 certificate for both HTTPS servers.
+CERTS="$OUT/certs"
+mkdir -p "$CERTS"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$CERTS/key.pem" -out "$CERTS/cert.pem" -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 
 # --- helpers -----------------------------------------------------------
 PIDS_STARTED=()
@@ -100,9 +111,12 @@ wait_port() {
     return 1
 }
 
-nginx_conf() { # name port [listen flag]
-    local dir="$OUT/$1"
+nginx_conf() { # name port [listen flags]
+    local dir="$OUT/$1" tls=""
     mkdir -p "$dir"
+    case " ${3:-} " in
+        *" ssl "*) tls="ssl_certificate $CERTS/cert.pem; ssl_certificate_key $CERTS/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m;" ;;
+    esac
     cat > "$dir/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -116,6 +130,7 @@ http {
     default_type application/json;
     server {
         listen 127.0.0.1:$2${3:+ $3};
+        $tls
         location = /status { return 200 '{"frames":123,"triggers":4}'; }
     }
 }
@@ -130,6 +145,8 @@ start_server() { # name port -> sets SERVER_PID
         # default, nginx does not: each is also run the other way, for
         # like-for-like comparisons.
         nginx-deferred) nginx_conf "$name" "$port" deferred; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/$name" -c "$OUT/$name/nginx.conf" 2>>"$OUT/server.log" & ;;
+        nginx-tls) nginx_conf "$name" "$port" ssl; taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/$name" -c "$OUT/$name/nginx.conf" 2>>"$OUT/server.log" & ;;
+        ferrodot-tls) taskset -c "$SERVER_CORE" "$BIN/peer-ferrodot" "$port" --tls "$CERTS/cert.pem" "$CERTS/key.pem" >>"$OUT/server.log" 2>&1 & ;;
         ferrodot-nodefer) taskset -c "$SERVER_CORE" "$BIN/peer-ferrodot" "$port" --no-defer-accept >>"$OUT/server.log" 2>&1 & ;;
         microdot) taskset -c "$SERVER_CORE" "$HERE/python/.venv/bin/python" "$HERE/python/app.py" "$port" >>"$OUT/server.log" 2>&1 & ;;
         *) taskset -c "$SERVER_CORE" "$BIN/peer-$name" "$port" >>"$OUT/server.log" 2>&1 & ;;
@@ -148,12 +165,14 @@ stop_server() {
 # parse a path parameter or a JSON body without a scripting module).
 # The other-way-round pair runs the new-connection workload only (it
 # changes nothing on a kept-alive connection).
-workloads_of() { case $1 in nginx) echo W1 W2 ;; nginx-deferred | ferrodot-nodefer) echo W2 ;; *) echo W1 W2 W3 W4 ;; esac; }
+workloads_of() { case $1 in nginx) echo W1 W2 ;; nginx-deferred | ferrodot-nodefer) echo W2 ;; *-tls) echo W5 W6 ;; *) echo W1 W2 W3 W4 ;; esac; }
 
 check_routes() { # name port -> "ok", "fixed bytes" or what failed
     local base="http://127.0.0.1:$2" bad=""
-    curl -s -m 2 "$base/status" | grep -q '"frames": *123' || bad+=" /status"
+    case $1 in *-tls) base="https://127.0.0.1:$2" ;; esac
+    curl -s -m 2 --cacert "$CERTS/cert.pem" "$base/status" | grep -q '"frames": *123' || bad+=" /status"
     case $1 in
+        *-tls) echo "${bad:-ok (HTTPS /status)}"; return ;;
         nginx*) echo "${bad:-ok (/status only)}"; return ;;
         ceiling) echo "${bad:-fixed bytes}"; return ;;
     esac
@@ -175,6 +194,8 @@ run_wrk() { # round name port workload
         W2) args=(-c8 -H "Connection: close" "http://127.0.0.1:$port/status") ;;
         W3) args=(-c32 "http://127.0.0.1:$port/user/bob?x=1") ;;
         W4) args=(-c32 -s "$OUT/post.lua" "http://127.0.0.1:$port/echo") ;;
+        W5) args=(-c32 "https://127.0.0.1:$port/status") ;;
+        W6) args=(-c8 -H "Connection: close" "https://127.0.0.1:$port/status") ;;
     esac
     local c0 o0 t0 m0 c1 o1 t1 m1 wrk_s
     c0=$(cpu_ticks "$SERVER_PID"); o0=$(passive_opens); m0=$(machine_busy); t0=$(now)
@@ -201,7 +222,8 @@ if [ "$LOAD" = 1 ]; then
             PID_OF[$name]=$SERVER_PID; PORT_OF[$name]=$port
             ROUTES_OF[$name]=$(check_routes "$name" "$port")
             # Warm up (caches, page faults, nginx's worker) for a second.
-            taskset -c "$CLIENT_CORE" wrk -t1 -c32 -d1s "http://127.0.0.1:$port/status" >/dev/null 2>&1 || true
+            scheme=http; case $name in *-tls) scheme=https ;; esac
+            taskset -c "$CLIENT_CORE" wrk -t1 -c32 -d1s "$scheme://127.0.0.1:$port/status" >/dev/null 2>&1 || true
         done
         for w in $WORKLOADS; do
             echo "round $round: $w" >&2

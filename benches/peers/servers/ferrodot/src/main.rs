@@ -1,16 +1,30 @@
-//! `peer-ferrodot PORT [--no-defer-accept]`: the benchmark routes on
-//! ferrodot's tokio runtime (current_thread + LocalSet, the way
+//! `peer-ferrodot PORT [--no-defer-accept] [--tls CERT KEY]`: the benchmark
+//! routes on ferrodot's tokio runtime (current_thread + LocalSet, the way
 //! `ferrodot::rt::tokio::run` runs), with its default options or without
-//! `ServerOptions::defer_accept`.
+//! `ServerOptions::defer_accept`; with `--tls`, over HTTPS (rustls + ring).
 include!("routes.rs");
 
 fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(8080);
-    let defer_accept = !std::env::args().any(|a| a == "--no-defer-accept");
+    let args: Vec<String> = std::env::args().collect();
+    let port: u16 = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(8080);
+    let defer_accept = !args.iter().any(|a| a == "--no-defer-accept");
+    let tls = match args.iter().position(|a| a == "--tls") {
+        Some(at) => {
+            let (Some(cert), Some(key)) = (args.get(at + 1), args.get(at + 2)) else {
+                return Err(std::io::Error::other("--tls needs CERT and KEY"));
+            };
+            let config = ferrodot::tls::TlsConfig::load(cert, key).map_err(std::io::Error::other)?;
+            Some(config.build().map_err(std::io::Error::other)?)
+        }
+        None => None,
+    };
     let options = ferrodot::rt::tokio::ServerOptions { defer_accept, ..Default::default() };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     tokio::task::LocalSet::new().block_on(&rt, async move {
-        let server = ferrodot::rt::tokio::Server::bind(format!("127.0.0.1:{port}")).await?;
-        server.options(options).serve(&APP).await
+        let mut server = ferrodot::rt::tokio::Server::bind(format!("127.0.0.1:{port}")).await?.options(options);
+        if let Some(config) = tls {
+            server = server.tls(config);
+        }
+        server.serve(&APP).await
     })
 }
