@@ -7,7 +7,8 @@
 #   ec-sec1.key rsa-pkcs1.key   the same keys as SEC1 and PKCS#1 PEM
 #   chain.pem         ec.pem followed by ca.pem (a certificate chain)
 #   expired.pem       for ec.key, valid only in January 2020
-# Every server certificate names IP:127.0.0.1 and DNS:localhost.
+#   other.pem         for ec.key, naming only DNS:other.test (a wrong host name)
+# Every other server certificate names IP:127.0.0.1 and DNS:localhost.
 #
 #   bash tests/tls/make-certs.sh DIR
 set -euo pipefail
@@ -28,6 +29,8 @@ quiet openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key
 quiet openssl genpkey -algorithm ED25519 -out ed25519.key
 for name in ec rsa ed25519; do sign "$name"; done
 cat ec.pem ca.pem >chain.pem
+sed 's/^subjectAltName=.*/subjectAltName=DNS:other.test/' server.ext >other.ext
+quiet openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile other.ext -out other.pem
 quiet openssl ec -in ec.key -out ec-sec1.key
 quiet openssl rsa -traditional -in rsa.key -out rsa-pkcs1.key
 

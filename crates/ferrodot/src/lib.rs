@@ -26,6 +26,8 @@ extern crate std;
 
 pub mod app;
 pub mod broadcast;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod future;
 pub mod http;
 pub mod io;

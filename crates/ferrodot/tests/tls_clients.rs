@@ -10,31 +10,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
 use ferrodot::rt::tokio::{ServerOptions, Tls};
 use ferrodot::tls::TlsConfig;
-
-/// The test certificates, made once per run of this test binary.
-fn certs() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls_clients-certs");
-        let _ = std::fs::remove_dir_all(&dir);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/tls/make-certs.sh");
-        let out = Command::new("bash").arg(script).arg(&dir).output().expect("bash and openssl are needed for the TLS tests");
-        assert!(out.status.success(), "make-certs.sh failed: {}", String::from_utf8_lossy(&out.stderr));
-        dir
-    })
-}
-
-fn cert(name: &str) -> String {
-    certs().join(name).to_string_lossy().into_owned()
-}
 
 /// The standard test app over HTTPS with the `name` certificate (`ec`,
 /// `rsa`, `ed25519`) and a 1 s handshake time-out.

@@ -387,7 +387,7 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
 }
 
 /// Digits only: no sign, no spaces, no overflow.
-fn parse_length(digits: &[u8]) -> Option<u64> {
+pub(crate) fn parse_length(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
@@ -401,7 +401,7 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
 /// characters of a reg-name, an IPv4 address or an IP literal, and a port.
 /// Exact URI grammar is not needed to route, only refusing what no
 /// authority can contain (spaces, `/`, `@`, controls, non-ASCII).
-fn valid_host(value: &[u8]) -> bool {
+pub(crate) fn valid_host(value: &[u8]) -> bool {
     value.trim_ascii().iter().all(|&b| {
         b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')

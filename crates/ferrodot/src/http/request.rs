@@ -1,5 +1,7 @@
 //! The zero-copy request view handed to routes and handlers.
 
+use super::fields::Fields;
+pub use super::fields::Headers;
 use super::query::{Encoded, QueryPairs};
 use super::Method;
 
@@ -154,7 +156,7 @@ impl<'a> Request<'a> {
 
     /// Every header line as `(name, value)`, in order, repeats included.
     pub fn headers(&self) -> Headers<'a> {
-        Headers { rest: self.head.get(self.headers_at..).unwrap_or(&[]) }
+        self.fields().iter()
     }
 
     /// The first value of header `name` (case-insensitive) as text;
@@ -173,13 +175,12 @@ impl<'a> Request<'a> {
     where
         'a: 'n,
     {
-        // Compare the name where it must be (the head was validated: a
-        // field name runs up to its colon) before looking at anything else.
-        let name = name.as_bytes();
-        HeaderLines { rest: self.head.get(self.headers_at..).unwrap_or(&[]) }.filter_map(move |line| {
-            let value = line.get(name.len()..)?.strip_prefix(b":")?;
-            line.get(..name.len())?.eq_ignore_ascii_case(name).then(|| value.trim_ascii())
-        })
+        self.fields().all(name)
+    }
+
+    /// The header lines, read in place.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields::new(self.head.get(self.headers_at..).unwrap_or(&[]))
     }
 
     /// `Content-Type` without parameters, lower-cased comparison left to
@@ -220,51 +221,5 @@ impl<'a> Request<'a> {
     /// The pattern of the matched route (`""` before routing).
     pub fn route_pattern(&self) -> &'a str {
         self.captures.pattern
-    }
-}
-
-/// The header lines of a validated head, without their line endings.
-#[derive(Clone)]
-struct HeaderLines<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for HeaderLines<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let end = self.rest.iter().position(|&b| b == b'\n').unwrap_or(self.rest.len());
-        let (line, rest) = self.rest.split_at(end);
-        self.rest = rest.get(1..).unwrap_or(&[]);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        // The blank line ends the head.
-        (!line.is_empty()).then_some(line)
-    }
-}
-
-/// Iterator over a validated head's header lines.
-#[derive(Clone)]
-pub struct Headers<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Headers<'a> {
-    type Item = (&'a str, &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut lines = HeaderLines { rest: self.rest };
-        loop {
-            let line = lines.next();
-            self.rest = lines.rest;
-            let line = line?;
-            let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
-            let (name, value) = line.split_at(colon);
-            let Ok(name) = core::str::from_utf8(name) else { continue };
-            let value = value.get(1..).unwrap_or(&[]).trim_ascii();
-            return Some((name, value));
-        }
     }
 }

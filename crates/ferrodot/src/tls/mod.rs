@@ -29,6 +29,6 @@ mod pem;
 mod rustls;
 pub mod validity;
 
-pub use self::pem::{Identity, LoadError, Part, MAX_PEM_FILE};
-pub use self::rustls::{server_config_builder, BadServerName, TlsConfig, SESSION_CACHE};
+pub use self::pem::{load_ca_file, Identity, LoadError, Part, MAX_PEM_FILE};
+pub use self::rustls::{client_config, server_config_builder, BadServerName, TlsConfig, SESSION_CACHE};
 pub use ::rustls::ServerConfig;

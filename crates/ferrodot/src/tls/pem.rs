@@ -166,6 +166,12 @@ impl Identity {
     }
 }
 
+/// The certificates of a PEM file of trusted roots (a test CA, a
+/// private CA), for a client's verifier.
+pub fn load_ca_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static>>, LoadError> {
+    certificates(&read(Part::Certificate, path.as_ref())?)
+}
+
 fn unix_now() -> i64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),

@@ -80,6 +80,29 @@ pub fn server_config_builder() -> Result<rustls::ConfigBuilder<ServerConfig, rus
     Ok(builder.with_no_client_auth())
 }
 
+/// A rustls client configuration: certificates verified against `roots`
+/// (or the Mozilla roots of `webpki-roots` when `None`), ring, TLS 1.3 and
+/// 1.2, ALPN `http/1.1`. The host name is checked by rustls against the
+/// name the client connects to (SNI).
+pub fn client_config(roots: Option<&[rustls::pki_types::CertificateDer<'static>]>) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        Some(roots) => {
+            for root in roots {
+                store.add(root.clone())?;
+            }
+        }
+        None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(ring_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = std::vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// ring's provider. rustls 0.23.48 deprecates it for lacking post-quantum
 /// key exchange (X25519MLKEM768), which only aws-lc-rs offers; aws-lc-rs
 /// needs cmake and a long C build, so ferrodot stays with ring (X25519,

@@ -143,6 +143,25 @@ impl Drop for TestServer {
     }
 }
 
+/// The test certificates of `tests/tls/make-certs.sh` (openssl), made
+/// once per test binary, in a folder of its own.
+pub fn certs() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-certs", env!("CARGO_CRATE_NAME")));
+        let _ = std::fs::remove_dir_all(&dir);
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/tls/make-certs.sh");
+        let out = Command::new("bash").arg(script).arg(&dir).output().expect("bash and openssl are needed for the TLS tests");
+        assert!(out.status.success(), "make-certs.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
+
+/// The path of test certificate file `name` (`ca.pem`, `ec.key`, …).
+pub fn cert(name: &str) -> String {
+    certs().join(name).to_string_lossy().into_owned()
+}
+
 /// Timeouts long enough for a loaded CI machine.
 pub fn normal_config() -> Config {
     Config {
