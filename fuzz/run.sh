@@ -25,6 +25,8 @@ seed parse_head chunked '\x01POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: c
 seed parse_diff_httparse get 'GET /a?b=c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n'
 seed parse_diff_httparse abs 'OPTIONS http://h/x HTTP/1.0\r\nHost: x\r\n\r\n'
 seed chunked body '\x03\x05\x01\x024;ext=1\r\nabcd\r\n10\r\n0123456789abcdef\r\n0\r\nT: v\r\n\r\n'
+seed client_response chunked '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n'
+seed client_response length '\x02HTTP/1.0 404 Not Found\r\nContent-Length: 3, 3\r\nConnection: keep-alive\r\n\r\nabcdef'
 seed route star '/s/:x*/<int:n>\n/s/a/b/12'
 seed route path '/p/<path:rest>\n/p/%41/b'
 seed query form 'a=1&b=%20x+y&&c=%zz&d'
