@@ -162,12 +162,19 @@ impl Client {
 
     /// Any request; follows redirects when the options allow.
     pub async fn request(&self, method: Method, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
+        self.send(method, url, &[], headers, body).await
+    }
+
+    /// Any request with `query` pairs percent-encoded after the URL's own
+    /// query; a redirect's `Location` replaces both.
+    pub async fn send(&self, method: Method, url: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
         let mut url = url.to_string();
         let mut method = method;
         let mut body = body;
+        let mut query = query;
         let mut hops = 0u8;
         loop {
-            let reply = self.once(method, &url, headers, body).await?;
+            let reply = self.once(method, &url, query, headers, body).await?;
             let location = match reply.status.0 {
                 301 | 302 | 303 | 307 | 308 if hops < self.options.redirects => reply.header("location"),
                 _ => None,
@@ -175,6 +182,7 @@ impl Client {
             let Some(location) = location else { return Ok(reply) };
             let next = resolve(&url, location)?;
             hops = hops.saturating_add(1);
+            query = &[];
             // RFC 9110 §15.4: 303 (and, as browsers do, 301/302 after a
             // POST) continue with GET and no body; 307/308 repeat as sent.
             if reply.status.0 == 303 || (matches!(reply.status.0, 301 | 302) && method == Method::Post) {
@@ -187,10 +195,10 @@ impl Client {
 
     /// One request on one connection: a kept one when the pool has it (and
     /// a fresh one if that turns out closed, for idempotent methods).
-    async fn once(&self, method: Method, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
+    async fn once(&self, method: Method, url: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
         let parsed = Url::parse(url)?;
         let origin = Origin { scheme: parsed.scheme, host: parsed.host.to_ascii_lowercase(), port: parsed.port };
-        let head = RequestHead::new(method, parsed.authority, parsed.path).headers(headers);
+        let head = RequestHead::new(method, parsed.authority, parsed.path).query(query).headers(headers);
         if let Some(pooled) = self.take(&origin) {
             match self.exchange(pooled, &origin, &head, body, url, true).await {
                 // The server closed the kept connection before answering

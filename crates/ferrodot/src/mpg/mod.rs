@@ -58,6 +58,8 @@
 //! `ErrorResponse` it returns, not always 500 "route failed to return a
 //! response".
 
+#[cfg(all(feature = "tokio", feature = "client"))]
+pub mod client;
 #[cfg(feature = "std")]
 mod path;
 mod request;
