@@ -100,6 +100,12 @@ impl<'b, T: Read + Write> Connection<'b, T> {
         self.io
     }
 
+    /// The stream and the buffer, for a protocol that takes over the
+    /// stream after a `101` (WebSocket).
+    pub fn into_parts(self) -> (T, &'b mut [u8]) {
+        (self.io, self.buf)
+    }
+
     /// Mark the connection usable again after the caller connected the
     /// stream anew.
     pub fn reconnected(&mut self) {
@@ -291,6 +297,12 @@ impl<'c, T: Read> Body<'c, T> {
         #[cfg(not(feature = "std"))]
         let value = serde_json_core::from_slice(bytes).map(|(v, _)| v).map_err(|_| Error::Json);
         value
+    }
+
+    /// Where the bytes read but not decoded are, in the buffer after the
+    /// head: what came behind a `101`, for the protocol that follows.
+    pub fn unread(&self) -> (usize, usize) {
+        (self.start, self.end)
     }
 
     /// Body bytes the framing still announces (`Content-Length` bodies).

@@ -32,6 +32,8 @@ mod response;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 mod url;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use body::BodyDecoder;
 pub use conn::{Body, Connection, Response};

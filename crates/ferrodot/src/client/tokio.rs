@@ -108,8 +108,11 @@ struct Origin {
     port: u16,
 }
 
-enum Stream {
+/// A connection to a server: plain TCP or TLS over it.
+pub enum Stream {
+    /// `http://`, `ws://`.
     Plain(TcpStream),
+    /// `https://`, `wss://`.
     #[cfg(feature = "tls-rustls")]
     Tls(std::boxed::Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
@@ -191,6 +194,29 @@ impl Client {
             }
             url = next;
         }
+    }
+
+    /// Open a WebSocket to `url` (`ws://`, `wss://`, or their `http(s)`
+    /// spellings) using `buf` for the handshake and for messages (a
+    /// message may be as large as `buf`). Masking keys come from
+    /// [`std_random`](super::ws::std_random).
+    #[cfg(feature = "ws")]
+    pub async fn websocket<'b>(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        buf: &'b mut [u8],
+    ) -> Result<super::ws::WsClient<'b, TokioIo<Stream>, fn() -> u32>, Error> {
+        let url = match url.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => std::format!("http://{rest}"),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("wss") => std::format!("https://{rest}"),
+            _ => url.to_string(),
+        };
+        let parsed = Url::parse(&url)?;
+        let Pooled { stream, .. } = self.connect(&parsed).await?;
+        let conn = Connection::new(TokioIo::new(stream, self.options.timeout), buf);
+        let rng: fn() -> u32 = super::ws::std_random;
+        super::ws::WsClient::handshake(conn, parsed.authority, parsed.path, headers, rng).await
     }
 
     /// One request on one connection: a kept one when the pool has it (and

@@ -124,6 +124,29 @@ pub fn encode_header(fin: bool, opcode: Opcode, len: usize, out: &mut [u8; 10]) 
     }
 }
 
+/// Write a client (masked) frame header with `mask`; returns its length.
+/// The payload that follows must be XORed with the mask (see [`apply_mask`]).
+pub fn encode_masked_header(fin: bool, opcode: Opcode, len: usize, mask: [u8; 4], out: &mut [u8; 14]) -> usize {
+    let mut plain = [0u8; 10];
+    let n = encode_header(fin, opcode, len, &mut plain);
+    plain[1] |= 0x80;
+    if let (Some(dst), Some(src)) = (out.get_mut(..n), plain.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    let end = n.saturating_add(4);
+    if let Some(dst) = out.get_mut(n..end) {
+        dst.copy_from_slice(&mask);
+    }
+    end
+}
+
+/// XOR `bytes` with `mask`, the first byte at `offset` into the mask's ring.
+pub fn apply_mask(bytes: &mut [u8], mask: [u8; 4], offset: usize) {
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b ^= mask.get(offset.wrapping_add(i) % 4).copied().unwrap_or(0);
+    }
+}
+
 /// The data frame being copied into the message.
 #[derive(Debug, Clone, Copy)]
 struct DataFrame {
@@ -148,6 +171,8 @@ pub struct Decoder {
     utf8: Utf8Stream,
     /// A message was handed out; its bytes are free on the next call.
     delivered: bool,
+    /// The peer masks its frames (it is a client): a server's decoder.
+    peer_masks: bool,
 }
 
 impl Decoder {
@@ -164,7 +189,14 @@ impl Decoder {
             message: None,
             utf8: Utf8Stream::new(),
             delivered: false,
+            peer_masks: true,
         }
+    }
+
+    /// The same, for a client: the server's frames must not be masked
+    /// (RFC 6455 §5.1).
+    pub fn for_client(max_message: usize, already: usize) -> Self {
+        Decoder { peer_masks: false, ..Decoder::new(max_message, already) }
     }
 
     /// Where the caller should read more bytes into; `Err` (1009) when
@@ -237,7 +269,7 @@ impl Decoder {
                 continue;
             }
             let raw = buf.get(self.pos..self.filled).unwrap_or(&[]);
-            let Some((header, header_len)) = parse_header(raw)? else { return Ok(None) };
+            let Some((header, header_len)) = parse_header(raw, self.peer_masks)? else { return Ok(None) };
             // A control payload is at most 125 bytes (`parse_header`) and the
             // frame is inside `raw` before `pos` moves: offsets stay within `buf`.
             #[allow(clippy::arithmetic_side_effects)]
@@ -294,16 +326,19 @@ struct Header {
     mask: [u8; 4],
 }
 
-/// Parse a client frame header: `Ok(None)` if incomplete.
-fn parse_header(raw: &[u8]) -> Result<Option<(Header, usize)>, WsError> {
+/// Parse a frame header, masked when the peer is a client: `Ok(None)` if
+/// incomplete.
+fn parse_header(raw: &[u8], masked: bool) -> Result<Option<(Header, usize)>, WsError> {
     let (Some(&b0), Some(&b1)) = (raw.first(), raw.get(1)) else { return Ok(None) };
     if b0 & 0x70 != 0 {
         return Err(protocol("reserved bits set without an extension"));
     }
     let opcode = Opcode::from_bits(b0 & 0x0F).ok_or(protocol("unknown opcode"))?;
     let fin = b0 & 0x80 != 0;
-    if b1 & 0x80 == 0 {
-        return Err(protocol("client frames must be masked"));
+    match (masked, b1 & 0x80 != 0) {
+        (true, false) => return Err(protocol("client frames must be masked")),
+        (false, true) => return Err(protocol("server frames must not be masked")),
+        _ => {}
     }
     // The payload length, then where the mask starts and the header ends.
     let (len, mask_at, header_len) = match b1 & 0x7F {
@@ -325,6 +360,11 @@ fn parse_header(raw: &[u8]) -> Result<Option<(Header, usize)>, WsError> {
     };
     if opcode.is_control() && (!fin || len > 125) {
         return Err(protocol("control frames must be whole and at most 125 bytes"));
+    }
+    if !masked {
+        // No mask: XOR with zeros leaves the payload as it is.
+        let header_len = mask_at;
+        return Ok((raw.len() >= header_len).then_some((Header { fin, opcode, len, mask: [0; 4] }, header_len)));
     }
     let Some(mask) = raw.get(mask_at..header_len).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return Ok(None) };
     Ok(Some((Header { fin, opcode, len, mask }, header_len)))
