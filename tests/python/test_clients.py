@@ -136,3 +136,70 @@ def test_mpg_client_reports_a_server_that_is_not_there():
     run = subprocess.run([binary("mpg_client"), "--host", "127.0.0.1", "--port", str(closed_port)], capture_output=True, timeout=STEP)
     assert run.returncode == 1
     assert run.stdout.decode().count("-> 418 cannot connect") == 6
+
+
+class Ingest(http.server.BaseHTTPRequestHandler):
+    """Takes `POST /ingest` and answers 201; records each body."""
+
+    protocol_version = "HTTP/1.1"
+    bodies = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        Ingest.bodies.append((self.path, self.headers.get("Content-Type"), self.rfile.read(length)))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_demo_report_posts_its_status_with_the_client(demo, base):
+    Ingest.bodies = []
+    ingest = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ingest)
+    threading.Thread(target=ingest.serve_forever, daemon=True).start()
+    try:
+        port = ingest.server_address[1]
+        r = requests.post(f"{base}/report", json={"host": "127.0.0.1", "port": port, "path": "/ingest"}, timeout=10)
+        assert (r.status_code, r.json()) == (200, {"status": 201})
+        path, kind, body = Ingest.bodies[-1]
+        assert (path, kind) == ("/ingest", "application/json")
+        import json
+        status = json.loads(body)
+        assert set(status) == {"frames", "triggers"}
+    finally:
+        ingest.shutdown()
+        ingest.server_close()
+    # Nothing listens there: 502 with the reason.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    r = requests.post(f"{base}/report", json={"host": "127.0.0.1", "port": closed_port, "path": "/ingest"}, timeout=10)
+    assert r.status_code == 502 and "refused" in r.json()["error"], r.text
+    r = requests.post(f"{base}/report", json={"host": "127.0.0.1", "port": port, "path": "ingest"}, timeout=10)
+    assert r.status_code == 400 and r.json() == {"error": "path must start with /"}
+    r = requests.post(f"{base}/report", data=b"{not json", headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 400
+
+
+def test_demo_report_answers_502_for_garbage():
+    import socket
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def garbage():
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+    threading.Thread(target=garbage, daemon=True).start()
+    demo = Demo()
+    try:
+        r = requests.post(f"{demo.url}/report", json={"host": "127.0.0.1", "port": listener.getsockname()[1], "path": "/x"}, timeout=10)
+        assert r.status_code == 502 and "HTTP" in r.json()["error"], r.text
+    finally:
+        demo.stop()

@@ -14,6 +14,11 @@ line in the serial log, or if QEMU exits with a non-zero status.
 Python standard library only. QEMU is always killed (by its PID) at the
 end, and the whole run is bounded by a watchdog.
 
+`POST /report` makes the firmware a client: QEMU's `guestfwd` runs
+tests/qemu/relay.py for each connection the guest opens to 10.0.2.100:8080
+(a test server on 127.0.0.1 here), :8081 (a port nothing listens on) and
+:8082 (a server that answers garbage). The guest reaches nothing else.
+
 The firmware has 4 connection slots, and smoltcp has no listen backlog: a
 fifth simultaneous connection is reset. The checks never hold more than 3
 connections at once.
@@ -23,6 +28,7 @@ import argparse
 import base64
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import re
@@ -94,15 +100,19 @@ def free_port():
 class Qemu:
     """qemu-system-riscv32 running the firmware, serial output in a file."""
 
-    def __init__(self, qemu, elf, port, workdir):
+    def __init__(self, qemu, elf, port, workdir, guestfwd=()):
         self.log_path = Path(workdir) / "uart.log"
         self.out_path = Path(workdir) / "qemu.out"
         self.port = port
+        # Each guest address:port is joined to a port on 127.0.0.1 by a
+        # relay process that QEMU starts per connection.
+        relay = ROOT / "tests" / "qemu" / "relay.py"
+        forwards = "".join(f",guestfwd=tcp:{addr}-cmd:{sys.executable} {relay} {host_port}" for addr, host_port in guestfwd)
         cmd = [
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{forwards}",
             "-device", "virtio-net-device,netdev=n0",
             "-kernel", str(elf),
         ]
@@ -515,6 +525,89 @@ def check_concurrent(port):
             c.close()
 
 
+class Ingest(http.server.BaseHTTPRequestHandler):
+    """The server the firmware reports to: `POST /ingest` -> 201."""
+
+    protocol_version = "HTTP/1.1"
+    bodies = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        Ingest.bodies.append((self.path, self.headers.get("Content-Type"), self.rfile.read(length)))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start_ingest():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ingest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def start_garbage():
+    """Reads a request, answers bytes that are not HTTP, closes; forever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run():
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(IO_TIMEOUT_S)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+                except OSError:
+                    pass
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The guest's view: 10.0.2.100:PORT -> what it reaches on 127.0.0.1.
+INGEST = start_ingest()
+GUESTFWD = [("10.0.2.100:8080", INGEST.server_address[1]), ("10.0.2.100:8081", closed_port()), ("10.0.2.100:8082", start_garbage())]
+
+
+def post_report(port, target):
+    resp, body = request(port, "POST", "/report", json.dumps(target).encode(), {"Content-Type": "application/json"})
+    try:
+        return resp.status, json.loads(body)
+    except ValueError:
+        raise CheckFailed(f"/report: body is not JSON: {body[:80]!r}")
+
+
+def check_report(port):
+    Ingest.bodies = []
+    for i in range(2):
+        status, reply = post_report(port, {"host": "10.0.2.100", "port": 8080, "path": "/ingest"})
+        expect((status, reply) == (200, {"status": 201}), f"report {i}: {status} {reply}")
+    expect(len(Ingest.bodies) == 2, f"the test server got {len(Ingest.bodies)} reports, want 2")
+    path, kind, body = Ingest.bodies[-1]
+    expect((path, kind) == ("/ingest", "application/json"), f"got {path} {kind}")
+    sent = json.loads(body)
+    expect(set(sent) == {"frames", "triggers"} and sent["frames"] > 0, f"status sent: {sent}")
+    status, reply = post_report(port, {"host": "10.0.2.100", "port": 8081, "path": "/ingest"})
+    expect(status == 502 and "error" in reply, f"unreachable server: {status} {reply}")
+    status, reply = post_report(port, {"host": "10.0.2.100", "port": 8082, "path": "/ingest"})
+    expect(status == 502 and "HTTP" in reply.get("error", ""), f"garbage server: {status} {reply}")
+    status, reply = post_report(port, {"host": "example.com", "port": 8080, "path": "/ingest"})
+    expect(status == 502 and "IPv4" in reply.get("error", ""), f"a name: {status} {reply}")
+    # The device still reports after the failures.
+    status, reply = post_report(port, {"host": "10.0.2.100", "port": 8080, "path": "/ingest"})
+    expect((status, reply) == (200, {"status": 201}), f"after the failures: {status} {reply}")
+    return f"2 reports delivered ({sent}); 502 for a closed port, garbage and a host name"
+
+
 CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
@@ -529,6 +622,7 @@ CHECKS = [
     ("concurrent connections", check_concurrent),
     ("408 silent connection, others served", check_silent_connection),
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
+    ("POST /report: the device as a client", check_report),
 ]
 
 
@@ -556,7 +650,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ferrodot-qemu-")
     port = free_port()
     print(f"booting {elf} on 127.0.0.1:{port} (serial log {workdir}/uart.log)", flush=True)
-    qemu = Qemu(args.qemu, elf, port, workdir)
+    qemu = Qemu(args.qemu, elf, port, workdir, GUESTFWD)
     watchdog = threading.Timer(WATCHDOG_S, lambda: (print(f"watchdog: {WATCHDOG_S} s passed, killing QEMU", flush=True), qemu.proc.kill()))
     watchdog.daemon = True
     exit_status = None

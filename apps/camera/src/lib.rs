@@ -10,10 +10,16 @@
 //! - `POST /firmware` — an OTA-style upload, streamed and checksummed
 //! - `GET /ws` — live status over a WebSocket; `GET /events` — the same as
 //!   server-sent events. The page at `/` uses them.
+//! - `POST /report` — `{"host":..,"port":..,"path":..}`: the device POSTs
+//!   its status there with ferrodot's client and answers `{"status": N}`
+//!   (`502 {"error": ..}` when it got no response); see [`report`].
 //!
 //! The platform only has to call [`Camera::tick`] every
-//! [`Camera::interval_ms`] milliseconds.
+//! [`Camera::interval_ms`] milliseconds, and for `/report` run an uplink
+//! task over [`Camera::reports`].
 #![no_std]
+
+pub mod report;
 
 use ferrodot::broadcast::{Broadcast, Subscriber};
 use ferrodot::future::select;
@@ -33,6 +39,8 @@ pub struct Camera {
     interval_ms: AtomicU32,
     /// Status updates for live pages: the last 4, to at most 8 clients.
     updates: Broadcast<4, STATUS_JSON_MAX, 8>,
+    /// `POST /report` jobs for the platform's uplink task.
+    reports: report::Reports,
 }
 
 /// Room for `{"frames":4294967295,"triggers":4294967295,"light":1023}`.
@@ -51,7 +59,13 @@ impl Camera {
             triggers: AtomicU32::new(0),
             interval_ms: AtomicU32::new(100),
             updates: Broadcast::new(),
+            reports: report::Reports::new(),
         }
+    }
+
+    /// The mailbox the platform's uplink task serves `POST /report` from.
+    pub fn reports(&self) -> &report::Reports {
+        &self.reports
     }
 
     /// Capture one frame (the platform's timer calls this).
@@ -282,6 +296,7 @@ ferrodot::routes! {
         POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
         GET "/ws" => live_ws,
         GET "/events" => live_events,
+        POST "/report" .max_body(256) => report::report,
     }
 }
 

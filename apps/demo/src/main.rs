@@ -137,6 +137,20 @@ async fn serve(args: Args) -> std::io::Result<()> {
             app.state.tick();
         }
     });
+    // `POST /report`: the uplink, on ferrodot's client.
+    tokio::task::spawn_local(async move {
+        let client = ferrodot::client::tokio::Client::with_options(ferrodot::client::tokio::ClientOptions {
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        });
+        loop {
+            let job = app.state.reports().next().await;
+            let host = if job.host().contains(':') { format!("[{}]", job.host()) } else { job.host().to_string() };
+            let url = format!("http://{host}:{}{}", job.port, job.path());
+            let sent = client.post(&url, &[("Content-Type", "application/json")], job.body()).await;
+            app.state.reports().finish(sent.map(|reply| reply.status.0).map_err(|e| e.reason()));
+        }
+    });
     server
         .serve_with_shutdown(app, async {
             let _ = tokio::signal::ctrl_c().await;

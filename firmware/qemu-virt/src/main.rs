@@ -23,9 +23,14 @@ mod virtio_hal;
 
 use core::ptr::NonNull;
 
+use camera::report::ReportJob;
 use camera::{Camera, CameraApp};
 use embassy_executor::Spawner;
+use embassy_net::tcp::TcpSocket;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
+use ferrodot::client::{Connection, RequestHead};
+use ferrodot::http::response::BufWriter;
+use ferrodot::Method;
 use embassy_time::{Duration, Instant, Timer};
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
@@ -116,6 +121,55 @@ async fn camera_task(camera: &'static Camera) -> ! {
     }
 }
 
+/// The uplink's memory (`POST /report`): one client connection at a time,
+/// with its TCP windows and ferrodot's client buffer (the request head
+/// goes out of it, the response head comes into it).
+static UPLINK_RX: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
+static UPLINK_TX: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
+static UPLINK_BUF: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
+
+/// Sends each `POST /report` job with ferrodot's client.
+#[embassy_executor::task]
+async fn uplink_task(stack: Stack<'static>, camera: &'static Camera) -> ! {
+    let (rx, tx, buf) = (UPLINK_RX.take(), UPLINK_TX.take(), UPLINK_BUF.take());
+    loop {
+        let job = camera.reports().next().await;
+        let result = post_report(stack, rx, tx, buf, &job).await;
+        camera.reports().finish(result);
+    }
+}
+
+/// POST the job's body to `host:port/path`; the status code, or why there
+/// is none. The host is an IPv4 address: the firmware has no DNS.
+async fn post_report(stack: Stack<'static>, rx: &mut [u8], tx: &mut [u8], buf: &mut [u8], job: &ReportJob) -> Result<u16, &'static str> {
+    let addr: Ipv4Address = job.host().parse().map_err(|_| "host must be an IPv4 address (the device has no DNS)")?;
+    let mut authority = [0u8; 24];
+    let mut w = BufWriter::new(&mut authority);
+    w.push_str(job.host());
+    w.push(b":");
+    w.push_u64(u64::from(job.port));
+    let (authority, len) = w.into_parts();
+    let authority = core::str::from_utf8(authority.get(..len).unwrap_or(&[])).unwrap_or("");
+    let mut socket = TcpSocket::new(stack, rx, tx);
+    // Every read and write: a server that stalls is an error in 5 s.
+    socket.set_timeout(Some(Duration::from_secs(5)));
+    let result = async {
+        socket.connect((addr, job.port)).await.map_err(|_| "cannot connect to the server")?;
+        let mut conn = Connection::new(&mut socket, buf);
+        let head = RequestHead::new(Method::Post, authority, job.path()).headers(&[("Content-Type", "application/json")]).close();
+        let response = conn.send(&head, job.body()).await.map_err(|e| e.reason())?;
+        let status = response.head.status().0;
+        response.body.discard().await.map_err(|e| e.reason())?;
+        Ok(status)
+    }
+    .await;
+    socket.close();
+    // Give the FIN a moment, then let the socket go whatever the peer does.
+    let _ = embassy_time::with_timeout(Duration::from_millis(500), socket.flush()).await;
+    socket.abort();
+    result
+}
+
 /// The NIC's receive frames (lent to the device) and its transmit frame.
 static RX_BUFS: ConstStaticCell<[[u8; BUF]; NRX]> = ConstStaticCell::new([[0; BUF]; NRX]);
 static TX_BUF: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
@@ -142,8 +196,8 @@ async fn main(spawner: Spawner) {
         gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
         dns_servers: Default::default(),
     });
-    // One socket per slot; nothing else (no DHCP, no DNS) uses one.
-    static RESOURCES: StaticCell<StackResources<SLOTS>> = StaticCell::new();
+    // One socket per slot and one for the uplink (no DHCP, no DNS).
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 1 }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -151,6 +205,7 @@ async fn main(spawner: Spawner) {
         spawner.spawn(http_task(stack, buffers).unwrap());
     }
     spawner.spawn(camera_task(&APP.state).unwrap());
+    spawner.spawn(uplink_task(stack, &APP.state).unwrap());
 
     // Readiness: the address is up and every slot task has run to its
     // first `accept` (they are ready to run now; a short sleep lets them).

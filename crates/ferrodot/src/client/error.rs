@@ -48,6 +48,30 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A short, fixed description: what a device can put in a reply
+    /// without `core::fmt`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Request(why)
+            | Error::BadResponse(why)
+            | Error::BadBody(why)
+            | Error::Url(why)
+            | Error::Connect(why)
+            | Error::Tls(why)
+            | Error::WebSocket(why) => why,
+            Error::BufferTooSmall => "request head larger than the buffer",
+            Error::HeadTooLarge => "response head too large",
+            Error::TooManyHeaders => "too many header fields in the response",
+            Error::Closed => "the server closed the connection early",
+            Error::TimedOut => "timed out",
+            Error::BodyTooLarge => "response body larger than the buffer",
+            Error::Io => "connection error",
+            Error::Json => "response body is not the expected JSON",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

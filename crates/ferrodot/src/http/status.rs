@@ -77,6 +77,8 @@ statuses! {
     HEADER_FIELDS_TOO_LARGE = 431, "Request Header Fields Too Large";
     INTERNAL_SERVER_ERROR = 500, "Internal Server Error";
     NOT_IMPLEMENTED = 501, "Not Implemented";
+    BAD_GATEWAY = 502, "Bad Gateway";
+    GATEWAY_TIMEOUT = 504, "Gateway Timeout";
     SERVICE_UNAVAILABLE = 503, "Service Unavailable";
     HTTP_VERSION_NOT_SUPPORTED = 505, "HTTP Version Not Supported";
     INSUFFICIENT_STORAGE = 507, "Insufficient Storage";
