@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint report: builds the four variants for thumbv7em-none-eabihf
+# Footprint report: builds the five variants (four servers, one client) for thumbv7em-none-eabihf
 # (opt-level z, fat LTO, one codegen unit, panic abort), runs each under
 # QEMU (mps2-an386, a Cortex-M4F) where it serves its canned requests over
 # an in-memory socket and prints the size of its connection future, then
@@ -56,7 +56,7 @@ tdir="${CARGO_TARGET_DIR:-../target}"
 out="$tdir/$TARGET/release"
 logs="$tdir/footprint"
 mkdir -p "$logs"
-log "footprint: building baseline, hello, json3, json20 for $TARGET"
+log "footprint: building baseline, hello, json3, json20, client for $TARGET"
 if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
     cat "$logs/build.txt" >&2
     log "footprint: build failed"
@@ -66,7 +66,7 @@ fi
 section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 
 declare -A text rodata flash future
-for v in baseline hello json3 json20; do
+for v in baseline hello json3 json20 client; do
     elf="$out/$v"
     [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
     text[$v]=$(section "$elf" .text)
@@ -80,7 +80,7 @@ done
 # bytes it wrote back, and exits through semihosting.
 expect_hello=('HTTP/1.1 200 OK' 'hello')
 expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
-for v in baseline hello json3 json20; do
+for v in baseline hello json3 json20 client; do
     future[$v]="n/a"
     command -v qemu-system-arm >/dev/null || continue
     rc=0
@@ -94,6 +94,7 @@ for v in baseline hello json3 json20; do
     case $v in
         hello) expect=("${expect_hello[@]}") ;;
         json3 | json20) expect=("${expect_json[@]}") ;;
+        client) expect=('GET /api/led/7 HTTP/1.1' 'Host: dev') ;;
         *) expect=('POST /api/led/7') ;;
     esac
     for e in "${expect[@]}"; do
@@ -111,6 +112,7 @@ base=${flash[baseline]}
 d_hello=$((flash[hello] - base))
 d_json3=$((flash[json3] - base))
 d_json20=$((flash[json20] - base))
+d_client=$((flash[client] - base))
 per_route=$(awk -v a="${flash[json20]}" -v b="${flash[json3]}" -v n="$EXTRA_ROUTES" 'BEGIN { printf "%.0f", (a - b) / n }')
 
 report() {
@@ -122,6 +124,7 @@ report() {
     echo "| hello (GET / → hello) | ${text[hello]} | ${rodata[hello]} | ${flash[hello]} | $(signed $d_hello) | ≤ $(kb $BUDGET_HELLO) | $(verdict $d_hello $BUDGET_HELLO) | ${future[hello]} B |"
     echo "| json3 (hello + GET/POST /api/led/:id JSON) | ${text[json3]} | ${rodata[json3]} | ${flash[json3]} | $(signed $d_json3) | ≤ $(kb $BUDGET_JSON3) | $(verdict $d_json3 $BUDGET_JSON3) | ${future[json3]} B |"
     echo "| json20 (json3 + 17 routes) | ${text[json20]} | ${rodata[json20]} | ${flash[json20]} | $(signed $d_json20) | | | ${future[json20]} B |"
+    echo "| client (one GET, JSON body parsed; no server) | ${text[client]} | ${rodata[client]} | ${flash[client]} | $(signed $d_client) | | | ${future[client]} B |"
     echo
     echo "| measure | value | budget | |"
     echo "|---|---:|---|---|"

@@ -112,6 +112,50 @@ impl ferrodot::io::Transport for MemSocket<'_> {
     }
 }
 
+/// The server's answer the client variant reads.
+pub const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"id\":7,\"on\":true}";
+
+/// The client's view of the socket: `embedded-io-async`.
+#[derive(Debug)]
+pub struct MemError;
+
+impl embedded_io_async::Error for MemError {
+    fn kind(&self) -> embedded_io_async::ErrorKind {
+        embedded_io_async::ErrorKind::Other
+    }
+}
+
+impl core::fmt::Display for MemError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("memory socket")
+    }
+}
+
+impl core::error::Error for MemError {}
+
+impl embedded_io_async::ErrorType for MemSocket<'_> {
+    type Error = MemError;
+}
+
+impl embedded_io_async::Read for MemSocket<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, MemError> {
+        Ok(poll_fn(|cx| self.poll_take(cx, buf)).await)
+    }
+}
+
+impl embedded_io_async::Write for MemSocket<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, MemError> {
+        match poll_fn(|_| self.poll_put(buf)).await {
+            0 if !buf.is_empty() => Err(MemError),
+            n => Ok(n),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), MemError> {
+        Ok(())
+    }
+}
+
 /// Poll `fut` until it is ready. Wakers are no-ops: this loop polls again
 /// at once, which is all a socket that never blocks for real needs.
 pub fn block_on<F: Future>(fut: F) -> F::Output {
@@ -172,7 +216,7 @@ pub fn baseline() -> ! {
 /// Print `future=<bytes>`, the output between two `----` lines, and exit
 /// with success if `ok`. No `core::fmt`: it would hide ferrodot's own
 /// formatting cost behind the baseline's.
-fn finish(future_size: usize, ok: bool, output: &[u8]) -> ! {
+pub fn finish(future_size: usize, ok: bool, output: &[u8]) -> ! {
     if let Ok(mut stdout) = hio::hstdout() {
         let mut digits = [0u8; 10];
         let _ = stdout.write_all(b"future=");
