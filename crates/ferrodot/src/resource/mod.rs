@@ -68,14 +68,21 @@
 //! - Error bodies use the app's error style (plain text by default), not
 //!   Pycom's HTML sentences; query strings no longer make a URI unknown.
 
+// Lowest first: each module imports only those above it in this list.
+mod error;
+mod event;
 mod media;
+mod table;
 mod persist;
-mod routes;
 mod store;
+mod routes;
 
+pub use error::{PersistError, StoreError};
+pub use event::{Callback, Event};
 pub use media::{acceptable, MediaType, Methods};
 #[cfg(feature = "std")]
 pub use persist::FileBacking;
-pub use persist::{ImageWriter, PersistError, Persistence, Sink};
+pub use persist::{ImageWriter, Persistence, Sink};
 pub use routes::ResourceRoutes;
-pub use store::{Callback, Event, Info, ResourceRef, ResourceStore, StoreError, UriBuf, FIRST_ID, LAST_ID};
+pub use store::{Info, ResourceRef, ResourceStore};
+pub use table::{UriBuf, FIRST_ID, LAST_ID};
