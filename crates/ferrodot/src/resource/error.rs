@@ -17,9 +17,12 @@ pub enum StoreError {
     BadUri,
     /// Longer than the store's URI capacity `U`.
     UriTooLong,
+    /// A resource with this URI exists already.
     Duplicate,
-    /// All `N` resources are in use (or, for POST, the five-digit ids ran out).
+    /// All `N` resources are in use, or as many as the store's `max_uri`
+    /// limit allows (or, for POST, the five-digit ids ran out).
     Full,
+    /// No resource has this URI.
     NotFound,
     /// Longer than the store's value capacity `V` (or a caller's buffer).
     ValueTooLarge,
@@ -32,6 +35,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The error as one sentence, for a log or a response body.
     pub const fn message(self) -> &'static str {
         match self {
             StoreError::BadUri => "URI must start with \"/\" and contain no '?', '#', spaces or control characters",
@@ -74,6 +78,7 @@ pub enum PersistError {
 }
 
 impl PersistError {
+    /// The error as one sentence, for a log or a response body.
     pub const fn message(self) -> &'static str {
         match self {
             PersistError::Io => "could not read or write the saved resource store",

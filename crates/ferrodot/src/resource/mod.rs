@@ -76,6 +76,8 @@ mod table;
 mod persist;
 mod store;
 mod routes;
+#[cfg(feature = "tokio")]
+mod server;
 
 pub use error::{PersistError, StoreError};
 pub use event::{Callback, Event};
@@ -84,5 +86,7 @@ pub use media::{acceptable, MediaType, Methods};
 pub use persist::FileBacking;
 pub use persist::{ImageWriter, Persistence, Sink};
 pub use routes::ResourceRoutes;
-pub use store::{Info, ResourceRef, ResourceStore};
+#[cfg(feature = "tokio")]
+pub use server::{HttpServer, Init};
+pub use store::{Info, ResourceRef, ResourceStore, DEFAULT_VALUE};
 pub use table::{UriBuf, FIRST_ID, LAST_ID};

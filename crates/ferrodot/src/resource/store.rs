@@ -17,6 +17,12 @@ use super::persist::{self, Persistence};
 use super::table::{Inner, Slot, UriBuf, FIRST_ID, LAST_ID};
 use crate::http::query::Encoded;
 
+/// The value of a resource added without one ([`ResourceStore::add_default`]):
+/// Pycom's default `value=0`, which its documentation calls "decimal 0", as
+/// the text `0`. (Pycom's firmware stores the integer as the raw byte
+/// `0x00`; a NUL byte in a `text/html` body shows nothing in a browser.)
+pub const DEFAULT_VALUE: &[u8] = b"0";
+
 /// A resource found for a request, copied out of the store.
 pub(crate) struct Found<const U: usize> {
     pub(crate) uri: UriBuf<U>,
@@ -104,6 +110,25 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         V
     }
 
+    /// Allow at most `max_uri` resources (Pycom's `init(max_uri=…)`), up to
+    /// the capacity `N`: adding more is [`StoreError::Full`], a POST beyond
+    /// it is 507. Resources already there stay. Returns the limit now in
+    /// force (`N` when `max_uri` is larger).
+    pub fn set_max_uri(&self, max_uri: usize) -> usize {
+        let limit = max_uri.min(N);
+        // Only fails when called from inside the store's own closure.
+        let _ = self.with(|inner| {
+            inner.limit = limit;
+            Ok(())
+        });
+        limit
+    }
+
+    /// Most resources allowed now (see [`ResourceStore::set_max_uri`]).
+    pub fn max_uri(&self) -> usize {
+        self.with(|inner| Ok(inner.limit)).unwrap_or(N)
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut Inner<N, U, V>) -> Result<R, StoreError>) -> Result<R, StoreError> {
         critical_section::with(|cs| match self.inner.borrow(cs).try_borrow_mut() {
             Ok(mut inner) => f(&mut inner),
@@ -144,6 +169,13 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     ) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
         self.change(|inner| inner.insert(uri, media, value).map(|_| ()))?;
         Ok(ResourceRef { store: self, uri })
+    }
+
+    /// Add a resource with Pycom's defaults, as `add_resource(uri)` does:
+    /// media type `text/html` (Pycom's `TEXT`) and the value `0`, the
+    /// text [`DEFAULT_VALUE`].
+    pub fn add_default<'u>(&self, uri: &'u str) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.add(uri, MediaType::Html, DEFAULT_VALUE)
     }
 
     /// Add a resource unless it exists (restored by [`ResourceStore::load`],
@@ -302,6 +334,34 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         backing.save(&mut image).map_err(StoreError::Persist)
     }
 
+    // ----- Pycom's names, for code ported from `network.HTTP_Server` -----
+
+    /// Pycom's `add_resource`: the same as [`ResourceStore::add`].
+    pub fn add_resource<'u>(&self, uri: &'u str, media: MediaType, value: &[u8]) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.add(uri, media, value)
+    }
+
+    /// Pycom's `get_resource`: the same as [`ResourceStore::resource`].
+    pub fn get_resource<'u>(&self, uri: &'u str) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.resource(uri)
+    }
+
+    /// Pycom's `list_resource`: the same as [`ResourceStore::list`].
+    #[cfg(feature = "alloc")]
+    pub fn list_resource(&self, prefix: &str) -> alloc::vec::Vec<alloc::string::String> {
+        self.list(prefix)
+    }
+
+    /// Pycom's `remove_resource`: the same as [`ResourceStore::remove`].
+    pub fn remove_resource(&self, uri: &str) -> Result<(), StoreError> {
+        self.remove(uri)
+    }
+
+    /// Pycom's `register_request_handler`: the same as [`ResourceStore::register`].
+    pub fn register_request_handler(&self, uri: &str, methods: Methods, callback: Option<Callback>) -> Result<(), StoreError> {
+        self.register(uri, methods, callback)
+    }
+
     // ----- for the request handler -----
 
     /// The published resource whose URI is the (percent-decoded) `path`.
@@ -353,7 +413,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         self.change(|inner| {
             let parent = inner.slot(uri)?;
             let (methods, parent_media, first) = (parent.methods, parent.media, parent.next_id.max(FIRST_ID));
-            if inner.count >= N {
+            if inner.count >= inner.limit {
                 return Err(StoreError::Full);
             }
             if value.len() > V {
@@ -395,6 +455,7 @@ fn child_uri<const U: usize>(uri: &str, id: u32) -> Result<UriBuf<U>, StoreError
 }
 
 impl<'s, 'u, const N: usize, const U: usize, const V: usize> ResourceRef<'s, 'u, N, U, V> {
+    /// The resource's URI.
     pub fn uri(&self) -> &'u str {
         self.uri
     }
@@ -405,22 +466,32 @@ impl<'s, 'u, const N: usize, const U: usize, const V: usize> ResourceRef<'s, 'u,
         Ok(self)
     }
 
+    /// Pycom's `res.register_request_handler`: the same as [`ResourceRef::register`].
+    pub fn register_request_handler(self, methods: Methods, callback: Option<Callback>) -> Result<Self, StoreError> {
+        self.register(methods, callback)
+    }
+
+    /// Media type, methods and value length (see [`ResourceStore::info`]).
     pub fn info(&self) -> Result<Info, StoreError> {
         self.store.info(self.uri)
     }
 
+    /// Copy the value into `buf` (see [`ResourceStore::read_value`]).
     pub fn read_value<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], StoreError> {
         self.store.read_value(self.uri, buf)
     }
 
+    /// Replace the value (Pycom's `res.value(new)`).
     pub fn set_value(&self, value: &[u8]) -> Result<(), StoreError> {
         self.store.set_value(self.uri, value)
     }
 
+    /// Replace the value and the media type.
     pub fn set(&self, media: MediaType, value: &[u8]) -> Result<(), StoreError> {
         self.store.set(self.uri, media, value)
     }
 
+    /// Remove the resource (see [`ResourceStore::remove`]).
     pub fn remove(self) -> Result<(), StoreError> {
         self.store.remove(self.uri)
     }

@@ -119,12 +119,14 @@ pub(crate) struct Inner<const N: usize, const U: usize, const V: usize> {
     pub(crate) generation: u32,
     /// Changes are saved (set by a successful `load`).
     pub(crate) armed: bool,
+    /// Most resources allowed now (Pycom's `max_uri`), at most `N`.
+    pub(crate) limit: usize,
 }
 
 impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
     /// An empty table.
     pub(crate) const fn new() -> Self {
-        Inner { slots: [Slot::EMPTY; N], count: 0, generation: 0, armed: false }
+        Inner { slots: [Slot::EMPTY; N], count: 0, generation: 0, armed: false, limit: N }
     }
 
     pub(crate) fn find(&self, uri: &str) -> Option<usize> {
@@ -142,6 +144,9 @@ impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
 
     /// A free slot, marked used and counted; the caller fills it.
     pub(crate) fn take_free(&mut self) -> Result<&mut Slot<U, V>, StoreError> {
+        if self.count >= self.limit {
+            return Err(StoreError::Full);
+        }
         let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(StoreError::Full)?;
         *slot = Slot::EMPTY;
         slot.used = true;
