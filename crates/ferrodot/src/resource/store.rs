@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[test]
+    fn pycom_defaults_and_max_uri() {
+        let store = ResourceStore::<4, 16, 8>::new();
+        let res = store.add_default("/r").unwrap();
+        assert_eq!(res.info().unwrap(), Info { media: MediaType::Html, methods: Methods::NONE, len: 1 });
+        let mut buf = [0u8; 8];
+        assert_eq!(res.read_value(&mut buf).unwrap(), b"0");
+        res.register_request_handler(Methods::ALL, None).unwrap();
+        assert_eq!(store.max_uri(), 4);
+        assert_eq!(store.set_max_uri(2), 2);
+        store.add_resource("/s", MediaType::Plain, b"").unwrap();
+        assert_eq!(store.add_default("/t").err(), Some(StoreError::Full));
+        assert_eq!(store.post("/r", None, b"x").err(), Some(StoreError::Full), "POST is 507 at max_uri");
+        assert_eq!(store.set_max_uri(99), 4, "never above the capacity");
+        assert_eq!(store.post("/r", None, b"x").unwrap().as_str(), "/r/10000");
+        store.remove_resource("/s").unwrap();
+        assert_eq!(store.get_resource("/s").err(), Some(StoreError::NotFound));
+    }
+
+    #[test]
     fn post_ids_are_never_reused() {
         let store = ResourceStore::<8, 24, 8>::new();
         store.add("/r", MediaType::Plain, b"").unwrap().register(Methods::ALL, None).unwrap();
