@@ -28,7 +28,7 @@ pub enum StoreError {
     ValueTooLarge,
     /// The store was used from inside one of its own closures.
     Busy,
-    /// [`ResourceStore::load`] fills an empty store only.
+    /// [`ResourceStore::load`](super::ResourceStore::load) fills an empty store only.
     NotEmpty,
     /// The change was made in memory but could not be saved.
     Persist(PersistError),
