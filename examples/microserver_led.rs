@@ -1,5 +1,5 @@
-//! Seed 001 (MicroServer): the LED app, plus a second named server on
-//! another port in the same program.
+//! Seed 001 (MicroServer): the LED app, plus a second server, without a
+//! name, on another port in the same program.
 //!
 //! - `LED` on `--port` (default 8080): `/on` switches the LED on and
 //!   answers `{"data": null}`; `/off` is a `nowait` route: it answers
@@ -7,14 +7,16 @@
 //!   `/state` answers `{"data": {"name": "LED", "status": "on"|"off"}}`;
 //!   `/` lists the routes. Each request is logged as the seed logs it
 //!   (`GET /on on :8080 from 127.0.0.1`).
-//! - `Info` on `--info-port` (default 8081, the seed's `server_two`):
-//!   `/uptime` in seconds, and its own `/` listing.
+//! - the seed's `server_two = MicroServer(port=8081)` on `--info-port`
+//!   (default 8081): no name, `/uptime` in seconds, and its own `/`
+//!   listing (`"name": ""`).
 //!
 //! ```sh
 //! cargo run --release --example microserver_led -- --port 8080
 //! curl http://127.0.0.1:8080/        # {"data": {"name": "LED", "routes": ["/", "/off", "/on", "/state"]}}
 //! curl http://127.0.0.1:8080/on      # {"data": null}
 //! curl http://127.0.0.1:8080/state   # {"data": {"name": "LED", "status": "on"}}
+//! curl http://127.0.0.1:8081/        # {"data": {"name": "", "routes": ["/", "/uptime"]}}
 //! curl http://127.0.0.1:8081/uptime  # {"data": 12}
 //! ```
 
@@ -62,7 +64,8 @@ fn main() {
     ms.add_route("/state", move || State { name: "LED", status: if led.is_on() { "on" } else { "off" } });
 
     let started = Instant::now();
-    let mut info = MicroServer::new("Info").host(args.host.as_str()).port(args.port_of("--info-port", 8081));
+    // server_two = MicroServer(port=8081): a server without a name.
+    let mut info = MicroServer::default().host(args.host.as_str()).port(args.port_of("--info-port", 8081));
     info.add_route("/uptime", move || started.elapsed().as_secs());
 
     // Bind both first, so a port in use fails before anything is served.
@@ -70,7 +73,7 @@ fn main() {
     let info_server = info.bind().unwrap_or_else(|e| examples::fail(&e));
     let addr = |bound: &ferrodot::microserver::Bound| bound.local_addr().unwrap_or_else(|e| examples::fail(&e));
     println!("listening on http://{}", addr(&led_server));
-    println!("Info listening on http://{}", addr(&info_server));
+    println!("server_two listening on http://{}", addr(&info_server));
     let _info = info_server.spawn().unwrap_or_else(|e| examples::fail(&e));
     if let Err(e) = led_server.start() {
         examples::fail(&e);

@@ -8,8 +8,9 @@
 //! `--store FILE` keeps the store in a file (written to a temporary file
 //! and renamed), so values and POST-made resources survive a restart.
 //!
-//! `--keyfile FILE --certfile FILE` (PEM, Pycom's `HTTP_Server.init`
-//! arguments) serves HTTPS instead, on port 443 unless `--port` says
+//! The server is started as Pycom's is, with `HttpServer::init()` (port,
+//! `--keyfile FILE --certfile FILE`) and stopped with `deinit()` on Ctrl-C.
+//! The two PEM files serve HTTPS instead, on port 443 unless `--port` says
 //! otherwise, as Pycom does.
 //!
 //! ```sh
@@ -19,19 +20,16 @@
 //! curl -i -X POST -H 'Content-Type: text/plain' -d 'child' http://127.0.0.1:8080/resource2
 //! ```
 
-use std::rc::Rc;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use examples::Args;
-use ferrodot::prelude::*;
-use ferrodot::resource::{Event, FileBacking, MediaType, Methods, ResourceRoutes, ResourceStore, StoreError};
-use ferrodot::rt::tokio::ServerOptions;
+use ferrodot::resource::{Event, FileBacking, HttpServer, MediaType, Methods, ResourceStore, StoreError};
 
 /// Pycom's defaults: 100 resources; URIs up to 64 bytes, values up to 1 KiB.
 type Store = ResourceStore<100, 64, 1024>;
 
 /// The store, for the callback (a plain `fn`, as in Pycom).
-static STORE: OnceLock<&'static Store> = OnceLock::new();
+static STORE: OnceLock<Arc<Store>> = OnceLock::new();
 
 /// `/resource2`'s callback: Pycom's `(uri, method, headers, body, new_uri,
 /// status)`, plus the value the application reads back from the store.
@@ -54,30 +52,51 @@ fn told(e: &Event<'_>) {
     );
 }
 
-fn setup(store: &'static Store) -> Result<(), StoreError> {
+fn setup(store: &Store) -> Result<(), StoreError> {
     // Restore what was saved (nothing without --store); later changes are saved.
     store.load()?;
     // `ensure` keeps a value restored from the file.
     store.ensure("/resource1", MediaType::Html, b"Hello Client!")?.register(Methods::GET, None)?;
-    store.ensure("/resource2", MediaType::Html, b"0")?.register(Methods::ALL, Some(told))?;
+    // Pycom's `add_resource('/resource2')`: text/html, value 0.
+    match store.add_default("/resource2") {
+        Err(StoreError::Duplicate) => store.get_resource("/resource2")?,
+        added => added?,
+    }
+    .register_request_handler(Methods::ALL, Some(told))?;
     Ok(())
 }
 
 fn main() {
     let mut args = Args::parse(&["--store", "--keyfile", "--certfile"]);
-    let tls = args.tls("--certfile", "--keyfile");
-    if tls.is_some() && !args.port_given {
+    let (keyfile, certfile) = (args.get("--keyfile").map(String::from), args.get("--certfile").map(String::from));
+    if keyfile.is_some() != certfile.is_some() {
+        examples::fail(&"--keyfile and --certfile go together");
+    }
+    if keyfile.is_some() && !args.port_given {
         args.port = 443;
     }
     let mut store = Store::new();
     if let Some(path) = args.get("--store") {
         store = store.persisted(FileBacking::leak(path));
     }
-    let store: &'static Store = Box::leak(Box::new(store));
-    let _ = STORE.set(store);
+    let store = STORE.get_or_init(|| Arc::new(store));
     if let Err(e) = setup(store) {
         examples::fail(&e);
     }
-    let app = Rc::new(App::new(store, ResourceRoutes::new()));
-    examples::serve_tls_on(args.addr(), app, ServerOptions::default(), tls, async {});
+    // HTTP_Server.init(port=..., keyfile=..., certfile=...)
+    let mut init = HttpServer::init().store(store.clone()).host(args.host.as_str()).port(args.port);
+    if let (Some(keyfile), Some(certfile)) = (keyfile, certfile) {
+        init = init.keyfile(keyfile).certfile(certfile);
+    }
+    let server = init.start().unwrap_or_else(|e| examples::fail(&e));
+    let scheme = if server.is_https() { "https" } else { "http" };
+    println!("listening on {scheme}://{}", server.local_addr());
+    // Serve until Ctrl-C, then HTTP_Server.deinit().
+    let ctrl_c = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|rt| rt.block_on(tokio::signal::ctrl_c()));
+    if let Err(e) = ctrl_c {
+        eprintln!("error: cannot wait for Ctrl-C: {e}");
+    }
+    if let Err(e) = server.deinit() {
+        examples::fail(&e);
+    }
 }

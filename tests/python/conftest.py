@@ -94,11 +94,11 @@ def start_pycom():
 @pytest.fixture(scope="module")
 def led():
     """microserver_led: ``led.url`` is the LED server, ``led.info_url`` the
-    second named server of the same process."""
+    second server (without a name) of the same process."""
     server = example("microserver_led", ["--info-port", "0"])
     try:
         line = server.next_line()
-        prefix = "Info listening on http://"
+        prefix = "server_two listening on http://"
         assert line.startswith(prefix), line
         server.info_url = "http://" + line[len(prefix):]
         yield server

@@ -1,6 +1,7 @@
 """MicroServer apps (seed 001) through the microserver_led example, with
 Python ``requests`` over TCP on 127.0.0.1: the ``LED`` server and the
-``Info`` server that the same program runs on a second port.
+server without a name (the seed's ``server_two``) that the same program
+runs on a second port.
 """
 
 import time
@@ -62,10 +63,10 @@ def test_other_methods_are_405_with_allow(led):
     assert r.status_code == 200 and "status" in r.json()["data"]
 
 
-def test_second_named_server_on_its_own_port(led):
+def test_second_server_without_a_name_on_its_own_port(led):
     assert led.info_url != led.url
     r = get(led.info_url + "/")
-    assert r.json() == {"data": {"name": "Info", "routes": ["/", "/uptime"]}}
+    assert r.json() == {"data": {"name": "", "routes": ["/", "/uptime"]}}
     r = get(led.info_url + "/uptime")
     assert r.status_code == 200 and isinstance(r.json()["data"], int)
     # Each server has its own routes.

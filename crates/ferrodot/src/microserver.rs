@@ -31,9 +31,15 @@
 //! so clients see the seed's bytes. Closures are `Send + Sync` because a
 //! `nowait` route runs on another thread, as MicroPython's `_thread` does.
 //!
+//! A server without a name, the seed's `MicroServer(port=8081)`, is
+//! `MicroServer::default().port(8081)`; its `GET /` lists `"name": ""`.
+//!
 //! Where this differs from the MicroPython MicroServer, on purpose: a
-//! route answers GET, HEAD and POST (405 with `Allow` for other methods;
-//! the seed runs the route whatever the method); the query string is
+//! route answers GET, HEAD and POST (405 with `Allow` for other methods),
+//! unless [`MicroServer::any_method`] opts into the seed's behaviour of
+//! running the route whatever the method — opt-in because a state-changing
+//! route then runs for a cross-site form POST or a preflight OPTIONS too
+//! (see there); the query string is
 //! ignored when finding a route (the seed answers 404 to `/on?x=1`);
 //! responses have a `Content-Length` and connections are kept alive
 //! (the seed closes after every response); a malformed request is a 400,
@@ -70,6 +76,7 @@ pub struct MicroServer {
     routes: BTreeMap<String, MicroRoute>,
     config: Config,
     log: bool,
+    any_method: bool,
 }
 
 #[derive(Serialize)]
@@ -151,14 +158,24 @@ impl MicroServer {
     /// A server called `name` on port 8080 of every interface.
     pub fn new(name: impl Into<String>) -> Self {
         let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
-        MicroServer { name: name.into(), host: String::from("0.0.0.0"), port: 8080, routes: BTreeMap::new(), config, log: false }
+        MicroServer {
+            name: name.into(),
+            host: String::from("0.0.0.0"),
+            port: 8080,
+            routes: BTreeMap::new(),
+            config,
+            log: false,
+            any_method: false,
+        }
     }
 
+    /// The port to listen on (default 8080; 0 picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
+    /// The interface to listen on (default `0.0.0.0`, all of them).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
         self
@@ -177,6 +194,21 @@ impl MicroServer {
         self
     }
 
+    /// Run a route whatever the request's method, as the seed does
+    /// (`POST /on`, `DELETE /on` and `OPTIONS /on` switch the LED on too).
+    ///
+    /// Off by default, because it is unsafe on a network you do not
+    /// control: a route that changes state is then reachable by any method,
+    /// so a cross-site form POST (which needs no CORS preflight) or a
+    /// preflight `OPTIONS` runs it, and nothing separates safe requests
+    /// from changes. Off, a route answers GET, HEAD and POST, and other
+    /// methods get 405 with `Allow`.
+    pub fn any_method(mut self, on: bool) -> Self {
+        self.any_method = on;
+        self
+    }
+
+    /// The server's name, `""` for one made with [`MicroServer::default`].
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -237,8 +269,18 @@ impl MicroServer {
     /// The app, logging requests as received on `port` when `Some`.
     fn into_app_logging(self, log: Option<u16>) -> App<(), MicroRoutes> {
         let config = self.config;
-        let routes = MicroRoutes { name: self.name, routes: self.routes, route: Route::any("/:path*"), log };
+        let routes =
+            MicroRoutes { name: self.name, routes: self.routes, route: Route::any("/:path*"), log, any_method: self.any_method };
         App::new((), routes).with_config(config)
+    }
+}
+
+/// A server without a name on port 8080: the seed's `MicroServer()`;
+/// `MicroServer::default().port(8081)` is its `MicroServer(port=8081)`.
+/// `GET /` lists it with the name `""`, as the seed does.
+impl Default for MicroServer {
+    fn default() -> Self {
+        MicroServer::new("")
     }
 }
 
@@ -262,9 +304,12 @@ pub struct MicroRoutes {
     route: Route<'static>,
     /// The port to name in the request log, when requests are logged.
     log: Option<u16>,
+    /// Routes run for every method (see [`MicroServer::any_method`]).
+    any_method: bool,
 }
 
 impl MicroRoutes {
+    /// The server's name.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -305,6 +350,7 @@ impl<S> Dispatch<S> for MicroRoutes {
             return json(out, Status::NOT_FOUND, error_body("Route is not defined")).await;
         }
         match req.method() {
+            _ if self.any_method => {}
             Method::Get | Method::Head | Method::Post => {}
             Method::Options => {
                 out.start(Status::NO_CONTENT);
@@ -416,6 +462,7 @@ mod running {
     }
 
     impl Bound {
+        /// The address bound (the port chosen, for port 0).
         pub fn local_addr(&self) -> io::Result<SocketAddr> {
             self.listener.local_addr()
         }
@@ -453,10 +500,12 @@ mod running {
     }
 
     impl Running {
+        /// The address it serves on.
         pub fn local_addr(&self) -> SocketAddr {
             self.addr
         }
 
+        /// The server's name.
         pub fn name(&self) -> &str {
             &self.name
         }

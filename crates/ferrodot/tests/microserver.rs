@@ -143,3 +143,52 @@ fn post_is_served_and_bodies_are_ignored() {
     assert_eq!(r.status, 405);
     assert_eq!(r.text(), r#"{"error": "Method is not allowed"}"#);
 }
+
+#[test]
+fn a_server_without_a_name_lists_an_empty_name() {
+    // The seed's `MicroServer(port=8081)`.
+    let mut ms = MicroServer::default().host("127.0.0.1").port(0);
+    assert_eq!(ms.name(), "");
+    ms.add_route("/uptime", || 12);
+    let running = ms.spawn().unwrap();
+    let url = format!("http://{}/", running.local_addr());
+    let r = common::curl_resp(&[&url]);
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"data": {"name": "", "routes": ["/", "/uptime"]}}"#));
+    assert_eq!(running.name(), "");
+    running.stop().unwrap();
+}
+
+/// `curl -X METHOD` (or `-I` for HEAD) against `path`: the status.
+fn curl_status(addr: std::net::SocketAddr, method: &str, path: &str) -> u16 {
+    let url = format!("http://{addr}{path}");
+    let r = if method == "HEAD" { common::curl_resp(&["-I", &url]) } else { common::curl_resp(&["-X", method, "-d", "x", &url]) };
+    r.status
+}
+
+#[test]
+fn any_method_is_opt_in_and_then_runs_the_route_for_every_method() {
+    let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+    for any in [false, true] {
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let mut ms = local("LED").any_method(any);
+        let h = hits.clone();
+        ms.add_route("/on", move || h.lock().unwrap().push("on"));
+        let running = ms.spawn().unwrap();
+        let addr = running.local_addr();
+        let statuses: Vec<u16> = methods.iter().map(|m| curl_status(addr, m, "/on")).collect();
+        if any {
+            // The seed: every method runs the route.
+            assert_eq!(statuses, [200; 7], "{methods:?}");
+            assert_eq!(hits.lock().unwrap().len(), 7);
+            let r = common::curl_resp(&["-X", "DELETE", &format!("http://{addr}/on")]);
+            assert_eq!(r.text(), r#"{"data": null}"#);
+        } else {
+            // GET, HEAD and POST run it; PUT, DELETE and PATCH are 405; OPTIONS answers Allow.
+            assert_eq!(statuses, [200, 200, 200, 405, 405, 405, 204], "{methods:?}");
+            assert_eq!(hits.lock().unwrap().len(), 3, "refused methods did not run the route");
+        }
+        // An unknown path is 404 either way, whatever the method.
+        assert_eq!(curl_status(addr, "PUT", "/nothing"), 404);
+        running.stop().unwrap();
+    }
+}

@@ -16,10 +16,15 @@
 //! static APP: App<&ResourceStore, ResourceRoutes> = App::new(&STORE, ResourceRoutes::new());
 //!
 //! STORE.add("/resource1", MediaType::Html, b"Hello Client!")?.register(Methods::GET, None)?;
-//! STORE.add("/resource2", MediaType::Html, b"0")?.register(Methods::ALL, Some(told))?;
+//! STORE.add_default("/resource2")?.register(Methods::ALL, Some(told))?; // text/html, "0"
 //! // ferrodot::rt::tokio::run(&APP, "0.0.0.0:80")
 //! # Ok::<(), ferrodot::resource::StoreError>(())
 //! ```
+//!
+//! Pycom's names are there too, as aliases: `add_resource`, `get_resource`,
+//! `list_resource`, `remove_resource` and `register_request_handler`. On a
+//! host (feature `tokio`), `HttpServer::init` is Pycom's `HTTP_Server.init(port, max_uri,
+//! keyfile, certfile)` and `HttpServer::deinit` its `deinit()`.
 //!
 //! What the server answers:
 //!
@@ -62,20 +67,37 @@
 //!   413 when one read is short); a body larger than the value is 413 before
 //!   it is read, and the connection then closes.
 //! - Values are bytes; there is no implicit integer encoding (Pycom stores
-//!   integers as one or two raw bytes and truncates larger ones).
+//!   integers as one or two raw bytes and truncates larger ones). So the
+//!   default value of [`ResourceStore::add_default`] is the text `0`, as
+//!   Pycom's documentation describes it ("decimal 0"), not the byte `0x00`
+//!   its firmware sends.
+//! - `max_uri` is a limit at run time ([`ResourceStore::set_max_uri`]) under
+//!   the capacity `N` fixed at compile time; the URI length is capped by
+//!   `U` (Pycom's is ESP-IDF's).
 //! - A resource answers nothing (404) until a handler is registered, as in
 //!   Pycom, but OPTIONS and 405 list its methods.
 //! - Error bodies use the app's error style (plain text by default), not
 //!   Pycom's HTML sentences; query strings no longer make a URI unknown.
 
+// Lowest first: each module imports only those above it in this list.
+mod error;
+mod event;
 mod media;
+mod table;
 mod persist;
-mod routes;
 mod store;
+mod routes;
+#[cfg(feature = "tokio")]
+mod server;
 
+pub use error::{PersistError, StoreError};
+pub use event::{Callback, Event};
 pub use media::{acceptable, MediaType, Methods};
 #[cfg(feature = "std")]
 pub use persist::FileBacking;
-pub use persist::{ImageWriter, PersistError, Persistence, Sink};
+pub use persist::{ImageWriter, Persistence, Sink};
 pub use routes::ResourceRoutes;
-pub use store::{Callback, Event, Info, ResourceRef, ResourceStore, StoreError, UriBuf, FIRST_ID, LAST_ID};
+#[cfg(feature = "tokio")]
+pub use server::{HttpServer, Init};
+pub use store::{Info, ResourceRef, ResourceStore, DEFAULT_VALUE};
+pub use table::{UriBuf, FIRST_ID, LAST_ID};

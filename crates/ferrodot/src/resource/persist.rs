@@ -15,38 +15,9 @@
 //! then an FNV-1a checksum (`u32`) of everything before it. Callbacks are
 //! code, not data: register them again after loading.
 
+use super::error::PersistError;
 use super::media::{MediaType, Methods};
-use super::store::{check_uri, Inner, UriBuf};
-
-/// Why the store could not be saved or loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersistError {
-    /// The backing failed to read or write.
-    Io,
-    /// The saved image is damaged (bad magic, checksum or record).
-    Corrupt,
-    /// The saved image has more resources, or longer URIs or values,
-    /// than this store's capacities.
-    DoesNotFit,
-}
-
-impl PersistError {
-    pub const fn message(self) -> &'static str {
-        match self {
-            PersistError::Io => "could not read or write the saved resource store",
-            PersistError::Corrupt => "the saved resource store is damaged",
-            PersistError::DoesNotFit => "the saved resource store does not fit this store's capacities",
-        }
-    }
-}
-
-impl core::error::Error for PersistError {}
-
-impl core::fmt::Display for PersistError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.message())
-    }
-}
+use super::table::{check_uri, Inner, UriBuf};
 
 /// Where an image is written, piece by piece.
 pub type Sink<'a> = dyn FnMut(&[u8]) -> Result<(), PersistError> + 'a;

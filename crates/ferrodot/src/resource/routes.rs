@@ -4,7 +4,10 @@
 use core::marker::PhantomData;
 
 use super::media::{acceptable, MediaType, Methods};
-use super::store::{Event, Found, ResourceStore, StoreError, UriBuf};
+use super::error::StoreError;
+use super::event::Event;
+use super::store::{Found, ResourceStore};
+use super::table::UriBuf;
 use crate::app::Dispatch;
 use crate::http::parse::Rejection;
 use crate::http::request::Framing;

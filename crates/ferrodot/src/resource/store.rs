@@ -10,263 +10,18 @@ use core::cell::RefCell;
 
 use critical_section::Mutex;
 
+use super::error::{PersistError, StoreError};
+use super::event::Callback;
 use super::media::{MediaType, Methods};
-use super::persist::{self, PersistError, Persistence};
+use super::persist::{self, Persistence};
+use super::table::{Inner, Slot, UriBuf, FIRST_ID, LAST_ID};
 use crate::http::query::Encoded;
-use crate::http::request::Headers;
-use crate::http::{Method, Status};
 
-/// The first id given to a sub-resource created by POST (`/res/10000`).
-pub const FIRST_ID: u32 = 10_000;
-/// The last one: ids are five digits.
-pub const LAST_ID: u32 = 99_999;
-
-/// What a resource's callback is told after each request it answered
-/// (Pycom's `callback(uri, method, headers, body, new_uri, status)`).
-pub struct Event<'a> {
-    /// The resource's URI (without the query string).
-    pub uri: &'a str,
-    pub method: Method,
-    /// Every request header, in order.
-    pub headers: Headers<'a>,
-    /// The request body (empty when it was refused unread, as for 413).
-    pub body: &'a [u8],
-    /// The URI a successful POST created, else `""`.
-    pub new_uri: &'a str,
-    /// The status the server answered with.
-    pub status: Status,
-}
-
-/// A resource's callback. A plain function, so it can live in a `static`
-/// store; it runs after the response was sent, on the connection's task.
-pub type Callback = fn(&Event<'_>);
-
-/// Why a store operation failed (Pycom raises these as `RuntimeError`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreError {
-    /// A URI must start with `/` and contain no `?`, `#`, space or control byte.
-    BadUri,
-    /// Longer than the store's URI capacity `U`.
-    UriTooLong,
-    Duplicate,
-    /// All `N` resources are in use (or, for POST, the five-digit ids ran out).
-    Full,
-    NotFound,
-    /// Longer than the store's value capacity `V` (or a caller's buffer).
-    ValueTooLarge,
-    /// The store was used from inside one of its own closures.
-    Busy,
-    /// [`ResourceStore::load`] fills an empty store only.
-    NotEmpty,
-    /// The change was made in memory but could not be saved.
-    Persist(PersistError),
-}
-
-impl StoreError {
-    pub const fn message(self) -> &'static str {
-        match self {
-            StoreError::BadUri => "URI must start with \"/\" and contain no '?', '#', spaces or control characters",
-            StoreError::UriTooLong => "URI longer than the store allows",
-            StoreError::Duplicate => "resource already added",
-            StoreError::Full => "no more resources can be added",
-            StoreError::NotFound => "resource does not exist",
-            StoreError::ValueTooLarge => "value larger than the store allows",
-            StoreError::Busy => "resource store used from inside its own callback",
-            StoreError::NotEmpty => "a saved store can only be loaded into an empty store",
-            StoreError::Persist(e) => e.message(),
-        }
-    }
-}
-
-impl core::error::Error for StoreError {}
-
-impl core::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-impl From<PersistError> for StoreError {
-    fn from(e: PersistError) -> Self {
-        StoreError::Persist(e)
-    }
-}
-
-/// A URI of at most `U` bytes, copied out of the store.
-#[derive(Clone, Copy)]
-pub struct UriBuf<const U: usize> {
-    bytes: [u8; U],
-    len: usize,
-}
-
-impl<const U: usize> Default for UriBuf<U> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const U: usize> UriBuf<U> {
-    pub const fn new() -> Self {
-        UriBuf { bytes: [0; U], len: 0 }
-    }
-
-    /// A copy of `uri`; `None` if it is longer than `U`.
-    pub fn copy_of(uri: &str) -> Option<Self> {
-        let mut buf = Self::new();
-        buf.push(uri.as_bytes()).then_some(buf)
-    }
-
-    pub fn as_str(&self) -> &str {
-        core::str::from_utf8(self.as_bytes()).unwrap_or("")
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or(&[])
-    }
-
-    /// Append; `false` (and nothing appended) if it does not fit.
-    pub(crate) fn push(&mut self, bytes: &[u8]) -> bool {
-        match self.bytes.get_mut(self.len..).and_then(|d| d.get_mut(..bytes.len())) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len = self.len.saturating_add(bytes.len());
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Room for `n` bytes read from elsewhere; they count once written.
-    pub(crate) fn fill(&mut self, n: usize) -> Option<&mut [u8]> {
-        let dst = self.bytes.get_mut(..n)?;
-        self.len = n;
-        Some(dst)
-    }
-}
-
-/// One resource.
-#[derive(Clone, Copy)]
-pub(crate) struct Slot<const U: usize, const V: usize> {
-    pub(crate) used: bool,
-    /// Made by a POST: answers with its parent's callback unless it has one.
-    pub(crate) created: bool,
-    pub(crate) media: MediaType,
-    pub(crate) methods: Methods,
-    pub(crate) callback: Option<Callback>,
-    /// The id the next POST to this resource tries first.
-    pub(crate) next_id: u32,
-    pub(crate) uri: UriBuf<U>,
-    pub(crate) value_len: usize,
-    pub(crate) value: [u8; V],
-}
-
-impl<const U: usize, const V: usize> Slot<U, V> {
-    const EMPTY: Self = Slot {
-        used: false,
-        created: false,
-        media: MediaType::Html,
-        methods: Methods::NONE,
-        callback: None,
-        next_id: FIRST_ID,
-        uri: UriBuf::new(),
-        value_len: 0,
-        value: [0; V],
-    };
-
-    pub(crate) fn value(&self) -> &[u8] {
-        self.value.get(..self.value_len).unwrap_or(&[])
-    }
-
-    fn set_value(&mut self, value: &[u8]) -> Result<(), StoreError> {
-        let dst = self.value.get_mut(..value.len()).ok_or(StoreError::ValueTooLarge)?;
-        dst.copy_from_slice(value);
-        self.value_len = value.len();
-        Ok(())
-    }
-}
-
-pub(crate) struct Inner<const N: usize, const U: usize, const V: usize> {
-    pub(crate) slots: [Slot<U, V>; N],
-    pub(crate) count: usize,
-    /// Bumped by every change; a value sent in pieces checks it.
-    generation: u32,
-    /// Changes are saved (set by a successful `load`).
-    armed: bool,
-}
-
-impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
-    fn find(&self, uri: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s.used && s.uri.as_str() == uri)
-    }
-
-    fn slot(&self, uri: &str) -> Result<&Slot<U, V>, StoreError> {
-        self.find(uri).and_then(|i| self.slots.get(i)).ok_or(StoreError::NotFound)
-    }
-
-    fn slot_mut(&mut self, uri: &str) -> Result<&mut Slot<U, V>, StoreError> {
-        let i = self.find(uri).ok_or(StoreError::NotFound)?;
-        self.slots.get_mut(i).ok_or(StoreError::NotFound)
-    }
-
-    /// A free slot, marked used and counted; the caller fills it.
-    pub(crate) fn take_free(&mut self) -> Result<&mut Slot<U, V>, StoreError> {
-        let slot = self.slots.iter_mut().find(|s| !s.used).ok_or(StoreError::Full)?;
-        *slot = Slot::EMPTY;
-        slot.used = true;
-        self.count = self.count.saturating_add(1);
-        Ok(slot)
-    }
-
-    fn insert(&mut self, uri: &str, media: MediaType, value: &[u8]) -> Result<&mut Slot<U, V>, StoreError> {
-        check_uri::<U>(uri)?;
-        if value.len() > V {
-            return Err(StoreError::ValueTooLarge);
-        }
-        if self.find(uri).is_some() {
-            return Err(StoreError::Duplicate);
-        }
-        let uri = UriBuf::copy_of(uri).ok_or(StoreError::UriTooLong)?;
-        let slot = self.take_free()?;
-        slot.uri = uri;
-        slot.media = media;
-        slot.set_value(value)?;
-        Ok(slot)
-    }
-
-    pub(crate) fn clear(&mut self) {
-        for slot in self.slots.iter_mut() {
-            *slot = Slot::EMPTY;
-        }
-        self.count = 0;
-    }
-
-    /// The callback of slot `i`: its own, or for a POST-made resource the
-    /// nearest ancestor's.
-    fn callback_for(&self, mut i: usize) -> Option<Callback> {
-        // Each step drops one path segment, so this ends within `U` steps.
-        for _ in 0..=U {
-            let slot = self.slots.get(i)?;
-            if slot.callback.is_some() || !slot.created {
-                return slot.callback;
-            }
-            let (parent, _) = slot.uri.as_str().rsplit_once('/')?;
-            i = self.find(parent)?;
-        }
-        None
-    }
-}
-
-/// A URI the store accepts: `/…`, at most `U` bytes, and nothing a request
-/// path could never be (query, fragment, spaces, control bytes).
-pub(crate) fn check_uri<const U: usize>(uri: &str) -> Result<(), StoreError> {
-    if !uri.starts_with('/') || uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') {
-        return Err(StoreError::BadUri);
-    }
-    if uri.len() > U {
-        return Err(StoreError::UriTooLong);
-    }
-    Ok(())
-}
+/// The value of a resource added without one ([`ResourceStore::add_default`]):
+/// Pycom's default `value=0`, which its documentation calls "decimal 0", as
+/// the text `0`. (Pycom's firmware stores the integer as the raw byte
+/// `0x00`; a NUL byte in a `text/html` body shows nothing in a browser.)
+pub const DEFAULT_VALUE: &[u8] = b"0";
 
 /// A resource found for a request, copied out of the store.
 pub(crate) struct Found<const U: usize> {
@@ -327,7 +82,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     /// An empty store; `const`, so it can be a `static`.
     pub const fn new() -> Self {
         ResourceStore {
-            inner: Mutex::new(RefCell::new(Inner { slots: [Slot::EMPTY; N], count: 0, generation: 0, armed: false })),
+            inner: Mutex::new(RefCell::new(Inner::new())),
             backing: None,
         }
     }
@@ -353,6 +108,25 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     /// Longest value in bytes (a larger PUT or POST body is refused with 413).
     pub const fn value_capacity(&self) -> usize {
         V
+    }
+
+    /// Allow at most `max_uri` resources (Pycom's `init(max_uri=…)`), up to
+    /// the capacity `N`: adding more is [`StoreError::Full`], a POST beyond
+    /// it is 507. Resources already there stay. Returns the limit now in
+    /// force (`N` when `max_uri` is larger).
+    pub fn set_max_uri(&self, max_uri: usize) -> usize {
+        let limit = max_uri.min(N);
+        // Only fails when called from inside the store's own closure.
+        let _ = self.with(|inner| {
+            inner.limit = limit;
+            Ok(())
+        });
+        limit
+    }
+
+    /// Most resources allowed now (see [`ResourceStore::set_max_uri`]).
+    pub fn max_uri(&self) -> usize {
+        self.with(|inner| Ok(inner.limit)).unwrap_or(N)
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner<N, U, V>) -> Result<R, StoreError>) -> Result<R, StoreError> {
@@ -395,6 +169,13 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     ) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
         self.change(|inner| inner.insert(uri, media, value).map(|_| ()))?;
         Ok(ResourceRef { store: self, uri })
+    }
+
+    /// Add a resource with Pycom's defaults, as `add_resource(uri)` does:
+    /// media type `text/html` (Pycom's `TEXT`) and the value `0`, the
+    /// text [`DEFAULT_VALUE`].
+    pub fn add_default<'u>(&self, uri: &'u str) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.add(uri, MediaType::Html, DEFAULT_VALUE)
     }
 
     /// Add a resource unless it exists (restored by [`ResourceStore::load`],
@@ -553,6 +334,34 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         backing.save(&mut image).map_err(StoreError::Persist)
     }
 
+    // ----- Pycom's names, for code ported from `network.HTTP_Server` -----
+
+    /// Pycom's `add_resource`: the same as [`ResourceStore::add`].
+    pub fn add_resource<'u>(&self, uri: &'u str, media: MediaType, value: &[u8]) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.add(uri, media, value)
+    }
+
+    /// Pycom's `get_resource`: the same as [`ResourceStore::resource`].
+    pub fn get_resource<'u>(&self, uri: &'u str) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+        self.resource(uri)
+    }
+
+    /// Pycom's `list_resource`: the same as [`ResourceStore::list`].
+    #[cfg(feature = "alloc")]
+    pub fn list_resource(&self, prefix: &str) -> alloc::vec::Vec<alloc::string::String> {
+        self.list(prefix)
+    }
+
+    /// Pycom's `remove_resource`: the same as [`ResourceStore::remove`].
+    pub fn remove_resource(&self, uri: &str) -> Result<(), StoreError> {
+        self.remove(uri)
+    }
+
+    /// Pycom's `register_request_handler`: the same as [`ResourceStore::register`].
+    pub fn register_request_handler(&self, uri: &str, methods: Methods, callback: Option<Callback>) -> Result<(), StoreError> {
+        self.register(uri, methods, callback)
+    }
+
     // ----- for the request handler -----
 
     /// The published resource whose URI is the (percent-decoded) `path`.
@@ -604,7 +413,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         self.change(|inner| {
             let parent = inner.slot(uri)?;
             let (methods, parent_media, first) = (parent.methods, parent.media, parent.next_id.max(FIRST_ID));
-            if inner.count >= N {
+            if inner.count >= inner.limit {
                 return Err(StoreError::Full);
             }
             if value.len() > V {
@@ -646,6 +455,7 @@ fn child_uri<const U: usize>(uri: &str, id: u32) -> Result<UriBuf<U>, StoreError
 }
 
 impl<'s, 'u, const N: usize, const U: usize, const V: usize> ResourceRef<'s, 'u, N, U, V> {
+    /// The resource's URI.
     pub fn uri(&self) -> &'u str {
         self.uri
     }
@@ -656,22 +466,32 @@ impl<'s, 'u, const N: usize, const U: usize, const V: usize> ResourceRef<'s, 'u,
         Ok(self)
     }
 
+    /// Pycom's `res.register_request_handler`: the same as [`ResourceRef::register`].
+    pub fn register_request_handler(self, methods: Methods, callback: Option<Callback>) -> Result<Self, StoreError> {
+        self.register(methods, callback)
+    }
+
+    /// Media type, methods and value length (see [`ResourceStore::info`]).
     pub fn info(&self) -> Result<Info, StoreError> {
         self.store.info(self.uri)
     }
 
+    /// Copy the value into `buf` (see [`ResourceStore::read_value`]).
     pub fn read_value<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], StoreError> {
         self.store.read_value(self.uri, buf)
     }
 
+    /// Replace the value (Pycom's `res.value(new)`).
     pub fn set_value(&self, value: &[u8]) -> Result<(), StoreError> {
         self.store.set_value(self.uri, value)
     }
 
+    /// Replace the value and the media type.
     pub fn set(&self, media: MediaType, value: &[u8]) -> Result<(), StoreError> {
         self.store.set(self.uri, media, value)
     }
 
+    /// Remove the resource (see [`ResourceStore::remove`]).
     pub fn remove(self) -> Result<(), StoreError> {
         self.store.remove(self.uri)
     }
@@ -706,6 +526,25 @@ mod tests {
         assert_eq!(store.remove("/a"), Err(StoreError::NotFound));
         assert_eq!(store.len(), 3);
         assert_eq!(store.with_value("/c", |_, _| store.len()), Ok(0), "re-entry is refused, not a panic");
+    }
+
+    #[test]
+    fn pycom_defaults_and_max_uri() {
+        let store = ResourceStore::<4, 16, 8>::new();
+        let res = store.add_default("/r").unwrap();
+        assert_eq!(res.info().unwrap(), Info { media: MediaType::Html, methods: Methods::NONE, len: 1 });
+        let mut buf = [0u8; 8];
+        assert_eq!(res.read_value(&mut buf).unwrap(), b"0");
+        res.register_request_handler(Methods::ALL, None).unwrap();
+        assert_eq!(store.max_uri(), 4);
+        assert_eq!(store.set_max_uri(2), 2);
+        store.add_resource("/s", MediaType::Plain, b"").unwrap();
+        assert_eq!(store.add_default("/t").err(), Some(StoreError::Full));
+        assert_eq!(store.post("/r", None, b"x").err(), Some(StoreError::Full), "POST is 507 at max_uri");
+        assert_eq!(store.set_max_uri(99), 4, "never above the capacity");
+        assert_eq!(store.post("/r", None, b"x").unwrap().as_str(), "/r/10000");
+        store.remove_resource("/s").unwrap();
+        assert_eq!(store.get_resource("/s").err(), Some(StoreError::NotFound));
     }
 
     #[test]
