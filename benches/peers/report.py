@@ -169,8 +169,42 @@ def ir_report():
     return ir
 
 
+def client_report():
+    runs = defaultdict(list)
+    path = os.path.join(out, "client.tsv")
+    if os.path.exists(path):
+        for line in open(path):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 6:
+                _, name, n, secs, rps, cpu = parts
+                runs[name].append((float(rps), int(n) / max(float(cpu), 1e-9)))
+    irs = {}
+    path = os.path.join(out, "client-ir.tsv")
+    if os.path.exists(path):
+        for line in open(path):
+            name, a, b = line.rstrip("\n").split("\t")
+            if a and b:
+                irs[name] = (int(b) - int(a)) / 10000
+    if not runs and not irs:
+        return {}
+    print("\n### Clients: one keep-alive connection, sequential GET /status to nginx (ratio = ÷ hyper)\n")
+    print("| client | req/s | req per client CPU-s | instructions per request (in memory) |")
+    print("|---|---:|---:|---:|")
+    got = {}
+    for name in ["ferrodot", "hyper"]:
+        rps = mean([r for r, _ in runs[name]]) if runs.get(name) else None
+        eff = mean([e for _, e in runs[name]]) if runs.get(name) else None
+        got[name] = (rps, eff, irs.get(name))
+    for name, (rps, eff, ir_) in got.items():
+        ref = got["hyper"]
+        cell = lambda v, r: f"{fmt(v)} ({ratio(v / r)})" if v and r else fmt(v)
+        print(f"| {name} | {cell(rps, ref[0])} | {cell(eff, ref[1])} | {cell(ir_, ref[2])} |")
+    return got
+
+
 load = load_report()
 ir = ir_report()
+clients = client_report()
 
 print("\n### Targets\n")
 print("| target | measured | met |")
@@ -208,5 +242,9 @@ if load:
     target("W5 HTTPS keep-alive: ferrodot-tls ÷ nginx-tls, req per server CPU-s", tls_ka[0], ">=", 1.0, tls_ka[1])
     tls_new = versus("nginx-tls", "W6", "eff", me="ferrodot-tls")
     target("W6 HTTPS, a new TLS connection per request: ferrodot-tls ÷ nginx-tls, req per server CPU-s", tls_new[0], ">=", 0.8, tls_new[1])
+if clients:
+    (f_rps, f_eff, f_ir), (h_rps, h_eff, h_ir) = clients["ferrodot"], clients["hyper"]
+    target("client, one keep-alive connection: ferrodot ÷ hyper, req/s", f_rps / h_rps if f_rps and h_rps else None, ">=", 1.0)
+    target("client: instructions per request, ferrodot ÷ hyper", f_ir / h_ir if f_ir and h_ir else None, "<=", 0.5)
 if ir.get("ferrodot", {}).get("status") and ir.get("picoserve", {}).get("status"):
     target("instructions per keep-alive GET /status: ferrodot ÷ picoserve", ir["ferrodot"]["status"] / ir["picoserve"]["status"], "<=", 0.5)

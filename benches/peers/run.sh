@@ -22,6 +22,10 @@
 # ferrodot-tls (rustls + ring) and nginx-tls (OpenSSL), same certificate.
 # Instruction counts: ir-ferrodot and ir-picoserve serve N keep-alive
 # requests over an in-memory socket under callgrind.
+# Clients (CLIENTS=1): ferrodot's client Connection and hyper 1.x's http1
+# connection each make sequential keep-alive GET /status requests to nginx
+# for DURATION seconds (req/s and req per client CPU-second), and N
+# requests against a canned nginx response in memory under callgrind.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +39,7 @@ SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 LOAD=${LOAD:-1}
 CALLGRIND=${CALLGRIND:-1}
+CLIENTS=${CLIENTS:-1}
 ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot nginx-deferred ferrodot-nodefer ferrodot-tls nginx-tls"}
 WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4 W5 W6"}
 OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
@@ -239,6 +244,38 @@ if [ "$LOAD" = 1 ]; then
             stop_server
         done
     done
+fi
+
+# --- clients: one keep-alive connection, sequential GET /status to nginx --
+if [ "$CLIENTS" = 1 ]; then
+    : > "$OUT/client.tsv"
+    nginx_conf nginx-for-clients 18180
+    taskset -c "$SERVER_CORE" /usr/sbin/nginx -p "$OUT/nginx-for-clients" -c "$OUT/nginx-for-clients/nginx.conf" 2>>"$OUT/server.log" &
+    SERVER_PID=$!
+    PIDS_STARTED+=("$SERVER_PID")
+    wait_port 18180
+    for round in $(seq 1 "$ROUNDS"); do
+        for name in ferrodot hyper; do
+            echo "round $round: client-$name" >&2
+            # The client's own CPU time (user + system) beside its req/s.
+            line=$( { /usr/bin/time -f '%U %S' taskset -c "$CLIENT_CORE" "$BIN/client-$name" net 127.0.0.1:18180 "$DURATION" ; } 2>"$OUT/client-time.$name" )
+            cpu=$(tail -1 "$OUT/client-time.$name" | awk '{ print $1 + $2 }')
+            printf '%s\t%s\t%s\n' "$round" "$line" "$cpu" >> "$OUT/client.tsv"
+        done
+    done
+    stop_server
+    : > "$OUT/client-ir.tsv"
+    if [ "$CALLGRIND" = 1 ]; then
+        for name in ferrodot hyper; do
+            "$BIN/client-$name" ir 3 check > /dev/null 2> "$OUT/client-ir-check.$name.txt" || { echo "client-$name: check failed" >&2; cat "$OUT/client-ir-check.$name.txt" >&2; }
+            irs=()
+            for n in 1000 11000; do
+                valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.client-$name.$n.out" "$BIN/client-$name" ir "$n" 2> /dev/null > /dev/null
+                irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$OUT/callgrind.client-$name.$n.out")")
+            done
+            printf '%s\t%s\t%s\n' "$name" "${irs[0]}" "${irs[1]}" >> "$OUT/client-ir.tsv"
+        done
+    fi
 fi
 
 # --- instruction counts (callgrind) --------------------------------------

@@ -58,7 +58,7 @@
 //! `ErrorResponse` it returns, not always 500 "route failed to return a
 //! response".
 
-#[cfg(all(feature = "tokio", feature = "client"))]
+#[cfg(all(feature = "tokio", feature = "client", feature = "json"))]
 pub mod client;
 #[cfg(feature = "std")]
 mod path;
