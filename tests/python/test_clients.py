@@ -203,3 +203,77 @@ def test_demo_report_answers_502_for_garbage():
         assert r.status_code == 502 and "HTTP" in r.json()["error"], r.text
     finally:
         demo.stop()
+
+
+NGINX = "/usr/sbin/nginx"
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """nginx on 127.0.0.1 and a free port: `/status` (a `return`), a
+    100 KB static file, and an access log of each request's connection
+    number."""
+    import os
+    import socket
+    import time
+    if not os.path.exists(NGINX):
+        pytest.fail("nginx is needed (Debian's nginx-light; .ci/run installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "big.bin").write_bytes(bytes(i % 251 for i in range(100_000)))
+    (tmp_path / "logs").mkdir()
+    # As root, nginx's worker would run as nobody, who cannot read pytest's
+    # temporary folder.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (tmp_path / "nginx.conf").write_text(f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/logs/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    log_format conn '$connection $request';
+    client_body_temp_path {tmp_path}/body;
+    server {{
+        listen 127.0.0.1:{port};
+        access_log {tmp_path}/logs/access.log conn;
+        root {tmp_path}/www;
+        location = /status {{ default_type application/json; return 200 '{{"frames":123,"triggers":4}}'; }}
+    }}
+}}
+""")
+    proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", tmp_path / "logs" / "access.log"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_http_get_against_nginx_keeps_one_connection(nginx):
+    base, log = nginx
+    run = subprocess.run([binary("http_get"), f"{base}/status", f"{base}/big.bin", f"{base}/status", f"{base}/missing"],
+                         capture_output=True, timeout=STEP)
+    assert run.returncode == 0, run.stderr
+    big = bytes(i % 251 for i in range(100_000))
+    status = b'{"frames":123,"triggers":4}'
+    assert run.stdout[:len(status)] == status
+    assert run.stdout[len(status):len(status) + len(big)] == big
+    assert "HTTP/1.1 404 Not Found" in run.stderr.decode()
+    import time
+    time.sleep(0.2)  # nginx writes the log line after the response
+    connections = [line.split()[0] for line in log.read_text().splitlines()]
+    assert len(connections) == 4 and len(set(connections)) == 1, connections

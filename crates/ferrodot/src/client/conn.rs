@@ -333,3 +333,135 @@ impl<'c, T: Read> Body<'c, T> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+    use std::vec::Vec;
+
+    /// A stream that hands out `input` in the reads given by `cuts`, the
+    /// bytes after `gates[i]` only once `i + 2` requests were written (a
+    /// server answers what it was asked), and records what is written.
+    struct Script<'a> {
+        input: &'a [u8],
+        cuts: Vec<usize>,
+        gates: Vec<usize>,
+        at: usize,
+        written: Vec<u8>,
+    }
+
+    impl Script<'_> {
+        fn requests(&self) -> usize {
+            self.written.windows(4).filter(|w| *w == b"\r\n\r\n").count()
+        }
+    }
+
+    impl embedded_io_async::ErrorType for Script<'_> {
+        type Error = core::convert::Infallible;
+    }
+
+    impl Read for Script<'_> {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            let allowed = self.gates.get(self.requests().saturating_sub(1)).copied().unwrap_or(self.input.len());
+            let end = self.cuts.iter().copied().find(|&c| c > self.at).unwrap_or(self.input.len()).min(allowed);
+            assert!(end > self.at, "the client read past the response it asked for");
+            let n = (end - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.input[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Script<'_> {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    fn block_on<F: core::future::Future>(fut: F) -> F::Output {
+        let mut fut = core::pin::pin!(fut);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        loop {
+            if let core::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    const TWO: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-T: 1\r\n\r\n\
+HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
+
+    /// Two responses on one connection (the first after an interim 100),
+    /// the stream cut at every byte once: the same bodies every time, and
+    /// the connection reusable between them.
+    #[test]
+    fn two_responses_split_at_every_byte() {
+        for cut in 1..TWO.len() {
+            let second_at = TWO.windows(8).rposition(|w| w == b"HTTP/1.1").unwrap();
+            let mut io = Script { input: TWO, cuts: std::vec![cut], gates: std::vec![second_at], at: 0, written: Vec::new() };
+            let mut buf = [0u8; 256];
+            let mut conn = Connection::new(&mut io, &mut buf);
+            let head = RequestHead::new(Method::Get, "h", "/a");
+            let first = block_on(async {
+                let r = conn.send(&head, b"").await?;
+                assert_eq!(r.head.status().0, 200);
+                Ok::<_, Error>(r.body.collect().await?.to_vec())
+            });
+            assert_eq!(first.as_deref(), Ok(&b"hello, world"[..]), "cut at {cut}");
+            assert!(conn.is_reusable(), "cut at {cut}");
+            let second = block_on(async {
+                let r = conn.send(&head, b"").await?;
+                assert_eq!(r.head.status().0, 404);
+                Ok::<_, Error>(r.body.collect().await?.to_vec())
+            });
+            assert_eq!(second.as_deref(), Ok(&b"nope"[..]), "cut at {cut}");
+            assert!(conn.is_reusable());
+            assert_eq!(io.written.windows(3).filter(|w| *w == b"GET").count(), 2);
+        }
+    }
+
+    /// A body far larger than the buffer, streamed piece by piece.
+    #[test]
+    fn a_body_larger_than_the_buffer_is_streamed() {
+        let mut wire = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".to_vec();
+        wire.extend((0..5000u32).map(|i| (i % 251) as u8));
+        let mut io = Script { input: &wire, cuts: (1..wire.len()).step_by(97).collect(), gates: std::vec![], at: 0, written: Vec::new() };
+        let mut buf = [0u8; 128];
+        let mut conn = Connection::new(&mut io, &mut buf);
+        let got = block_on(async {
+            let mut r = conn.send(&RequestHead::new(Method::Get, "h", "/big"), b"").await?;
+            let mut all = Vec::new();
+            loop {
+                let piece = r.body.chunk().await?;
+                if piece.is_empty() {
+                    break;
+                }
+                all.extend_from_slice(piece);
+            }
+            Ok::<_, Error>(all)
+        })
+        .unwrap();
+        assert_eq!(got.len(), 5000);
+        assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+        assert!(conn.is_reusable());
+    }
+
+    /// Collecting a body larger than the buffer is an error, not a panic,
+    /// and the connection is not reused.
+    #[test]
+    fn collecting_too_much_is_an_error() {
+        let mut wire = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
+        wire.extend([b'x'; 1000]);
+        let mut io = Script { input: &wire, cuts: std::vec![], gates: std::vec![], at: 0, written: Vec::new() };
+        let mut buf = [0u8; 256];
+        let mut conn = Connection::new(&mut io, &mut buf);
+        let got = block_on(async { conn.send(&RequestHead::new(Method::Get, "h", "/"), b"").await?.body.collect().await.map(|b| b.len()) });
+        assert_eq!(got, Err(Error::BodyTooLarge));
+        assert!(!conn.is_reusable());
+    }
+}
