@@ -399,11 +399,10 @@ mod running {
     use std::net::SocketAddr;
     use std::rc::Rc;
     use std::string::String;
-    use std::thread::JoinHandle;
 
     use super::{MicroRoutes, MicroServer};
     use crate::app::App;
-    use crate::rt::tokio::Server;
+    use crate::rt::tokio::{Background, Server};
 
     /// A MicroServer whose port is bound, not yet serving.
     pub struct Bound {
@@ -415,8 +414,7 @@ mod running {
     pub struct Running {
         addr: SocketAddr,
         name: String,
-        stop: Option<tokio::sync::oneshot::Sender<()>>,
-        thread: Option<JoinHandle<io::Result<()>>>,
+        background: Background,
     }
 
     impl MicroServer {
@@ -486,16 +484,13 @@ mod running {
         pub fn spawn(self) -> io::Result<Running> {
             let addr = self.local_addr()?;
             let name = String::from(self.server.name());
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let Bound { listener, server } = self;
             let port = addr.port();
-            let thread = std::thread::Builder::new().name(std::format!("MicroServer {name}")).spawn(move || {
+            let background = Background::spawn(std::format!("MicroServer {name}"), move |stop| {
                 let app = server.app_on(port);
-                block_on(serve(listener, app, async {
-                    let _ = stop_rx.await;
-                }))
+                block_on(serve(listener, app, stop.wait()))
             })?;
-            Ok(Running { addr, name, stop: Some(stop_tx), thread: Some(thread) })
+            Ok(Running { addr, name, background })
         }
     }
 
@@ -511,25 +506,8 @@ mod running {
         }
 
         /// Stop accepting, finish the requests in flight, join the thread.
-        pub fn stop(mut self) -> io::Result<()> {
-            self.shutdown()
-        }
-
-        fn shutdown(&mut self) -> io::Result<()> {
-            if let Some(stop) = self.stop.take() {
-                let _ = stop.send(());
-            }
-            match self.thread.take().map(JoinHandle::join) {
-                Some(Ok(result)) => result,
-                Some(Err(_)) => Err(io::Error::other("the server thread panicked")),
-                None => Ok(()),
-            }
-        }
-    }
-
-    impl Drop for Running {
-        fn drop(&mut self) {
-            let _ = self.shutdown();
+        pub fn stop(self) -> io::Result<()> {
+            self.background.stop()
         }
     }
 }

@@ -33,12 +33,11 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::string::String;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use super::routes::ResourceRoutes;
 use super::store::ResourceStore;
 use crate::app::App;
-use crate::rt::tokio::{Server, ServerOptions};
+use crate::rt::tokio::{Background, Server, ServerOptions};
 
 /// Pycom's `HTTP_Server.init(port=80, max_uri=100, keyfile=None,
 /// certfile=None)` as a builder; [`Init::start`] binds and serves.
@@ -59,8 +58,7 @@ pub struct HttpServer<const N: usize = 100, const U: usize = 64, const V: usize 
     store: Arc<ResourceStore<N, U, V>>,
     addr: SocketAddr,
     https: bool,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    background: Background,
 }
 
 impl HttpServer {
@@ -166,10 +164,9 @@ impl<const N: usize, const U: usize, const V: usize> Init<N, U, V> {
         }
         let addr = std::format!("{}:{}", self.host, self.port);
         let (bound_tx, bound_rx) = std::sync::mpsc::channel::<io::Result<SocketAddr>>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let served = store.clone();
         let options = self.options;
-        let thread = std::thread::Builder::new().name(std::format!("HTTP_Server {addr}")).spawn(move || {
+        let background = Background::spawn(std::format!("HTTP_Server {addr}"), move |stop| {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             tokio::task::LocalSet::new().block_on(&runtime, async move {
                 let server = match Server::bind(addr.as_str()).await {
@@ -188,27 +185,23 @@ impl<const N: usize, const U: usize, const V: usize> Init<N, U, V> {
                 #[cfg(not(feature = "tls-rustls"))]
                 let _ = tls;
                 let app = Rc::new(App::new(served, ResourceRoutes::<N, U, V>::new()));
-                server
-                    .serve_with_shutdown(app, async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
+                server.serve_with_shutdown(app, stop.wait()).await
             })
         })?;
         let addr = match bound_rx.recv() {
             Ok(Ok(addr)) => addr,
             Ok(Err(e)) => {
-                let _ = thread.join();
+                let _ = background.stop();
                 return Err(e);
             }
             Err(_) => {
-                return Err(match thread.join() {
-                    Ok(Err(e)) => e,
-                    _ => io::Error::other("the server thread ended before it bound its port"),
+                return Err(match background.stop() {
+                    Err(e) => e,
+                    Ok(()) => io::Error::other("the server thread ended before it bound its port"),
                 })
             }
         };
-        Ok(HttpServer { store, addr, https, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(HttpServer { store, addr, https, background })
     }
 }
 
@@ -258,19 +251,8 @@ impl<const N: usize, const U: usize, const V: usize> HttpServer<N, U, V> {
     /// flight finish (within the options' grace period), close every
     /// connection and the listening socket, and join the thread. The port
     /// can be bound again when this returns.
-    pub fn deinit(mut self) -> io::Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the server thread panicked")),
-            None => Ok(()),
-        }
+    pub fn deinit(self) -> io::Result<()> {
+        self.background.stop()
     }
 }
 
@@ -282,8 +264,3 @@ impl<const N: usize, const U: usize, const V: usize> Deref for HttpServer<N, U, 
     }
 }
 
-impl<const N: usize, const U: usize, const V: usize> Drop for HttpServer<N, U, V> {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
-    }
-}

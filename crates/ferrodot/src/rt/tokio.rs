@@ -32,6 +32,8 @@ use crate::server::serve_connection;
 
 #[cfg(unix)]
 mod accept;
+mod background;
+pub use background::{Background, StopSignal};
 #[cfg(unix)]
 use accept::{defer_accept, Acceptor};
 #[cfg(feature = "tls-rustls")]
