@@ -96,6 +96,11 @@ def test_against_python_websockets_with_pings(python_server):
     binary = ws_client("--binary", url, "abc")
     assert binary.returncode == 0 and binary.stdout == b"cba\n", binary.stderr
     assert python_server.received == ["one", "two", b"abc"]
+    # The server's handler notes the close just after the client has gone.
+    import time
+    deadline = time.monotonic() + 5
+    while len(python_server.closed_with) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert python_server.closed_with == [1000, 1000], "closed cleanly with 1000 both times"
 
 
