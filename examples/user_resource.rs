@@ -83,7 +83,7 @@ impl UserResource {
 
     async fn create_user(&self, mut req: Incoming<'_>) -> Result<JsonResponse<'static, User>, Error> {
         let username = Self::capture(&req, "username");
-        let profile: serde_json::Value = req.json_owned().await?;
+        let profile: serde_json::Value = req.json().await?;
         if self.users.borrow().contains_key(&username) {
             return Err(error(Status::CONFLICT, "user already exists"));
         }

@@ -10,7 +10,11 @@
 //! close the socket with 1009. `/echo-small` allows only 64 KiB, and
 //! speaks the `echo.v1` subprotocol if the client offers it. `/game` is
 //! the mpgameserver callback style: "open" on connect, then each message
-//! echoed with its opcode number in front (`1:hello`).
+//! echoed with its opcode number in front (`1:hello`); `/game/:room`
+//! also says which room and path it was opened on; `big N`, `burst N`
+//! and `last-close` test larger and several replies and the close code.
+
+use std::sync::Mutex;
 
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::ServerOptions;
@@ -38,31 +42,57 @@ async fn echo_small(upgrade: WebSocketUpgrade<'_>) {
     run_echo(upgrade, &["echo.v1"], 64 * 1024).await
 }
 
-/// mpgameserver's `(socket, opcode, payload)` callback.
+/// The last `Close` the `/game` callback saw: its code (0 for none) and
+/// payload length, for `last-close`.
+static LAST_CLOSE: Mutex<Option<(u16, usize)>> = Mutex::new(None);
+
+/// mpgameserver's `(socket, opcode, payload)` callback: "open" (and, on
+/// `/game/:room`, "room <room> at <path>"), then each message echoed as
+/// `<opcode>:<payload>`, except the commands `big N` (one message of N
+/// bytes), `burst N` (N messages) and `last-close`.
 fn game(reply: &mut Reply<'_>, opcode: CallbackOpcode, payload: &[u8]) {
-    let mut line = [0u8; 1024];
     let tag = match opcode {
         CallbackOpcode::Open => {
-            reply.text("open");
+            let _ = reply.text("open");
+            if let Some(room) = reply.request().param("room") {
+                let _ = reply.text(&format!("room {} at {}", room.to_string_lossy(), reply.request().path()));
+            }
             return;
         }
-        CallbackOpcode::Text => b"1:",
-        CallbackOpcode::Binary => b"2:",
+        CallbackOpcode::Close => {
+            *LAST_CLOSE.lock().unwrap() = Some((reply.close_code().unwrap_or(0), payload.len()));
+            return;
+        }
+        CallbackOpcode::Text => "1:",
+        CallbackOpcode::Binary => "2:",
         _ => return,
     };
-    let n = (tag.len() + payload.len()).min(line.len());
-    line[..tag.len()].copy_from_slice(tag);
-    line[tag.len()..n].copy_from_slice(&payload[..n - tag.len()]);
-    match opcode {
-        CallbackOpcode::Text => reply.text(std::str::from_utf8(&line[..n]).unwrap_or("1:")),
-        _ => reply.binary(&line[..n]),
+    let text = std::str::from_utf8(payload).unwrap_or("");
+    let number = |prefix: &str| text.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
+    let sent = if let Some(n) = number("big ") {
+        reply.text(&"x".repeat(n))
+    } else if let Some(n) = number("burst ") {
+        (0..n).try_for_each(|i| reply.text(&format!("burst {i}")))
+    } else if text == "last-close" {
+        let last = *LAST_CLOSE.lock().unwrap();
+        reply.text(&last.map_or("none".to_string(), |(code, len)| format!("close {code} payload {len}")))
+    } else if opcode == CallbackOpcode::Text {
+        reply.text(&format!("{tag}{text}"))
+    } else {
+        reply.binary(&[tag.as_bytes(), payload].concat())
     };
+    if let Err(e) = sent {
+        // Nothing queued was sent yet: say why instead.
+        let _ = reply.text(&format!("error: {e:?}"));
+    }
 }
 
 async fn game_route(mut upgrade: WebSocketUpgrade<'_>) {
+    let request = upgrade.request();
     let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else { return };
-    let mut scratch = [0u8; 1024];
-    run_callback(&mut ws, &mut scratch, game).await;
+    // Messages the callback sends in one event: up to 64 KiB in all.
+    let mut buffer = vec![0u8; 64 * 1024];
+    run_callback(&mut ws, request, &mut buffer, game).await;
 }
 
 ferrodot::routes! {
@@ -70,6 +100,7 @@ ferrodot::routes! {
         GET "/echo" => echo,
         GET "/echo-small" => echo_small,
         GET "/game" => game_route,
+        GET "/game/:room" => game_route,
     }
 }
 

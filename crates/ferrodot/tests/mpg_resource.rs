@@ -9,7 +9,9 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::{request_once, Conn, TestServer};
-use ferrodot::mpg::{route_table, ErrorResponse, Incoming, JsonResponse, NoRoutes, RouteSpec, DEFAULT_MAX_CONTENT_LENGTH};
+use ferrodot::mpg::{
+    route_table, ErrorResponse, Incoming, JsonBody, JsonResponse, NoRoutes, RouteSpec, SerializableResponse, DEFAULT_MAX_CONTENT_LENGTH,
+};
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::ServerOptions;
 use ferrodot::testing::TestClient;
@@ -89,7 +91,7 @@ impl Notes {
             total += n;
         }
         self.reads.set(self.reads.get() + 1);
-        if req.params("again").is_some() {
+        if req.params("again").next().is_some() {
             req.bytes().await?;
         }
         Ok(format!("{total} bytes"))
@@ -113,6 +115,7 @@ ferrodot::mpg_resource! {
 #[derive(Default)]
 struct Lobby {
     events: RefCell<Vec<(CallbackOpcode, Vec<u8>)>>,
+    close_code: Cell<Option<u16>>,
 }
 
 impl Lobby {
@@ -120,23 +123,37 @@ impl Lobby {
         self.events.borrow_mut().push((opcode, payload.to_vec()));
         match opcode {
             CallbackOpcode::Open => {
-                reply.text("welcome");
+                // Two messages from one event; the request is visible.
+                reply.text("welcome").unwrap();
+                let room = reply.request().param("room").map(|r| r.to_string_lossy()).unwrap_or_default();
+                let path = reply.request().path();
+                let agent = reply.request().header("x-player").unwrap_or("");
+                reply.text(&format!("room={room} path={path} player={agent}")).unwrap();
+            }
+            CallbackOpcode::Text if payload == b"big" => {
+                // Beyond the old 1 KiB scratch, within the 16 KiB response buffer.
+                reply.binary(&[7u8; 4096]).unwrap();
+                let too_big = reply.binary(&vec![0u8; 64 * 1024]);
+                assert!(matches!(too_big, Err(ferrodot::ws::callback::ReplyError::TooLarge { len: 65536, .. })), "{too_big:?}");
             }
             CallbackOpcode::Text => {
-                reply.text(&String::from_utf8_lossy(payload).to_uppercase());
+                reply.text(&String::from_utf8_lossy(payload).to_uppercase()).unwrap();
             }
+            CallbackOpcode::Close => self.close_code.set(reply.close_code()),
             _ => {}
         }
     }
 
     async fn seen(&self, _req: Incoming<'_>) -> String {
-        self.events.borrow().iter().map(|(op, p)| format!("{}:{} ", *op as u8, String::from_utf8_lossy(p))).collect()
+        let events: String =
+            self.events.borrow().iter().map(|(op, p)| format!("{}:{} ", *op as u8, String::from_utf8_lossy(p))).collect();
+        format!("{events}code={:?}", self.close_code.get())
     }
 }
 
 ferrodot::mpg_resource! {
     impl Lobby {
-        WEBSOCKET "/lobby" => on_event,
+        WEBSOCKET "/lobby/room/:room" => on_event,
         GET "/lobby/seen" => seen,
     }
 }
@@ -325,12 +342,22 @@ fn client_text(payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// One short unmasked server frame: (first byte, payload).
+/// One unmasked server frame: (first byte, payload).
 fn server_frame(stream: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
     let mut head = [0u8; 2];
     stream.read_exact(&mut head).unwrap();
-    assert!(head[1] < 126, "short frames only in this test");
-    let mut payload = vec![0u8; head[1] as usize];
+    let len = match head[1] {
+        126 => {
+            let mut ext = [0u8; 2];
+            stream.read_exact(&mut ext).unwrap();
+            u16::from_be_bytes(ext) as usize
+        }
+        n => {
+            assert!(n < 126, "no 64-bit lengths in this test");
+            n as usize
+        }
+    };
+    let mut payload = vec![0u8; len];
     stream.read_exact(&mut payload).unwrap();
     (head[0], payload)
 }
@@ -338,11 +365,12 @@ fn server_frame(stream: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
 #[test]
 fn websocket_route_in_callback_style() {
     assert!(Lobby::ROUTES[0].doc.websocket && !Lobby::ROUTES[1].doc.websocket);
-    let server = TestServer::start(|| App::new((), Lobby::default()), ServerOptions::default());
+    let options = ServerOptions { tx_buffer: 16 * 1024, ..ServerOptions::default() };
+    let server = TestServer::start(|| App::new((), Lobby::default()), options);
     let mut c = Conn::open(server.addr);
     c.send(
-        b"GET /lobby HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        b"GET /lobby/room/r%C3%B6d HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          X-Player: ada\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     );
     let stream = &mut c.stream;
     // The 101 head, byte by byte so that no frame is read with it.
@@ -355,9 +383,14 @@ fn websocket_route_in_callback_style() {
     let head = String::from_utf8(head).unwrap();
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
     assert!(head.contains("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{head}");
+    // Two messages from the Open event; the second shows the request.
     assert_eq!(server_frame(stream), (0x81, b"welcome".to_vec()));
+    assert_eq!(server_frame(stream), (0x81, "room=röd path=/lobby/room/r%C3%B6d player=ada".as_bytes().to_vec()));
     stream.write_all(&client_text(b"hello")).unwrap();
     assert_eq!(server_frame(stream), (0x81, b"HELLO".to_vec()));
+    // A 4 KiB message (the 64 KiB one beyond the buffer was refused).
+    stream.write_all(&client_text(b"big")).unwrap();
+    assert_eq!(server_frame(stream), (0x82, vec![7u8; 4096]));
     // Close with 1000: answered with 1000 (mpgameserver answers 200).
     let key = [1u8, 2, 3, 4];
     let mut close = vec![0x88, 0x82];
@@ -366,10 +399,157 @@ fn websocket_route_in_callback_style() {
     stream.write_all(&close).unwrap();
     assert_eq!(server_frame(stream), (0x88, vec![0x03, 0xE8]));
     // A plain GET on the upgrade route is refused with a reason.
-    let r = request_once(server.addr, b"GET /lobby HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let r = request_once(server.addr, b"GET /lobby/room/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 400, "{r:?}");
-    // The callback saw Open, the text and the Close with its code.
-    let seen = request_once(server.addr, b"GET /lobby/seen HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").text();
-    assert!(seen.starts_with("255: 1:hello "), "{seen}");
-    assert!(seen.contains("8:"), "{seen}");
+    // The callback saw Open, the texts and the Close: an empty payload,
+    // the code apart.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = request_once(server.addr, b"GET /lobby/seen HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").text();
+        if seen.contains("8:") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(seen, "255: 1:hello 1:big 8: code=Some(1000)");
+}
+
+/// A body format shared with the test client: postcard both ways.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Shot {
+    player: String,
+    x: i32,
+    hits: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    field: &'a str,
+    min: u32,
+}
+
+#[derive(Deserialize)]
+struct Bulk<'a> {
+    name: &'a str,
+    items: Vec<u32>,
+}
+
+/// Routes for the fidelity items of issue 12.
+#[derive(Default)]
+struct Fidelity;
+
+impl Fidelity {
+    /// json() on a large body: 5 MiB default, more than the 4 KiB buffer.
+    async fn bulk(&self, mut req: Incoming<'_>) -> Result<String, ErrorResponse<'static>> {
+        let bulk: Bulk<'_> = req.json().await?;
+        Ok(format!("{} {} {}", bulk.name, bulk.items.len(), bulk.items.iter().sum::<u32>()))
+    }
+
+    async fn shoot(&self, mut req: Incoming<'_>) -> Result<SerializableResponse<'static, Shot>, ErrorResponse<'static>> {
+        let shot: Shot = req.message().await?;
+        let reply = Shot { player: shot.player.to_uppercase(), x: shot.x + 1, hits: shot.hits.iter().rev().copied().collect() };
+        Ok(SerializableResponse::new(reply).status(Status::CREATED).headers(&[("X-Game", "1")]))
+    }
+
+    async fn refuse(&self, _req: Incoming<'_>) -> ErrorResponse<'static, JsonBody<Problem<'static>>> {
+        ErrorResponse::json(Problem { field: "name", min: 3 }).status(Status(422)).headers(&[("X-Why", "short")])
+    }
+
+    async fn refuse_default(&self, _req: Incoming<'_>) -> ErrorResponse<'static, JsonBody<Vec<u32>>> {
+        ErrorResponse::json(vec![1, 2])
+    }
+
+    async fn where_(&self, req: Incoming<'_>) -> String {
+        let tags: Vec<String> = req.params("tag").map(|t| t.to_string_lossy()).collect();
+        format!("{}|{}|{:?}|{:?}", req.path(), req.raw_path(), tags, req.query("tag").map(|t| t.raw()))
+    }
+}
+
+ferrodot::mpg_resource! {
+    impl Fidelity {
+        POST "/bulk" => bulk,
+        POST "/bulk/small" .max_content_length(2048) => bulk,
+        POST "/shoot" => shoot,
+        GET "/refuse" => refuse,
+        GET "/refuse/default" => refuse_default,
+        GET "/where/:x" => where_,
+    }
+}
+
+fn fidelity() -> TestServer {
+    TestServer::start(|| App::new((), Fidelity).with_config(Config { error_style: ErrorStyle::Json, ..Config::DEFAULT }), ServerOptions::default())
+}
+
+#[test]
+fn json_honours_the_route_limit_not_the_buffer() {
+    let server = fidelity();
+    let items: Vec<u32> = (0..3000).collect();
+    let body = serde_json::to_vec(&serde_json::json!({"name": "big", "items": items})).unwrap();
+    assert!(body.len() > 10_000, "{}", body.len());
+    let r = send(server.addr, &format!("POST /bulk HTTP/1.1\r\nContent-Length: {}", body.len()), &body);
+    assert_eq!((r.status, r.text().as_str()), (200, "big 3000 4498500"));
+    // Chunked, larger than the buffer: also collected.
+    let mut chunked = Vec::new();
+    for piece in body.chunks(3000) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let r = send(server.addr, "POST /bulk HTTP/1.1\r\nTransfer-Encoding: chunked", &chunked);
+    assert_eq!((r.status, r.text().as_str()), (200, "big 3000 4498500"));
+    // Over the route's own max_content_length: 413.
+    let r = send(server.addr, &format!("POST /bulk/small HTTP/1.1\r\nContent-Length: {}", body.len()), &body);
+    assert_eq!(r.status, 413);
+    let r = send(server.addr, "POST /bulk/small HTTP/1.1\r\nTransfer-Encoding: chunked", &chunked);
+    assert_eq!(r.status, 413);
+    // A small body still parses in place, borrowing its name.
+    let small = br#"{"name": "s", "items": [1, 2]}"#;
+    let r = send(server.addr, &format!("POST /bulk/small HTTP/1.1\r\nContent-Length: {}", small.len()), small);
+    assert_eq!((r.status, r.text().as_str()), (200, "s 2 3"));
+}
+
+#[test]
+fn serializable_bodies_both_ways() {
+    let server = fidelity();
+    let shot = Shot { player: "ada".into(), x: -5, hits: vec![1, 2, 3] };
+    let body = postcard::to_allocvec(&shot).unwrap();
+    let head = format!("POST /shoot HTTP/1.1\r\nContent-Type: application/x-serializable\r\nContent-Length: {}", body.len());
+    let r = send(server.addr, &head, &body);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("content-type"), Some("application/x-serializable"));
+    assert_eq!(r.header("x-game"), Some("1"));
+    let back: Shot = postcard::from_bytes(&r.body).unwrap();
+    assert_eq!(back, Shot { player: "ADA".into(), x: -4, hits: vec![3, 2, 1] });
+    // A body that does not decode: 400.
+    let r = send(server.addr, "POST /shoot HTTP/1.1\r\nContent-Length: 2", b"\xff\xff");
+    assert_eq!((r.status, r.text().as_str()), (400, "{\"error\": \"invalid x-serializable body\"}\n"));
+}
+
+#[test]
+fn error_response_sends_any_object() {
+    let server = fidelity();
+    let r = send(server.addr, "GET /refuse HTTP/1.1", b"");
+    assert_eq!((r.status, r.text().as_str()), (422, "{\"field\":\"name\",\"min\":3}\n"));
+    assert_eq!((r.header("content-type"), r.header("x-why")), (Some("application/json"), Some("short")));
+    let r = send(server.addr, "GET /refuse/default HTTP/1.1", b"");
+    assert_eq!((r.status, r.text().as_str()), (400, "[1,2]\n"));
+}
+
+#[test]
+fn decoded_path_and_every_param_value() {
+    let server = fidelity();
+    let r = send(server.addr, "GET /where/a%20b?tag=x&other=1&tag=y%2Bz&tag=w+v HTTP/1.1", b"");
+    assert_eq!(r.text(), "/where/a b|/where/a%20b|[\"x\", \"y+z\", \"w v\"]|Some(\"x\")");
+}
+
+#[test]
+fn json_beyond_a_device_sized_buffer_goes_to_the_heap_with_std() {
+    // Body limits as on a device: a 512-byte buffer; with std the body
+    // goes to the heap, so this checks the std path answers 200 while the
+    // route's limit still gives 413.
+    let app = App::new((), Fidelity);
+    let client = TestClient::new(&app).buffers(512, 512);
+    let r = client.request(Method::Post, "/bulk").json(&serde_json::json!({"name": "n", "items": (0..300).collect::<Vec<u32>>()})).send();
+    assert_eq!((r.status, r.text().as_str()), (Status::OK, "n 300 44850"));
 }

@@ -33,13 +33,37 @@
 //! # assert_eq!(client.request(Method::Post, "/count").json(&5).send().text(), "5\n");
 //! ```
 //!
-//! Each route method takes `&self` and one [`Incoming`] request (path
-//! captures with [`Incoming::matches`], the body with `json()`, `text()`
-//! or a stream) and returns any response: [`JsonResponse`],
+//! Each route method takes `&self` and one [`Incoming`] request and
+//! returns any response: [`JsonResponse`], [`SerializableResponse`],
 //! [`ErrorResponse`], a `Result` of them, or anything else ferrodot
-//! responds with. `WEBSOCKET` routes take mpgameserver's callback
+//! responds with. The request, as mpgameserver's `Request` has it:
+//!
+//! - `path()`: the percent-decoded path (`raw_path()`: as sent);
+//! - `matches(name)`: a path capture; `params(key)`: every value of a
+//!   query parameter, in order (`query(key)`: the first); `header(name)`,
+//!   `headers_all(name)`, `client_addr()`, `fragment()`;
+//! - the body, read once: `json()`, `message()` (postcard, below),
+//!   `text()`, `bytes()`, or `stream()` for any size.
+//!
+//! `json()`, `message()`, `text()` and `bytes()` take a body up to the
+//! route's `max_content_length`: in place in the connection buffer when it
+//! fits there, else (with `alloc`) in memory kept for the request, so
+//! parsed values may borrow strings from it either way. Without `alloc`
+//! the connection buffer is the bound: a larger body is 413, and the
+//! message says how many bytes were free and why ([`BUFFER_TOO_SMALL`]).
+//!
+//! mpgameserver's `Serializable` bodies are postcard here (feature
+//! `postcard`, in the defaults; no heap needed): `message::<T>()` decodes
+//! one, [`SerializableResponse`] sends one, both as
+//! `application/x-serializable` ([`SERIALIZABLE`]).
+//!
+//! `WEBSOCKET` routes take mpgameserver's callback
 //! (`fn(&self, &mut Reply, CallbackOpcode, &[u8])`, see
-//! [`crate::ws::callback`]).
+//! [`crate::ws::callback`]): `Open`, each message, `Close` with an empty
+//! payload (the code is `reply.close_code()`); `reply.request()` is the
+//! upgrade request (path, captures, headers); the callback may send
+//! several messages per event, each up to the connection's response
+//! buffer (an error return above it).
 //!
 //! PUT and POST routes refuse a body without a declared length (411) and
 //! one larger than their `max_content_length` (413): 5 MiB by default with
@@ -51,12 +75,15 @@
 //! for another method is 405 with `Allow` (mpgameserver: 404); HEAD and
 //! OPTIONS are answered; a trailing slash is significant and `/p/:x+`
 //! does not match `/px` (see [`crate::route::pattern`]); a chunked body
-//! counts as a declared length; WebSocket pings are answered for you and
-//! a close is answered with 1000, not 200; there is no rate limiter and
-//! no `compress=True`; `JsonResponse` writes compact JSON (no space after
-//! `,` and `:`), which also works without a heap; a handler error is the
-//! `ErrorResponse` it returns, not always 500 "route failed to return a
-//! response".
+//! counts as a declared length; `path()` is percent-decoded, as
+//! mpgameserver documents it (its code leaves it raw); `Serializable` is
+//! postcard, not mpgameserver's own encoding; WebSocket pings are answered
+//! for you, a close is answered with 1000, not 200, and the callback
+//! sends binary as well as text; without a heap, bodies are bounded by the
+//! connection buffer; there is no rate limiter and no `compress=True`;
+//! `JsonResponse` writes compact JSON (no space after `,` and `:`), which
+//! also works without a heap; a handler error is the `ErrorResponse` it
+//! returns, not always 500 "route failed to return a response".
 
 #[cfg(all(feature = "tokio", feature = "client", feature = "json"))]
 pub mod client;
@@ -67,10 +94,12 @@ mod respond;
 
 #[cfg(feature = "std")]
 pub use path::{path_join_safe, UnsafePath};
-pub use request::Incoming;
+pub use request::{BodyKeep, BodyRejection, Incoming, BUFFER_TOO_SMALL};
+pub use respond::{ErrorResponse, SERIALIZABLE};
 #[cfg(feature = "json")]
-pub use respond::JsonResponse;
-pub use respond::ErrorResponse;
+pub use respond::{JsonBody, JsonResponse};
+#[cfg(feature = "postcard")]
+pub use respond::SerializableResponse;
 
 use crate::app::respond::IntoResponse;
 use crate::app::Dispatch;
@@ -237,10 +266,6 @@ pub async fn __respond<R: IntoResponse>(response: R, out: &mut ResponseWriter<'_
     response.into_response(out).await
 }
 
-/// Largest message a `WEBSOCKET` route's callback can send back at once.
-#[cfg(feature = "ws")]
-pub const WS_REPLY_MAX: usize = 1024;
-
 #[doc(hidden)]
 #[cfg(feature = "ws")]
 pub async fn __websocket<F>(
@@ -259,8 +284,9 @@ where
         Err(rejection) => return out.error(rejection).await,
     };
     let Ok(mut ws) = upgrade.accept(&[], crate::ws::WsConfig::DEFAULT).await else { return Ok(()) };
-    let mut scratch = [0u8; WS_REPLY_MAX];
-    crate::ws::callback::run_callback(&mut ws, &mut scratch, callback).await;
+    // No HTTP response follows the 101: the response buffer holds what
+    // the callback sends back.
+    crate::ws::callback::run_callback(&mut ws, req, out.upgraded_buffer(), callback).await;
     Ok(())
 }
 
@@ -344,6 +370,11 @@ macro_rules! mpg_resource {
         $crate::mpg::__websocket($req, $body, $out, |reply, opcode, payload| $self.$handler(reply, opcode, payload)).await
     };
     (@call $method:ident $self:ident $handler:ident $req:ident $body:ident $out:ident) => {
-        $crate::mpg::__respond($self.$handler($crate::mpg::Incoming::new($req, $body)).await, $out).await
+        {
+            // Holds a body too large for the connection buffer for as long
+            // as the response may borrow from it.
+            let keep = $crate::mpg::BodyKeep::new();
+            $crate::mpg::__respond($self.$handler($crate::mpg::Incoming::new($req, $body, &keep)).await, $out).await
+        }
     };
 }

@@ -183,6 +183,26 @@ impl<'b> BodyReader<'b> {
         }
     }
 
+    /// The largest body [`BodyReader::collect`] can hold: the connection
+    /// buffer's free space after the request head.
+    pub fn collect_capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Body bytes still to come by `Content-Length`; `None` for a chunked
+    /// body, whose size is known only once it is read.
+    pub fn remaining_len(&self) -> Option<u64> {
+        match self.cursor.get().framing {
+            BodyFraming::Length(n) => Some(n),
+            BodyFraming::Chunked(_) => None,
+        }
+    }
+
+    /// The body limit in force for this request (the route's, else the app's).
+    pub fn limit(&self) -> u64 {
+        self.cursor.get().limit
+    }
+
     /// Read and drop the rest of the body.
     pub async fn discard(&mut self) -> Result<(), BodyError> {
         let mut scratch = [0u8; 64];

@@ -287,6 +287,13 @@ impl<'w> ResponseWriter<'w> {
         self.buf.get_mut(at..).unwrap_or(&mut [])
     }
 
+    /// The whole response buffer, for a protocol that took the connection
+    /// over (a WebSocket after its 101): no HTTP response follows.
+    #[cfg(feature = "ws")]
+    pub(crate) fn upgraded_buffer(&mut self) -> &mut [u8] {
+        &mut *self.buf
+    }
+
     /// Count `n` bytes rendered into [`ResponseWriter::body_space`].
     pub fn commit_body(&mut self, n: usize) {
         self.body_len = self.body_len.saturating_add(n).min(self.buf.len().saturating_sub(self.body_start()));

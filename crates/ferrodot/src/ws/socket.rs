@@ -389,6 +389,11 @@ impl WsSender<'_> {
         write_frame(self.port, self.lock, Opcode::Binary, data).await
     }
 
+    /// One whole data frame of `opcode`; text already known to be UTF-8.
+    pub(crate) async fn send_frame(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), IoError> {
+        write_frame(self.port, self.lock, opcode, payload).await
+    }
+
     /// Send a message (one received earlier, to echo it).
     pub async fn send(&mut self, message: Message<'_>) -> Result<(), IoError> {
         match message {
