@@ -451,6 +451,30 @@ HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
         assert!(conn.is_reusable());
     }
 
+    /// After `Connection: close` the connection refuses another request
+    /// until the caller connects its stream again (on a device:
+    /// `conn.io().connect(..)`) and says so.
+    #[test]
+    fn reconnect_after_the_server_closed() {
+        let first = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+        let mut io = Script { input: first, cuts: std::vec![], gates: std::vec![], at: 0, written: Vec::new() };
+        let mut buf = [0u8; 256];
+        let mut conn = Connection::new(&mut io, &mut buf);
+        let head = RequestHead::new(Method::Get, "h", "/");
+        let body = block_on(async { conn.send(&head, b"").await?.body.collect().await.map(<[u8]>::to_vec) });
+        assert_eq!(body.as_deref(), Ok(&b"ok"[..]));
+        assert!(!conn.is_reusable());
+        assert!(matches!(block_on(conn.send(&head, b"")), Err(Error::Closed)));
+        // "Connect again": the stream starts over.
+        let again = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain";
+        let stream = conn.io();
+        (stream.input, stream.at, stream.written) = (again, 0, Vec::new());
+        conn.reconnected();
+        let body = block_on(async { conn.send(&head, b"").await?.body.collect().await.map(<[u8]>::to_vec) });
+        assert_eq!(body.as_deref(), Ok(&b"again"[..]));
+        assert!(conn.is_reusable());
+    }
+
     /// Collecting a body larger than the buffer is an error, not a panic,
     /// and the connection is not reused.
     #[test]
