@@ -26,6 +26,7 @@
 //! per SNI name). The runtime side is in `rt::tokio` (`Server::tls`).
 
 mod pem;
+mod provider;
 mod rustls;
 pub mod validity;
 

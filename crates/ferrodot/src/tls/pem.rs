@@ -135,7 +135,7 @@ impl Identity {
         let key = private_key(key)?;
         let first = chain.first().ok_or(LoadError::NoCertificate)?;
         let period = validity(first).ok_or(LoadError::BadCertificate)?;
-        let provider = super::rustls::ring_provider();
+        let provider = super::provider::ring_provider();
         let signer = provider.key_provider.load_private_key(key).map_err(|e| LoadError::BadKey { reason: std::format!("{e}") })?;
         let certified = CertifiedKey::new(chain, signer);
         match certified.keys_match() {

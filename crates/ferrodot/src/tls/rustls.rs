@@ -10,6 +10,7 @@ use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 
 use super::pem::{Identity, LoadError};
+use super::provider::ring_provider;
 
 /// Sessions the server remembers for resumption (TLS 1.2 session IDs and
 /// TLS 1.3 stateful tickets); the oldest is forgotten first. A few hundred
@@ -103,14 +104,6 @@ pub fn client_config(roots: Option<&[rustls::pki_types::CertificateDer<'static>]
     Ok(Arc::new(config))
 }
 
-/// ring's provider. rustls 0.23.48 deprecates it for lacking post-quantum
-/// key exchange (X25519MLKEM768), which only aws-lc-rs offers; aws-lc-rs
-/// needs cmake and a long C build, so ferrodot stays with ring (X25519,
-/// P-256, P-384) until rustls 0.24's `rustls-ring` crate.
-#[allow(deprecated)]
-pub(crate) fn ring_provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::ring::default_provider()
-}
 
 /// The certificate for the SNI name, else the default one.
 #[derive(Debug)]
