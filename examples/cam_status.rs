@@ -26,7 +26,10 @@ struct CamStatus {
 
 impl Camera {
     fn status(&self) -> CamStatus {
-        CamStatus { frames: self.frames.load(Relaxed), triggers: self.triggers.load(Relaxed) }
+        CamStatus {
+            frames: self.frames.load(Relaxed),
+            triggers: self.triggers.load(Relaxed),
+        }
     }
 }
 
@@ -46,8 +49,13 @@ ferrodot::routes! {
     }
 }
 
-static APP: App<Camera, CamRoutes> =
-    App::new(Camera { frames: AtomicU32::new(0), triggers: AtomicU32::new(0) }, CamRoutes);
+static APP: App<Camera, CamRoutes> = App::new(
+    Camera {
+        frames: AtomicU32::new(0),
+        triggers: AtomicU32::new(0),
+    },
+    CamRoutes,
+);
 
 fn main() {
     // The sensor: a frame every 100 ms.

@@ -52,7 +52,10 @@ fn main() {
     let args = Args::parse(&["--info-port"]);
     let led = Arc::new(Led::default());
 
-    let mut ms = MicroServer::new("LED").host(args.host.as_str()).port(args.port).log_requests();
+    let mut ms = MicroServer::new("LED")
+        .host(args.host.as_str())
+        .port(args.port)
+        .log_requests();
     let on = led.clone();
     ms.add_route("/on", move || on.set(true));
     let off = led.clone();
@@ -61,11 +64,16 @@ fn main() {
         std::thread::sleep(Duration::from_millis(50));
         off.set(false)
     });
-    ms.add_route("/state", move || State { name: "LED", status: if led.is_on() { "on" } else { "off" } });
+    ms.add_route("/state", move || State {
+        name: "LED",
+        status: if led.is_on() { "on" } else { "off" },
+    });
 
     let started = Instant::now();
     // server_two = MicroServer(port=8081): a server without a name.
-    let mut info = MicroServer::default().host(args.host.as_str()).port(args.port_of("--info-port", 8081));
+    let mut info = MicroServer::default()
+        .host(args.host.as_str())
+        .port(args.port_of("--info-port", 8081));
     info.add_route("/uptime", move || started.elapsed().as_secs());
 
     // Bind both first, so a port in use fails before anything is served.

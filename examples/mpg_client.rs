@@ -43,14 +43,27 @@ fn main() -> ExitCode {
     let report = |failed: Rc<Cell<bool>>| -> Box<dyn FnOnce(&RequestHandle)> {
         Box::new(move |done| {
             let body = String::from_utf8_lossy(&done.body()).trim().to_string();
-            println!("callback {} {} {} -> {} {}", done.id, done.method.as_str(), done.path, done.status(), body);
+            println!(
+                "callback {} {} {} -> {} {}",
+                done.id,
+                done.method.as_str(),
+                done.path,
+                done.status(),
+                body
+            );
             failed.set(failed.get() || done.response.is_err());
         })
     };
     for _ in 0..5 {
         client.get("/status", &[], &[], Some(report(failed.clone())));
     }
-    client.post("/trigger", Payload::json(&serde_json::json!({})), &[], &[], Some(report(failed.clone())));
+    client.post(
+        "/trigger",
+        Payload::json(&serde_json::json!({})),
+        &[],
+        &[],
+        Some(report(failed.clone())),
+    );
     if let Err(e) = client.start() {
         eprintln!("mpg_client: {e}");
         return ExitCode::FAILURE;

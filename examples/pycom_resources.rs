@@ -34,7 +34,10 @@ static STORE: OnceLock<Arc<Store>> = OnceLock::new();
 /// `/resource2`'s callback: Pycom's `(uri, method, headers, body, new_uri,
 /// status)`, plus the value the application reads back from the store.
 fn told(e: &Event<'_>) {
-    let content_type = e.headers.clone().find(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    let content_type = e
+        .headers
+        .clone()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"));
     let content_type = content_type.map_or("-", |(_, v)| std::str::from_utf8(v).unwrap_or("?"));
     let value = match STORE.get().map(|store| store.value(e.uri)) {
         Some(Ok(value)) => String::from_utf8_lossy(&value).into_owned(),
@@ -56,7 +59,9 @@ fn setup(store: &Store) -> Result<(), StoreError> {
     // Restore what was saved (nothing without --store); later changes are saved.
     store.load()?;
     // `ensure` keeps a value restored from the file.
-    store.ensure("/resource1", MediaType::Html, b"Hello Client!")?.register(Methods::GET, None)?;
+    store
+        .ensure("/resource1", MediaType::Html, b"Hello Client!")?
+        .register(Methods::GET, None)?;
     // Pycom's `add_resource('/resource2')`: text/html, value 0.
     match store.add_default("/resource2") {
         Err(StoreError::Duplicate) => store.get_resource("/resource2")?,
@@ -68,7 +73,10 @@ fn setup(store: &Store) -> Result<(), StoreError> {
 
 fn main() {
     let mut args = Args::parse(&["--store", "--keyfile", "--certfile"]);
-    let (keyfile, certfile) = (args.get("--keyfile").map(String::from), args.get("--certfile").map(String::from));
+    let (keyfile, certfile) = (
+        args.get("--keyfile").map(String::from),
+        args.get("--certfile").map(String::from),
+    );
     if keyfile.is_some() != certfile.is_some() {
         examples::fail(&"--keyfile and --certfile go together");
     }
@@ -84,7 +92,10 @@ fn main() {
         examples::fail(&e);
     }
     // HTTP_Server.init(port=..., keyfile=..., certfile=...)
-    let mut init = HttpServer::init().store(store.clone()).host(args.host.as_str()).port(args.port);
+    let mut init = HttpServer::init()
+        .store(store.clone())
+        .host(args.host.as_str())
+        .port(args.port);
     if let (Some(keyfile), Some(certfile)) = (keyfile, certfile) {
         init = init.keyfile(keyfile).certfile(certfile);
     }
@@ -92,7 +103,10 @@ fn main() {
     let scheme = if server.is_https() { "https" } else { "http" };
     println!("listening on {scheme}://{}", server.local_addr());
     // Serve until Ctrl-C, then HTTP_Server.deinit().
-    let ctrl_c = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|rt| rt.block_on(tokio::signal::ctrl_c()));
+    let ctrl_c = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|rt| rt.block_on(tokio::signal::ctrl_c()));
     if let Err(e) = ctrl_c {
         eprintln!("error: cannot wait for Ctrl-C: {e}");
     }

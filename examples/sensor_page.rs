@@ -56,32 +56,53 @@ ferrodot::routes! {
 /// One line on stdout, flushed at once (stdout may be a pipe).
 fn print_line(line: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_fmt(line).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush());
+    let _ = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
 }
 
 /// The seed's log: the client's address and the request line.
 fn log_request(req: &Request<'_>, _: &LightSensor) -> Option<Rejection> {
-    let peer = req.client_addr().map(|a| a.to_string()).unwrap_or_else(|| String::from("-"));
-    print_line(format_args!("{peer} {} {} {}", req.method(), req.target(), req.version().as_str()));
+    let peer = req
+        .client_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| String::from("-"));
+    print_line(format_args!(
+        "{peer} {} {} {}",
+        req.method(),
+        req.target(),
+        req.version().as_str()
+    ));
     None
 }
 
 /// Requests the parser refused (no request line to print).
 fn log_refused(peer: Option<std::net::SocketAddr>, rejection: Rejection) {
     let peer = peer.map(|a| a.to_string()).unwrap_or_else(|| String::from("-"));
-    print_line(format_args!("{peer} (refused: {}) -> {}", rejection.reason, rejection.status.0));
+    print_line(format_args!(
+        "{peer} (refused: {}) -> {}",
+        rejection.reason, rejection.status.0
+    ));
 }
 
-static APP: App<LightSensor, SensorRoutes> = App::new(LightSensor { value: AtomicU32::new(0) }, SensorRoutes)
-    .before_request(log_request)
-    .on_refuse(log_refused);
+static APP: App<LightSensor, SensorRoutes> = App::new(
+    LightSensor {
+        value: AtomicU32::new(0),
+    },
+    SensorRoutes,
+)
+.before_request(log_request)
+.on_refuse(log_refused);
 
 fn main() {
     // A simulated sensor: the reading drifts between 112 and 912.
     let sample = async {
         let mut t = 0.0f64;
         loop {
-            APP.state.value.store((512.0 + 400.0 * (t / 20.0).sin()) as u32, Relaxed);
+            APP.state
+                .value
+                .store((512.0 + 400.0 * (t / 20.0).sin()) as u32, Relaxed);
             t += 0.5;
             tokio::time::sleep(Duration::from_millis(500)).await;
         }

@@ -109,7 +109,8 @@ impl UserResource {
         let (name, path) = self.file_path(&req)?;
         let body = req.body_vec().await?;
         let existed = path.is_file();
-        std::fs::write(&path, &body).map_err(|e| error(Status::INTERNAL_SERVER_ERROR, format!("cannot store {name}: {e}")))?;
+        std::fs::write(&path, &body)
+            .map_err(|e| error(Status::INTERNAL_SERVER_ERROR, format!("cannot store {name}: {e}")))?;
         let status = if existed { Status::OK } else { Status::CREATED };
         Ok(JsonResponse::new(Stored { name, size: body.len() }).status(status))
     }
@@ -118,7 +119,9 @@ impl UserResource {
         let (name, path) = self.file_path(&req)?;
         match std::fs::read(&path) {
             Ok(bytes) => Ok(Typed("application/octet-stream", bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(error(Status::NOT_FOUND, format!("no file {name}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(error(Status::NOT_FOUND, format!("no file {name}")))
+            }
             Err(e) => Err(error(Status::INTERNAL_SERVER_ERROR, format!("cannot read {name}: {e}"))),
         }
     }
@@ -150,13 +153,21 @@ ferrodot::mpg_resource! {
 fn main() {
     let args = Args::parse(&["--dir", "--privkey", "--cert"]);
     let tls = args.tls("--cert", "--privkey");
-    let dir = args.get("--dir").map_or_else(|| std::env::temp_dir().join("ferrodot-files"), PathBuf::from);
+    let dir = args
+        .get("--dir")
+        .map_or_else(|| std::env::temp_dir().join("ferrodot-files"), PathBuf::from);
     if let Err(e) = std::fs::create_dir_all(&dir) {
         examples::fail(&format!("cannot create {}: {e}", dir.display()));
     }
-    let resource = UserResource { users: RefCell::new(HashMap::new()), dir };
+    let resource = UserResource {
+        users: RefCell::new(HashMap::new()),
+        dir,
+    };
     // Errors the engine answers itself (411, 413, 404, 405) are JSON too.
-    let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
+    let config = Config {
+        error_style: ErrorStyle::Json,
+        ..Config::DEFAULT
+    };
     let app = Rc::new(App::new((), resource).with_config(config));
     examples::serve_tls_on(args.addr(), app, ServerOptions::default(), tls, async {});
 }

@@ -38,18 +38,27 @@ fn main() -> ExitCode {
     if let Some(n) = size {
         messages = vec!["x".repeat(n)];
     }
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return ExitCode::FAILURE };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return ExitCode::FAILURE;
+    };
     let client = Client::with_options(options);
     let buffer = size.unwrap_or(0).saturating_add(64 * 1024);
     runtime.block_on(async {
         let mut buf = vec![0u8; buffer];
-        let headers: Vec<(&str, &str)> = protocol.iter().map(|p| ("Sec-WebSocket-Protocol", p.as_str())).collect();
+        let headers: Vec<(&str, &str)> = protocol
+            .iter()
+            .map(|p| ("Sec-WebSocket-Protocol", p.as_str()))
+            .collect();
         let mut ws = match client.websocket(&url, &headers, &mut buf).await {
             Ok(ws) => ws,
             Err(e) => return fail(&format!("{url}: {e}")),
         };
         for message in &messages {
-            let sent = if binary { ws.send_binary(message.as_bytes()).await } else { ws.send_text(message).await };
+            let sent = if binary {
+                ws.send_binary(message.as_bytes()).await
+            } else {
+                ws.send_text(message).await
+            };
             if let Err(e) = sent {
                 return fail(&format!("send: {e}"));
             }

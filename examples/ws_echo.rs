@@ -24,8 +24,13 @@ use ferrodot::ws::{WebSocketUpgrade, WsConfig};
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 async fn run_echo(mut upgrade: WebSocketUpgrade<'_>, protocols: &[&'static str], max_message: usize) {
-    let config = WsConfig { max_message, ..WsConfig::DEFAULT };
-    let Ok(mut ws) = upgrade.accept(protocols, config).await else { return };
+    let config = WsConfig {
+        max_message,
+        ..WsConfig::DEFAULT
+    };
+    let Ok(mut ws) = upgrade.accept(protocols, config).await else {
+        return;
+    };
     let (rx, tx) = ws.split();
     while let Ok(message) = rx.recv().await {
         if tx.send(message).await.is_err() {
@@ -55,7 +60,11 @@ fn game(reply: &mut Reply<'_>, opcode: CallbackOpcode, payload: &[u8]) {
         CallbackOpcode::Open => {
             let _ = reply.text("open");
             if let Some(room) = reply.request().param("room") {
-                let _ = reply.text(&format!("room {} at {}", room.to_string_lossy(), reply.request().path()));
+                let _ = reply.text(&format!(
+                    "room {} at {}",
+                    room.to_string_lossy(),
+                    reply.request().path()
+                ));
             }
             return;
         }
@@ -89,7 +98,9 @@ fn game(reply: &mut Reply<'_>, opcode: CallbackOpcode, payload: &[u8]) {
 
 async fn game_route(mut upgrade: WebSocketUpgrade<'_>) {
     let request = upgrade.request();
-    let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else { return };
+    let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else {
+        return;
+    };
     // Messages the callback sends in one event: up to 64 KiB in all.
     let mut buffer = vec![0u8; 64 * 1024];
     run_callback(&mut ws, request, &mut buffer, game).await;
@@ -107,6 +118,9 @@ ferrodot::routes! {
 static APP: App<(), EchoRoutes> = App::new((), EchoRoutes);
 
 fn main() {
-    let options = ServerOptions { rx_buffer: MAX_MESSAGE + 64 * 1024, ..ServerOptions::default() };
+    let options = ServerOptions {
+        rx_buffer: MAX_MESSAGE + 64 * 1024,
+        ..ServerOptions::default()
+    };
     examples::serve_with(&APP, options, async {});
 }

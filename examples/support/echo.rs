@@ -32,5 +32,8 @@ ferrodot::routes! {
 
 /// The echo app with `config` (its `max_body` raised to [`MAX_BODY`]).
 pub fn echo_app(config: Config) -> App<(), EchoRoutes> {
-    App::new((), EchoRoutes).with_config(Config { max_body: MAX_BODY, ..config })
+    App::new((), EchoRoutes).with_config(Config {
+        max_body: MAX_BODY,
+        ..config
+    })
 }

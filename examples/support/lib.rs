@@ -24,7 +24,12 @@ impl Args {
     /// Parse the command line, allowing the options in `extra` (`"--dir"`).
     /// Exits with a usage message on bad arguments.
     pub fn parse(extra: &[&str]) -> Args {
-        let mut args = Args { host: String::from("0.0.0.0"), port: 8080, port_given: false, extra: Vec::new() };
+        let mut args = Args {
+            host: String::from("0.0.0.0"),
+            port: 8080,
+            port_given: false,
+            extra: Vec::new(),
+        };
         let mut words = std::env::args().skip(1);
         while let Some(arg) = words.next() {
             let value = words.next();
@@ -48,7 +53,11 @@ impl Args {
 
     /// The value of option `name` (`"--dir"`), if given.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.extra.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.extra
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// HTTPS, when both the certificate option `cert` and the key option
@@ -74,7 +83,9 @@ impl Args {
 }
 
 fn parse_port(name: &str, value: &str) -> u16 {
-    value.parse().unwrap_or_else(|_| usage(&format!("{name}: not a port number: {value}"), &[]))
+    value
+        .parse()
+        .unwrap_or_else(|_| usage(&format!("{name}: not a port number: {value}"), &[]))
 }
 
 /// The address from `--host ADDR` (default 0.0.0.0) and `--port N`

@@ -87,19 +87,11 @@ impl<'a> MemSocket<'a> {
 }
 
 impl ferrodot::io::Transport for MemSocket<'_> {
-    fn poll_read(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<Result<usize, ferrodot::io::IoError>> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, ferrodot::io::IoError>> {
         self.poll_take(cx, buf).map(Ok)
     }
 
-    fn poll_write(
-        &mut self,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<Result<usize, ferrodot::io::IoError>> {
+    fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, ferrodot::io::IoError>> {
         self.poll_put(buf).map(Ok)
     }
 
@@ -113,7 +105,8 @@ impl ferrodot::io::Transport for MemSocket<'_> {
 }
 
 /// The server's answer the client variant reads.
-pub const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"id\":7,\"on\":true}";
+pub const RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"id\":7,\"on\":true}";
 
 /// The client's view of the socket: `embedded-io-async`.
 #[derive(Debug)]
@@ -229,11 +222,7 @@ pub fn finish(future_size: usize, ok: bool, output: &[u8]) -> ! {
         let _ = stdout.write_all(output);
         let _ = stdout.write_all(b"\n----\n");
     }
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
+    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
 }

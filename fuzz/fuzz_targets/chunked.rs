@@ -13,7 +13,11 @@ fn decode(data: &[u8], pieces: &[u8]) -> (Vec<u8>, usize, Result<bool, &'static 
     let mut at = 0;
     let mut sizes = pieces.iter().map(|&p| usize::from(p).max(1)).cycle();
     while at < data.len() && !dec.is_done() {
-        let size = if pieces.is_empty() { data.len() } else { sizes.next().unwrap_or(1) };
+        let size = if pieces.is_empty() {
+            data.len()
+        } else {
+            sizes.next().unwrap_or(1)
+        };
         let end = (at + size).min(data.len());
         let mut buf = data[at..end].to_vec();
         match dec.decode_in_place(&mut buf) {

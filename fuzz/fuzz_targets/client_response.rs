@@ -8,7 +8,10 @@ use ferrodot::client::{BodyDecoder, ResponseHead, ResponseLimits};
 use ferrodot::Method;
 use libfuzzer_sys::fuzz_target;
 
-const LIMITS: ResponseLimits = ResponseLimits { max_head: 1 << 20, max_headers: 64 };
+const LIMITS: ResponseLimits = ResponseLimits {
+    max_head: 1 << 20,
+    max_headers: 64,
+};
 
 /// The body of `wire` decoded with reads that end at `split`, then at the
 /// end; `None` on an error.
@@ -36,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok(Some(head)), Ok(httparse::Status::Complete(len))) => {
             assert_eq!(head.len(), len);
             assert_eq!(Some(head.status().0), theirs.code);
-            assert_eq!(Some(head.version() == ferrodot::http::Version::Http11), theirs.version.map(|v| v == 1));
+            assert_eq!(
+                Some(head.version() == ferrodot::http::Version::Http11),
+                theirs.version.map(|v| v == 1)
+            );
             let fields: Vec<(&str, &[u8])> = head.headers().collect();
             assert_eq!(fields.len(), theirs.headers.len());
             for ((name, value), h) in fields.iter().zip(theirs.headers.iter()) {

@@ -7,7 +7,11 @@ use ferrodot::http::parse::{parse_head, HeadLimits, HEADER_SLOTS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|buf: &[u8]| {
-    let limits = HeadLimits { max_request_line: usize::MAX, max_head: usize::MAX, max_headers: HEADER_SLOTS };
+    let limits = HeadLimits {
+        max_request_line: usize::MAX,
+        max_head: usize::MAX,
+        max_headers: HEADER_SLOTS,
+    };
     let mut slots = [httparse::EMPTY_HEADER; HEADER_SLOTS];
     let mut theirs = httparse::Request::new(&mut slots);
     let reference = theirs.parse(buf);

@@ -7,11 +7,21 @@ use ferrodot::http::request::Framing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, buf)) = data.split_first() else { return };
+    let Some((&selector, buf)) = data.split_first() else {
+        return;
+    };
     let limits = match selector % 3 {
         0 => HeadLimits::DEFAULT,
-        1 => HeadLimits { max_request_line: 64, max_head: 256, max_headers: 4 },
-        _ => HeadLimits { max_request_line: usize::MAX, max_head: usize::MAX, max_headers: usize::MAX },
+        1 => HeadLimits {
+            max_request_line: 64,
+            max_head: 256,
+            max_headers: 4,
+        },
+        _ => HeadLimits {
+            max_request_line: usize::MAX,
+            max_head: usize::MAX,
+            max_headers: usize::MAX,
+        },
     };
     let _ = check_partial(buf, &limits);
     match parse_head(buf, &limits) {
@@ -19,7 +29,14 @@ fuzz_target!(|data: &[u8]| {
             assert!(n <= buf.len());
             assert!(n <= limits.max_head);
             // Every accessor on an accepted request is total.
-            let _ = (req.method(), req.target(), req.path(), req.query_string(), req.fragment(), req.version());
+            let _ = (
+                req.method(),
+                req.target(),
+                req.path(),
+                req.query_string(),
+                req.fragment(),
+                req.version(),
+            );
             for (name, value) in req.headers() {
                 assert!(!name.is_empty());
                 let _ = value;
@@ -41,7 +58,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(None) => {}
         Err(rejection) => {
             let code = rejection.status.0;
-            assert!(matches!(code, 400 | 414 | 417 | 431 | 501 | 505), "unexpected status {code}");
+            assert!(
+                matches!(code, 400 | 414 | 417 | 431 | 501 | 505),
+                "unexpected status {code}"
+            );
         }
     }
 });

@@ -16,7 +16,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = core::str::from_utf8(data) else { return };
     // "pattern\npath": a pattern and a request path.
     let (pattern, path) = text.split_once('\n').unwrap_or((text, "/"));
-    let fixed = ["/", "/a/:x", "/a/<int:n>/b", "/p/<path:rest>", "/s/:x*", "/o/:x?", "/m/:x+", "/h/<hex:h>"];
+    let fixed = [
+        "/",
+        "/a/:x",
+        "/a/<int:n>/b",
+        "/p/<path:rest>",
+        "/s/:x*",
+        "/o/:x?",
+        "/m/:x+",
+        "/h/<hex:h>",
+    ];
     let routes: Vec<Route<'_>> = fixed.iter().map(|p| Route::new(Method::Get, p)).collect();
     let _ = lookup(routes.iter(), Method::Get, path, Some(custom));
     if validate(pattern).is_err() {

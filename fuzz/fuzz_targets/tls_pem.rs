@@ -30,7 +30,9 @@ fn armor(label: &str, der: &[u8]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     if let Some(v) = validity(rest) {
         for t in [v.not_before, v.not_after] {
             assert!((1..=12).contains(&t.month) && (1..=31).contains(&t.day), "{t:?}");

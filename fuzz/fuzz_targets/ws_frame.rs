@@ -7,7 +7,9 @@ use ferrodot::ws::frame::{encode_header, Decoder, Event, Opcode, Token};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&cfg, input)) = data.split_first() else { return };
+    let Some((&cfg, input)) = data.split_first() else {
+        return;
+    };
     let buf_len = 16 + usize::from(cfg & 0x3f) * 4;
     let max_message = usize::from(cfg >> 6) * 40 + 8;
     let mut buf = vec![0u8; buf_len];
@@ -23,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
         match dec.next(&mut buf) {
             Ok(Some(token)) => {
                 let range = match &token {
-                    Token::Text(r) | Token::Binary(r) | Token::Ping(r) | Token::Pong(r) | Token::Close(_, r) => r.clone(),
+                    Token::Text(r) | Token::Binary(r) | Token::Ping(r) | Token::Pong(r) | Token::Close(_, r) => {
+                        r.clone()
+                    }
                 };
                 assert!(range.end <= buf.len());
                 if matches!(token, Token::Text(_) | Token::Binary(_)) {

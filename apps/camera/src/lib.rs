@@ -75,14 +75,19 @@ impl Camera {
     }
 
     fn trigger(&self) {
-        self.triggers.store(self.triggers.load(Relaxed).wrapping_add(1), Relaxed);
+        self.triggers
+            .store(self.triggers.load(Relaxed).wrapping_add(1), Relaxed);
         self.publish();
     }
 
     /// The live status as JSON in `buf`; returns its length.
     fn live_json(&self, buf: &mut [u8; STATUS_JSON_MAX]) -> usize {
         let s = self.status();
-        let live = LiveStatus { frames: s.frames, triggers: s.triggers, light: self.light() };
+        let live = LiveStatus {
+            frames: s.frames,
+            triggers: s.triggers,
+            light: self.light(),
+        };
         serde_json_core::to_slice(&live, buf).unwrap_or(0)
     }
 
@@ -98,7 +103,10 @@ impl Camera {
     }
 
     pub fn status(&self) -> CameraStatus {
-        CameraStatus { frames: self.frames.load(Relaxed), triggers: self.triggers.load(Relaxed) }
+        CameraStatus {
+            frames: self.frames.load(Relaxed),
+            triggers: self.triggers.load(Relaxed),
+        }
     }
 
     /// A 10-bit light-sensor reading that drifts up and down with time
@@ -140,7 +148,9 @@ async fn trigger(State(cam): State<&Camera>) -> Json<CameraStatus> {
 type Updates<'a> = Subscriber<'a, 4, STATUS_JSON_MAX, 8>;
 
 fn subscribe(cam: &Camera) -> Result<Updates<'_>, Rejection> {
-    cam.updates.subscribe().ok_or(Rejection::new(Status::SERVICE_UNAVAILABLE, "too many live clients"))
+    cam.updates
+        .subscribe()
+        .ok_or(Rejection::new(Status::SERVICE_UNAVAILABLE, "too many live clients"))
 }
 
 fn as_text(buf: &[u8], len: usize) -> &str {
@@ -151,7 +161,9 @@ fn as_text(buf: &[u8], len: usize) -> &str {
 /// update, until the client closes.
 async fn live_ws(State(cam): State<&Camera>, mut upgrade: WebSocketUpgrade<'_>) -> Result<(), Rejection> {
     let mut updates = subscribe(cam)?;
-    let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else { return Ok(()) };
+    let Ok(mut ws) = upgrade.accept(&[], WsConfig::DEFAULT).await else {
+        return Ok(());
+    };
     let (rx, tx) = ws.split();
     let mut buf = [0u8; STATUS_JSON_MAX];
     let n = cam.live_json(&mut buf);
@@ -183,26 +195,47 @@ impl EventSource for LiveEvents<'_> {
     async fn run(mut self, events: &mut EventWriter<'_, '_>) -> Result<(), WriteError> {
         let mut buf = [0u8; STATUS_JSON_MAX];
         let n = self.cam.live_json(&mut buf);
-        events.send(&Event { event: Some("status"), retry: Some(1000), data: as_text(&buf, n), ..Event::DEFAULT }).await?;
+        events
+            .send(&Event {
+                event: Some("status"),
+                retry: Some(1000),
+                data: as_text(&buf, n),
+                ..Event::DEFAULT
+            })
+            .await?;
         loop {
             if let Some(got) = events.next_or_keep_alive(self.updates.recv(&mut buf), 15_000).await? {
-                events.send(&Event { event: Some("status"), data: as_text(&buf, got.len), ..Event::DEFAULT }).await?;
+                events
+                    .send(&Event {
+                        event: Some("status"),
+                        data: as_text(&buf, got.len),
+                        ..Event::DEFAULT
+                    })
+                    .await?;
             }
         }
     }
 }
 
 async fn live_events(State(cam): State<&Camera>) -> Result<Sse<LiveEvents<'_>>, Rejection> {
-    Ok(Sse(LiveEvents { cam, updates: subscribe(cam)? }))
+    Ok(Sse(LiveEvents {
+        cam,
+        updates: subscribe(cam)?,
+    }))
 }
 
 async fn get_config(State(cam): State<&Camera>) -> Json<FrameConfig> {
-    Json(FrameConfig { interval_ms: cam.interval_ms() })
+    Json(FrameConfig {
+        interval_ms: cam.interval_ms(),
+    })
 }
 
 async fn put_config(State(cam): State<&Camera>, Json(cfg): Json<FrameConfig>) -> Result<Json<FrameConfig>, Rejection> {
     if !(10..=60_000).contains(&cfg.interval_ms) {
-        return Err(Rejection::new(Status::UNPROCESSABLE_CONTENT, "interval_ms must be 10..=60000"));
+        return Err(Rejection::new(
+            Status::UNPROCESSABLE_CONTENT,
+            "interval_ms must be 10..=60000",
+        ));
     }
     cam.interval_ms.store(cfg.interval_ms, Relaxed);
     Ok(Json(cfg))

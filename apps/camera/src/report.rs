@@ -108,7 +108,14 @@ impl Default for Reports {
 
 impl Reports {
     pub const fn new() -> Self {
-        Reports { inner: Mutex::new(RefCell::new(Inner { slot: Slot::Empty, uplink: None, handler: None })), served: AtomicBool::new(false) }
+        Reports {
+            inner: Mutex::new(RefCell::new(Inner {
+                slot: Slot::Empty,
+                uplink: None,
+                handler: None,
+            })),
+            served: AtomicBool::new(false),
+        }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
@@ -148,7 +155,10 @@ impl Reports {
     /// Hand a job over and wait for its result.
     async fn send(&self, job: ReportJob) -> Result<Result<u16, &'static str>, Rejection> {
         if !self.served.load(Relaxed) {
-            return Err(Rejection::new(Status::SERVICE_UNAVAILABLE, "no uplink runs on this platform"));
+            return Err(Rejection::new(
+                Status::SERVICE_UNAVAILABLE,
+                "no uplink runs on this platform",
+            ));
         }
         self.with(|inner| match inner.slot {
             Slot::Empty => {
@@ -158,18 +168,23 @@ impl Reports {
                 }
                 Ok(())
             }
-            _ => Err(Rejection::new(Status::SERVICE_UNAVAILABLE, "a report is already being sent")),
+            _ => Err(Rejection::new(
+                Status::SERVICE_UNAVAILABLE,
+                "a report is already being sent",
+            )),
         })?;
         let waiting = Waiting { reports: self };
         Ok(poll_fn(|cx| {
-            waiting.reports.with(|inner| match core::mem::replace(&mut inner.slot, Slot::Empty) {
-                Slot::Done(result) => Poll::Ready(result),
-                other => {
-                    inner.slot = other;
-                    inner.handler = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            })
+            waiting
+                .reports
+                .with(|inner| match core::mem::replace(&mut inner.slot, Slot::Empty) {
+                    Slot::Done(result) => Poll::Ready(result),
+                    other => {
+                        inner.slot = other;
+                        inner.handler = Some(cx.waker().clone());
+                        Poll::Pending
+                    }
+                })
         })
         .await)
     }
@@ -207,7 +222,10 @@ pub struct Failed<'a> {
 /// `POST /report` `{"host":..,"port":..,"path":..}`: `200 {"status": N}`
 /// with the server's status code, `502 {"error": ".."}` when there was
 /// none, `400` for a target that cannot be one.
-pub(crate) async fn report(State(cam): State<&crate::Camera>, Json(target): Json<ReportTarget<'_>>) -> Result<(Status, Json<Sent>), (Status, Json<Failed<'static>>)> {
+pub(crate) async fn report(
+    State(cam): State<&crate::Camera>,
+    Json(target): Json<ReportTarget<'_>>,
+) -> Result<(Status, Json<Sent>), (Status, Json<Failed<'static>>)> {
     let bad = |error| (Status::BAD_REQUEST, Json(Failed { error }));
     if !target.path.starts_with('/') {
         return Err(bad("path must start with /"));
@@ -226,6 +244,11 @@ pub(crate) async fn report(State(cam): State<&crate::Camera>, Json(target): Json
     match cam.reports.send(job).await {
         Ok(Ok(status)) => Ok((Status::OK, Json(Sent { status }))),
         Ok(Err(error)) => Err((Status::BAD_GATEWAY, Json(Failed { error }))),
-        Err(rejection) => Err((rejection.status, Json(Failed { error: rejection.reason }))),
+        Err(rejection) => Err((
+            rejection.status,
+            Json(Failed {
+                error: rejection.reason,
+            }),
+        )),
     }
 }

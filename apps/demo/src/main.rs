@@ -38,10 +38,18 @@ struct Args {
     redirect_port: Option<u16>,
 }
 
-const USAGE: &str = "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]";
+const USAGE: &str =
+    "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]";
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { host: "0.0.0.0".into(), port: 8080, quiet: false, tls_cert: None, tls_key: None, redirect_port: None };
+    let mut args = Args {
+        host: "0.0.0.0".into(),
+        port: 8080,
+        quiet: false,
+        tls_cert: None,
+        tls_key: None,
+        redirect_port: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -55,7 +63,10 @@ fn parse_args() -> Result<Args, String> {
             "--tls-key" => args.tls_key = Some(it.next().ok_or("--tls-key needs a file")?),
             "--redirect-port" => {
                 let v = it.next().ok_or("--redirect-port needs a value")?;
-                args.redirect_port = Some(v.parse().map_err(|_| format!("--redirect-port: not a port number: {v}"))?);
+                args.redirect_port = Some(
+                    v.parse()
+                        .map_err(|_| format!("--redirect-port: not a port number: {v}"))?,
+                );
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument: {other} (try --help)")),
@@ -64,7 +75,9 @@ fn parse_args() -> Result<Args, String> {
     match (&args.tls_cert, &args.tls_key) {
         (Some(_), None) => return Err("--tls-cert needs --tls-key too".into()),
         (None, Some(_)) => return Err("--tls-key needs --tls-cert too".into()),
-        (None, None) if args.redirect_port.is_some() => return Err("--redirect-port redirects to HTTPS: give --tls-cert and --tls-key".into()),
+        (None, None) if args.redirect_port.is_some() => {
+            return Err("--redirect-port redirects to HTTPS: give --tls-cert and --tls-key".into())
+        }
         _ => {}
     }
     Ok(args)
@@ -90,7 +103,11 @@ async fn to_https(req: &Request<'_>, State(port): State<&HttpsPort>) -> ToHttps 
         Some(h) => h.split(':').next().unwrap_or(h).to_string(),
         None => "localhost".to_string(),
     };
-    let port = if port.0 == 443 { String::new() } else { format!(":{}", port.0) };
+    let port = if port.0 == 443 {
+        String::new()
+    } else {
+        format!(":{}", port.0)
+    };
     ToHttps(format!("https://{host}{port}{}", req.target()))
 }
 
@@ -145,10 +162,18 @@ async fn serve(args: Args) -> std::io::Result<()> {
         });
         loop {
             let job = app.state.reports().next().await;
-            let host = if job.host().contains(':') { format!("[{}]", job.host()) } else { job.host().to_string() };
+            let host = if job.host().contains(':') {
+                format!("[{}]", job.host())
+            } else {
+                job.host().to_string()
+            };
             let url = format!("http://{host}:{}{}", job.port, job.path());
-            let sent = client.post(&url, &[("Content-Type", "application/json")], job.body()).await;
-            app.state.reports().finish(sent.map(|reply| reply.status.0).map_err(|e| e.reason()));
+            let sent = client
+                .post(&url, &[("Content-Type", "application/json")], job.body())
+                .await;
+            app.state
+                .reports()
+                .finish(sent.map(|reply| reply.status.0).map_err(|e| e.reason()));
         }
     });
     server

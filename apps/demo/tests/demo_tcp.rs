@@ -24,7 +24,11 @@ impl Demo {
         if quiet {
             cmd.arg("--quiet");
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the demo binary");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the demo binary");
         let stdout = child.stdout.take().expect("demo stdout");
         let lines = read_lines(stdout);
         let first = match lines.recv_timeout(Duration::from_secs(20)) {
@@ -74,7 +78,15 @@ fn read_lines(out: ChildStdout) -> Receiver<String> {
 
 fn curl(args: &[&str]) -> Output {
     Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--http1.1"])
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--noproxy",
+            "*",
+            "--http1.1",
+        ])
         .args(args)
         .output()
         .expect("curl must be installed")
@@ -85,7 +97,11 @@ fn curl_status(args: &[&str]) -> (u16, String) {
     let mut all = vec!["--write-out", "\n%{http_code}"];
     all.extend_from_slice(args);
     let out = curl(&all);
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').expect("status after the body");
     (code.parse().expect("status code"), body.to_string())
@@ -93,9 +109,15 @@ fn curl_status(args: &[&str]) -> (u16, String) {
 
 /// `{"frames":N,"triggers":M}` → (N, M), checked strictly.
 fn parse_status(body: &str) -> (u64, u64) {
-    let inner = body.strip_prefix("{\"frames\":").unwrap_or_else(|| panic!("not a status: {body:?}"));
-    let (frames, rest) = inner.split_once(",\"triggers\":").unwrap_or_else(|| panic!("not a status: {body:?}"));
-    let triggers = rest.strip_suffix('}').unwrap_or_else(|| panic!("not a status: {body:?}"));
+    let inner = body
+        .strip_prefix("{\"frames\":")
+        .unwrap_or_else(|| panic!("not a status: {body:?}"));
+    let (frames, rest) = inner
+        .split_once(",\"triggers\":")
+        .unwrap_or_else(|| panic!("not a status: {body:?}"));
+    let triggers = rest
+        .strip_suffix('}')
+        .unwrap_or_else(|| panic!("not a status: {body:?}"));
     (frames.parse().expect("frames"), triggers.parse().expect("triggers"))
 }
 
@@ -120,7 +142,11 @@ fn status_is_json_and_frames_advance() {
     let out = curl(&["--include", &demo.url("/status")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(text.to_ascii_lowercase().contains("\r\ncontent-type: application/json\r\n"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\ncontent-type: application/json\r\n"),
+        "{text}"
+    );
     let (s1, body1) = curl_status(&[&demo.url("/status")]);
     assert_eq!(s1, 200);
     let (f1, _) = parse_status(&body1);
@@ -170,13 +196,19 @@ fn head_and_wrong_method_and_unknown_path() {
     let out = curl(&["--head", &demo.url("/config")]);
     let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
-    assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())), "{head}");
+    assert!(
+        head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())),
+        "{head}"
+    );
     assert!(head.ends_with("\r\n\r\n"), "HEAD must have no body: {head:?}");
 
     let out = curl(&["--include", "--request", "DELETE", &demo.url("/config")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("HTTP/1.1 405 "), "{text}");
-    let allow = text.lines().find(|l| l.to_ascii_lowercase().starts_with("allow:")).expect("Allow header");
+    let allow = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("allow:"))
+        .expect("Allow header");
     for m in ["GET", "HEAD", "PUT", "OPTIONS"] {
         assert!(allow.contains(m), "{allow}");
     }
@@ -198,7 +230,15 @@ fn config_roundtrip_and_errors() {
     assert_eq!(curl_status(&[&url]).1, "{\"interval_ms\":250}");
     // Not JSON: 400. Wrong media type: 415. Too large: 413.
     assert_eq!(curl_status(&[&json[..], &["--data", "{nope", &url]].concat()).0, 400);
-    let (code, _) = curl_status(&["--request", "PUT", "-H", "Content-Type: text/plain", "--data", "{\"interval_ms\":300}", &url]);
+    let (code, _) = curl_status(&[
+        "--request",
+        "PUT",
+        "-H",
+        "Content-Type: text/plain",
+        "--data",
+        "{\"interval_ms\":300}",
+        &url,
+    ]);
     assert_eq!(code, 415);
     let big = format!("{{\"interval_ms\":300,\"pad\":\"{}\"}}", "x".repeat(300));
     assert_eq!(curl_status(&[&json[..], &["--data", &big, &url]].concat()).0, 413);
@@ -235,14 +275,24 @@ fn files_wildcard_captures_the_rest_of_the_path() {
 #[test]
 fn firmware_upload_is_streamed_and_checksummed() {
     let demo = Demo::start(true);
-    let image: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    let fnv = image.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let image: Vec<u8> = (0..1_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let fnv = image
+        .iter()
+        .fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     let path = std::env::temp_dir().join(format!("ferrodot-demo-fw-{}.bin", std::process::id()));
     std::fs::write(&path, &image).unwrap();
     let file_arg = format!("@{}", path.display());
     // Once with a length, once chunked.
     let with_length = curl_status(&["--data-binary", &file_arg, &demo.url("/firmware")]);
-    let chunked = curl_status(&["-H", "Transfer-Encoding: chunked", "--data-binary", &file_arg, &demo.url("/firmware")]);
+    let chunked = curl_status(&[
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        &file_arg,
+        &demo.url("/firmware"),
+    ]);
     let _ = std::fs::remove_file(&path);
     let expected = format!("{{\"bytes\":1000000,\"fnv1a\":{fnv}}}");
     assert_eq!(with_length, (200, expected.clone()));
@@ -280,14 +330,24 @@ fn logs_one_line_per_request_unless_quiet() {
     raw.write_all(b"GARBAGE\r\n\r\n").unwrap();
     let mut answer = Vec::new();
     let _ = raw.read_to_end(&mut answer);
-    assert!(answer.starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&answer));
+    assert!(
+        answer.starts_with(b"HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     let line = demo.lines.recv_timeout(IO_TIMEOUT).expect("a log line");
     assert!(line.contains("refused") && line.ends_with("-> 400"), "{line}");
-    assert!(demo.lines.recv_timeout(Duration::from_millis(300)).is_err(), "one line per request");
+    assert!(
+        demo.lines.recv_timeout(Duration::from_millis(300)).is_err(),
+        "one line per request"
+    );
 
     let quiet = Demo::start(true);
     curl_status(&[&quiet.url("/status")]);
-    assert!(quiet.lines.recv_timeout(Duration::from_millis(300)).is_err(), "--quiet prints nothing per request");
+    assert!(
+        quiet.lines.recv_timeout(Duration::from_millis(300)).is_err(),
+        "--quiet prints nothing per request"
+    );
 }
 
 #[test]
@@ -315,16 +375,29 @@ fn port_in_use_is_a_clear_error_not_a_panic() {
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the error names the address: {stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")),
+        "the error names the address: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     drop(taken);
 }
 
 #[test]
 fn bad_arguments_are_refused() {
-    let out = Command::new(env!("CARGO_BIN_EXE_demo")).args(["--port", "http"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .args(["--port", "http"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(env!("CARGO_BIN_EXE_demo")).arg("--bogus").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--port"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -19,7 +19,10 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut o = Options { connections: 16, requests: 100_000 };
+    let mut o = Options {
+        connections: 16,
+        requests: 100_000,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().and_then(|v| v.parse().ok());
@@ -40,7 +43,10 @@ fn start_demo() -> (Child, u16) {
     let exe = std::env::current_exe().expect("current exe");
     let demo = exe.with_file_name(format!("demo{}", std::env::consts::EXE_SUFFIX));
     if !demo.exists() {
-        eprintln!("bench: {} not found; build it first: cargo build --release -p demo", demo.display());
+        eprintln!(
+            "bench: {} not found; build it first: cargo build --release -p demo",
+            demo.display()
+        );
         std::process::exit(1);
     }
     let mut child = Command::new(demo)
@@ -49,8 +55,15 @@ fn start_demo() -> (Child, u16) {
         .spawn()
         .expect("start demo");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("demo banner");
-    let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in banner");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("demo banner");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port in banner");
     (child, port)
 }
 
@@ -115,8 +128,15 @@ fn main() {
         })
         .collect();
     let ok: usize = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
-    let secs = started.elapsed().as_secs_f64().max(Duration::from_micros(1).as_secs_f64());
+    let secs = started
+        .elapsed()
+        .as_secs_f64()
+        .max(Duration::from_micros(1).as_secs_f64());
     let _ = demo.kill();
     let _ = demo.wait();
-    println!("keep-alive GET /status: {} connections, {ok} responses in {secs:.2} s = {:.0} requests/s", o.connections, ok as f64 / secs);
+    println!(
+        "keep-alive GET /status: {} connections, {ok} responses in {secs:.2} s = {:.0} requests/s",
+        o.connections,
+        ok as f64 / secs
+    );
 }

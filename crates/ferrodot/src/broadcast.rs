@@ -74,7 +74,11 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Broadcast<
         }
         let wakers = self.with(|ring| {
             // SLOTS > 0 here; the remainder is below SLOTS, so it fits a usize.
-            let at = ring.next.checked_rem(SLOTS as u64).and_then(|i| usize::try_from(i).ok()).unwrap_or(0);
+            let at = ring
+                .next
+                .checked_rem(SLOTS as u64)
+                .and_then(|i| usize::try_from(i).ok())
+                .unwrap_or(0);
             if let (Some(dst), Some(len)) = (ring.messages.get_mut(at), ring.lens.get_mut(at)) {
                 if let Some(dst) = dst.get_mut(..message.len()) {
                     dst.copy_from_slice(message);
@@ -101,7 +105,11 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Broadcast<
             if let Some(t) = ring.taken.get_mut(slot) {
                 *t = true;
             }
-            Some(Subscriber { bus: self, slot, next: ring.next })
+            Some(Subscriber {
+                bus: self,
+                slot,
+                next: ring.next,
+            })
         })
         .flatten()
     }
@@ -134,7 +142,11 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Subscriber
                 let skipped = oldest.saturating_sub(self.next);
                 self.next = self.next.max(oldest);
                 // Only reached when something was published, so SLOTS > 0.
-                let at = self.next.checked_rem(SLOTS as u64).and_then(|i| usize::try_from(i).ok()).unwrap_or(0);
+                let at = self
+                    .next
+                    .checked_rem(SLOTS as u64)
+                    .and_then(|i| usize::try_from(i).ok())
+                    .unwrap_or(0);
                 // Below `ring.next`, which is a u64 that never wraps in practice.
                 self.next = self.next.wrapping_add(1);
                 let len = ring.lens.get(at).copied().unwrap_or(0).min(out.len());
@@ -142,7 +154,10 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Subscriber
                 if let Some(dst) = out.get_mut(..src.len()) {
                     dst.copy_from_slice(src);
                 }
-                Poll::Ready(Received { len: src.len(), skipped })
+                Poll::Ready(Received {
+                    len: src.len(),
+                    skipped,
+                })
             });
             polled.unwrap_or(Poll::Pending)
         })
@@ -150,7 +165,9 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Subscriber
     }
 }
 
-impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Drop for Subscriber<'_, SLOTS, SIZE, SUBSCRIBERS> {
+impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Drop
+    for Subscriber<'_, SLOTS, SIZE, SUBSCRIBERS>
+{
     fn drop(&mut self) {
         self.bus.with(|ring| {
             if let Some(t) = ring.taken.get_mut(self.slot) {

@@ -47,9 +47,9 @@ pub mod tls;
 #[cfg(feature = "ws")]
 pub mod ws;
 
-pub use app::extract::{Bytes, ClientAddr, Form, FromParam, Path, Query, State, Text};
 #[cfg(feature = "json")]
 pub use app::extract::Json;
+pub use app::extract::{Bytes, ClientAddr, Form, FromParam, Path, Query, State, Text};
 pub use app::respond::{Chunks, Content, Html, IntoResponse, Redirect, Response, Typed};
 pub use app::App;
 pub use http::parse::Rejection;
@@ -59,9 +59,9 @@ pub use server::{BodyReader, Config, ErrorStyle, ResponseWriter, Timeouts};
 
 /// Everything an application usually needs.
 pub mod prelude {
-    pub use crate::app::extract::{Bytes, ClientAddr, Form, Path, Query, State, Text};
     #[cfg(feature = "json")]
     pub use crate::app::extract::Json;
+    pub use crate::app::extract::{Bytes, ClientAddr, Form, Path, Query, State, Text};
     pub use crate::app::respond::{Chunks, Html, IntoResponse, Redirect, Response, Typed};
     pub use crate::app::App;
     pub use crate::http::{Method, Request, Status};

@@ -157,7 +157,10 @@ fn run(action: &Action) -> Result<Vec<u8>, String> {
 impl MicroServer {
     /// A server called `name` on port 8080 of every interface.
     pub fn new(name: impl Into<String>) -> Self {
-        let config = Config { error_style: ErrorStyle::Json, ..Config::DEFAULT };
+        let config = Config {
+            error_style: ErrorStyle::Json,
+            ..Config::DEFAULT
+        };
         MicroServer {
             name: name.into(),
             host: String::from("0.0.0.0"),
@@ -183,7 +186,10 @@ impl MicroServer {
 
     /// Engine limits and time-outs (JSON error bodies are kept).
     pub fn config(mut self, config: Config) -> Self {
-        self.config = Config { error_style: ErrorStyle::Json, ..config };
+        self.config = Config {
+            error_style: ErrorStyle::Json,
+            ..config
+        };
         self
     }
 
@@ -251,7 +257,11 @@ impl MicroServer {
         T: Serialize,
         E: core::fmt::Display,
     {
-        self.insert(path, Arc::new(move || action().map_err(|e| e.to_string()).and_then(|v| data(&v))), false)
+        self.insert(
+            path,
+            Arc::new(move || action().map_err(|e| e.to_string()).and_then(|v| data(&v))),
+            false,
+        )
     }
 
     /// Every route path, sorted, `/` included (the listing of `GET /`).
@@ -269,8 +279,13 @@ impl MicroServer {
     /// The app, logging requests as received on `port` when `Some`.
     fn into_app_logging(self, log: Option<u16>) -> App<(), MicroRoutes> {
         let config = self.config;
-        let routes =
-            MicroRoutes { name: self.name, routes: self.routes, route: Route::any("/:path*"), log, any_method: self.any_method };
+        let routes = MicroRoutes {
+            name: self.name,
+            routes: self.routes,
+            route: Route::any("/:path*"),
+            log,
+            any_method: self.any_method,
+        };
         App::new((), routes).with_config(config)
     }
 }
@@ -315,7 +330,10 @@ impl MicroRoutes {
     }
 
     fn listing(&self) -> Result<Vec<u8>, String> {
-        data(&Listing { name: &self.name, routes: route_paths(&self.routes) })
+        data(&Listing {
+            name: &self.name,
+            routes: route_paths(&self.routes),
+        })
     }
 }
 
@@ -371,11 +389,13 @@ impl<S> Dispatch<S> for MicroRoutes {
                 let action = route.action.clone();
                 let path = path.clone();
                 let name = self.name.clone();
-                let spawned = std::thread::Builder::new().name(std::format!("{name} {path}")).spawn(move || {
-                    if let Err(e) = run(&action) {
-                        std::eprintln!("MicroServer {name}: {path} failed: {e}");
-                    }
-                });
+                let spawned = std::thread::Builder::new()
+                    .name(std::format!("{name} {path}"))
+                    .spawn(move || {
+                        if let Err(e) = run(&action) {
+                            std::eprintln!("MicroServer {name}: {path} failed: {e}");
+                        }
+                    });
                 match spawned {
                     Ok(_) => data(&()),
                     Err(e) => Err(e.to_string()),

@@ -43,7 +43,12 @@ pub struct Event<'a> {
 }
 
 impl Event<'_> {
-    pub const DEFAULT: Event<'static> = Event { event: None, id: None, retry: None, data: "" };
+    pub const DEFAULT: Event<'static> = Event {
+        event: None,
+        id: None,
+        retry: None,
+        data: "",
+    };
 }
 
 /// Produces the events of one stream.
@@ -133,7 +138,11 @@ impl EventWriter<'_, '_> {
     /// Wait for `next` at most `keep_alive_ms`; if it takes longer, send a
     /// keep-alive comment (so proxies and clients see the stream alive)
     /// and return `None`.
-    pub async fn next_or_keep_alive<F: Future>(&mut self, next: F, keep_alive_ms: u32) -> Result<Option<F::Output>, WriteError> {
+    pub async fn next_or_keep_alive<F: Future>(
+        &mut self,
+        next: F,
+        keep_alive_ms: u32,
+    ) -> Result<Option<F::Output>, WriteError> {
         match with_timeout(self.out.port(), keep_alive_ms, next).await {
             Some(value) => Ok(Some(value)),
             None => {

@@ -51,7 +51,12 @@ pub struct TestClient<'a, S, R> {
 impl<'a, S, R: Dispatch<S>> TestClient<'a, S, R> {
     /// A client with the host runtime's buffer sizes (4 KiB each).
     pub fn new(app: &'a App<S, R>) -> Self {
-        TestClient { app, rx: 4096, tx: 4096, client: None }
+        TestClient {
+            app,
+            rx: 4096,
+            tx: 4096,
+            client: None,
+        }
     }
 
     /// Use other connection buffer sizes (a device's, say).
@@ -69,7 +74,13 @@ impl<'a, S, R: Dispatch<S>> TestClient<'a, S, R> {
 
     /// A request to build: `client.request(Method::Put, "/x").header(..).body(..).send()`.
     pub fn request(&self, method: Method, target: &str) -> TestRequest<'_, 'a, S, R> {
-        TestRequest { client: self, method, target: String::from(target), headers: Vec::new(), body: Vec::new() }
+        TestRequest {
+            client: self,
+            method,
+            target: String::from(target),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     pub fn get(&self, target: &str) -> TestResponse {
@@ -105,7 +116,11 @@ impl<'a, S, R: Dispatch<S>> TestClient<'a, S, R> {
 
     /// [`TestClient::raw`], inside an executor of your choice; returns the bytes written.
     pub async fn raw_async(&self, input: &[u8]) -> Vec<u8> {
-        let mut transport = MemoryTransport { input: input.to_vec(), pos: 0, output: Vec::new() };
+        let mut transport = MemoryTransport {
+            input: input.to_vec(),
+            pos: 0,
+            output: Vec::new(),
+        };
         let mut rx = std::vec![0u8; self.rx];
         let mut tx = std::vec![0u8; self.tx];
         let _ = serve_connection(self.app, &mut transport, &mut rx, &mut tx, self.client).await;
@@ -197,12 +212,20 @@ pub struct TestResponse {
 
 impl TestResponse {
     fn no_response(written: Vec<u8>) -> Self {
-        TestResponse { status: Status(0), reason: String::from("no response"), headers: Vec::new(), body: written }
+        TestResponse {
+            status: Status(0),
+            reason: String::from("no response"),
+            headers: Vec::new(),
+            body: written,
+        }
     }
 
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (invalid UTF-8 replaced).
@@ -286,12 +309,20 @@ fn parse_one(out: &[u8], head: bool) -> Option<(TestResponse, usize)> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (String::from(n.trim()), String::from(v.trim())))
         .collect();
-    let mut resp = TestResponse { status, reason, headers, body: Vec::new() };
+    let mut resp = TestResponse {
+        status,
+        reason,
+        headers,
+        body: Vec::new(),
+    };
     let mut at = end.checked_add(4)?;
     if head || status.0 < 200 || status == Status::NO_CONTENT || status == Status::NOT_MODIFIED {
         return Some((resp, at));
     }
-    if resp.header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+    if resp
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
         loop {
             let line_end = at.checked_add(find(out.get(at..)?, b"\r\n")?)?;
             let size_text = core::str::from_utf8(out.get(at..line_end)?).ok()?;

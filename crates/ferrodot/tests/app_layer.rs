@@ -31,11 +31,16 @@ async fn created() -> (Status, [(&'static str, &'static str); 1], &'static str) 
 }
 
 async fn built() -> Response<'static, &'static str> {
-    Response::new(Status::ACCEPTED).header("X-Queue", "3").header("Cache-Control", "no-store").body("queued")
+    Response::new(Status::ACCEPTED)
+        .header("X-Queue", "3")
+        .header("Cache-Control", "no-store")
+        .body("queued")
 }
 
 async fn too_many_headers() -> Response<'static, &'static str> {
-    (0..9).fold(Response::new(Status::OK), |r, _| r.header("X-A", "1")).body("x")
+    (0..9)
+        .fold(Response::new(Status::OK), |r, _| r.header("X-A", "1"))
+        .body("x")
 }
 
 async fn moved() -> Redirect<'static> {
@@ -126,7 +131,8 @@ fn hex_type(ty: &str, value: Encoded<'_>) -> Option<bool> {
 }
 
 fn block(req: &Request<'_>, _: &Hits) -> Option<Rejection> {
-    req.header("x-block").map(|_| Rejection::new(Status::FORBIDDEN, "blocked by before_request"))
+    req.header("x-block")
+        .map(|_| Rejection::new(Status::FORBIDDEN, "blocked by before_request"))
 }
 
 fn stamp(_: &Request<'_>, hits: &Hits, status: Status, head: &mut HeadExtras<'_, '_>) {
@@ -144,7 +150,10 @@ fn page(req: &Request<'_>, rejection: Rejection, body: &mut ErrorBody<'_>) -> Op
 
 fn app(style: ErrorStyle) -> App<Hits, (Main, Api)> {
     App::new(Hits::default(), (Main, Api))
-        .with_config(Config { error_style: style, ..Config::DEFAULT })
+        .with_config(Config {
+            error_style: style,
+            ..Config::DEFAULT
+        })
         .custom_types(hex_type)
         .before_request(block)
         .after_request(stamp)
@@ -159,10 +168,19 @@ fn server(style: ErrorStyle) -> TestServer {
 fn responders() {
     let s = server(ErrorStyle::Text);
     let r = request_once(s.addr, b"POST /things HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
-    assert_eq!((r.status, r.header("location"), r.text().as_str()), (201, Some("/things/7"), "made"));
+    assert_eq!(
+        (r.status, r.header("location"), r.text().as_str()),
+        (201, Some("/things/7"), "made")
+    );
     let r = get_once(s.addr, "/built");
-    assert_eq!((r.status, r.header("x-queue"), r.header("cache-control")), (202, Some("3"), Some("no-store")));
-    assert_eq!((r.header("content-type"), r.text().as_str()), (Some("text/plain; charset=utf-8"), "queued"));
+    assert_eq!(
+        (r.status, r.header("x-queue"), r.header("cache-control")),
+        (202, Some("3"), Some("no-store"))
+    );
+    assert_eq!(
+        (r.header("content-type"), r.text().as_str()),
+        (Some("text/plain; charset=utf-8"), "queued")
+    );
     assert_eq!(get_once(s.addr, "/too-many-headers").status, 500);
     let r = get_once(s.addr, "/old");
     assert_eq!((r.status, r.header("location")), (302, Some("/hello")));
@@ -170,7 +188,11 @@ fn responders() {
     assert_eq!(get_once(s.addr, "/maybe/2").status, 404, "None is 404");
     let r = request_once(s.addr, b"DELETE /nothing HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(r.status, 204, "() is 204");
-    assert_eq!(r.header("content-length"), None, "no Content-Length on 204 (RFC 9110 8.6)");
+    assert_eq!(
+        r.header("content-length"),
+        None,
+        "no Content-Length on 204 (RFC 9110 8.6)"
+    );
     let r = get_once(s.addr, "/refuse");
     assert_eq!(r.status, 403);
     assert!(r.text().contains("not for you"), "{}", r.text());
@@ -185,7 +207,11 @@ fn head_sends_no_body_for_json_and_errors() {
     let mut c = Conn::open(s.addr);
     c.send(b"HEAD /point HTTP/1.1\r\nHost: t\r\n\r\nHEAD /nope HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
     let r = c.head_response();
-    assert_eq!((r.status, r.header("content-length")), (200, Some("13")), "the GET body would be {{\"x\":1,\"y\":2}}");
+    assert_eq!(
+        (r.status, r.header("content-length")),
+        (200, Some("13")),
+        "the GET body would be {{\"x\":1,\"y\":2}}"
+    );
     let r = c.head_response();
     assert_eq!(r.status, 404);
     let r = c.response();
@@ -227,7 +253,11 @@ fn hooks_see_every_request() {
     let r = request_once(s.addr, b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Block: 1\r\n\r\n");
     assert_eq!(r.status, 403);
     assert!(r.text().contains("blocked by before_request"));
-    assert_eq!(r.header("x-status-seen"), Some("error"), "after_request sees error responses too");
+    assert_eq!(
+        r.header("x-status-seen"),
+        Some("error"),
+        "after_request sees error responses too"
+    );
 }
 
 #[test]
@@ -274,21 +304,47 @@ fn groups_and_prefixes() {
 fn json_form_text_and_query_extractors() {
     let s = server(ErrorStyle::Text);
     let body = br#"{"x": 1, "y": -2}"#;
-    let req = format!("POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    let req = format!(
+        "POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     let r = request_once(s.addr, &[req.as_bytes(), body].concat());
     assert_eq!(r.text(), r#"{"x":-2,"y":1}"#);
-    let r = request_once(s.addr, b"POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}");
+    let r = request_once(
+        s.addr,
+        b"POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+    );
     assert_eq!(r.status, 415);
-    let r = request_once(s.addr, b"POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{x:");
+    let r = request_once(
+        s.addr,
+        b"POST /swap HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{x:",
+    );
     assert_eq!(r.status, 400);
     let form = b"name=Ada+L%2E&tag=a&tag=b%20c";
     let req = format!(
         "POST /form HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         form.len()
     );
-    assert_eq!(request_once(s.addr, &[req.as_bytes(), form].concat()).text(), "Ada L.:a,b c");
-    assert_eq!(request_once(s.addr, b"POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc").text(), "cba");
-    assert_eq!(request_once(s.addr, b"POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n\xff\xfe").status, 400);
+    assert_eq!(
+        request_once(s.addr, &[req.as_bytes(), form].concat()).text(),
+        "Ada L.:a,b c"
+    );
+    assert_eq!(
+        request_once(
+            s.addr,
+            b"POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+        )
+        .text(),
+        "cba"
+    );
+    assert_eq!(
+        request_once(
+            s.addr,
+            b"POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n\xff\xfe"
+        )
+        .status,
+        400
+    );
     let mut c = Conn::open(s.addr);
     c.send(b"GET /count?by=5 HTTP/1.1\r\nHost: t\r\n\r\nGET /count HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(c.response().text(), "5");
@@ -300,7 +356,12 @@ fn dynamic_app() -> App<Hits, Router<Hits>> {
     api.post("/echo", |req| req.body.to_vec()).expect("valid");
     let mut router = Router::<Hits>::new();
     router
-        .get("/hi/:name", |req| format!("hi {}", req.param("name").map(|n| n.to_string_lossy()).unwrap_or_default()))
+        .get("/hi/:name", |req| {
+            format!(
+                "hi {}",
+                req.param("name").map(|n| n.to_string_lossy()).unwrap_or_default()
+            )
+        })
         .expect("valid");
     router.mount("/api", api).expect("valid");
     App::new(Hits::default(), router)
@@ -312,7 +373,13 @@ fn run_time_routes() {
     assert!(bad.get("no-slash", |_| "x").is_err(), "patterns are checked when added");
     let s = TestServer::start(dynamic_app, ServerOptions::default());
     assert_eq!(get_once(s.addr, "/hi/ada%20l").text(), "hi ada l");
-    let r = request_once(s.addr, b"POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    let r = request_once(
+        s.addr,
+        b"POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
     assert_eq!((r.status, r.text().as_str()), (200, "abc"));
-    assert_eq!(request_once(s.addr, b"GET /api/echo HTTP/1.1\r\nHost: t\r\n\r\n").status, 405);
+    assert_eq!(
+        request_once(s.addr, b"GET /api/echo HTTP/1.1\r\nHost: t\r\n\r\n").status,
+        405
+    );
 }

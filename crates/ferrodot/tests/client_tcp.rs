@@ -20,11 +20,17 @@ use ferrodot::client::{BodyLength, Connection, Error, RequestHead};
 use ferrodot::Method;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn quick_client() -> Client {
-    Client::with_options(ClientOptions { timeout: Duration::from_millis(800), ..ClientOptions::default() })
+    Client::with_options(ClientOptions {
+        timeout: Duration::from_millis(800),
+        ..ClientOptions::default()
+    })
 }
 
 #[test]
@@ -38,15 +44,28 @@ fn every_method_against_ferrodot() {
 
         let head = client.request(Method::Head, &server.url("/"), &[], b"").await.unwrap();
         assert_eq!((head.status.0, head.body.len()), (200, 0));
-        assert_eq!(head.header("content-length"), Some("5"), "HEAD keeps the GET's length but sends no body");
+        assert_eq!(
+            head.header("content-length"),
+            Some("5"),
+            "HEAD keeps the GET's length but sends no body"
+        );
 
-        let echo = client.post(&server.url("/echo"), &[("Content-Type", "text/plain")], b"ping pong").await.unwrap();
+        let echo = client
+            .post(&server.url("/echo"), &[("Content-Type", "text/plain")], b"ping pong")
+            .await
+            .unwrap();
         assert_eq!(echo.body, b"ping pong");
 
-        let put = client.request(Method::Put, &server.url("/item"), &[], &[7u8; 300]).await.unwrap();
+        let put = client
+            .request(Method::Put, &server.url("/item"), &[], &[7u8; 300])
+            .await
+            .unwrap();
         assert_eq!(put.text(), "put 300");
 
-        let delete = client.request(Method::Delete, &server.url("/item"), &[], b"").await.unwrap();
+        let delete = client
+            .request(Method::Delete, &server.url("/item"), &[], b"")
+            .await
+            .unwrap();
         assert_eq!(delete.status.0, 405);
         assert!(delete.header("allow").is_some_and(|a| a.contains("PUT")));
 
@@ -61,7 +80,10 @@ fn every_method_against_ferrodot() {
 #[test]
 fn a_chunked_body_larger_than_the_buffer_arrives_whole() {
     let server = TestServer::standard();
-    let client = Client::with_options(ClientOptions { buffer: 1024, ..ClientOptions::default() });
+    let client = Client::with_options(ClientOptions {
+        buffer: 1024,
+        ..ClientOptions::default()
+    });
     runtime().block_on(async {
         let big = client.get(&server.url("/big?n=100000")).await.unwrap();
         assert_eq!(big.header("transfer-encoding"), Some("chunked"));
@@ -94,7 +116,9 @@ fn expect_100_continue_sends_the_body_only_after_the_go_ahead() {
         let mut buf = [0u8; 2048];
         let mut conn = Connection::new(TokioIo::new(tcp, Duration::from_secs(2)), &mut buf);
         let host = server.addr.to_string();
-        let upload = RequestHead::new(Method::Post, &host, "/echo").body(BodyLength::Length(5)).expect_continue();
+        let upload = RequestHead::new(Method::Post, &host, "/echo")
+            .body(BodyLength::Length(5))
+            .expect_continue();
         let reply = conn.send(&upload, b"12345").await.unwrap();
         assert_eq!(reply.head.status().0, 200);
         assert_eq!(reply.body.collect().await.unwrap(), b"12345");
@@ -102,7 +126,9 @@ fn expect_100_continue_sends_the_body_only_after_the_go_ahead() {
 
         // A body the route refuses at once: 413 without a 100, the body
         // is never sent, and the connection is not reused.
-        let refused = RequestHead::new(Method::Post, &host, "/small").body(BodyLength::Length(1000)).expect_continue();
+        let refused = RequestHead::new(Method::Post, &host, "/small")
+            .body(BodyLength::Length(1000))
+            .expect_continue();
         let reply = conn.send(&refused, &[b'x'; 1000]).await.unwrap();
         assert_eq!(reply.head.status().0, 413);
         reply.body.discard().await.unwrap();
@@ -186,7 +212,11 @@ fn run_and_expect(server: &Scripted, want: fn(&Error) -> bool) {
     let got = runtime().block_on(client.get(&server.url("/")));
     let err = got.expect_err("a misbehaving server must give an error");
     assert!(want(&err), "unexpected error: {err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -274,7 +304,9 @@ fn conflicting_lengths_are_an_error() {
 fn a_body_longer_than_declared_is_an_error_and_the_connection_is_dropped() {
     let server = scripted(|mut s| {
         while read_request(&mut s).is_some() {
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad");
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad",
+            );
         }
     });
     run_and_expect(&server, |e| matches!(e, Error::BadBody(_)));
@@ -290,7 +322,8 @@ fn a_body_longer_than_declared_is_an_error_and_the_connection_is_dropped() {
 fn close_delimited_and_http_1_0_responses() {
     let server = scripted(|mut s| {
         if let Some(line) = read_request(&mut s) {
-            let _ = s.write_all(format!("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nyou asked: {line}").as_bytes());
+            let _ =
+                s.write_all(format!("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nyou asked: {line}").as_bytes());
         }
     });
     let client = quick_client();
@@ -344,7 +377,11 @@ fn redirects_are_followed_only_when_asked() {
         let plain = quick_client();
         assert_eq!(plain.get(&server.url("/start")).await.unwrap().status.0, 302);
 
-        let following = Client::with_options(ClientOptions { redirects: 3, timeout: Duration::from_secs(1), ..ClientOptions::default() });
+        let following = Client::with_options(ClientOptions {
+            redirects: 3,
+            timeout: Duration::from_secs(1),
+            ..ClientOptions::default()
+        });
         let end = following.get(&server.url("/start")).await.unwrap();
         assert_eq!((end.status.0, end.text().as_ref()), (200, "arrived"));
         assert!(end.url.ends_with("/end"));
@@ -364,7 +401,10 @@ fn connect_errors_are_clear() {
     let client = quick_client();
     let got = runtime().block_on(client.get(&format!("http://127.0.0.1:{port}/")));
     assert_eq!(got.unwrap_err(), Error::Connect("connection refused"));
-    assert!(matches!(runtime().block_on(client.get("ftp://127.0.0.1/")), Err(Error::Url(_))));
+    assert!(matches!(
+        runtime().block_on(client.get("ftp://127.0.0.1/")),
+        Err(Error::Url(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -378,12 +418,23 @@ mod https {
     use ferrodot::tls::TlsConfig;
 
     fn tls_server(cert_name: &str) -> TestServer {
-        let config = TlsConfig::load(cert(&format!("{cert_name}.pem")), cert("ec.key")).unwrap().build().unwrap();
-        TestServer::start_with(|| test_app(normal_config()), ServerOptions::default(), move |server| server.tls(Tls::new(config)))
+        let config = TlsConfig::load(cert(&format!("{cert_name}.pem")), cert("ec.key"))
+            .unwrap()
+            .build()
+            .unwrap();
+        TestServer::start_with(
+            || test_app(normal_config()),
+            ServerOptions::default(),
+            move |server| server.tls(Tls::new(config)),
+        )
     }
 
     fn trusting(ca: &str) -> Client {
-        Client::with_options(ClientOptions { ca_file: Some(cert(ca).into()), timeout: Duration::from_secs(2), ..ClientOptions::default() })
+        Client::with_options(ClientOptions {
+            ca_file: Some(cert(ca).into()),
+            timeout: Duration::from_secs(2),
+            ..ClientOptions::default()
+        })
     }
 
     #[test]
@@ -396,7 +447,10 @@ mod https {
                 let reply = client.get(&url).await.unwrap();
                 assert_eq!(reply.status.0, 200, "{host}");
             }
-            let again = client.get(&format!("https://127.0.0.1:{}/", server.addr.port())).await.unwrap();
+            let again = client
+                .get(&format!("https://127.0.0.1:{}/", server.addr.port()))
+                .await
+                .unwrap();
             assert!(again.reused);
             assert_eq!(again.text(), "hello");
         });
@@ -419,6 +473,9 @@ mod https {
         let server = tls_server("other");
         let url = format!("https://127.0.0.1:{}/", server.addr.port());
         let got = runtime().block_on(trusting("ca.pem").get(&url));
-        assert_eq!(got.unwrap_err(), Error::Tls("the certificate is not valid for this host name"));
+        assert_eq!(
+            got.unwrap_err(),
+            Error::Tls("the certificate is not valid for this host name")
+        );
     }
 }

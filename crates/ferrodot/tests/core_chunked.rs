@@ -33,14 +33,22 @@ fn feed_cut(input: &[u8], cuts: &[usize]) -> Result<Fed, ChunkError> {
             continue;
         }
         let (consumed, produced) = dec.decode_in_place(&mut piece)?;
-        assert!(produced <= consumed && consumed <= piece.len(), "({consumed}, {produced}) of {}", piece.len());
+        assert!(
+            produced <= consumed && consumed <= piece.len(),
+            "({consumed}, {produced}) of {}",
+            piece.len()
+        );
         data.extend_from_slice(&piece[..produced]);
         if consumed < piece.len() {
             assert!(dec.is_done(), "bytes left unconsumed before the end of the body");
             rest.extend_from_slice(&piece[consumed..]);
         }
     }
-    Ok(Fed { data, done: dec.is_done(), rest })
+    Ok(Fed {
+        data,
+        done: dec.is_done(),
+        rest,
+    })
 }
 
 fn feed(input: &[u8]) -> Result<Fed, ChunkError> {
@@ -72,9 +80,19 @@ fn error(input: &[u8]) -> &'static str {
 fn same_at_every_split(input: &[u8]) -> Result<Fed, ChunkError> {
     let whole = feed(input);
     for k in 0..=input.len() {
-        assert_eq!(feed_cut(input, &[k]), whole, "split at {k} of {:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            feed_cut(input, &[k]),
+            whole,
+            "split at {k} of {:?}",
+            String::from_utf8_lossy(input)
+        );
     }
-    assert_eq!(bytewise(input), whole, "byte by byte: {:?}", String::from_utf8_lossy(input));
+    assert_eq!(
+        bytewise(input),
+        whole,
+        "byte by byte: {:?}",
+        String::from_utf8_lossy(input)
+    );
     whole
 }
 
@@ -99,7 +117,9 @@ fn decodes_in_place() {
     assert_eq!((consumed, produced), (HELLO_WORLD.len(), 11));
     assert_eq!(&buf[..produced], b"hello world");
     assert!(dec.is_done());
-    assert!(ChunkedDecoder::default().decode_in_place(&mut []).is_ok_and(|r| r == (0, 0)));
+    assert!(ChunkedDecoder::default()
+        .decode_in_place(&mut [])
+        .is_ok_and(|r| r == (0, 0)));
 }
 
 /// RFC 9112 §7.1: a body may arrive split at any byte, including inside
@@ -155,7 +175,15 @@ fn hex_sizes_any_case() {
 /// ext-val ] ); "A recipient MUST ignore unrecognized chunk extensions".
 #[test]
 fn extensions_are_ignored() {
-    for ext in [";a", ";a=b", ";a=b;c=d", " ;a=b", "\t;a", ";a=\"quoted; value\"", ";a=\"\u{e9}\""] {
+    for ext in [
+        ";a",
+        ";a=b",
+        ";a=b;c=d",
+        " ;a=b",
+        "\t;a",
+        ";a=\"quoted; value\"",
+        ";a=\"\u{e9}\"",
+    ] {
         let input = format!("5{ext}\r\nhello\r\n0{ext}\r\n\r\n");
         let fed = same_at_every_split(input.as_bytes()).unwrap_or_else(|e| panic!("{ext:?}: {e:?}"));
         assert_eq!(fed.data, b"hello", "{ext:?}");
@@ -229,9 +257,19 @@ fn sixteen_digit_size_is_accepted() {
 fn error_everywhere(input: &[u8]) -> &'static str {
     let why = error(input);
     for k in 0..=input.len() {
-        assert_eq!(feed_cut(input, &[k]), Err(ChunkError(why)), "split at {k} of {:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            feed_cut(input, &[k]),
+            Err(ChunkError(why)),
+            "split at {k} of {:?}",
+            String::from_utf8_lossy(input)
+        );
     }
-    assert_eq!(bytewise(input), Err(ChunkError(why)), "byte by byte: {:?}", String::from_utf8_lossy(input));
+    assert_eq!(
+        bytewise(input),
+        Err(ChunkError(why)),
+        "byte by byte: {:?}",
+        String::from_utf8_lossy(input)
+    );
     why
 }
 
@@ -272,7 +310,10 @@ fn size_over_sixteen_digits() {
 fn bare_lf_is_refused() {
     assert_eq!(error_everywhere(b"5\nhello\r\n"), "invalid chunk size");
     assert_eq!(error_everywhere(b"5;a=b\nhello\r\n"), "bare LF in chunk size line");
-    assert_eq!(error_everywhere(b"5\r\nhello\n0\r\n\r\n"), "missing CRLF after chunk data");
+    assert_eq!(
+        error_everywhere(b"5\r\nhello\n0\r\n\r\n"),
+        "missing CRLF after chunk data"
+    );
     assert_eq!(error_everywhere(b"0\r\n\n"), "bare LF in trailer section");
     assert_eq!(error_everywhere(b"0\r\nX: 1\n\r\n"), "bare LF in trailer section");
 }
@@ -289,10 +330,16 @@ fn cr_without_lf() {
 /// RFC 9112 §7.1: chunk-data is exactly chunk-size octets, then CRLF.
 #[test]
 fn missing_crlf_after_data() {
-    assert_eq!(error_everywhere(b"5\r\nhelloX\r\n0\r\n\r\n"), "missing CRLF after chunk data");
+    assert_eq!(
+        error_everywhere(b"5\r\nhelloX\r\n0\r\n\r\n"),
+        "missing CRLF after chunk data"
+    );
     assert_eq!(error_everywhere(b"5\r\nhello\rX"), "missing CRLF after chunk data");
     assert_eq!(error_everywhere(b"3\r\nhello\r\n"), "missing CRLF after chunk data");
-    assert_eq!(error_everywhere(b"5\r\nhell\r\n0\r\n\r\n"), "missing CRLF after chunk data");
+    assert_eq!(
+        error_everywhere(b"5\r\nhell\r\n0\r\n\r\n"),
+        "missing CRLF after chunk data"
+    );
 }
 
 /// RFC 9112 §7.1.1: after the size only BWS ";" may start an extension.
@@ -318,7 +365,11 @@ fn whitespace_inside_size_is_refused() {
 fn control_chars_in_extension() {
     for c in [0u8, 1, 0x0b, 0x1f, 0x7f] {
         let input = [b"5;a=".as_slice(), &[c], b"\r\nhello\r\n0\r\n\r\n"].concat();
-        assert_eq!(error_everywhere(&input), "control character in chunk extension", "byte {c:#x}");
+        assert_eq!(
+            error_everywhere(&input),
+            "control character in chunk extension",
+            "byte {c:#x}"
+        );
     }
     // HTAB is whitespace and allowed
     assert_eq!(body(b"5;a=\tb\r\nhello\r\n0\r\n\r\n"), b"hello");

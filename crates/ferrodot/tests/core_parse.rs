@@ -14,7 +14,12 @@ fn ok(buf: &[u8]) -> (Request<'_>, usize) {
     match parse_head(buf, &LIMITS) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
-        Err(r) => panic!("head rejected with {} ({}): {:?}", r.status.0, r.reason, String::from_utf8_lossy(buf)),
+        Err(r) => panic!(
+            "head rejected with {} ({}): {:?}",
+            r.status.0,
+            r.reason,
+            String::from_utf8_lossy(buf)
+        ),
     }
 }
 
@@ -32,7 +37,12 @@ fn ok_with<'a>(buf: &'a [u8], limits: &HeadLimits) -> Request<'a> {
 fn rejection_with(buf: &[u8], limits: &HeadLimits) -> Rejection {
     match parse_head(buf, limits) {
         Err(r) => r,
-        Ok(Some((req, _))) => panic!("head accepted ({} {}): {:?}", req.method(), req.target(), String::from_utf8_lossy(buf)),
+        Ok(Some((req, _))) => panic!(
+            "head accepted ({} {}): {:?}",
+            req.method(),
+            req.target(),
+            String::from_utf8_lossy(buf)
+        ),
         Ok(None) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
     }
 }
@@ -95,7 +105,11 @@ fn fragment_and_query_split() {
     for (target, path, query, fragment) in cases {
         let buf = req(&format!("GET {target} HTTP/1.1"), &["Host: h"]);
         let (r, _) = ok(&buf);
-        assert_eq!((r.target(), r.path(), r.query_string(), r.fragment()), (target, path, query, fragment), "{target}");
+        assert_eq!(
+            (r.target(), r.path(), r.query_string(), r.fragment()),
+            (target, path, query, fragment),
+            "{target}"
+        );
     }
 }
 
@@ -148,7 +162,11 @@ fn absolute_form_target() {
         let buf = req(&format!("GET {target} HTTP/1.1"), &["Host: example.com"]);
         let (r, _) = ok(&buf);
         assert_eq!(r.target(), target);
-        assert_eq!((r.path(), r.query_string(), r.fragment()), (path, query, fragment), "{target}");
+        assert_eq!(
+            (r.path(), r.query_string(), r.fragment()),
+            (path, query, fragment),
+            "{target}"
+        );
     }
 }
 
@@ -193,7 +211,15 @@ fn http2_version_is_505() {
 /// HTTP-name is case-sensitive; anything else is a malformed request.
 #[test]
 fn garbage_version_is_400() {
-    for v in ["HTTX/1.1", "http/1.1", "HTTP/1", "HTTP/1.10", "HTTP/a.b", "HTTP1.1", "HTTP/1.1 extra"] {
+    for v in [
+        "HTTX/1.1",
+        "http/1.1",
+        "HTTP/1",
+        "HTTP/1.10",
+        "HTTP/a.b",
+        "HTTP1.1",
+        "HTTP/1.1 extra",
+    ] {
         let buf = req(&format!("GET / {v}"), &["Host: h"]);
         assert_eq!(status(&buf), 400, "{v:?}");
     }
@@ -377,7 +403,12 @@ fn no_body_framing() {
 /// RFC 9110 §8.6: Content-Length = 1*DIGIT. Leading zeros are digits.
 #[test]
 fn valid_content_length() {
-    for (value, n) in [("5", 5u64), ("007", 7), ("1234567", 1_234_567), ("9999999999999999999", 9_999_999_999_999_999_999)] {
+    for (value, n) in [
+        ("5", 5u64),
+        ("007", 7),
+        ("1234567", 1_234_567),
+        ("9999999999999999999", 9_999_999_999_999_999_999),
+    ] {
         let buf = get(&[&format!("Content-Length: {value}")]);
         let (r, _) = ok(&buf);
         assert_eq!(r.framing(), Framing::Length(n), "{value}");
@@ -401,8 +432,8 @@ fn invalid_content_length_is_400() {
         "5.0",
         "five",
         "",
-        "99999999999999999999",  // 20 digits: over u64
-        "18446744073709551616",  // u64::MAX + 1
+        "99999999999999999999", // 20 digits: over u64
+        "18446744073709551616", // u64::MAX + 1
         "5,",
         ",5",
     ] {
@@ -416,12 +447,20 @@ fn invalid_content_length_is_400() {
 /// accepted as one; differing values are unrecoverable (RFC 9112 §6.3).
 #[test]
 fn repeated_content_length() {
-    for headers in [&["Content-Length: 5", "Content-Length: 5"][..], &["Content-Length: 5, 5"], &["Content-Length: 5 , 05"]] {
+    for headers in [
+        &["Content-Length: 5", "Content-Length: 5"][..],
+        &["Content-Length: 5, 5"],
+        &["Content-Length: 5 , 05"],
+    ] {
         let buf = get(headers);
         let (r, _) = ok(&buf);
         assert_eq!(r.framing(), Framing::Length(5), "{headers:?}");
     }
-    for headers in [&["Content-Length: 5", "Content-Length: 6"][..], &["Content-Length: 5, 6"], &["Content-Length: 0", "content-length: 1"]] {
+    for headers in [
+        &["Content-Length: 5", "Content-Length: 6"][..],
+        &["Content-Length: 5, 6"],
+        &["Content-Length: 0", "content-length: 1"],
+    ] {
         let r = rejection_with(&get(headers), &LIMITS);
         assert_eq!(r.status, Status::BAD_REQUEST, "{headers:?}");
     }
@@ -553,7 +592,11 @@ fn long_target(n: usize) -> String {
 /// limit excludes its CRLF.
 #[test]
 fn long_request_line_is_414_complete() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 1024, max_headers: 8 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 1024,
+        max_headers: 8,
+    };
     // "GET " + target + " HTTP/1.1" = 13 + target
     let at_limit = req(&format!("GET {} HTTP/1.1", long_target(64 - 13)), &["Host: h"]);
     assert_eq!(ok_with(&at_limit, &limits).target().len(), 51);
@@ -572,17 +615,27 @@ fn long_request_line_is_414_complete() {
 /// server buffer an endless line.
 #[test]
 fn long_request_line_is_414_partial() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 1024, max_headers: 8 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 1024,
+        max_headers: 8,
+    };
     let partial = format!("GET {}", long_target(100));
     assert_eq!(rejection_with(partial.as_bytes(), &limits).status, Status::URI_TOO_LONG);
-    assert_eq!(check_partial(partial.as_bytes(), &limits).map_err(|r| r.status), Err(Status::URI_TOO_LONG));
+    assert_eq!(
+        check_partial(partial.as_bytes(), &limits).map_err(|r| r.status),
+        Err(Status::URI_TOO_LONG)
+    );
     // still growing but under the limit: keep reading
     let short = format!("GET {}", long_target(30));
     assert!(matches!(parse_head(short.as_bytes(), &limits), Ok(None)));
     assert_eq!(check_partial(short.as_bytes(), &limits), Ok(()));
     // a long line of noise is a bad request, not a long URI
     let noise = "x".repeat(100);
-    assert_eq!(check_partial(noise.as_bytes(), &limits).map_err(|r| r.status), Err(Status::BAD_REQUEST));
+    assert_eq!(
+        check_partial(noise.as_bytes(), &limits).map_err(|r| r.status),
+        Err(Status::BAD_REQUEST)
+    );
 }
 
 /// The 414 limit is on the request line, not on the bytes received: a
@@ -590,11 +643,23 @@ fn long_request_line_is_414_partial() {
 /// particular when a read ends between its CR and its LF.
 #[test]
 fn request_line_at_limit_every_prefix_is_partial() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 1024, max_headers: 8 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 1024,
+        max_headers: 8,
+    };
     let buf = req(&format!("GET {} HTTP/1.1", long_target(64 - 13)), &["Host: h"]);
     for k in 0..buf.len() {
-        assert_eq!(check_partial(&buf[..k], &limits), Ok(()), "prefix of {k} bytes: {:?}", String::from_utf8_lossy(&buf[..k]));
-        assert!(matches!(parse_head(&buf[..k], &limits), Ok(None)), "prefix of {k} bytes");
+        assert_eq!(
+            check_partial(&buf[..k], &limits),
+            Ok(()),
+            "prefix of {k} bytes: {:?}",
+            String::from_utf8_lossy(&buf[..k])
+        );
+        assert!(
+            matches!(parse_head(&buf[..k], &limits), Ok(None)),
+            "prefix of {k} bytes"
+        );
     }
     ok_with(&buf, &limits);
 }
@@ -603,7 +668,11 @@ fn request_line_at_limit_every_prefix_is_partial() {
 /// the limit (then 414 says more); its CRLF does not count towards it.
 #[test]
 fn bad_token_in_request_line_at_limit() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 1024, max_headers: 8 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 1024,
+        max_headers: 8,
+    };
     let target = format!("/\x7f{}", "a".repeat(64 - 13 - 2));
     let at_limit = req(&format!("GET {target} HTTP/1.1"), &["Host: h"]);
     assert_eq!(at_limit.iter().position(|&b| b == b'\r'), Some(64));
@@ -617,9 +686,13 @@ fn bad_token_in_request_line_at_limit() {
 /// not; a head of exactly `max_head` bytes is accepted.
 #[test]
 fn head_over_max_head_is_431() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 128, max_headers: 16 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 128,
+        max_headers: 16,
+    };
     let base = get(&[]).len(); // "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
-    // "X: " + v + "\r\n" adds 5 + v bytes
+                               // "X: " + v + "\r\n" adds 5 + v bytes
     let exact = get(&[&format!("X: {}", "v".repeat(128 - base - 5))]);
     assert_eq!(exact.len(), 128);
     ok_with(&exact, &limits);
@@ -629,7 +702,10 @@ fn head_over_max_head_is_431() {
     // partial: the head filled its budget without ending
     let partial = &over[..128];
     assert_eq!(rejection_with(partial, &limits).status, Status::HEADER_FIELDS_TOO_LARGE);
-    assert_eq!(check_partial(partial, &limits).map_err(|r| r.status), Err(Status::HEADER_FIELDS_TOO_LARGE));
+    assert_eq!(
+        check_partial(partial, &limits).map_err(|r| r.status),
+        Err(Status::HEADER_FIELDS_TOO_LARGE)
+    );
     assert_eq!(check_partial(&over[..127], &limits), Ok(()));
 }
 
@@ -637,7 +713,11 @@ fn head_over_max_head_is_431() {
 /// (Host included) is fine.
 #[test]
 fn too_many_headers_is_431() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 4096, max_headers: 5 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 4096,
+        max_headers: 5,
+    };
     let four: Vec<String> = (0..4).map(|i| format!("X-{i}: {i}")).collect();
     let four: Vec<&str> = four.iter().map(String::as_str).collect();
     let buf = get(&four); // Host + 4 = 5
@@ -655,13 +735,20 @@ fn too_many_headers_is_431() {
 /// `max_headers` is capped by the parser's fixed table (no heap).
 #[test]
 fn max_headers_capped_by_slots() {
-    let limits = HeadLimits { max_request_line: 64, max_head: 8192, max_headers: 1000 };
+    let limits = HeadLimits {
+        max_request_line: 64,
+        max_head: 8192,
+        max_headers: 1000,
+    };
     let lines: Vec<String> = (0..HEADER_SLOTS).map(|i| format!("X-{i}: {i}")).collect();
     let mut refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     refs.pop(); // Host + (SLOTS - 1)
     assert_eq!(ok_with(&get(&refs), &limits).headers().count(), HEADER_SLOTS);
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    assert_eq!(rejection_with(&get(&refs), &limits).status, Status::HEADER_FIELDS_TOO_LARGE);
+    assert_eq!(
+        rejection_with(&get(&refs), &limits).status,
+        Status::HEADER_FIELDS_TOO_LARGE
+    );
 }
 
 // --------------------------------------------------------------- partial input
@@ -670,7 +757,10 @@ fn valid_requests() -> Vec<Vec<u8>> {
     vec![
         get(&[]),
         get(&["Content-Length: 5", "X-Long: some longer value here"]),
-        req("POST /up?x=1#f HTTP/1.1", &["Host: h", "Transfer-Encoding: chunked", "Expect: 100-continue"]),
+        req(
+            "POST /up?x=1#f HTTP/1.1",
+            &["Host: h", "Transfer-Encoding: chunked", "Expect: 100-continue"],
+        ),
         b"GET /lf HTTP/1.0\nConnection: keep-alive\n\n".to_vec(),
         b"\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(),
         req("GET http://example.com/abs HTTP/1.1", &["Host: example.com"]),
@@ -685,8 +775,16 @@ fn every_prefix_is_partial() {
         for k in 0..buf.len() {
             match parse_head(&buf[..k], &LIMITS) {
                 Ok(None) => {}
-                Ok(Some((_, n))) => panic!("prefix {k} of {:?} parsed as complete ({n})", String::from_utf8_lossy(&buf)),
-                Err(r) => panic!("prefix {k} of {:?} rejected: {} {}", String::from_utf8_lossy(&buf), r.status.0, r.reason),
+                Ok(Some((_, n))) => panic!(
+                    "prefix {k} of {:?} parsed as complete ({n})",
+                    String::from_utf8_lossy(&buf)
+                ),
+                Err(r) => panic!(
+                    "prefix {k} of {:?} rejected: {} {}",
+                    String::from_utf8_lossy(&buf),
+                    r.status.0,
+                    r.reason
+                ),
             }
             assert_eq!(check_partial(&buf[..k], &LIMITS), Ok(()));
         }
@@ -700,12 +798,20 @@ fn every_prefix_is_partial() {
 fn trailing_bytes_do_not_change_the_head() {
     for buf in valid_requests() {
         let (alone, n) = ok(&buf);
-        let (path, query, method, version) = (alone.path().to_string(), alone.query_string().to_string(), alone.method(), alone.version());
+        let (path, query, method, version) = (
+            alone.path().to_string(),
+            alone.query_string().to_string(),
+            alone.method(),
+            alone.version(),
+        );
         let mut longer = buf.clone();
         longer.extend_from_slice(b"GARBAGE after the head\r\n\r\n");
         let (r, m) = ok(&longer);
         assert_eq!(m, n);
-        assert_eq!((r.path(), r.query_string(), r.method(), r.version()), (path.as_str(), query.as_str(), method, version));
+        assert_eq!(
+            (r.path(), r.query_string(), r.method(), r.version()),
+            (path.as_str(), query.as_str(), method, version)
+        );
     }
 }
 
@@ -726,7 +832,10 @@ fn no_captures_before_routing() {
 /// on demand.
 #[test]
 fn query_accessors() {
-    let buf = req("GET /s?tag=a&tag=b+c&n=%34%32&flag&tag=%E2%80%A2 HTTP/1.1", &["Host: h"]);
+    let buf = req(
+        "GET /s?tag=a&tag=b+c&n=%34%32&flag&tag=%E2%80%A2 HTTP/1.1",
+        &["Host: h"],
+    );
     let (r, _) = ok(&buf);
     let tags: Vec<String> = r.query_all("tag").map(|v| v.to_string_lossy()).collect();
     assert_eq!(tags, ["a", "b c", "\u{2022}"]);

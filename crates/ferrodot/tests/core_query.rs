@@ -9,11 +9,15 @@ fn decoded(e: Encoded<'_>) -> Option<String> {
 }
 
 fn pairs(q: &str) -> Vec<(String, String)> {
-    QueryPairs::new(q).map(|(k, v)| (k.raw().to_string(), v.raw().to_string())).collect()
+    QueryPairs::new(q)
+        .map(|(k, v)| (k.raw().to_string(), v.raw().to_string()))
+        .collect()
 }
 
 fn decoded_pairs(q: &str) -> Vec<(String, String)> {
-    QueryPairs::new(q).map(|(k, v)| (k.to_string_lossy(), v.to_string_lossy())).collect()
+    QueryPairs::new(q)
+        .map(|(k, v)| (k.to_string_lossy(), v.to_string_lossy()))
+        .collect()
 }
 
 fn owned(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -122,8 +126,14 @@ fn raw_and_debug() {
 #[test]
 fn multi_valued_keys() {
     let q = "tag=a&x=1&tag=b&tag=&tag=c";
-    assert_eq!(pairs(q), owned(&[("tag", "a"), ("x", "1"), ("tag", "b"), ("tag", ""), ("tag", "c")]));
-    let tags: Vec<String> = QueryPairs::new(q).filter(|(k, _)| k.eq_decoded("tag")).map(|(_, v)| v.to_string_lossy()).collect();
+    assert_eq!(
+        pairs(q),
+        owned(&[("tag", "a"), ("x", "1"), ("tag", "b"), ("tag", ""), ("tag", "c")])
+    );
+    let tags: Vec<String> = QueryPairs::new(q)
+        .filter(|(k, _)| k.eq_decoded("tag"))
+        .map(|(_, v)| v.to_string_lossy())
+        .collect();
     assert_eq!(tags, ["a", "b", "", "c"]);
 }
 
@@ -146,7 +156,12 @@ fn keys_without_values_and_odd_shapes() {
 fn decoding_pairs() {
     assert_eq!(
         decoded_pairs("first+name=J%C3%B6rg&q=a%26b%3Dc&sp=%20+%20&bad=%zz%"),
-        owned(&[("first name", "J\u{f6}rg"), ("q", "a&b=c"), ("sp", "   "), ("bad", "%zz%")])
+        owned(&[
+            ("first name", "J\u{f6}rg"),
+            ("q", "a&b=c"),
+            ("sp", "   "),
+            ("bad", "%zz%")
+        ])
     );
     let (k, v) = QueryPairs::new("a%3Db=c%26d").next().expect("one pair");
     assert!(k.eq_decoded("a=b"));
@@ -159,7 +174,10 @@ fn decoding_pairs() {
 #[test]
 fn keys_compared_decoded() {
     let q = "a+b=1&a%20b=2&ab=3";
-    let values: Vec<&str> = QueryPairs::new(q).filter(|(k, _)| k.eq_decoded("a b")).map(|(_, v)| v.raw()).collect();
+    let values: Vec<&str> = QueryPairs::new(q)
+        .filter(|(k, _)| k.eq_decoded("a b"))
+        .map(|(_, v)| v.raw())
+        .collect();
     assert_eq!(values, ["1", "2"]);
 }
 

@@ -28,7 +28,10 @@ fn table(rows: &[(&str, &str, bool)]) {
     let mut wrong = Vec::new();
     for &(p, path, want) in rows {
         if hit(p, path) != want {
-            wrong.push(format!("{p:?} vs {path:?}: expected {}", if want { "match" } else { "no match" }));
+            wrong.push(format!(
+                "{p:?} vs {path:?}: expected {}",
+                if want { "match" } else { "no match" }
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -213,16 +216,16 @@ fn zero_or_more_captures() {
 #[test]
 fn mpgameserver_table() {
     table(&[
-        ("/p/:a?", "/p", true),        // mpg: {'a': None}
-        ("/p/:a?", "/p/", true),       // mpg: {'a': ''}
-        ("/p/:a?", "/p/x/", false),    // mpg: {'a': 'x'} — trailing slash always optional there; significant here
-        ("/p/:a?", "/p/x/y", false),   // mpg: no match
-        ("/p/:a*", "/p/x/y/", true),   // mpg: {'a': 'x/y/'}
-        ("/p/:a+", "/p", false),       // mpg: no match
-        ("/p/:a+", "/p/", false),      // mpg quirk: {'a': '/'}
-        ("/p/:a+", "/px", false),      // mpg quirk: {'a': 'x'}
+        ("/p/:a?", "/p", true),            // mpg: {'a': None}
+        ("/p/:a?", "/p/", true),           // mpg: {'a': ''}
+        ("/p/:a?", "/p/x/", false),        // mpg: {'a': 'x'} — trailing slash always optional there; significant here
+        ("/p/:a?", "/p/x/y", false),       // mpg: no match
+        ("/p/:a*", "/p/x/y/", true),       // mpg: {'a': 'x/y/'}
+        ("/p/:a+", "/p", false),           // mpg: no match
+        ("/p/:a+", "/p/", false),          // mpg quirk: {'a': '/'}
+        ("/p/:a+", "/px", false),          // mpg quirk: {'a': 'x'}
         ("/user/:n", "/user/bob/", false), // mpg: {'n': 'bob'} — trailing slash significant here
-        ("/user/:n", "/user/", false), // mpg: no match
+        ("/user/:n", "/user/", false),     // mpg: no match
     ]);
 }
 
@@ -262,8 +265,14 @@ fn custom_captures() {
 fn check_custom_types_against_the_hook() {
     assert_eq!(check_custom_types("/c/<hex:id>/<even:n>", Some(custom)), Ok(()));
     assert_eq!(check_custom_types("/c/<int:a>/<path:b>", None), Ok(()));
-    assert_eq!(check_custom_types("/c/<hex:id>", None), Err(PatternError::UnknownCustomType));
-    assert_eq!(check_custom_types("/c/<nope:id>", Some(custom)), Err(PatternError::UnknownCustomType));
+    assert_eq!(
+        check_custom_types("/c/<hex:id>", None),
+        Err(PatternError::UnknownCustomType)
+    );
+    assert_eq!(
+        check_custom_types("/c/<nope:id>", Some(custom)),
+        Err(PatternError::UnknownCustomType)
+    );
 }
 
 #[test]
@@ -337,7 +346,10 @@ fn valid_patterns_are_accepted() {
 #[test]
 fn const_patterns() {
     const P: Pattern<'static> = Pattern::new("/const/:id");
-    const R: Route<'static> = Route::new(Method::Get, "/r/<int:n>").and(Method::Post).max_body(64).require_length();
+    const R: Route<'static> = Route::new(Method::Get, "/r/<int:n>")
+        .and(Method::Post)
+        .max_body(64)
+        .require_length();
     assert_eq!(P.as_str(), "/const/:id");
     assert!(hit(P.as_str(), "/const/7"));
     let r = R;
@@ -367,18 +379,18 @@ fn allowed(l: Lookup<'_>) -> Vec<Method> {
 
 fn routes() -> Vec<Route<'static>> {
     vec![
-        Route::new(Method::Get, "/items"),                   // 0
-        Route::new(Method::Post, "/items"),                  // 1
-        Route::new(Method::Get, "/items/<int:id>"),          // 2
-        Route::new(Method::Delete, "/items/:id"),            // 3
+        Route::new(Method::Get, "/items"),                        // 0
+        Route::new(Method::Post, "/items"),                       // 1
+        Route::new(Method::Get, "/items/<int:id>"),               // 2
+        Route::new(Method::Delete, "/items/:id"),                 // 3
         Route::new(Method::Put, "/items/:id").and(Method::Patch), // 4
-        Route::new(Method::Get, "/items/:name"),             // 5
-        Route::new(Method::Head, "/items"),                  // 6: shadowed by 0 for HEAD
-        Route::new(Method::Head, "/only-head"),              // 7
-        Route::new(Method::Post, "/upload"),                 // 8
-        Route::new(Method::Options, "/cors"),                // 9
-        Route::new(Method::Get, "/cors"),                    // 10
-        Route::new(Method::Get, "/files/:p*"),               // 11
+        Route::new(Method::Get, "/items/:name"),                  // 5
+        Route::new(Method::Head, "/items"),                       // 6: shadowed by 0 for HEAD
+        Route::new(Method::Head, "/only-head"),                   // 7
+        Route::new(Method::Post, "/upload"),                      // 8
+        Route::new(Method::Options, "/cors"),                     // 9
+        Route::new(Method::Get, "/cors"),                         // 10
+        Route::new(Method::Get, "/files/:p*"),                    // 11
     ]
 }
 
@@ -410,7 +422,10 @@ fn head_is_served_by_get() {
     assert_eq!(found(lookup(&head_first, Method::Head, "/x", None)), 0);
     assert_eq!(found(lookup(&head_first, Method::Get, "/x", None)), 1);
     // GET is not served by a HEAD route
-    assert_eq!(allowed(lookup(&t, Method::Get, "/only-head", None)), [Method::Head, Method::Options]);
+    assert_eq!(
+        allowed(lookup(&t, Method::Get, "/only-head", None)),
+        [Method::Head, Method::Options]
+    );
 }
 
 /// RFC 9110 §15.5.6: 405 "MUST generate an Allow header field"; it lists
@@ -423,18 +438,38 @@ fn method_not_allowed_lists_allow() {
         allowed(lookup(&t, Method::Delete, "/items", None)),
         [Method::Get, Method::Head, Method::Post, Method::Options]
     );
-    assert_eq!(allowed(lookup(&t, Method::Get, "/upload", None)), [Method::Post, Method::Options]);
-    assert_eq!(allowed(lookup(&t, Method::Head, "/upload", None)), [Method::Post, Method::Options]);
+    assert_eq!(
+        allowed(lookup(&t, Method::Get, "/upload", None)),
+        [Method::Post, Method::Options]
+    );
+    assert_eq!(
+        allowed(lookup(&t, Method::Head, "/upload", None)),
+        [Method::Post, Method::Options]
+    );
     // three routes match /items/7 for other methods
     assert_eq!(
         allowed(lookup(&t, Method::Post, "/items/7", None)),
-        [Method::Get, Method::Head, Method::Put, Method::Delete, Method::Patch, Method::Options]
+        [
+            Method::Get,
+            Method::Head,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+            Method::Options
+        ]
     );
     // only routes that match the path count: /items/x skips the int route
     // (the GET comes from route 5)
     assert_eq!(
         allowed(lookup(&t, Method::Post, "/items/x", None)),
-        [Method::Get, Method::Head, Method::Put, Method::Delete, Method::Patch, Method::Options]
+        [
+            Method::Get,
+            Method::Head,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+            Method::Options
+        ]
     );
 }
 
@@ -443,9 +478,15 @@ fn method_not_allowed_lists_allow() {
 #[test]
 fn options() {
     let t = routes();
-    assert_eq!(allowed(lookup(&t, Method::Options, "/items", None)), [Method::Get, Method::Head, Method::Post, Method::Options]);
+    assert_eq!(
+        allowed(lookup(&t, Method::Options, "/items", None)),
+        [Method::Get, Method::Head, Method::Post, Method::Options]
+    );
     assert_eq!(found(lookup(&t, Method::Options, "/cors", None)), 9);
-    assert!(matches!(lookup(&t, Method::Options, "/nowhere", None), Lookup::NotFound));
+    assert!(matches!(
+        lookup(&t, Method::Options, "/nowhere", None),
+        Lookup::NotFound
+    ));
 }
 
 /// RFC 9110 §15.5.5: 404 when no pattern matches, whatever the method.
@@ -464,7 +505,11 @@ fn not_found() {
 /// takes it.
 #[test]
 fn method_mismatch_keeps_looking() {
-    let t = [Route::new(Method::Get, "/a/:x"), Route::new(Method::Post, "/a/b"), Route::new(Method::Post, "/a/:y")];
+    let t = [
+        Route::new(Method::Get, "/a/:x"),
+        Route::new(Method::Post, "/a/b"),
+        Route::new(Method::Post, "/a/:y"),
+    ];
     assert_eq!(found(lookup(&t, Method::Post, "/a/b", None)), 1);
     assert_eq!(found(lookup(&t, Method::Post, "/a/c", None)), 2);
     assert_eq!(found(lookup(&t, Method::Get, "/a/b", None)), 0);
@@ -473,7 +518,10 @@ fn method_mismatch_keeps_looking() {
 /// Custom capture types take part in lookup.
 #[test]
 fn lookup_with_custom_types() {
-    let t = [Route::new(Method::Get, "/c/<hex:id>"), Route::new(Method::Get, "/c/:other")];
+    let t = [
+        Route::new(Method::Get, "/c/<hex:id>"),
+        Route::new(Method::Get, "/c/:other"),
+    ];
     assert_eq!(found(lookup(&t, Method::Get, "/c/ff", Some(custom))), 0);
     assert_eq!(found(lookup(&t, Method::Get, "/c/zz", Some(custom))), 1);
     assert_eq!(found(lookup(&t, Method::Get, "/c/ff", None)), 1);

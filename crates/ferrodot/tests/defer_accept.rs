@@ -12,13 +12,20 @@ use common::*;
 use ferrodot::rt::tokio::ServerOptions;
 
 fn deferred(max_connections: usize) -> TestServer {
-    let options = ServerOptions { max_connections, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections,
+        ..ServerOptions::default()
+    };
     assert!(options.defer_accept, "on by default");
     TestServer::start(|| test_app(normal_config()), options)
 }
 
 fn not_deferred(max_connections: usize) -> TestServer {
-    let options = ServerOptions { max_connections, defer_accept: false, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections,
+        defer_accept: false,
+        ..ServerOptions::default()
+    };
     TestServer::start(|| test_app(normal_config()), options)
 }
 
@@ -32,7 +39,11 @@ fn a_connection_that_sends_nothing_takes_no_slot() {
     let t0 = Instant::now();
     let r = get_once(server.addr, "/one/next");
     assert_eq!((r.status, r.text().as_str()), (200, "one [next]"));
-    assert!(t0.elapsed() < Duration::from_secs(3), "the silent connection held the slot: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "the silent connection held the slot: {:?}",
+        t0.elapsed()
+    );
     // Speaking after the deferral period (a second), it is served too.
     std::thread::sleep(Duration::from_millis(1500));
     silent.send(&get("/one/late"));
@@ -44,7 +55,12 @@ fn a_connection_that_sends_nothing_takes_no_slot() {
 fn without_deferral_a_silent_connection_holds_its_slot() {
     // The counterpart of the test above, so that it proves the option
     // (eviction off: it would close the silent one at once).
-    let options = ServerOptions { max_connections: 1, defer_accept: false, evict_idle: false, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections: 1,
+        defer_accept: false,
+        evict_idle: false,
+        ..ServerOptions::default()
+    };
     let server = TestServer::start(|| test_app(fast_config()), options); // first byte within 400 ms
     let _silent = Conn::open(server.addr);
     std::thread::sleep(Duration::from_millis(50));
@@ -109,7 +125,10 @@ fn big_response_to_a_slow_reader(server: &TestServer) {
     assert_eq!(r.status, 200);
     let body = r.body;
     assert_eq!(body.len(), n);
-    assert!(body.iter().enumerate().all(|(i, &b)| b == b'a' + (i % 26) as u8), "body corrupted");
+    assert!(
+        body.iter().enumerate().all(|(i, &b)| b == b'a' + (i % 26) as u8),
+        "body corrupted"
+    );
     // The connection still serves its next request.
     c.send(&get("/one/after"));
     assert_eq!(c.response().text(), "one [after]");
@@ -134,14 +153,21 @@ ferrodot::routes! {
 fn a_panicking_handler_ends_its_connection_not_the_server() {
     // Deferred connections are first served inside the accept loop.
     for defer_accept in [true, false] {
-        let options = ServerOptions { defer_accept, ..ServerOptions::default() };
+        let options = ServerOptions {
+            defer_accept,
+            ..ServerOptions::default()
+        };
         let server = TestServer::start(|| ferrodot::app::App::new((), PanicRoutes), options);
         for _ in 0..3 {
             let mut c = Conn::open(server.addr);
             c.send(&get("/boom"));
             c.assert_closed();
             let r = get_once(server.addr, "/fine");
-            assert_eq!((r.status, r.text().as_str()), (200, "fine"), "defer_accept {defer_accept}");
+            assert_eq!(
+                (r.status, r.text().as_str()),
+                (200, "fine"),
+                "defer_accept {defer_accept}"
+            );
         }
     }
 }

@@ -129,10 +129,19 @@ ferrodot::routes! {
 }
 
 /// Distinct timeouts, so a test can tell which one was in force.
-const TIMEOUTS: Timeouts = Timeouts { first_byte_ms: 1001, head_ms: 1002, body_ms: 1003, write_ms: 1004, idle_ms: 1005 };
+const TIMEOUTS: Timeouts = Timeouts {
+    first_byte_ms: 1001,
+    head_ms: 1002,
+    body_ms: 1003,
+    write_ms: 1004,
+    idle_ms: 1005,
+};
 
 fn app() -> App<(), TestRoutes> {
-    let config = Config { timeouts: TIMEOUTS, ..Config::DEFAULT };
+    let config = Config {
+        timeouts: TIMEOUTS,
+        ..Config::DEFAULT
+    };
     let app = App::new((), TestRoutes).with_config(config).custom_types(hex_type);
     assert_eq!(app.validate(), Ok(()));
     app
@@ -179,7 +188,11 @@ fn assert_split_invariant(input: &[u8]) -> Vec<u8> {
     let app = app();
     let whole = run(&app, input, input.len(), End::Eof);
     let bytewise = run(&app, input, 1, End::Eof);
-    assert_eq!(memio::lossy(&bytewise), memio::lossy(&whole), "one byte per read differs");
+    assert_eq!(
+        memio::lossy(&bytewise),
+        memio::lossy(&whole),
+        "one byte per read differs"
+    );
     for k in 1..input.len() {
         let mut t = MemTransport::new(vec![input[..k].to_vec(), input[k..].to_vec()], usize::MAX, End::Eof);
         assert_eq!(serve(&app, &mut t), Ok(()));
@@ -219,19 +232,38 @@ fn extractors() {
     // a capture that does not parse as the handler's type answers 404
     let r = one(&get("/pair/bob/-3"));
     assert_eq!(r.status, 404);
-    assert_eq!(one(&get("/search?tag=a&n=%34%32&tag=b+c&tag=%E2%80%A2")).text(), "tags=a,b c,\u{2022} n=Some(42)");
+    assert_eq!(
+        one(&get("/search?tag=a&n=%34%32&tag=b+c&tag=%E2%80%A2")).text(),
+        "tags=a,b c,\u{2022} n=Some(42)"
+    );
     assert_eq!(one(&get("/search")).text(), "tags= n=None");
     let r = one(&request("POST /echo HTTP/1.1", &["Content-Length: 11"], b"hello world"));
     assert_eq!((r.status, r.body.as_slice()), (200, &b"hello world"[..]));
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
-    let r = one(&request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["hello", " ", "world"])));
+    let r = one(&request(
+        "POST /echo HTTP/1.1",
+        &["Transfer-Encoding: chunked"],
+        &chunked(&["hello", " ", "world"]),
+    ));
     assert_eq!((r.status, r.body.as_slice()), (200, &b"hello world"[..]));
-    let r = one(&request("POST /json HTTP/1.1", &["Content-Type: application/json", "Content-Length: 7"], b"[2,3,4]"));
+    let r = one(&request(
+        "POST /json HTTP/1.1",
+        &["Content-Type: application/json", "Content-Length: 7"],
+        b"[2,3,4]",
+    ));
     assert_eq!((r.status, r.text()), (200, "[9,24]"));
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let r = one(&request("POST /stream HTTP/1.1", &["Content-Length: 20"], b"0123456789abcdefghij"));
+    let r = one(&request(
+        "POST /stream HTTP/1.1",
+        &["Content-Length: 20"],
+        b"0123456789abcdefghij",
+    ));
     assert_eq!(r.text(), "20 bytes: 0123456789abcdefghij");
-    let r = one(&request("POST /stream HTTP/1.1", &["Transfer-Encoding: chunked"], b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n"));
+    let r = one(&request(
+        "POST /stream HTTP/1.1",
+        &["Transfer-Encoding: chunked"],
+        b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+    ));
     assert_eq!(r.text(), "3 bytes: abc");
     let r = one(&request("PUT /items/9 HTTP/1.1", &["Content-Length: 2"], b"ok"));
     assert_eq!(r.text(), "put 9: ok");
@@ -241,9 +273,17 @@ fn extractors() {
 /// body that is not JSON is a 400.
 #[test]
 fn json_errors() {
-    let r = one(&request("POST /json HTTP/1.1", &["Content-Type: text/plain", "Content-Length: 7"], b"[2,3,4]"));
+    let r = one(&request(
+        "POST /json HTTP/1.1",
+        &["Content-Type: text/plain", "Content-Length: 7"],
+        b"[2,3,4]",
+    ));
     assert_eq!(r.status, 415);
-    let r = one(&request("POST /json HTTP/1.1", &["Content-Type: application/json", "Content-Length: 5"], b"[2,3]"));
+    let r = one(&request(
+        "POST /json HTTP/1.1",
+        &["Content-Type: application/json", "Content-Length: 5"],
+        b"[2,3]",
+    ));
     assert_eq!(r.status, 400);
 }
 
@@ -272,14 +312,20 @@ fn captures() {
         ("/cap/user/", None),
         ("/cap/mid/end", Some("/cap/mid/:a*/end n=1 - a=-")),
         ("/cap/mid/1/2/end", Some("/cap/mid/:a*/end n=1 [1/2] a=[1/2]")),
-        ("/cap/int/-5/abc", Some("/cap/int/<int:x>/<y> n=2 [-5] [abc] x=[-5] y=[abc]")),
+        (
+            "/cap/int/-5/abc",
+            Some("/cap/int/<int:x>/<y> n=2 [-5] [abc] x=[-5] y=[abc]"),
+        ),
         ("/cap/int/five/abc", None),
         ("/cap/path/a/b", Some("/cap/path/<path:p> n=1 [a/b] p=[a/b]")),
         ("/cap/hex/00ff", Some("/cap/hex/<hex:h> n=1 [00ff] h=[00ff]")),
         ("/cap/hex/zz", None),
         ("/cap/multi/1", Some("/cap/multi/:a/:b? n=2 [1] - a=[1] b=-")),
         ("/cap/multi/1/2", Some("/cap/multi/:a/:b? n=2 [1] [2] a=[1] b=[2]")),
-        ("/cap/multi/1/2?q=3#f", Some("/cap/multi/:a/:b? n=2 [1] [2] a=[1] b=[2]")),
+        (
+            "/cap/multi/1/2?q=3#f",
+            Some("/cap/multi/:a/:b? n=2 [1] [2] a=[1] b=[2]"),
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, want) in cases {
@@ -306,7 +352,11 @@ fn head_is_get_without_body() {
         assert_eq!(n, out.len(), "{path}: a HEAD response has no body");
         assert_eq!(head.status, 200);
         assert_eq!(head.header("content-type"), got[0].header("content-type"));
-        assert_eq!(head.header("content-length").map(str::to_string), Some(got[0].body.len().to_string()), "{path}");
+        assert_eq!(
+            head.header("content-length").map(str::to_string),
+            Some(got[0].body.len().to_string()),
+            "{path}"
+        );
     }
 }
 
@@ -351,7 +401,11 @@ fn length_required() {
     assert_eq!(r.status, 411);
     let r = one(&request("PUT /strict HTTP/1.1", &["Content-Length: 0"], b""));
     assert_eq!((r.status, r.body.len()), (200, 0));
-    let r = one(&request("PUT /strict HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["ab"])));
+    let r = one(&request(
+        "PUT /strict HTTP/1.1",
+        &["Transfer-Encoding: chunked"],
+        &chunked(&["ab"]),
+    ));
     assert_eq!((r.status, r.text()), (200, "ab"));
     // a route without the flag takes a body-less POST
     let r = one(&request("POST /echo HTTP/1.1", &[], b""));
@@ -373,15 +427,27 @@ fn content_too_large() {
     let r = one(&request("POST /small HTTP/1.1", &["Content-Length: 8"], b"12345678"));
     assert_eq!((r.status, r.text()), (200, "12345678"));
     // chunked: only known while reading
-    let mut input = request("POST /small HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["12345", "6789"]));
+    let mut input = request(
+        "POST /small HTTP/1.1",
+        &["Transfer-Encoding: chunked"],
+        &chunked(&["12345", "6789"]),
+    );
     input.extend_from_slice(&get("/"));
     let all = exchange(&input, &[]);
     assert_eq!(all.len(), 1, "{all:#?}");
     assert_eq!(all[0].status, 413);
     assert!(all[0].closes());
     // the app-wide limit
-    let config = Config { max_body: 4, ..Config::DEFAULT };
-    let out = run(&app_with(config), &request("POST /echo HTTP/1.1", &["Content-Length: 5"], b"hello"), 4096, End::Eof);
+    let config = Config {
+        max_body: 4,
+        ..Config::DEFAULT
+    };
+    let out = run(
+        &app_with(config),
+        &request("POST /echo HTTP/1.1", &["Content-Length: 5"], b"hello"),
+        4096,
+        End::Eof,
+    );
     assert_eq!(parse_all(&out, &[])[0].status, 413);
     let huge = request("POST /echo HTTP/1.1", &["Content-Length: 99999999999"], b"");
     assert_eq!(one(&huge).status, 413);
@@ -394,10 +460,26 @@ fn content_too_large() {
 fn smuggling_attempts_close_the_connection() {
     let smuggled = get("/items/1");
     let attempts: [Vec<u8>; 4] = [
-        request("POST /echo HTTP/1.1", &["Content-Length: 5", "Transfer-Encoding: chunked"], b"0\r\n\r\n"),
-        request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked", "Content-Length: 5"], b"0\r\n\r\n"),
-        request("POST /echo HTTP/1.1", &["Content-Length: 5", "Content-Length: 6"], b"hello!"),
-        request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], b"5 5\r\nhello\r\n0\r\n\r\n"),
+        request(
+            "POST /echo HTTP/1.1",
+            &["Content-Length: 5", "Transfer-Encoding: chunked"],
+            b"0\r\n\r\n",
+        ),
+        request(
+            "POST /echo HTTP/1.1",
+            &["Transfer-Encoding: chunked", "Content-Length: 5"],
+            b"0\r\n\r\n",
+        ),
+        request(
+            "POST /echo HTTP/1.1",
+            &["Content-Length: 5", "Content-Length: 6"],
+            b"hello!",
+        ),
+        request(
+            "POST /echo HTTP/1.1",
+            &["Transfer-Encoding: chunked"],
+            b"5 5\r\nhello\r\n0\r\n\r\n",
+        ),
     ];
     for attempt in attempts {
         let mut input = attempt.clone();
@@ -419,7 +501,10 @@ fn head_rejections() {
         (request("POST /echo HTTP/1.1", &["Transfer-Encoding: gzip"], b""), 501),
         (request("POST /echo HTTP/1.1", &["Expect: 200-ok"], b""), 417),
         (get(&format!("/{}", "a".repeat(1100))), 414),
-        (request("GET / HTTP/1.1", &[&format!("X-Big: {}", "b".repeat(2100))], b""), 431),
+        (
+            request("GET / HTTP/1.1", &[&format!("X-Big: {}", "b".repeat(2100))], b""),
+            431,
+        ),
     ];
     for (input, status) in cases {
         let mut with_next = input.clone();
@@ -437,8 +522,14 @@ fn head_rejections() {
 /// however it is split — also when a read ends between its CR and LF.
 #[test]
 fn request_line_limit_through_the_engine() {
-    let head = ferrodot::http::parse::HeadLimits { max_request_line: 40, ..Config::DEFAULT.head };
-    let app = app_with(Config { head, ..Config::DEFAULT });
+    let head = ferrodot::http::parse::HeadLimits {
+        max_request_line: 40,
+        ..Config::DEFAULT.head
+    };
+    let app = app_with(Config {
+        head,
+        ..Config::DEFAULT
+    });
     // "GET " + target + " HTTP/1.1" = 13 + target
     let target = format!("/cap/user/{}", "u".repeat(40 - 13 - 10));
     let input = request(&format!("GET {target} HTTP/1.1"), &[], b"");
@@ -523,7 +614,11 @@ fn big_body() -> Vec<u8> {
 /// interim 100 before it reads the body, then the final response.
 #[test]
 fn expect_continue_gets_an_interim_100() {
-    let head = request("POST /echo HTTP/1.1", &["Content-Length: 5", "Expect: 100-continue"], b"");
+    let head = request(
+        "POST /echo HTTP/1.1",
+        &["Content-Length: 5", "Expect: 100-continue"],
+        b"",
+    );
     let mut t = MemTransport::new(vec![head.clone(), b"hello".to_vec()], usize::MAX, End::Eof);
     assert_eq!(serve(&app(), &mut t), Ok(()));
     let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -540,7 +635,11 @@ fn expect_continue_gets_an_interim_100() {
     assert_eq!((all[1].status, all[1].text()), (200, "hello"));
 
     // the same with a chunked body read in pieces
-    let head = request("POST /stream HTTP/1.1", &["Transfer-Encoding: chunked", "Expect: 100-continue"], b"");
+    let head = request(
+        "POST /stream HTTP/1.1",
+        &["Transfer-Encoding: chunked", "Expect: 100-continue"],
+        b"",
+    );
     let mut t = MemTransport::new(vec![head, chunked(&["abc", "de"])], 1, End::Eof);
     assert_eq!(serve(&app(), &mut t), Ok(()));
     let all = parse_all(&t.out, &[]);
@@ -553,7 +652,11 @@ fn expect_continue_gets_an_interim_100() {
 /// will not read the body (here: 413) — and then no 100 may follow.
 #[test]
 fn expect_continue_refused_early() {
-    let head = request("POST /small HTTP/1.1", &["Content-Length: 100", "Expect: 100-continue"], b"");
+    let head = request(
+        "POST /small HTTP/1.1",
+        &["Content-Length: 100", "Expect: 100-continue"],
+        b"",
+    );
     let mut t = MemTransport::new(vec![head], usize::MAX, End::Stall);
     assert_eq!(serve(&app(), &mut t), Ok(()));
     let all = parse_all(&t.out, &[]);
@@ -582,7 +685,11 @@ fn expect_continue_ignored_for_http10() {
 /// gets its response out; the engine must then not ask for the body.
 #[test]
 fn no_interim_100_after_the_final_response() {
-    let head = request("POST /ignore HTTP/1.1", &["Content-Length: 5", "Expect: 100-continue"], b"");
+    let head = request(
+        "POST /ignore HTTP/1.1",
+        &["Content-Length: 5", "Expect: 100-continue"],
+        b"",
+    );
     let mut t = MemTransport::new(vec![head], usize::MAX, End::Stall);
     assert_eq!(serve(&app(), &mut t), Ok(()));
     let all = parse_all(&t.out, &[]);
@@ -595,7 +702,11 @@ fn no_interim_100_after_the_final_response() {
 #[test]
 fn unread_bodies_are_skipped() {
     let mut input = request("POST /ignore HTTP/1.1", &["Content-Length: 5"], b"GET /");
-    input.extend_from_slice(&request("POST /ignore HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["GET /x HTTP/1.1\r\n\r\n"])));
+    input.extend_from_slice(&request(
+        "POST /ignore HTTP/1.1",
+        &["Transfer-Encoding: chunked"],
+        &chunked(&["GET /x HTTP/1.1\r\n\r\n"]),
+    ));
     input.extend_from_slice(&get("/items/3"));
     let all = exchange(&input, &[]);
     let texts: Vec<&str> = all.iter().map(Resp::text).collect();
@@ -605,7 +716,11 @@ fn unread_bodies_are_skipped() {
 /// RFC 9110 §8.6 / RFC 9112 §6.3: a GET may carry a body; it is skipped.
 #[test]
 fn body_on_get_is_skipped() {
-    let input = [request("GET /items/1 HTTP/1.1", &["Content-Length: 5"], b"GET /"), get("/items/2")].concat();
+    let input = [
+        request("GET /items/1 HTTP/1.1", &["Content-Length: 5"], b"GET /"),
+        get("/items/2"),
+    ]
+    .concat();
     let all = exchange(&input, &[]);
     let texts: Vec<&str> = all.iter().map(Resp::text).collect();
     assert_eq!(texts, ["item 1", "item 2"]);
@@ -623,7 +738,12 @@ fn absolute_form_is_routed() {
 /// Error responses to HEAD carry their length but no body.
 #[test]
 fn head_errors_have_no_body() {
-    let input = [request("HEAD /nope HTTP/1.1", &[], b""), request("HEAD /echo HTTP/1.1", &[], b""), get("/")].concat();
+    let input = [
+        request("HEAD /nope HTTP/1.1", &[], b""),
+        request("HEAD /echo HTTP/1.1", &[], b""),
+        get("/"),
+    ]
+    .concat();
     let out = run(&app(), &input, input.len(), End::Eof);
     let all = parse_all(&out, &[true, true, false]);
     let statuses: Vec<u16> = all.iter().map(|r| r.status).collect();
@@ -640,10 +760,18 @@ fn head_errors_have_no_body() {
 fn large_streamed_bodies() {
     let data: Vec<u8> = (0..5000u32).map(|i| b'A' + (i % 23) as u8).collect();
     let text = String::from_utf8(data.clone()).expect("ASCII");
-    let pieces: Vec<&str> = text.as_bytes().chunks(700).map(|c| std::str::from_utf8(c).expect("ASCII")).collect();
+    let pieces: Vec<&str> = text
+        .as_bytes()
+        .chunks(700)
+        .map(|c| std::str::from_utf8(c).expect("ASCII"))
+        .collect();
     let input = [
         request("POST /stream HTTP/1.1", &["Content-Length: 5000"], &data),
-        request("POST /stream HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&pieces)),
+        request(
+            "POST /stream HTTP/1.1",
+            &["Transfer-Encoding: chunked"],
+            &chunked(&pieces),
+        ),
         get("/items/6"),
     ]
     .concat();
@@ -665,7 +793,16 @@ fn large_streamed_bodies() {
     // collected, the same body does not fit the buffer: 413, not a panic
     let r = one(&request("POST /echo HTTP/1.1", &["Content-Length: 5000"], &data));
     assert_eq!(r.status, 413);
-    let out = run(&app(), &request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&pieces)), 512, End::Eof);
+    let out = run(
+        &app(),
+        &request(
+            "POST /echo HTTP/1.1",
+            &["Transfer-Encoding: chunked"],
+            &chunked(&pieces),
+        ),
+        512,
+        End::Eof,
+    );
     assert_eq!(parse_all(&out, &[])[0].status, 413);
 }
 
@@ -687,7 +824,12 @@ fn leading_empty_lines() {
 /// A socket that takes a few bytes per write gets the same bytes.
 #[test]
 fn short_writes() {
-    let input = [get("/"), get("/big"), request("POST /echo HTTP/1.1", &["Content-Length: 3"], b"abc")].concat();
+    let input = [
+        get("/"),
+        get("/big"),
+        request("POST /echo HTTP/1.1", &["Content-Length: 3"], b"abc"),
+    ]
+    .concat();
     let whole = run(&app(), &input, input.len(), End::Eof);
     for limit in [1, 3, 7, 100] {
         let mut t = MemTransport::chunked(&input, input.len(), End::Eof).write_limit(limit);
@@ -705,25 +847,86 @@ fn conversation() -> (Vec<u8>, Vec<(u16, &'static str)>, Vec<bool>) {
         (get("/"), 200, "hello", false),
         (get("/items/42"), 200, "item 42", false),
         (get("/search?tag=a&tag=b+c&n=7"), 200, "tags=a,b c n=Some(7)", false),
-        (request("POST /echo HTTP/1.1", &["Content-Length: 11"], b"hello world"), 200, "hello world", false),
-        (request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["hello", " world"])), 200, "hello world", false),
-        (request("POST /json HTTP/1.1", &["Content-Type: application/json", "Content-Length: 9"], b"[1, 2, 3]"), 200, "[6,6]", false),
         (
-            request("POST /stream HTTP/1.1", &["Transfer-Encoding: chunked"], b"4;ext=1\r\nabcd\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n"),
+            request("POST /echo HTTP/1.1", &["Content-Length: 11"], b"hello world"),
+            200,
+            "hello world",
+            false,
+        ),
+        (
+            request(
+                "POST /echo HTTP/1.1",
+                &["Transfer-Encoding: chunked"],
+                &chunked(&["hello", " world"]),
+            ),
+            200,
+            "hello world",
+            false,
+        ),
+        (
+            request(
+                "POST /json HTTP/1.1",
+                &["Content-Type: application/json", "Content-Length: 9"],
+                b"[1, 2, 3]",
+            ),
+            200,
+            "[6,6]",
+            false,
+        ),
+        (
+            request(
+                "POST /stream HTTP/1.1",
+                &["Transfer-Encoding: chunked"],
+                b"4;ext=1\r\nabcd\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n",
+            ),
             200,
             "14 bytes: abcd0123456789",
             false,
         ),
-        (request("POST /stream HTTP/1.1", &["Content-Length: 9"], b"streaming"), 200, "9 bytes: streaming", false),
+        (
+            request("POST /stream HTTP/1.1", &["Content-Length: 9"], b"streaming"),
+            200,
+            "9 bytes: streaming",
+            false,
+        ),
         (request("HEAD / HTTP/1.1", &[], b""), 200, "", true),
         (request("OPTIONS /items/1 HTTP/1.1", &[], b""), 200, "", false),
         (get("/nope"), 404, "Not Found: no such resource\n", false),
-        (request("DELETE /items/1 HTTP/1.1", &[], b""), 405, "Method Not Allowed: method not allowed here\n", false),
-        (request("PUT /strict HTTP/1.1", &[], b""), 411, "Length Required: Content-Length required\n", false),
-        (request("POST /ignore HTTP/1.1", &["Content-Length: 5"], b"abcde"), 200, "ignored", false),
-        (request("POST /ignore HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["xyz"])), 200, "ignored", false),
+        (
+            request("DELETE /items/1 HTTP/1.1", &[], b""),
+            405,
+            "Method Not Allowed: method not allowed here\n",
+            false,
+        ),
+        (
+            request("PUT /strict HTTP/1.1", &[], b""),
+            411,
+            "Length Required: Content-Length required\n",
+            false,
+        ),
+        (
+            request("POST /ignore HTTP/1.1", &["Content-Length: 5"], b"abcde"),
+            200,
+            "ignored",
+            false,
+        ),
+        (
+            request(
+                "POST /ignore HTTP/1.1",
+                &["Transfer-Encoding: chunked"],
+                &chunked(&["xyz"]),
+            ),
+            200,
+            "ignored",
+            false,
+        ),
         (get("/cap/multi/1"), 200, "/cap/multi/:a/:b? n=2 [1] - a=[1] b=-", false),
-        (request("GET /items/5 HTTP/1.1", &["Connection: close"], b""), 200, "item 5", false),
+        (
+            request("GET /items/5 HTTP/1.1", &["Connection: close"], b""),
+            200,
+            "item 5",
+            false,
+        ),
         // after "Connection: close": never answered
         (get("/"), 0, "", false),
     ];
@@ -752,7 +955,11 @@ fn full_conversation() {
         assert!(!r.closes(), "{r:#?}");
     }
     assert!(all[all.len() - 1].closes());
-    assert_eq!(all[8].header("content-length"), Some("5"), "HEAD / announces GET's length");
+    assert_eq!(
+        all[8].header("content-length"),
+        Some("5"),
+        "HEAD / announces GET's length"
+    );
     assert_eq!(all[9].header("allow"), Some("GET, HEAD, PUT, OPTIONS"));
     assert_eq!(all[11].header("allow"), Some("GET, HEAD, PUT, OPTIONS"));
 }
@@ -773,7 +980,11 @@ fn conversation_in_odd_read_sizes() {
     let (input, _, _) = conversation();
     let whole = run(&app(), &input, input.len(), End::Eof);
     for chunk in [2, 3, 5, 7, 11, 13, 64, 127, 509] {
-        assert_eq!(memio::lossy(&run(&app(), &input, chunk, End::Eof)), memio::lossy(&whole), "reads of {chunk}");
+        assert_eq!(
+            memio::lossy(&run(&app(), &input, chunk, End::Eof)),
+            memio::lossy(&whole),
+            "reads of {chunk}"
+        );
     }
 }
 
@@ -781,10 +992,30 @@ fn conversation_in_odd_read_sizes() {
 #[test]
 fn rejections_every_split() {
     for input in [
-        request("POST /echo HTTP/1.1", &["Content-Length: 5", "Transfer-Encoding: chunked"], b"0\r\n\r\n"),
-        [request("POST /small HTTP/1.1", &["Content-Length: 9"], b"123456789"), get("/")].concat(),
-        [request("POST /small HTTP/1.1", &["Transfer-Encoding: chunked"], &chunked(&["12345", "6789"])), get("/")].concat(),
-        [request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], b"3\r\nabcX"), get("/")].concat(),
+        request(
+            "POST /echo HTTP/1.1",
+            &["Content-Length: 5", "Transfer-Encoding: chunked"],
+            b"0\r\n\r\n",
+        ),
+        [
+            request("POST /small HTTP/1.1", &["Content-Length: 9"], b"123456789"),
+            get("/"),
+        ]
+        .concat(),
+        [
+            request(
+                "POST /small HTTP/1.1",
+                &["Transfer-Encoding: chunked"],
+                &chunked(&["12345", "6789"]),
+            ),
+            get("/"),
+        ]
+        .concat(),
+        [
+            request("POST /echo HTTP/1.1", &["Transfer-Encoding: chunked"], b"3\r\nabcX"),
+            get("/"),
+        ]
+        .concat(),
         [b"GET / HTTP/1.0\r\n\r\n".to_vec(), get("/")].concat(),
     ] {
         let out = assert_split_invariant(&input);

@@ -96,7 +96,10 @@ fn transport_overclaiming_a_read_is_survived() {
 /// A body claiming `usize::MAX` rendered bytes is cut to the buffer.
 #[test]
 fn body_overclaiming_its_length_is_cut_to_the_buffer() {
-    let out = serve(vec![(b"GET /overclaimed HTTP/1.1\r\nHost: test\r\n\r\n".to_vec(), None)]);
+    let out = serve(vec![(
+        b"GET /overclaimed HTTP/1.1\r\nHost: test\r\n\r\n".to_vec(),
+        None,
+    )]);
     let (resp, _) = parse_response(&out, false);
     assert_eq!(resp.status, 200, "{}", memio::lossy(&out));
     assert!(resp.body.starts_with(b"ok"));

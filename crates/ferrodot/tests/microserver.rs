@@ -21,7 +21,9 @@ fn local(name: &str) -> MicroServer {
 #[test]
 fn failures_are_500_with_the_message() {
     let mut ms = local("Errors");
-    ms.add_try_route("/fails", || -> Result<u32, String> { Err(String::from("sensor not connected")) });
+    ms.add_try_route("/fails", || -> Result<u32, String> {
+        Err(String::from("sensor not connected"))
+    });
     ms.add_try_route("/works", || -> Result<u32, String> { Ok(7) });
     ms.add_route("/panics", || -> u32 { panic!("division by zero") });
     // JSON object keys must be strings: this value cannot be serialised.
@@ -31,14 +33,21 @@ fn failures_are_500_with_the_message() {
     let addr = running.local_addr();
 
     let r = get_once(addr, "/fails");
-    assert_eq!((r.status, r.text().as_str()), (500, r#"{"error": "sensor not connected"}"#));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (500, r#"{"error": "sensor not connected"}"#)
+    );
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(get_once(addr, "/works").text(), r#"{"data": 7}"#);
     let r = get_once(addr, "/panics");
     assert_eq!((r.status, r.text().as_str()), (500, r#"{"error": "division by zero"}"#));
     let r = get_once(addr, "/unserialisable");
     assert_eq!(r.status, 500);
-    assert!(r.text().starts_with(r#"{"error": "key must be a string"#), "{}", r.text());
+    assert!(
+        r.text().starts_with(r#"{"error": "key must be a string"#),
+        "{}",
+        r.text()
+    );
     assert_eq!(get_once(addr, "/quote").text(), r#"{"data": "say \"hi\""}"#);
     // The server lives on after a panic, on the same connection too.
     let mut c = Conn::open(addr);
@@ -107,7 +116,10 @@ fn several_named_servers_in_one_program() {
     assert!(ports[0] != ports[1] && ports[1] != ports[2] && ports[0] != ports[2]);
     for s in &servers {
         let listing = get_once(s.local_addr(), "/").text();
-        assert_eq!(listing, format!(r#"{{"data": {{"name": "{}", "routes": ["/", "/on"]}}}}"#, s.name()));
+        assert_eq!(
+            listing,
+            format!(r#"{{"data": {{"name": "{}", "routes": ["/", "/on"]}}}}"#, s.name())
+        );
     }
     get_once(servers[1].local_addr(), "/on");
     get_once(servers[2].local_addr(), "/on");
@@ -124,7 +136,12 @@ fn several_named_servers_in_one_program() {
 fn port_in_use_fails_at_bind() {
     let first = local("First").bind().unwrap();
     let port = first.local_addr().unwrap().port();
-    let err = MicroServer::new("Second").host("127.0.0.1").port(port).bind().err().expect("the port is taken");
+    let err = MicroServer::new("Second")
+        .host("127.0.0.1")
+        .port(port)
+        .bind()
+        .err()
+        .expect("the port is taken");
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
@@ -139,7 +156,10 @@ fn post_is_served_and_bodies_are_ignored() {
         b"POST /go HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
     );
     assert_eq!((r.status, r.text().as_str()), (200, r#"{"data": true}"#));
-    let r = request_once(running.local_addr(), b"DELETE /go HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let r = request_once(
+        running.local_addr(),
+        b"DELETE /go HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(r.status, 405);
     assert_eq!(r.text(), r#"{"error": "Method is not allowed"}"#);
 }
@@ -153,7 +173,10 @@ fn a_server_without_a_name_lists_an_empty_name() {
     let running = ms.spawn().unwrap();
     let url = format!("http://{}/", running.local_addr());
     let r = common::curl_resp(&[&url]);
-    assert_eq!((r.status, r.text().as_str()), (200, r#"{"data": {"name": "", "routes": ["/", "/uptime"]}}"#));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, r#"{"data": {"name": "", "routes": ["/", "/uptime"]}}"#)
+    );
     assert_eq!(running.name(), "");
     running.stop().unwrap();
 }
@@ -161,7 +184,11 @@ fn a_server_without_a_name_lists_an_empty_name() {
 /// `curl -X METHOD` (or `-I` for HEAD) against `path`: the status.
 fn curl_status(addr: std::net::SocketAddr, method: &str, path: &str) -> u16 {
     let url = format!("http://{addr}{path}");
-    let r = if method == "HEAD" { common::curl_resp(&["-I", &url]) } else { common::curl_resp(&["-X", method, "-d", "x", &url]) };
+    let r = if method == "HEAD" {
+        common::curl_resp(&["-I", &url])
+    } else {
+        common::curl_resp(&["-X", method, "-d", "x", &url])
+    };
     r.status
 }
 

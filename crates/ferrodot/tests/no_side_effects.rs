@@ -43,7 +43,10 @@ ferrodot::routes! {
 }
 
 fn server() -> TestServer {
-    TestServer::start(|| App::new(Counters::default(), CountRoutes).with_config(normal_config()), ServerOptions::default())
+    TestServer::start(
+        || App::new(Counters::default(), CountRoutes).with_config(normal_config()),
+        ServerOptions::default(),
+    )
 }
 
 fn counts_now(server: &TestServer) -> String {
@@ -58,11 +61,11 @@ fn chunked(path: &str, body: &str) -> Vec<u8> {
 fn broken_chunk_framing_in_the_first_packet_runs_no_handler() {
     let server = server();
     let cases: [(&str, u16); 5] = [
-        ("zz\r\nhello\r\n0\r\n\r\n", 400),                    // not a chunk size
-        ("1000000000000000000\r\nx\r\n0\r\n\r\n", 400),       // 19 digits
-        ("5\r\nhello\r\nzz\r\n", 400),                        // the second size is broken
-        ("5\r\nhelloXX0\r\n\r\n", 400),                       // no CRLF after the data
-        ("41\r\n", 413),                                      // declares 65 B, over the route's 64 B
+        ("zz\r\nhello\r\n0\r\n\r\n", 400),              // not a chunk size
+        ("1000000000000000000\r\nx\r\n0\r\n\r\n", 400), // 19 digits
+        ("5\r\nhello\r\nzz\r\n", 400),                  // the second size is broken
+        ("5\r\nhelloXX0\r\n\r\n", 400),                 // no CRLF after the data
+        ("41\r\n", 413),                                // declares 65 B, over the route's 64 B
     ];
     for path in ["/trigger", "/upload"] {
         for (body, status) in cases {

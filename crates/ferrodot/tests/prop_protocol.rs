@@ -12,7 +12,11 @@ use ferrodot::ws::frame::{Decoder, Event, Token};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// Decode `wire` fed in pieces cut at `cuts`; `Err` on a decoding error.
@@ -43,7 +47,13 @@ fn dechunk(wire: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, usize), &'static str
 fn percent_encode(bytes: &[u8]) -> String {
     bytes
         .iter()
-        .map(|&b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

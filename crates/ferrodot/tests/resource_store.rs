@@ -62,9 +62,20 @@ fn static_told(e: &Event<'_>) {
 /// One test owns the static store; it goes through 507 and the callback.
 #[test]
 fn static_store_full_is_507_and_callback_hears_everything() {
-    STATIC_STORE.add("/r", MediaType::Plain, b"0").unwrap().register(Methods::ALL, Some(static_told)).unwrap();
-    STATIC_STORE.add("/ro", MediaType::Json, b"{}").unwrap().register(Methods::GET, None).unwrap();
-    let server = TestServer::start(|| App::new(&STATIC_STORE, ResourceRoutes::<4, 32, 16>::new()), ServerOptions::default());
+    STATIC_STORE
+        .add("/r", MediaType::Plain, b"0")
+        .unwrap()
+        .register(Methods::ALL, Some(static_told))
+        .unwrap();
+    STATIC_STORE
+        .add("/ro", MediaType::Json, b"{}")
+        .unwrap()
+        .register(Methods::GET, None)
+        .unwrap();
+    let server = TestServer::start(
+        || App::new(&STATIC_STORE, ResourceRoutes::<4, 32, 16>::new()),
+        ServerOptions::default(),
+    );
 
     let a = request_once(server.addr, &request("POST", "/r", "text/plain", b"a"));
     assert_eq!((a.status, a.header("location")), (201, Some("/r/10000")));
@@ -80,13 +91,28 @@ fn static_store_full_is_507_and_callback_hears_everything() {
     assert_eq!(STATIC_STORE.list("/x"), Vec::<String>::new());
     // Room again: a sub-resource of a sub-resource.
     STATIC_STORE.remove("/r/10001").unwrap();
-    assert_eq!(request_once(server.addr, &request("POST", "/r/10000", "text/plain", b"d")).status, 201);
+    assert_eq!(
+        request_once(server.addr, &request("POST", "/r/10000", "text/plain", b"d")).status,
+        201
+    );
 
     // The callback runs after the response is sent: wait (bounded) for the last one.
-    common::wait_for(Duration::from_secs(5), "the callback", || STATIC_TOLD.lock().unwrap().len() >= 4);
+    common::wait_for(Duration::from_secs(5), "the callback", || {
+        STATIC_TOLD.lock().unwrap().len() >= 4
+    });
     let told = STATIC_TOLD.lock().unwrap().clone();
-    let summary: Vec<(Method, &str, u16, &str, &[u8])> =
-        told.iter().map(|t| (t.method, t.uri.as_str(), t.status, t.new_uri.as_str(), t.body.as_slice())).collect();
+    let summary: Vec<(Method, &str, u16, &str, &[u8])> = told
+        .iter()
+        .map(|t| {
+            (
+                t.method,
+                t.uri.as_str(),
+                t.status,
+                t.new_uri.as_str(),
+                t.body.as_slice(),
+            )
+        })
+        .collect();
     assert_eq!(
         summary,
         [
@@ -96,7 +122,10 @@ fn static_store_full_is_507_and_callback_hears_everything() {
             (Method::Post, "/r/10000", 201, "/r/10000/10000", &b"d"[..]),
         ]
     );
-    assert!(told.iter().all(|t| t.header.as_deref() == Some("yes")), "the callback sees the request headers");
+    assert!(
+        told.iter().all(|t| t.header.as_deref() == Some("yes")),
+        "the callback sees the request headers"
+    );
 }
 
 // --- per-test stores behind an Arc ----------------------------------------
@@ -106,7 +135,10 @@ type Routes = ResourceRoutes<8, 48, 64>;
 
 fn serve(store: &Arc<Store>, config: Config) -> TestServer {
     let store = store.clone();
-    TestServer::start(move || App::new(store, Routes::new()).with_config(config), ServerOptions::default())
+    TestServer::start(
+        move || App::new(store, Routes::new()).with_config(config),
+        ServerOptions::default(),
+    )
 }
 
 static SLOW_TOLD: Mutex<Vec<Told>> = Mutex::new(Vec::new());
@@ -118,7 +150,11 @@ fn slow_told(e: &Event<'_>) {
 #[test]
 fn body_that_stops_arriving_is_408_and_the_callback_is_told() {
     let store = Arc::new(Store::new());
-    store.add("/slow", MediaType::Plain, b"old").unwrap().register(Methods::ALL, Some(slow_told)).unwrap();
+    store
+        .add("/slow", MediaType::Plain, b"old")
+        .unwrap()
+        .register(Methods::ALL, Some(slow_told))
+        .unwrap();
     // fast_config: a body piece must arrive within 400 ms.
     let server = serve(&store, fast_config());
     let mut c = Conn::open(server.addr);
@@ -127,16 +163,25 @@ fn body_that_stops_arriving_is_408_and_the_callback_is_told() {
     assert_eq!(resp.status, 408, "{resp:?}");
     c.assert_closed();
     assert_eq!(store.value("/slow").unwrap(), b"old", "a partial body changes nothing");
-    common::wait_for(Duration::from_secs(5), "the callback", || !SLOW_TOLD.lock().unwrap().is_empty());
+    common::wait_for(Duration::from_secs(5), "the callback", || {
+        !SLOW_TOLD.lock().unwrap().is_empty()
+    });
     let told = SLOW_TOLD.lock().unwrap().clone();
     assert_eq!(told.len(), 1);
-    assert_eq!((told[0].method, told[0].status, told[0].new_uri.as_str()), (Method::Put, 408, ""));
+    assert_eq!(
+        (told[0].method, told[0].status, told[0].new_uri.as_str()),
+        (Method::Put, 408, "")
+    );
 }
 
 #[test]
 fn application_reads_and_sets_values_while_serving() {
     let store = Arc::new(Store::new());
-    store.add("/temp", MediaType::Plain, b"21.5").unwrap().register(Methods::GET | Methods::PUT, None).unwrap();
+    store
+        .add("/temp", MediaType::Plain, b"21.5")
+        .unwrap()
+        .register(Methods::GET | Methods::PUT, None)
+        .unwrap();
     let server = serve(&store, common::normal_config());
     assert_eq!(get_once(server.addr, "/temp").text(), "21.5");
     // The sensor task writes a new reading: the next GET sees it.
@@ -144,7 +189,10 @@ fn application_reads_and_sets_values_while_serving() {
     assert_eq!(get_once(server.addr, "/temp").text(), "22.0");
     store.set("/temp", MediaType::Json, b"{\"c\": 22}").unwrap();
     let resp = get_once(server.addr, "/temp");
-    assert_eq!((resp.header("content-type"), resp.text().as_str()), (Some("application/json"), "{\"c\": 22}"));
+    assert_eq!(
+        (resp.header("content-type"), resp.text().as_str()),
+        (Some("application/json"), "{\"c\": 22}")
+    );
     // A client writes: the application reads it back.
     let put = request_once(server.addr, &request("PUT", "/temp", "text/plain", b"23.5"));
     assert_eq!(put.status, 204);
@@ -164,7 +212,11 @@ fn application_reads_and_sets_values_while_serving() {
 #[test]
 fn paths_are_percent_decoded_and_queries_ignored() {
     let store = Arc::new(Store::new());
-    store.add("/café/menu", MediaType::Html, b"<p>menu</p>").unwrap().register(Methods::GET, None).unwrap();
+    store
+        .add("/café/menu", MediaType::Html, b"<p>menu</p>")
+        .unwrap()
+        .register(Methods::GET, None)
+        .unwrap();
     let server = serve(&store, common::normal_config());
     assert_eq!(get_once(server.addr, "/caf%C3%A9/menu?lang=fr#x").status, 200);
     assert_eq!(get_once(server.addr, "/caf%c3%a9/menu").text(), "<p>menu</p>");
@@ -174,7 +226,11 @@ fn paths_are_percent_decoded_and_queries_ignored() {
 #[test]
 fn value_larger_than_capacity_is_413_before_it_is_read() {
     let store = Arc::new(Store::new());
-    store.add("/v", MediaType::Octet, b"").unwrap().register(Methods::ALL, None).unwrap();
+    store
+        .add("/v", MediaType::Octet, b"")
+        .unwrap()
+        .register(Methods::ALL, None)
+        .unwrap();
     let server = serve(&store, common::normal_config());
     // Declared too large: refused without reading the body, then closed.
     let mut c = Conn::open(server.addr);
@@ -190,7 +246,12 @@ fn value_larger_than_capacity_is_413_before_it_is_read() {
     // Exactly the capacity is fine, in chunks too.
     let mut c = Conn::open(server.addr);
     let half = "y".repeat(32);
-    c.send(format!("PUT /v HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{half}\r\n20\r\n{half}\r\n0\r\n\r\n").as_bytes());
+    c.send(
+        format!(
+            "PUT /v HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{half}\r\n20\r\n{half}\r\n0\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     assert_eq!(c.response().status, 204);
     assert_eq!(store.value("/v").unwrap().len(), 64);
 }
@@ -204,11 +265,21 @@ ferrodot::routes! { Health<Arc<Store>> { GET "/health" => health } }
 #[test]
 fn store_shares_an_app_with_other_routes() {
     let store = Arc::new(Store::new());
-    store.add("/res/a", MediaType::Plain, b"A").unwrap().register(Methods::GET, None).unwrap();
-    store.add("/elsewhere", MediaType::Plain, b"E").unwrap().register(Methods::GET, None).unwrap();
+    store
+        .add("/res/a", MediaType::Plain, b"A")
+        .unwrap()
+        .register(Methods::GET, None)
+        .unwrap();
+    store
+        .add("/elsewhere", MediaType::Plain, b"E")
+        .unwrap()
+        .register(Methods::GET, None)
+        .unwrap();
     let s = store.clone();
-    let server =
-        TestServer::start(move || App::new(s, (Health, Routes::at("/res/:rest*"))), ServerOptions::default());
+    let server = TestServer::start(
+        move || App::new(s, (Health, Routes::at("/res/:rest*"))),
+        ServerOptions::default(),
+    );
     assert_eq!(get_once(server.addr, "/health").text(), "ok");
     assert_eq!(get_once(server.addr, "/res/a").text(), "A");
     // Outside the store's pattern: the app's own 404, the store is not asked.
@@ -230,14 +301,27 @@ fn file_backing_survives_a_restart_and_never_leaves_half_a_file() {
     {
         let store = Arc::new(Store::new().persisted(FileBacking::leak(&path)));
         assert_eq!(store.load(), Ok(false), "nothing saved yet");
-        store.add("/r", MediaType::Plain, b"0").unwrap().register(Methods::ALL, None).unwrap();
+        store
+            .add("/r", MediaType::Plain, b"0")
+            .unwrap()
+            .register(Methods::ALL, None)
+            .unwrap();
         let server = serve(&store, common::normal_config());
-        assert_eq!(request_once(server.addr, &request("PUT", "/r", "application/json", b"[1]")).status, 204);
+        assert_eq!(
+            request_once(server.addr, &request("PUT", "/r", "application/json", b"[1]")).status,
+            204
+        );
         let made = request_once(server.addr, &request("POST", "/r", "text/plain", b"kid"));
         assert_eq!(made.header("location"), Some("/r/10000"));
-        assert_eq!(request_once(server.addr, &request("DELETE", "/r/10000", "text/plain", b"")).status, 204);
+        assert_eq!(
+            request_once(server.addr, &request("DELETE", "/r/10000", "text/plain", b"")).status,
+            204
+        );
     }
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["store.bin"], "the temporary file was renamed over the store");
     // A crash during a later save leaves a stale temporary file: ignored.
     std::fs::write(dir.join("store.bin.tmp"), b"FDRS half written").unwrap();
@@ -271,7 +355,10 @@ fn file_backing_survives_a_restart_and_never_leaves_half_a_file() {
 fn static_store_is_usable_without_setup() {
     static STORE: ResourceStore<2, 16, 8> = ResourceStore::new();
     let store = &STORE;
-    assert_eq!((store.capacity(), store.uri_capacity(), store.value_capacity()), (2, 16, 8));
+    assert_eq!(
+        (store.capacity(), store.uri_capacity(), store.value_capacity()),
+        (2, 16, 8)
+    );
     store.add("/a", MediaType::Plain, b"1").unwrap();
     store.add("/b", MediaType::Plain, b"2").unwrap();
     assert_eq!(store.add("/c", MediaType::Plain, b"3").err(), Some(StoreError::Full));
@@ -286,10 +373,20 @@ fn static_store_is_usable_without_setup() {
 fn body_larger_than_the_receive_buffer_is_413() {
     type Big = ResourceStore<2, 16, 8192>;
     let store = Arc::new(Big::new());
-    store.add("/big", MediaType::Octet, b"").unwrap().register(Methods::PUT | Methods::GET, None).unwrap();
+    store
+        .add("/big", MediaType::Octet, b"")
+        .unwrap()
+        .register(Methods::PUT | Methods::GET, None)
+        .unwrap();
     let s = store.clone();
-    let server = TestServer::start(move || App::new(s, ResourceRoutes::<2, 16, 8192>::new()), ServerOptions::default());
-    let resp = request_once(server.addr, &request("PUT", "/big", "application/octet-stream", &[b'b'; 3000]));
+    let server = TestServer::start(
+        move || App::new(s, ResourceRoutes::<2, 16, 8192>::new()),
+        ServerOptions::default(),
+    );
+    let resp = request_once(
+        server.addr,
+        &request("PUT", "/big", "application/octet-stream", &[b'b'; 3000]),
+    );
     assert_eq!(resp.status, 204);
     let mut c = Conn::open(server.addr);
     let _ = c.try_send(&request("PUT", "/big", "application/octet-stream", &[b'c'; 6000]));
@@ -302,7 +399,11 @@ fn body_larger_than_the_receive_buffer_is_413() {
 #[test]
 fn keep_alive_between_store_requests() {
     let store = Arc::new(Store::new());
-    store.add("/k", MediaType::Plain, b"v").unwrap().register(Methods::ALL, None).unwrap();
+    store
+        .add("/k", MediaType::Plain, b"v")
+        .unwrap()
+        .register(Methods::ALL, None)
+        .unwrap();
     let server = serve(&store, common::normal_config());
     let mut c = Conn::open(server.addr);
     // Several requests on one connection, `Content-Length: 0` included.
@@ -311,7 +412,10 @@ fn keep_alive_between_store_requests() {
     c.send(b"PUT /k HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nv2");
     assert_eq!(c.response().status, 204);
     c.send(b"OPTIONS /k HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(c.response().header("allow"), Some("GET, HEAD, POST, PUT, DELETE, OPTIONS"));
+    assert_eq!(
+        c.response().header("allow"),
+        Some("GET, HEAD, POST, PUT, DELETE, OPTIONS")
+    );
     c.send(b"HEAD /k HTTP/1.1\r\nHost: t\r\n\r\n");
     let head = c.head_response();
     assert_eq!((head.status, head.header("content-length")), (200, Some("2")));

@@ -94,8 +94,23 @@ fn curl_chunked_upload() {
     let body: Vec<u8> = (0..50_000u32).map(|i| b'a' + (i % 26) as u8).collect();
     let sum: u64 = body.iter().map(|&b| u64::from(b)).sum();
     let mut child = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--http1.1", "--include"])
-        .args(["-H", "Transfer-Encoding: chunked", "--data-binary", "@-", &server.url("/count")])
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--noproxy",
+            "*",
+            "--http1.1",
+            "--include",
+        ])
+        .args([
+            "-H",
+            "Transfer-Encoding: chunked",
+            "--data-binary",
+            "@-",
+            &server.url("/count"),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -115,8 +130,22 @@ fn curl_chunked_upload() {
 
     // A small chunked body, echoed.
     let mut child = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--http1.1"])
-        .args(["-H", "Transfer-Encoding: chunked", "--data-binary", "@-", &server.url("/echo")])
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--noproxy",
+            "*",
+            "--http1.1",
+        ])
+        .args([
+            "-H",
+            "Transfer-Encoding: chunked",
+            "--data-binary",
+            "@-",
+            &server.url("/echo"),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -130,7 +159,13 @@ fn curl_chunked_upload() {
 fn curl_upload_with_expect_100_continue() {
     let server = TestServer::standard();
     let body = "e".repeat(1500);
-    let r = curl_resp(&["-H", "Expect: 100-continue", "--data-binary", &body, &server.url("/echo")]);
+    let r = curl_resp(&[
+        "-H",
+        "Expect: 100-continue",
+        "--data-binary",
+        &body,
+        &server.url("/echo"),
+    ]);
     assert_eq!((r.status, r.text()), (200, body));
 }
 

@@ -15,10 +15,10 @@ fn malformed_requests_are_400() {
     let cases: &[&[u8]] = &[
         b"GARBAGE\r\n\r\n",
         b"GET / HTTX/1.1\r\nHost: t\r\n\r\n",
-        b"GET / HTTP/1.1\r\n\r\n",                              // no Host in HTTP/1.1
-        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",        // two Hosts
-        b"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",  // space in a field name
-        b"GET nothing HTTP/1.1\r\nHost: t\r\n\r\n",             // not a path
+        b"GET / HTTP/1.1\r\n\r\n",                             // no Host in HTTP/1.1
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",       // two Hosts
+        b"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n", // space in a field name
+        b"GET nothing HTTP/1.1\r\nHost: t\r\n\r\n",            // not a path
         b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n",
         b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
         // request smuggling: both framings
@@ -52,7 +52,11 @@ fn slow_head_is_408() {
     assert_eq!(r.status, 408, "{r:?}");
     assert!(r.text().starts_with("Request Timeout"), "{:?}", r.text());
     assert!(r.closes());
-    assert!(t0.elapsed() >= Duration::from_millis(350), "408 came before the deadline: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(350),
+        "408 came before the deadline: {:?}",
+        t0.elapsed()
+    );
     c.assert_closed();
 }
 
@@ -101,7 +105,11 @@ fn silent_connection_is_closed_without_a_response() {
     let mut c = Conn::open(server.addr);
     let t0 = Instant::now();
     c.assert_closed();
-    assert!(t0.elapsed() >= Duration::from_millis(350), "closed too early: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(350),
+        "closed too early: {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -112,7 +120,11 @@ fn idle_keep_alive_connection_is_closed_without_a_response() {
     assert_eq!(c.response().status, 200);
     let t0 = Instant::now();
     c.assert_closed();
-    assert!(t0.elapsed() >= Duration::from_millis(300), "closed too early: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(300),
+        "closed too early: {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -128,7 +140,11 @@ fn after_a_stalled_write_the_idle_timeout_is_the_short_one() {
     assert_eq!((r.status, r.body.len()), (200, 4_000_000));
     let t0 = Instant::now();
     assert!(c.closed_within(Duration::from_millis(2500)), "not closed");
-    assert!(t0.elapsed() >= Duration::from_millis(300), "closed too early: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(300),
+        "closed too early: {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -138,9 +154,15 @@ fn missing_length_is_411() {
     assert_eq!(r.status, 411);
     assert_eq!(r.text(), "Length Required: Content-Length required\n");
     // With a length (or chunked framing) the same route is fine.
-    let r = request_once(server.addr, b"PUT /len HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok");
+    let r = request_once(
+        server.addr,
+        b"PUT /len HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok",
+    );
     assert_eq!((r.status, r.text().as_str()), (200, "ok"));
-    let r = request_once(server.addr, b"PUT /len HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    let r = request_once(
+        server.addr,
+        b"PUT /len HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
     assert_eq!((r.status, r.text().as_str()), (200, "ok"));
 }
 
@@ -199,7 +221,11 @@ fn huge_declared_body_is_413_without_reading_it() {
 fn long_request_target_is_414() {
     let server = TestServer::standard();
     let target = format!("/one/{}", "a".repeat(1100));
-    let r = assert_refused(server.addr, format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(), 414);
+    let r = assert_refused(
+        server.addr,
+        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+        414,
+    );
     assert!(r.text().starts_with("URI Too Long"), "{:?}", r.text());
     // The same without the end of the line in sight (still being sent).
     let r = assert_refused(server.addr, format!("GET /{}", "b".repeat(1500)).as_bytes(), 414);
@@ -215,7 +241,11 @@ fn too_many_headers_is_431() {
     }
     req.push_str("\r\n");
     let r = assert_refused(server.addr, req.as_bytes(), 431);
-    assert!(r.text().starts_with("Request Header Fields Too Large"), "{:?}", r.text());
+    assert!(
+        r.text().starts_with("Request Header Fields Too Large"),
+        "{:?}",
+        r.text()
+    );
     // 23 headers besides Host is within the default 24.
     let mut req = String::from("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
     for i in 0..22 {
@@ -231,7 +261,11 @@ fn too_large_head_is_431() {
     // One header of 3000 bytes: the head is over max_head (2048).
     let req = format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n", "v".repeat(3000));
     let r = assert_refused(server.addr, req.as_bytes(), 431);
-    assert!(r.text().starts_with("Request Header Fields Too Large"), "{:?}", r.text());
+    assert!(
+        r.text().starts_with("Request Header Fields Too Large"),
+        "{:?}",
+        r.text()
+    );
     // Many medium headers adding up to more than max_head.
     let mut req = String::from("GET / HTTP/1.1\r\nHost: t\r\n");
     for i in 0..10 {
@@ -244,9 +278,17 @@ fn too_large_head_is_431() {
 #[test]
 fn unknown_transfer_coding_is_501() {
     let server = TestServer::standard();
-    let r = assert_refused(server.addr, b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
+    let r = assert_refused(
+        server.addr,
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
+        501,
+    );
     assert!(r.text().starts_with("Not Implemented"), "{:?}", r.text());
-    assert_refused(server.addr, b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501);
+    assert_refused(
+        server.addr,
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        501,
+    );
 }
 
 #[test]
@@ -278,7 +320,11 @@ fn http_1_2_is_served_as_http_1_1() {
 #[test]
 fn unsupported_expectation_is_417() {
     let server = TestServer::standard();
-    assert_refused(server.addr, b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx", 417);
+    assert_refused(
+        server.addr,
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx",
+        417,
+    );
 }
 
 #[test]
@@ -304,7 +350,9 @@ fn slow_client_does_not_block_other_clients() {
         }
         c.response()
     });
-    half_sent_rx.recv_timeout(Duration::from_secs(10)).expect("slow client started");
+    half_sent_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("slow client started");
     // While the slow client sits on a partial head, others are served.
     let t0 = Instant::now();
     let mut c = Conn::open(addr);
@@ -315,7 +363,11 @@ fn slow_client_does_not_block_other_clients() {
     for i in 0..10 {
         assert_eq!(get_once(addr, &format!("/one/new{i}")).status, 200);
     }
-    assert!(t0.elapsed() < Duration::from_secs(4), "others were held up: {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(4),
+        "others were held up: {:?}",
+        t0.elapsed()
+    );
     go_on_tx.send(()).unwrap();
     let r = slow.join().expect("slow client thread");
     assert_eq!((r.status, r.text().as_str()), (200, "one [slowpoke]"));

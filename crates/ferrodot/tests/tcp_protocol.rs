@@ -62,7 +62,9 @@ fn pipelined_requests_in_one_write_are_answered_in_order() {
     batch.extend_from_slice(&get("/one/a"));
     batch.extend_from_slice(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world");
     batch.extend_from_slice(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
-    batch.extend_from_slice(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    batch.extend_from_slice(
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
     batch.extend_from_slice(&get("/nope"));
     batch.extend_from_slice(&get("/one/b"));
     // A handler that does not read its body: the engine must skip it.
@@ -86,7 +88,11 @@ fn pipelined_requests_in_one_write_are_answered_in_order() {
     assert_eq!((r.status, r.text().as_str()), (200, "xyz"));
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (200, "int 7"));
-    assert!(c.leftover().is_empty(), "extra bytes after the last response: {:?}", c.leftover());
+    assert!(
+        c.leftover().is_empty(),
+        "extra bytes after the last response: {:?}",
+        c.leftover()
+    );
 }
 
 #[test]
@@ -116,7 +122,10 @@ fn head_keeps_content_length_and_sends_no_body() {
     c.send(b"HEAD /json HTTP/1.1\r\nHost: t\r\n\r\n");
     let head = c.head_response();
     assert_eq!(head.status, 200);
-    assert_eq!(head.header("content-length"), Some(full.body.len().to_string().as_str()));
+    assert_eq!(
+        head.header("content-length"),
+        Some(full.body.len().to_string().as_str())
+    );
     assert_eq!(head.header("content-type"), Some("application/json"));
     // If any body byte had been sent, it would precede this response.
     c.send(&get("/"));
@@ -285,7 +294,11 @@ fn expect_100_continue_is_answered_before_the_body() {
         assert!(n > 0, "closed before 100 Continue");
         got.extend_from_slice(&chunk[..n]);
     }
-    assert!(got.starts_with(b"HTTP/1.1 100 Continue\r\n"), "{:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.starts_with(b"HTTP/1.1 100 Continue\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
     c.send(b"ping");
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (200, "ping"));
@@ -357,7 +370,11 @@ fn http10_with_keep_alive_is_kept() {
         c.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
         let r = c.response();
         assert_eq!(r.status, 200, "request {i}");
-        assert_eq!(r.header("connection").map(str::to_ascii_lowercase).as_deref(), Some("keep-alive"), "{r:?}");
+        assert_eq!(
+            r.header("connection").map(str::to_ascii_lowercase).as_deref(),
+            Some("keep-alive"),
+            "{r:?}"
+        );
     }
 }
 
@@ -440,7 +457,11 @@ fn after_request_hook_headers_reach_every_response() {
     c.send(&get("/big?n=10000"));
     let r = c.response();
     assert_eq!((r.header("x-hook"), r.body.len()), (Some("seen"), 10_000));
-    assert!(r.text().starts_with("abcdefghijklmnopqrstuvwxyz"), "{:?}", &r.text()[..40]);
+    assert!(
+        r.text().starts_with("abcdefghijklmnopqrstuvwxyz"),
+        "{:?}",
+        &r.text()[..40]
+    );
     c.send(b"HEAD /json HTTP/1.1\r\nHost: t\r\n\r\n");
     let r = c.head_response();
     assert_eq!(r.header("x-hook"), Some("seen"));
@@ -471,7 +492,9 @@ fn unread_bodies_are_skipped_for_the_next_request() {
     let server = TestServer::standard();
     let mut c = Conn::open(server.addr);
     let mut batch = b"GET /one/a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nXXXXX".to_vec();
-    batch.extend_from_slice(b"GET /one/b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nYYY\r\n0\r\n\r\n");
+    batch.extend_from_slice(
+        b"GET /one/b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nYYY\r\n0\r\n\r\n",
+    );
     batch.extend_from_slice(&get("/one/c"));
     c.send(&batch);
     for name in ["a", "b", "c"] {

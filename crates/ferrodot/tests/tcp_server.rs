@@ -24,7 +24,9 @@ fn graceful_shutdown_finishes_an_in_flight_request() {
     assert_eq!(idle.response().status, 200);
     let mut busy = Conn::open(addr);
     busy.send(&get("/slow?ms=700"));
-    wait_for(Duration::from_secs(5), "the slow request to start", || stats(addr).contains("active=1"));
+    wait_for(Duration::from_secs(5), "the slow request to start", || {
+        stats(addr).contains("active=1")
+    });
 
     let t0 = Instant::now();
     server.shutdown();
@@ -35,30 +37,53 @@ fn graceful_shutdown_finishes_an_in_flight_request() {
     idle.assert_closed();
     busy.assert_closed();
     // serve_with_shutdown returns Ok once everything is done.
-    server.join(Duration::from_secs(5)).expect("serve_with_shutdown returned an error");
-    assert!(t0.elapsed() < Duration::from_secs(4), "shutdown took {:?}", t0.elapsed());
+    server
+        .join(Duration::from_secs(5))
+        .expect("serve_with_shutdown returned an error");
+    assert!(
+        t0.elapsed() < Duration::from_secs(4),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
     // Nothing listens any more.
-    assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err(), "still accepting after shutdown");
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err(),
+        "still accepting after shutdown"
+    );
 }
 
 #[test]
 fn shutdown_grace_period_bounds_a_stuck_request() {
-    let options = ServerOptions { shutdown_grace: Duration::from_millis(300), ..ServerOptions::default() };
+    let options = ServerOptions {
+        shutdown_grace: Duration::from_millis(300),
+        ..ServerOptions::default()
+    };
     let mut server = TestServer::start(|| test_app(normal_config()), options);
     let addr = server.addr;
     let mut busy = Conn::open(addr);
     busy.send(&get("/slow?ms=10000"));
-    wait_for(Duration::from_secs(5), "the slow request to start", || stats(addr).contains("active=1"));
+    wait_for(Duration::from_secs(5), "the slow request to start", || {
+        stats(addr).contains("active=1")
+    });
     let t0 = Instant::now();
-    server.join(Duration::from_secs(5)).expect("serve_with_shutdown returned an error");
-    assert!(t0.elapsed() < Duration::from_secs(3), "grace period not applied: {:?}", t0.elapsed());
+    server
+        .join(Duration::from_secs(5))
+        .expect("serve_with_shutdown returned an error");
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "grace period not applied: {:?}",
+        t0.elapsed()
+    );
     // The request was cut off: the connection ends without a response.
     assert!(busy.closed_within(Duration::from_secs(5)));
 }
 
 #[test]
 fn max_connections_queues_extra_clients_and_answers_all() {
-    let options = ServerOptions { max_connections: 2, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections: 2,
+        ..ServerOptions::default()
+    };
     let server = TestServer::start(|| test_app(normal_config()), options);
     let addr = server.addr;
     let t0 = Instant::now();
@@ -78,7 +103,10 @@ fn max_connections_queues_extra_clients_and_answers_all() {
     // Two at a time: six 300 ms requests take at least three rounds.
     assert!(elapsed >= Duration::from_millis(850), "limit not applied: {elapsed:?}");
     let s = stats(addr);
-    assert!(s.contains("max_active=2 "), "at most two at once, and two did run together: {s}");
+    assert!(
+        s.contains("max_active=2 "),
+        "at most two at once, and two did run together: {s}"
+    );
     assert!(s.contains("finished=6"), "{s}");
 }
 
@@ -87,7 +115,11 @@ fn max_connections_counts_idle_keep_alive_connections() {
     // A slot is a connection, not a request: with eviction off, a client
     // parked on an idle keep-alive connection holds it until the idle
     // timeout.
-    let options = ServerOptions { max_connections: 1, evict_idle: false, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections: 1,
+        evict_idle: false,
+        ..ServerOptions::default()
+    };
     let server = TestServer::start(|| test_app(fast_config()), options); // idle 400 ms
     let mut first = Conn::open(server.addr);
     first.send(&get("/"));
@@ -104,7 +136,10 @@ fn max_connections_counts_idle_keep_alive_connections() {
 fn an_idle_keep_alive_connection_makes_room_for_a_new_one() {
     // The same with eviction (the default): the idle connection is closed
     // as soon as the newcomer arrives, long before its idle timeout.
-    let options = ServerOptions { max_connections: 1, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections: 1,
+        ..ServerOptions::default()
+    };
     let server = TestServer::start(|| test_app(normal_config()), options); // idle 5 s
     let mut first = Conn::open(server.addr);
     first.send(&get("/"));
@@ -120,7 +155,10 @@ fn an_idle_keep_alive_connection_makes_room_for_a_new_one() {
 fn binding_a_port_in_use_is_an_error_naming_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let result = runtime.block_on(Server::bind(addr.as_str()));
     let err = match result {
         Ok(_) => panic!("binding {addr} twice succeeded"),
@@ -138,7 +176,10 @@ fn binding_a_port_in_use_is_an_error_naming_the_address() {
 
 #[test]
 fn binding_an_unresolvable_address_is_an_error() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let err = match runtime.block_on(Server::bind("127.0.0.1:notaport")) {
         Ok(_) => panic!("bound a nonsense address"),
         Err(e) => e,
@@ -151,7 +192,10 @@ fn two_servers_in_one_local_set() {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async move {
             let a = Server::bind("127.0.0.1:0").await.unwrap();

@@ -20,7 +20,10 @@ use ferrodot::tls::TlsConfig;
 /// The standard test app over HTTPS with the `name` certificate (`ec`,
 /// `rsa`, `ed25519`) and a 1 s handshake time-out.
 fn tls_server(name: &str, options: ServerOptions) -> TestServer {
-    let config = TlsConfig::load(cert(&format!("{name}.pem")), cert(&format!("{name}.key"))).expect("load the test certificate").build().expect("rustls config");
+    let config = TlsConfig::load(cert(&format!("{name}.pem")), cert(&format!("{name}.key")))
+        .expect("load the test certificate")
+        .build()
+        .expect("rustls config");
     let tls = Tls::new(config).handshake_timeout(Duration::from_secs(1));
     TestServer::start_with(|| test_app(normal_config()), options, move |server| server.tls(tls))
 }
@@ -42,7 +45,11 @@ fn curl_tls_resp(server: &TestServer, args: &[&str]) -> Resp {
     let mut all = vec!["--include"];
     all.extend_from_slice(args);
     let out = curl_tls(server, &all);
-    assert!(out.status.success(), "curl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_curl_include(&out.stdout)
 }
 
@@ -61,9 +68,20 @@ fn curl_get_post_and_keep_alive_with_each_key_type() {
         let out = curl_tls(&server, &args);
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.matches("Re-using existing connection").count(), 9, "{name}: {stderr}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout).matches("hello").count(), 10, "{name}");
-        assert!(stderr.contains("ALPN") && stderr.contains("http/1.1"), "{name}: {stderr}");
+        assert_eq!(
+            stderr.matches("Re-using existing connection").count(),
+            9,
+            "{name}: {stderr}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).matches("hello").count(),
+            10,
+            "{name}"
+        );
+        assert!(
+            stderr.contains("ALPN") && stderr.contains("http/1.1"),
+            "{name}: {stderr}"
+        );
     }
 }
 
@@ -79,9 +97,20 @@ fn curl_without_the_ca_refuses_the_certificate() {
 
 #[test]
 fn a_certificate_chain_file_is_sent_whole() {
-    let config = TlsConfig::load(cert("chain.pem"), cert("ec.key")).unwrap().build().unwrap();
-    let server = TestServer::start_with(|| test_app(normal_config()), ServerOptions::default(), move |s| s.tls(config));
-    let out = s_client(&server, &["-tls1_3", "-showcerts"], b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let config = TlsConfig::load(cert("chain.pem"), cert("ec.key"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let server = TestServer::start_with(
+        || test_app(normal_config()),
+        ServerOptions::default(),
+        move |s| s.tls(config),
+    );
+    let out = s_client(
+        &server,
+        &["-tls1_3", "-showcerts"],
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("-----BEGIN CERTIFICATE-----").count(), 2, "{text}");
     assert!(text.contains("HTTP/1.1 200 OK"), "{text}");
@@ -123,13 +152,27 @@ fn openssl_s_client_tls12_and_tls13_with_alpn() {
     for name in ["ec", "rsa"] {
         let server = tls_server(name, ServerOptions::default());
         for (flag, version) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
-            let out = s_client(&server, &[flag, "-alpn", "http/1.1"], b"GET /json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            let out = s_client(
+                &server,
+                &[flag, "-alpn", "http/1.1"],
+                b"GET /json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            );
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "{name} {flag}: {text}\n{}", String::from_utf8_lossy(&out.stderr));
-            assert!(text.contains(&format!("Protocol  : {version}")) || text.contains(&format!("New, {version}")), "{name} {flag}: {text}");
+            assert!(
+                out.status.success(),
+                "{name} {flag}: {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                text.contains(&format!("Protocol  : {version}")) || text.contains(&format!("New, {version}")),
+                "{name} {flag}: {text}"
+            );
             assert!(text.contains("ALPN protocol: http/1.1"), "{name} {flag}: {text}");
             assert!(text.contains("Verify return code: 0 (ok)"), "{name} {flag}: {text}");
-            assert!(text.contains("HTTP/1.1 200 OK") && text.contains("{\"ok\":true,\"n\":42}"), "{name} {flag}: {text}");
+            assert!(
+                text.contains("HTTP/1.1 200 OK") && text.contains("{\"ok\":true,\"n\":42}"),
+                "{name} {flag}: {text}"
+            );
         }
     }
 }
@@ -160,7 +203,11 @@ fn send_raw(server: &TestServer, bytes: &[u8], limit: Duration) -> (Vec<u8>, boo
 #[test]
 fn plain_http_on_the_tls_port_is_answered_400_like_nginx() {
     let server = tls_server("ec", ServerOptions::default());
-    let (answer, closed) = send_raw(&server, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", Duration::from_secs(5));
+    let (answer, closed) = send_raw(
+        &server,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        Duration::from_secs(5),
+    );
     let text = String::from_utf8_lossy(&answer);
     assert!(closed, "not closed: {text}");
     assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
@@ -177,7 +224,14 @@ fn client_hello() -> Vec<u8> {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost", "-tls1_3"])
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+            "-tls1_3",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -210,30 +264,54 @@ fn garbage_oversized_and_truncated_client_hellos_are_closed() {
         ("lower-case text", b"hello there\r\n".to_vec(), Duration::from_secs(1)),
         ("a corrupted ClientHello", corrupted, Duration::from_secs(2)),
         // A record longer than TLS allows (2^14 + 2048).
-        ("an oversized record", [&[0x16, 0x03, 0x01, 0xff, 0xff][..], &[0u8; 20_000][..]].concat(), Duration::from_secs(2)),
+        (
+            "an oversized record",
+            [&[0x16, 0x03, 0x01, 0xff, 0xff][..], &[0u8; 20_000][..]].concat(),
+            Duration::from_secs(2),
+        ),
         // A handshake message that claims 16 MiB.
-        ("an oversized handshake message", vec![0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0xff, 0xff, 0xff], Duration::from_secs(3)),
+        (
+            "an oversized handshake message",
+            vec![0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0xff, 0xff, 0xff],
+            Duration::from_secs(3),
+        ),
         // Half a ClientHello, then nothing: the 1 s handshake time-out.
-        ("a truncated ClientHello", hello[..hello.len() / 2].to_vec(), Duration::from_secs(4)),
+        (
+            "a truncated ClientHello",
+            hello[..hello.len() / 2].to_vec(),
+            Duration::from_secs(4),
+        ),
     ];
     for (what, bytes, limit) in cases {
         let started = Instant::now();
         let (_, closed) = send_raw(&server, &bytes, limit);
         assert!(closed, "{what}: still open after {:?}", started.elapsed());
         // Served throughout.
-        assert_eq!(curl_tls_resp(&server, &[&https(&server, "/")]).status, 200, "after {what}");
+        assert_eq!(
+            curl_tls_resp(&server, &[&https(&server, "/")]).status,
+            200,
+            "after {what}"
+        );
     }
 }
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
 fn two_hundred_silent_connections_do_not_lock_out_clients() {
     // Not deferred: every silent connection really reaches the server.
-    let options = ServerOptions { defer_accept: false, max_connections: 16, ..ServerOptions::default() };
+    let options = ServerOptions {
+        defer_accept: false,
+        max_connections: 16,
+        ..ServerOptions::default()
+    };
     let server = tls_server("ec", options);
     assert_eq!(curl_tls_resp(&server, &[&https(&server, "/")]).status, 200);
     let before = rss_kib();
@@ -246,7 +324,11 @@ fn two_hundred_silent_connections_do_not_lock_out_clients() {
     for _ in 0..5 {
         let started = Instant::now();
         assert_eq!(curl_tls_resp(&server, &[&https(&server, "/json")]).status, 200);
-        assert!(started.elapsed() < Duration::from_secs(2), "a client waited {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a client waited {:?}",
+            started.elapsed()
+        );
     }
     let grown = rss_kib().saturating_sub(before);
     eprintln!("RSS for 200 connections waiting for a ClientHello: {grown} KiB");
@@ -266,12 +348,22 @@ fn two_hundred_silent_connections_do_not_lock_out_clients() {
 
 #[test]
 fn shutdown_ends_connections_waiting_for_a_handshake() {
-    let mut server = tls_server("ec", ServerOptions { defer_accept: false, ..ServerOptions::default() });
+    let mut server = tls_server(
+        "ec",
+        ServerOptions {
+            defer_accept: false,
+            ..ServerOptions::default()
+        },
+    );
     let _silent: Vec<TcpStream> = (0..10).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
     assert_eq!(curl_tls_resp(&server, &[&https(&server, "/")]).status, 200);
     let started = Instant::now();
     server.join(Duration::from_secs(10)).unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "shutdown took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -279,14 +371,24 @@ fn the_certificate_is_chosen_by_sni() {
     let rsa = ferrodot::tls::Identity::load(cert("rsa.pem"), cert("rsa.key")).unwrap();
     let ec = ferrodot::tls::Identity::load(cert("ec.pem"), cert("ec.key")).unwrap();
     let config = TlsConfig::new(rsa).sni("LocalHost", ec).unwrap().build().unwrap();
-    let server = TestServer::start_with(|| test_app(normal_config()), ServerOptions::default(), move |s| s.tls(config));
+    let server = TestServer::start_with(
+        || test_app(normal_config()),
+        ServerOptions::default(),
+        move |s| s.tls(config),
+    );
     let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     let by_name = s_client_raw(&server, &["-servername", "localhost"], request);
     let text = String::from_utf8_lossy(&by_name.stdout);
-    assert!(text.contains("Server public key is 256 bit") && text.contains("HTTP/1.1 200 OK"), "{text}");
+    assert!(
+        text.contains("Server public key is 256 bit") && text.contains("HTTP/1.1 200 OK"),
+        "{text}"
+    );
     let no_name = s_client_raw(&server, &["-noservername"], request);
     let text = String::from_utf8_lossy(&no_name.stdout);
-    assert!(text.contains("Server public key is 2048 bit") && text.contains("HTTP/1.1 200 OK"), "{text}");
+    assert!(
+        text.contains("Server public key is 2048 bit") && text.contains("HTTP/1.1 200 OK"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -294,18 +396,33 @@ fn an_idle_tls_connection_makes_room_for_a_new_one() {
     // One slot, held by an s_client whose keep-alive connection has made a
     // request and waits. A new HTTPS client takes the slot at once (the
     // idle one is closed to make room), long before the 5 s idle time-out.
-    let options = ServerOptions { max_connections: 1, ..ServerOptions::default() };
+    let options = ServerOptions {
+        max_connections: 1,
+        ..ServerOptions::default()
+    };
     let server = tls_server("ec", options);
     let connect = format!("127.0.0.1:{}", server.addr.port());
     let mut idle = Command::new("openssl")
-        .args(["s_client", "-connect", &connect, "-CAfile", &cert("ca.pem"), "-servername", "localhost", "-ign_eof", "-quiet"])
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-CAfile",
+            &cert("ca.pem"),
+            "-servername",
+            "localhost",
+            "-ign_eof",
+            "-quiet",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("openssl must be installed to run these tests");
     let mut stdin = idle.stdin.take().unwrap();
-    stdin.write_all(b"GET /one/first HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    stdin
+        .write_all(b"GET /one/first HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let mut stdout = idle.stdout.take().unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 512];
@@ -317,7 +434,11 @@ fn an_idle_tls_connection_makes_room_for_a_new_one() {
     let t0 = Instant::now();
     let r = curl_tls_resp(&server, &[&https(&server, "/one/second")]);
     assert_eq!((r.status, r.text().as_str()), (200, "one [second]"));
-    assert!(t0.elapsed() < Duration::from_secs(2), "the new client waited {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "the new client waited {:?}",
+        t0.elapsed()
+    );
     // The idle connection was closed: s_client sees the end and exits.
     let deadline = Instant::now() + Duration::from_secs(5);
     while idle.try_wait().unwrap().is_none() && Instant::now() < deadline {

@@ -131,11 +131,21 @@ fn drive(input: &[u8], cuts: &[usize], chunk: usize, buf_len: usize, max: usize)
             Ok(Some(token)) => events.push((own(token.event(&buf)), at)),
             Ok(None) => {
                 if at == input.len() {
-                    return Outcome { events, error: None, unread: 0 };
+                    return Outcome {
+                        events,
+                        error: None,
+                        unread: 0,
+                    };
                 }
                 let space = match dec.space(&mut buf) {
                     Ok(space) => space,
-                    Err(e) => return Outcome { events, error: Some((e, at)), unread: input.len() - at },
+                    Err(e) => {
+                        return Outcome {
+                            events,
+                            error: Some((e, at)),
+                            unread: input.len() - at,
+                        }
+                    }
                 };
                 assert!(!space.is_empty(), "space() returned an empty slice instead of an error");
                 let next_cut = cuts.iter().copied().filter(|&c| c > at).min().unwrap_or(input.len());
@@ -144,7 +154,13 @@ fn drive(input: &[u8], cuts: &[usize], chunk: usize, buf_len: usize, max: usize)
                 dec.filled(n);
                 at += n;
             }
-            Err(e) => return Outcome { events, error: Some((e, at)), unread: input.len() - at },
+            Err(e) => {
+                return Outcome {
+                    events,
+                    error: Some((e, at)),
+                    unread: input.len() - at,
+                }
+            }
         }
     }
 }
@@ -169,7 +185,11 @@ fn all_splits_with(input: &[u8], buf_len: usize, max: usize) -> Outcome {
     let bytewise = drive(input, &[], 1, buf_len, max);
     let same = |o: &Outcome, how: &str| {
         assert_eq!(o.evs(), one.evs(), "events differ when split {how}");
-        assert_eq!(o.error.map(|e| e.0), one.error.map(|e| e.0), "error differs when split {how}");
+        assert_eq!(
+            o.error.map(|e| e.0),
+            one.error.map(|e| e.0),
+            "error differs when split {how}"
+        );
     };
     same(&bytewise, "byte by byte");
     for i in 1..input.len() {
@@ -178,7 +198,10 @@ fn all_splits_with(input: &[u8], buf_len: usize, max: usize) -> Outcome {
     if input.len() <= 48 {
         for i in 1..input.len() {
             for j in i + 1..input.len() {
-                same(&drive(input, &[i, j], usize::MAX, buf_len, max), &format!("at {i} and {j}"));
+                same(
+                    &drive(input, &[i, j], usize::MAX, buf_len, max),
+                    &format!("at {i} and {j}"),
+                );
             }
         }
     }
@@ -216,9 +239,18 @@ fn encode_header_uses_the_shortest_length_encoding() {
     assert_eq!(encoded(true, Opcode::Binary, 126), [0x82, 126, 0x00, 0x7E]);
     assert_eq!(encoded(true, Opcode::Binary, 127), [0x82, 126, 0x00, 0x7F]);
     assert_eq!(encoded(true, Opcode::Binary, 65535), [0x82, 126, 0xFF, 0xFF]);
-    assert_eq!(encoded(true, Opcode::Binary, 65536), [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
-    assert_eq!(encoded(true, Opcode::Binary, 16 * 1024 * 1024), [0x82, 127, 0, 0, 0, 0, 1, 0, 0, 0]);
-    assert_eq!(encoded(true, Opcode::Binary, 0x0123_4567_89AB), [0x82, 127, 0, 0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB]);
+    assert_eq!(
+        encoded(true, Opcode::Binary, 65536),
+        [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]
+    );
+    assert_eq!(
+        encoded(true, Opcode::Binary, 16 * 1024 * 1024),
+        [0x82, 127, 0, 0, 0, 0, 1, 0, 0, 0]
+    );
+    assert_eq!(
+        encoded(true, Opcode::Binary, 0x0123_4567_89AB),
+        [0x82, 127, 0, 0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB]
+    );
 }
 
 #[test]
@@ -279,7 +311,16 @@ fn payload(n: usize, text: bool) -> Vec<u8> {
 
 #[test]
 fn every_length_boundary_decodes_in_each_header_encoding() {
-    for (len, header_len) in [(0, 6), (1, 6), (125, 6), (126, 8), (127, 8), (65535, 8), (65536, 14), (70000, 14)] {
+    for (len, header_len) in [
+        (0, 6),
+        (1, 6),
+        (125, 6),
+        (126, 8),
+        (127, 8),
+        (65535, 8),
+        (65536, 14),
+        (70000, 14),
+    ] {
         for opcode in [TEXT, BINARY] {
             let body = payload(len, opcode == TEXT);
             let wire = frame(true, opcode, &body);
@@ -303,7 +344,11 @@ fn every_length_boundary_decodes_in_each_header_encoding() {
             for o in runs {
                 assert_eq!(o.error, None, "len {len} opcode {opcode}");
                 assert_eq!(o.evs(), vec![expected.clone()], "len {len} opcode {opcode}");
-                assert_eq!(o.events[0].1, wire.len(), "the message comes out once its last byte is in");
+                assert_eq!(
+                    o.events[0].1,
+                    wire.len(),
+                    "the message comes out once its last byte is in"
+                );
             }
         }
     }
@@ -332,7 +377,10 @@ fn the_masking_key_is_applied_at_every_offset() {
         }
     }
     // A fragmented message restarts the key at each frame.
-    let wire = cat(&[frame_key(false, BINARY, &body[..7], [9, 8, 7, 6]), frame_key(true, CONT, &body[7..], [1, 2, 3, 4])]);
+    let wire = cat(&[
+        frame_key(false, BINARY, &body[..7], [9, 8, 7, 6]),
+        frame_key(true, CONT, &body[7..], [1, 2, 3, 4]),
+    ]);
     assert_eq!(all_splits(&wire).evs(), vec![Ev::Binary(body)]);
 }
 
@@ -403,7 +451,12 @@ fn many_messages_reuse_a_small_buffer() {
 
 #[test]
 fn a_fragmented_message_is_delivered_whole() {
-    let wire = cat(&[frame(false, TEXT, b"Hel"), frame(false, CONT, b""), frame(false, CONT, b"lo "), frame(true, CONT, b"World")]);
+    let wire = cat(&[
+        frame(false, TEXT, b"Hel"),
+        frame(false, CONT, b""),
+        frame(false, CONT, b"lo "),
+        frame(true, CONT, b"World"),
+    ]);
     let o = all_splits(&wire);
     assert_eq!(o.evs(), vec![text("Hello World")]);
     assert_eq!(o.events[0].1, wire.len(), "not before the final fragment");
@@ -428,14 +481,23 @@ fn control_frames_interleaved_in_a_fragmented_message() {
     assert_eq!(o.error, None);
     assert_eq!(
         o.evs(),
-        vec![Ev::Ping(b"ping-1".to_vec()), Ev::Pong(b"pong".to_vec()), Ev::Ping(vec![]), text("Hello World"), text("next")]
+        vec![
+            Ev::Ping(b"ping-1".to_vec()),
+            Ev::Pong(b"pong".to_vec()),
+            Ev::Ping(vec![]),
+            text("Hello World"),
+            text("next")
+        ]
     );
     // Byte by byte, each control frame comes out as soon as it is whole,
     // mid-message, and the partial message survives it.
-    let ends: Vec<usize> = parts.iter().scan(0, |at, p| {
-        *at += p.len();
-        Some(*at)
-    }).collect();
+    let ends: Vec<usize> = parts
+        .iter()
+        .scan(0, |at, p| {
+            *at += p.len();
+            Some(*at)
+        })
+        .collect();
     let offsets: Vec<usize> = o.events.iter().map(|e| e.1).collect();
     assert_eq!(offsets, vec![ends[1], ends[3], ends[4], ends[5], ends[6]]);
 }
@@ -444,7 +506,11 @@ fn control_frames_interleaved_in_a_fragmented_message() {
 fn a_ping_mid_message_with_a_buffer_barely_large_enough() {
     // The message (40 bytes) and the ping's raw frame share a 64-byte buffer.
     let body = payload(40, false);
-    let wire = cat(&[frame(false, BINARY, &body[..20]), frame(true, PING, &[7; 10]), frame(true, CONT, &body[20..])]);
+    let wire = cat(&[
+        frame(false, BINARY, &body[..20]),
+        frame(true, PING, &[7; 10]),
+        frame(true, CONT, &body[20..]),
+    ]);
     let o = all_splits_with(&wire, 64, 64);
     assert_eq!(o.error, None);
     assert_eq!(o.evs(), vec![Ev::Ping(vec![7; 10]), Ev::Binary(body)]);
@@ -460,7 +526,11 @@ fn valid_utf8_split_across_fragments_at_every_byte() {
         assert_eq!(o.error, None, "split at {i}");
         assert_eq!(o.evs(), vec![text(s)], "split at {i}");
         for j in i..=bytes.len() {
-            let wire = cat(&[frame(false, TEXT, &bytes[..i]), frame(false, CONT, &bytes[i..j]), frame(true, CONT, &bytes[j..])]);
+            let wire = cat(&[
+                frame(false, TEXT, &bytes[..i]),
+                frame(false, CONT, &bytes[i..j]),
+                frame(true, CONT, &bytes[j..]),
+            ]);
             for chunk in [1, 2, 3, usize::MAX] {
                 let o = drive(&wire, &[], chunk, BUF, BUF);
                 assert_eq!(o.evs(), vec![text(s)], "split at {i},{j} chunk {chunk}");
@@ -485,7 +555,11 @@ fn bad_utf8_across_fragments_fails_fast_with_1007() {
     let o = fails_with(&wire, 1007);
     assert_eq!(o.events, vec![]);
     let bad_at = payload_offset(f1.len(), 0);
-    assert_eq!(o.error.unwrap().1, bad_at + 1, "the error comes with the bad byte, not at the end of the message");
+    assert_eq!(
+        o.error.unwrap().1,
+        bad_at + 1,
+        "the error comes with the bad byte, not at the end of the message"
+    );
     assert!(o.unread >= f3.len(), "the final fragment was never needed");
 
     // Without the final fragment at all, the error still comes.
@@ -498,13 +572,13 @@ fn bad_utf8_variants_fail_at_the_offending_byte() {
     // (first fragment, second fragment, index in the second fragment of the
     // first byte that makes the text invalid)
     let cases: &[(&[u8], &[u8], usize)] = &[
-        (b"\xed", b"\xa0\x80", 0),         // a UTF-16 surrogate
-        (b"x\xf4", b"\x90\x80\x80", 0),    // above U+10FFFF
-        (b"\xe0", b"\x80\x80", 0),         // overlong
-        (b"\xf0\x9f", b"\x98A", 1),        // cut-off 4-byte sequence
-        (b"abc", b"\xff", 0),              // never valid
-        (b"abc", b"def\xc0\xaf", 3),       // overlong '/'
-        (b"\xe2\x82", b"\xac\x80", 1),     // "€" then a stray continuation
+        (b"\xed", b"\xa0\x80", 0),      // a UTF-16 surrogate
+        (b"x\xf4", b"\x90\x80\x80", 0), // above U+10FFFF
+        (b"\xe0", b"\x80\x80", 0),      // overlong
+        (b"\xf0\x9f", b"\x98A", 1),     // cut-off 4-byte sequence
+        (b"abc", b"\xff", 0),           // never valid
+        (b"abc", b"def\xc0\xaf", 3),    // overlong '/'
+        (b"\xe2\x82", b"\xac\x80", 1),  // "€" then a stray continuation
     ];
     for &(a, b, bad) in cases {
         let f1 = frame(false, TEXT, a);
@@ -521,9 +595,15 @@ fn bad_utf8_variants_fail_at_the_offending_byte() {
 #[test]
 fn text_ending_in_a_cut_off_sequence_is_1007() {
     fails_with(&frame(true, TEXT, b"price: \xe2\x82"), 1007);
-    fails_with(&cat(&[frame(false, TEXT, b"\xf0\x9f"), frame(true, CONT, b"\x98")]), 1007);
+    fails_with(
+        &cat(&[frame(false, TEXT, b"\xf0\x9f"), frame(true, CONT, b"\x98")]),
+        1007,
+    );
     // The same bytes as binary are fine.
-    assert_eq!(all_splits(&frame(true, BINARY, b"\xe2\x82")).evs(), vec![Ev::Binary(b"\xe2\x82".to_vec())]);
+    assert_eq!(
+        all_splits(&frame(true, BINARY, b"\xe2\x82")).evs(),
+        vec![Ev::Binary(b"\xe2\x82".to_vec())]
+    );
 }
 
 #[test]
@@ -561,7 +641,12 @@ fn utf8_stream_fed_piece_by_piece() {
 
 #[test]
 fn an_unmasked_frame_is_1002() {
-    for (b0, payload) in [(FIN | TEXT, &b"hi"[..]), (FIN | BINARY, b""), (FIN | PING, b"p"), (FIN | CLOSE, b"\x03\xe8")] {
+    for (b0, payload) in [
+        (FIN | TEXT, &b"hi"[..]),
+        (FIN | BINARY, b""),
+        (FIN | PING, b"p"),
+        (FIN | CLOSE, b"\x03\xe8"),
+    ] {
         let o = fails_with(&raw_frame(b0, payload, None), 1002);
         assert_eq!(o.error.unwrap().1, 2, "known from the second byte");
     }
@@ -575,7 +660,10 @@ fn reserved_bits_are_1002() {
         fails_with(&raw_frame(FIN | rsv | PING, b"", Some(KEY)), 1002);
     }
     // On a continuation too.
-    fails_with(&cat(&[frame(false, TEXT, b"a"), raw_frame(FIN | 0x40, b"b", Some(KEY))]), 1002);
+    fails_with(
+        &cat(&[frame(false, TEXT, b"a"), raw_frame(FIN | 0x40, b"b", Some(KEY))]),
+        1002,
+    );
 }
 
 #[test]
@@ -599,7 +687,14 @@ fn a_continuation_without_a_message_is_1002() {
 fn a_new_message_inside_a_fragmented_one_is_1002() {
     fails_with(&cat(&[frame(false, TEXT, b"a"), frame(true, TEXT, b"b")]), 1002);
     fails_with(&cat(&[frame(false, TEXT, b"a"), frame(true, BINARY, b"b")]), 1002);
-    fails_with(&cat(&[frame(false, BINARY, b"a"), frame(false, TEXT, b"b"), frame(true, CONT, b"c")]), 1002);
+    fails_with(
+        &cat(&[
+            frame(false, BINARY, b"a"),
+            frame(false, TEXT, b"b"),
+            frame(true, CONT, b"c"),
+        ]),
+        1002,
+    );
 }
 
 #[test]
@@ -608,13 +703,24 @@ fn a_fragmented_control_frame_is_1002() {
         fails_with(&frame(false, op, b""), 1002);
     }
     // Even between the fragments of a message.
-    fails_with(&cat(&[frame(false, TEXT, b"a"), frame(false, PING, b"p"), frame(true, CONT, b"b")]), 1002);
+    fails_with(
+        &cat(&[
+            frame(false, TEXT, b"a"),
+            frame(false, PING, b"p"),
+            frame(true, CONT, b"b"),
+        ]),
+        1002,
+    );
 }
 
 #[test]
 fn control_frames_over_125_bytes_are_1002() {
     for op in [PING, PONG, CLOSE] {
-        let body = if op == CLOSE { close_payload(1000, &[b'r'; 124]) } else { vec![b'p'; 126] };
+        let body = if op == CLOSE {
+            close_payload(1000, &[b'r'; 124])
+        } else {
+            vec![b'p'; 126]
+        };
         assert_eq!(body.len(), 126);
         let wire = frame(true, op, &body);
         let o = bytewise(&wire);
@@ -623,7 +729,10 @@ fn control_frames_over_125_bytes_are_1002() {
         assert_eq!(whole(&wire).code(), Some(1002));
     }
     // 125 is fine.
-    assert_eq!(whole(&frame(true, PING, &[b'p'; 125])).evs(), vec![Ev::Ping(vec![b'p'; 125])]);
+    assert_eq!(
+        whole(&frame(true, PING, &[b'p'; 125])).evs(),
+        vec![Ev::Ping(vec![b'p'; 125])]
+    );
     let reason = "r".repeat(123);
     assert_eq!(
         whole(&frame(true, CLOSE, &close_payload(1000, reason.as_bytes()))).evs(),
@@ -635,8 +744,14 @@ fn control_frames_over_125_bytes_are_1002() {
 
 #[test]
 fn close_frames_without_code_with_code_and_with_reason() {
-    assert_eq!(all_splits(&frame(true, CLOSE, b"")).evs(), vec![Ev::Close(None, String::new())]);
-    assert_eq!(all_splits(&frame(true, CLOSE, &close_payload(1001, b""))).evs(), vec![Ev::Close(Some(1001), String::new())]);
+    assert_eq!(
+        all_splits(&frame(true, CLOSE, b"")).evs(),
+        vec![Ev::Close(None, String::new())]
+    );
+    assert_eq!(
+        all_splits(&frame(true, CLOSE, &close_payload(1001, b""))).evs(),
+        vec![Ev::Close(Some(1001), String::new())]
+    );
     assert_eq!(
         all_splits(&frame(true, CLOSE, &close_payload(4000, "adiós".as_bytes()))).evs(),
         vec![Ev::Close(Some(4000), "adiós".into())]
@@ -650,7 +765,9 @@ fn a_close_frame_with_a_one_byte_payload_is_1002() {
 
 #[test]
 fn close_codes_valid_and_invalid() {
-    let valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
+    let valid = [
+        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999,
+    ];
     let invalid = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
     for code in valid {
         assert!(close_code::is_valid(code), "{code} is valid on the wire");
@@ -675,7 +792,14 @@ fn close_codes_valid_and_invalid() {
     ] {
         assert!(close_code::is_valid(code));
     }
-    assert_eq!((close_code::PROTOCOL_ERROR, close_code::INVALID_PAYLOAD, close_code::TOO_BIG), (1002, 1007, 1009));
+    assert_eq!(
+        (
+            close_code::PROTOCOL_ERROR,
+            close_code::INVALID_PAYLOAD,
+            close_code::TOO_BIG
+        ),
+        (1002, 1007, 1009)
+    );
 }
 
 #[test]
@@ -693,11 +817,18 @@ fn a_message_over_max_message_is_1009_from_the_header() {
         let wire = header(FIN | BINARY, len, Some(KEY));
         let o = drive(&wire, &[], 1, 512, max);
         assert_eq!(o.code(), Some(1009), "len {len}");
-        assert_eq!(o.error.unwrap().1, wire.len(), "refused when the header is in, before any payload");
+        assert_eq!(
+            o.error.unwrap().1,
+            wire.len(),
+            "refused when the header is in, before any payload"
+        );
     }
     // Exactly max is fine.
     let body = payload(max, false);
-    assert_eq!(drive(&frame(true, BINARY, &body), &[], 7, 512, max).evs(), vec![Ev::Binary(body)]);
+    assert_eq!(
+        drive(&frame(true, BINARY, &body), &[], 7, 512, max).evs(),
+        vec![Ev::Binary(body)]
+    );
 }
 
 #[test]
@@ -718,7 +849,11 @@ fn a_fragmented_message_over_max_message_is_1009_at_the_fragment_header() {
 #[test]
 fn control_frames_do_not_count_towards_max_message() {
     let max = 10;
-    let wire = cat(&[frame(false, TEXT, b"12345"), frame(true, PING, &[b'p'; 100]), frame(true, CONT, b"67890")]);
+    let wire = cat(&[
+        frame(false, TEXT, b"12345"),
+        frame(true, PING, &[b'p'; 100]),
+        frame(true, CONT, b"67890"),
+    ]);
     let o = all_splits_with(&wire, 256, max);
     assert_eq!(o.error, None);
     assert_eq!(o.evs(), vec![Ev::Ping(vec![b'p'; 100]), text("1234567890")]);
@@ -737,7 +872,11 @@ fn a_message_filling_the_whole_buffer() {
         let twice = cat(&[wire.clone(), frame_key(true, BINARY, &body, [5, 6, 7, 8])]);
         for chunk in [1, 3, 64, usize::MAX] {
             let o = drive(&twice, &[], chunk, len, len);
-            assert_eq!(o.evs(), vec![Ev::Binary(body.clone()), Ev::Binary(body.clone())], "len {len} chunk {chunk}");
+            assert_eq!(
+                o.evs(),
+                vec![Ev::Binary(body.clone()), Ev::Binary(body.clone())],
+                "len {len} chunk {chunk}"
+            );
         }
         let text_body = payload(len, true);
         let o = all_splits_with(&frame(true, TEXT, &text_body), len, len);
@@ -751,7 +890,11 @@ fn a_fragmented_message_may_fill_the_buffer_but_for_one_frame_header() {
     // far, so a fragmented message gets the buffer less one header.
     let buf = 200;
     let body = payload(buf - 6, false);
-    let wire = cat(&[frame(false, BINARY, &body[..50]), frame(false, CONT, &body[50..150]), frame(true, CONT, &body[150..])]);
+    let wire = cat(&[
+        frame(false, BINARY, &body[..50]),
+        frame(false, CONT, &body[50..150]),
+        frame(true, CONT, &body[150..]),
+    ]);
     let o = all_splits_with(&wire, buf, buf);
     assert_eq!(o.error, None);
     assert_eq!(o.evs(), vec![Ev::Binary(body)]);
@@ -803,9 +946,18 @@ fn bytes_read_before_the_decoder_existed_are_decoded_first() {
 #[test]
 fn accept_key_matches_rfc6455() {
     // RFC 6455 §1.3.
-    assert_eq!(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    assert_eq!(&accept_key(b"x3JJHMbDL1EzLkh9GBhXDw=="), b"HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
-    assert_eq!(&accept_key(b"AQIDBAUGBwgJCgsMDQ4PEA=="), b"C/0nmHhBztSRGR1CwL6Tf4ZjwpY=");
+    assert_eq!(
+        &accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+        b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
+    assert_eq!(
+        &accept_key(b"x3JJHMbDL1EzLkh9GBhXDw=="),
+        b"HSmrc0sMlYUkAGmm5OPpG2HaGWk="
+    );
+    assert_eq!(
+        &accept_key(b"AQIDBAUGBwgJCgsMDQ4PEA=="),
+        b"C/0nmHhBztSRGR1CwL6Tf4ZjwpY="
+    );
 }
 
 const GOOD_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -852,11 +1004,23 @@ fn upgrade_with(method: &str, version: &str, headers: &[(&str, String)]) -> Resu
 }
 
 fn without(headers: Vec<(&'static str, String)>, name: &str) -> Vec<(&'static str, String)> {
-    headers.into_iter().filter(|(n, _)| !n.eq_ignore_ascii_case(name)).collect()
+    headers
+        .into_iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+        .collect()
 }
 
 fn replaced(headers: Vec<(&'static str, String)>, name: &str, value: &str) -> Vec<(&'static str, String)> {
-    headers.into_iter().map(|(n, v)| if n.eq_ignore_ascii_case(name) { (n, value.to_string()) } else { (n, v) }).collect()
+    headers
+        .into_iter()
+        .map(|(n, v)| {
+            if n.eq_ignore_ascii_case(name) {
+                (n, value.to_string())
+            } else {
+                (n, v)
+            }
+        })
+        .collect()
 }
 
 fn status(r: Result<String, Rejection>) -> u16 {
@@ -889,25 +1053,58 @@ fn upgrade_tokens_are_case_insensitive_and_may_be_in_lists() {
         ("h2c, websocket", "close,upgrade"),
         ("websocket", "  Upgrade  "),
     ] {
-        let h = replaced(replaced(standard(&[]), "Upgrade", upgrade_v), "Connection", connection_v);
-        assert_eq!(upgrade_with("GET", "HTTP/1.1", &h).unwrap(), GOOD_KEY, "Upgrade: {upgrade_v} / Connection: {connection_v}");
+        let h = replaced(
+            replaced(standard(&[]), "Upgrade", upgrade_v),
+            "Connection",
+            connection_v,
+        );
+        assert_eq!(
+            upgrade_with("GET", "HTTP/1.1", &h).unwrap(),
+            GOOD_KEY,
+            "Upgrade: {upgrade_v} / Connection: {connection_v}"
+        );
     }
     // Repeated header lines count as one list.
     let mut h = replaced(standard(&[]), "Connection", "keep-alive");
     h.push(("Connection", "Upgrade".into()));
     assert_eq!(upgrade_with("GET", "HTTP/1.1", &h).unwrap(), GOOD_KEY);
     // The version and key may have spaces around them.
-    let h = replaced(replaced(standard(&[]), "Sec-WebSocket-Version", " 13 "), "Sec-WebSocket-Key", &format!(" {GOOD_KEY} "));
+    let h = replaced(
+        replaced(standard(&[]), "Sec-WebSocket-Version", " 13 "),
+        "Sec-WebSocket-Key",
+        &format!(" {GOOD_KEY} "),
+    );
     assert_eq!(upgrade_with("GET", "HTTP/1.1", &h).unwrap(), GOOD_KEY);
 }
 
 #[test]
 fn a_missing_or_wrong_upgrade_header_is_400() {
-    assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Upgrade"))), 400);
-    assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &replaced(standard(&[]), "Upgrade", "h2c"))), 400);
-    assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &replaced(standard(&[]), "Upgrade", "websockets"))), 400);
+    assert_eq!(
+        status(upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Upgrade"))),
+        400
+    );
+    assert_eq!(
+        status(upgrade_with(
+            "GET",
+            "HTTP/1.1",
+            &replaced(standard(&[]), "Upgrade", "h2c")
+        )),
+        400
+    );
+    assert_eq!(
+        status(upgrade_with(
+            "GET",
+            "HTTP/1.1",
+            &replaced(standard(&[]), "Upgrade", "websockets")
+        )),
+        400
+    );
     let r = upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Upgrade")).unwrap_err();
-    assert!(r.reason.to_ascii_lowercase().contains("upgrade"), "the reason names the header: {}", r.reason);
+    assert!(
+        r.reason.to_ascii_lowercase().contains("upgrade"),
+        "the reason names the header: {}",
+        r.reason
+    );
 }
 
 #[test]
@@ -916,7 +1113,10 @@ fn connection_without_the_upgrade_token_is_400() {
         let h = replaced(standard(&[]), "Connection", c);
         assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &h)), 400, "Connection: {c}");
     }
-    assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Connection"))), 400);
+    assert_eq!(
+        status(upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Connection"))),
+        400
+    );
 }
 
 #[test]
@@ -947,7 +1147,14 @@ fn a_key_that_is_not_16_bytes_is_400() {
         assert_eq!(r.status.0, 400, "key {key:?}");
         assert!(r.reason.contains("Key"), "{}", r.reason);
     }
-    assert_eq!(status(upgrade_with("GET", "HTTP/1.1", &without(standard(&[]), "Sec-WebSocket-Key"))), 400);
+    assert_eq!(
+        status(upgrade_with(
+            "GET",
+            "HTTP/1.1",
+            &without(standard(&[]), "Sec-WebSocket-Key")
+        )),
+        400
+    );
 }
 
 #[test]
@@ -972,9 +1179,17 @@ fn protocol_for(offers: &[&str], supported: &[&'static str]) -> Option<&'static 
 #[test]
 fn choose_protocol_picks_the_first_offered_that_is_supported() {
     assert_eq!(protocol_for(&["x, echo.v1"], &["echo.v1"]), Some("echo.v1"));
-    assert_eq!(protocol_for(&["a, b"], &["b", "a"]), Some("a"), "the client's order wins");
+    assert_eq!(
+        protocol_for(&["a, b"], &["b", "a"]),
+        Some("a"),
+        "the client's order wins"
+    );
     assert_eq!(protocol_for(&["b, a"], &["a", "b"]), Some("b"));
-    assert_eq!(protocol_for(&["x", "y ,  echo.v1 "], &["echo.v1"]), Some("echo.v1"), "across header lines, trimmed");
+    assert_eq!(
+        protocol_for(&["x", "y ,  echo.v1 "], &["echo.v1"]),
+        Some("echo.v1"),
+        "across header lines, trimmed"
+    );
     assert_eq!(protocol_for(&["x"], &["echo.v1"]), None);
     assert_eq!(protocol_for(&[], &["echo.v1"]), None);
     assert_eq!(protocol_for(&["echo.v1"], &[]), None);

@@ -21,8 +21,13 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const RX_BUFFER: usize = 4096;
 
 async fn echo(mut upgrade: WebSocketUpgrade<'_>) {
-    let config = WsConfig { max_message: MAX_MESSAGE, ..WsConfig::DEFAULT };
-    let Ok(mut ws) = upgrade.accept(&["echo.v1"], config).await else { return };
+    let config = WsConfig {
+        max_message: MAX_MESSAGE,
+        ..WsConfig::DEFAULT
+    };
+    let Ok(mut ws) = upgrade.accept(&["echo.v1"], config).await else {
+        return;
+    };
     let (rx, tx) = ws.split();
     while let Ok(message) = rx.recv().await {
         if tx.send(message).await.is_err() {
@@ -34,8 +39,14 @@ async fn echo(mut upgrade: WebSocketUpgrade<'_>) {
 /// The server starts the closing handshake after one message. It never
 /// pings: only the pong timeout bounds the wait for the peer's close.
 async fn bye(mut upgrade: WebSocketUpgrade<'_>) {
-    let config = WsConfig { ping_interval_ms: None, pong_timeout_ms: 1_000, ..WsConfig::DEFAULT };
-    let Ok(mut ws) = upgrade.accept(&[], config).await else { return };
+    let config = WsConfig {
+        ping_interval_ms: None,
+        pong_timeout_ms: 1_000,
+        ..WsConfig::DEFAULT
+    };
+    let Ok(mut ws) = upgrade.accept(&[], config).await else {
+        return;
+    };
     let reason = match ws.recv().await {
         Ok(Message::Text("long")) => LONG_REASON,
         Ok(_) => "server says bye",
@@ -45,12 +56,19 @@ async fn bye(mut upgrade: WebSocketUpgrade<'_>) {
 }
 
 /// 200 bytes of two-byte characters: longer than a close frame can carry.
-const LONG_REASON: &str = "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé";
+const LONG_REASON: &str =
+    "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé";
 
 /// Pings a silent peer quickly and gives up quickly.
 async fn impatient(mut upgrade: WebSocketUpgrade<'_>) {
-    let config = WsConfig { ping_interval_ms: Some(300), pong_timeout_ms: 300, ..WsConfig::DEFAULT };
-    let Ok(mut ws) = upgrade.accept(&[], config).await else { return };
+    let config = WsConfig {
+        ping_interval_ms: Some(300),
+        pong_timeout_ms: 300,
+        ..WsConfig::DEFAULT
+    };
+    let Ok(mut ws) = upgrade.accept(&[], config).await else {
+        return;
+    };
     let (rx, tx) = ws.split();
     while let Ok(message) = rx.recv().await {
         if tx.send(message).await.is_err() {
@@ -75,7 +93,10 @@ ferrodot::routes! {
 fn server() -> TestServer {
     TestServer::start(
         || App::new((), WsRoutes).with_config(normal_config()),
-        ServerOptions { rx_buffer: RX_BUFFER, ..ServerOptions::default() },
+        ServerOptions {
+            rx_buffer: RX_BUFFER,
+            ..ServerOptions::default()
+        },
     )
 }
 
@@ -132,7 +153,14 @@ struct Frame {
 impl std::fmt::Debug for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = &self.payload[..self.payload.len().min(40)];
-        write!(f, "Frame {{ fin: {}, opcode: {}, len: {}, payload: {:?}", self.fin, self.opcode, self.payload.len(), String::from_utf8_lossy(shown))?;
+        write!(
+            f,
+            "Frame {{ fin: {}, opcode: {}, len: {}, payload: {:?}",
+            self.fin,
+            self.opcode,
+            self.payload.len(),
+            String::from_utf8_lossy(shown)
+        )?;
         if shown.len() < self.payload.len() {
             write!(f, "...")?;
         }
@@ -160,7 +188,10 @@ struct Head {
 
 impl Head {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -176,7 +207,10 @@ impl Client {
         stream.set_read_timeout(Some(IO_TIMEOUT)).expect("read timeout");
         stream.set_write_timeout(Some(IO_TIMEOUT)).expect("write timeout");
         stream.set_nodelay(true).expect("nodelay");
-        Client { stream, buf: Vec::new() }
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     /// Connect and complete the handshake for `path`; checks the 101.
@@ -199,9 +233,15 @@ impl Client {
     fn fill(&mut self, what: &str) {
         let mut chunk = [0u8; 16 * 1024];
         match self.stream.read(&mut chunk) {
-            Ok(0) => panic!("connection closed while reading {what}; have {:?}", String::from_utf8_lossy(&self.buf)),
+            Ok(0) => panic!(
+                "connection closed while reading {what}; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
             Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            Err(e) => panic!("error reading {what}: {e}; have {:?}", String::from_utf8_lossy(&self.buf)),
+            Err(e) => panic!(
+                "error reading {what}: {e}; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
         }
     }
 
@@ -256,7 +296,11 @@ impl Client {
         self.need(at + len, "a frame payload");
         let payload = self.buf[at..at + len].to_vec();
         self.buf.drain(..at + len);
-        Frame { fin: b0 & 0x80 != 0, opcode: b0 & 0x0F, payload }
+        Frame {
+            fin: b0 & 0x80 != 0,
+            opcode: b0 & 0x0F,
+            payload,
+        }
     }
 
     /// The server closes the TCP connection (EOF or reset) and sends
@@ -269,7 +313,14 @@ impl Client {
             match self.stream.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(n) => panic!("expected the connection to close, got {:?}", &chunk[..n]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    return
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && Instant::now() < deadline => continue,
                 Err(e) => panic!("the server kept the connection open ({e})"),
             }
@@ -293,7 +344,14 @@ impl Client {
 
     fn echo(&mut self, opcode: u8, payload: &[u8]) {
         self.send_frame(true, opcode, payload);
-        assert_eq!(self.read_frame(), Frame { fin: true, opcode, payload: payload.to_vec() });
+        assert_eq!(
+            self.read_frame(),
+            Frame {
+                fin: true,
+                opcode,
+                payload: payload.to_vec()
+            }
+        );
     }
 
     /// Close cleanly: our close, the server's echo, then EOF.
@@ -315,15 +373,25 @@ fn refused(addr: SocketAddr, raw: &[u8], status: u16) -> Resp {
     c.send(raw);
     let r = c.response();
     assert_eq!(r.status, status, "{r:?}");
-    assert!(r.header("content-type").is_some_and(|t| t.starts_with("text/plain")), "{r:?}");
+    assert!(
+        r.header("content-type").is_some_and(|t| t.starts_with("text/plain")),
+        "{r:?}"
+    );
     assert!(r.body.len() < 200 && r.text().ends_with('\n'), "{:?}", r.text());
-    assert!(r.header("upgrade").is_none() && r.header("sec-websocket-accept").is_none(), "{r:?}");
+    assert!(
+        r.header("upgrade").is_none() && r.header("sec-websocket-accept").is_none(),
+        "{r:?}"
+    );
     if r.closes() {
         c.assert_closed();
     } else {
         c.send(&get("/"));
         let next = c.response();
-        assert_eq!((next.status, next.text().as_str()), (200, "hello"), "the connection still speaks HTTP");
+        assert_eq!(
+            (next.status, next.text().as_str()),
+            (200, "hello"),
+            "the connection still speaks HTTP"
+        );
     }
     r
 }
@@ -335,8 +403,16 @@ fn the_handshake_answers_101_with_the_accept_key() {
     c.send(handshake("/ws", KEY, "").as_bytes());
     let head = c.read_head();
     assert_eq!(head.status_line, "HTTP/1.1 101 Switching Protocols");
-    assert!(head.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket")), "{head:?}");
-    assert!(head.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("upgrade")), "{head:?}");
+    assert!(
+        head.header("upgrade")
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket")),
+        "{head:?}"
+    );
+    assert!(
+        head.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("upgrade")),
+        "{head:?}"
+    );
     assert_eq!(head.header("sec-websocket-accept"), Some(ACCEPT), "RFC 6455 §1.3");
     assert_eq!(head.header("sec-websocket-protocol"), None, "none was offered");
     assert_eq!(head.header("content-length"), None);
@@ -373,7 +449,11 @@ fn a_subprotocol_is_chosen_from_the_clients_offer() {
     c.send(handshake("/ws", KEY, "Sec-WebSocket-Protocol: x\r\n").as_bytes());
     let head = c.read_head();
     assert!(head.status_line.starts_with("HTTP/1.1 101 "));
-    assert_eq!(head.header("sec-websocket-protocol"), None, "nothing the route speaks was offered");
+    assert_eq!(
+        head.header("sec-websocket-protocol"),
+        None,
+        "nothing the route speaks was offered"
+    );
     c.close(1000);
 }
 
@@ -383,7 +463,11 @@ fn a_bad_handshake_gets_400_with_a_clear_reason() {
     let no_upgrade = "GET /ws HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\n\
                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     let r = refused(s.addr, no_upgrade.as_bytes(), 400);
-    assert!(r.text().contains("Upgrade: websocket"), "the body says what is wrong: {:?}", r.text());
+    assert!(
+        r.text().contains("Upgrade: websocket"),
+        "the body says what is wrong: {:?}",
+        r.text()
+    );
 
     let bad_key = handshake("/ws", "c2hvcnQ=", "");
     let r = refused(s.addr, bad_key.as_bytes(), 400);
@@ -435,8 +519,22 @@ fn a_fragmented_message_with_a_ping_inside_is_echoed_whole() {
     for b in wire {
         c.send(&[b]);
     }
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: PONG, payload: b"mid".to_vec() });
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: TEXT, payload: b"Hello World".to_vec() });
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: PONG,
+            payload: b"mid".to_vec()
+        }
+    );
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: TEXT,
+            payload: b"Hello World".to_vec()
+        }
+    );
     c.close(1000);
 }
 
@@ -467,9 +565,30 @@ fn frames_in_the_same_write_as_the_handshake_are_not_lost() {
     c.send(&wire);
     let head = c.read_head();
     assert_eq!(head.status_line, "HTTP/1.1 101 Switching Protocols");
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: TEXT, payload: b"early bird".to_vec() });
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: PONG, payload: b"p1".to_vec() });
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: BINARY, payload: vec![9, 8, 7] });
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: TEXT,
+            payload: b"early bird".to_vec()
+        }
+    );
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: PONG,
+            payload: b"p1".to_vec()
+        }
+    );
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: BINARY,
+            payload: vec![9, 8, 7]
+        }
+    );
     c.close(1000);
 }
 
@@ -481,7 +600,14 @@ fn a_ping_is_answered_with_a_pong_with_the_same_payload() {
     let mut c = Client::open(s.addr, "/ws");
     for payload in [&b""[..], b"x", b"ping payload \x00\xff", &[0x5A; 125]] {
         c.send_frame(true, PING, payload);
-        assert_eq!(c.read_frame(), Frame { fin: true, opcode: PONG, payload: payload.to_vec() });
+        assert_eq!(
+            c.read_frame(),
+            Frame {
+                fin: true,
+                opcode: PONG,
+                payload: payload.to_vec()
+            }
+        );
     }
     // An unsolicited pong is ignored: the next thing back is the echo.
     c.send_frame(true, PONG, b"unasked");
@@ -503,7 +629,14 @@ fn a_close_frame_is_answered_with_the_same_code_then_the_connection_closes() {
     // A close without a code is answered by a close without a code.
     let mut c = Client::open(s.addr, "/ws");
     c.send_frame(true, CLOSE, b"");
-    assert_eq!(c.read_frame(), Frame { fin: true, opcode: CLOSE, payload: vec![] });
+    assert_eq!(
+        c.read_frame(),
+        Frame {
+            fin: true,
+            opcode: CLOSE,
+            payload: vec![]
+        }
+    );
     c.assert_eof();
 }
 
@@ -545,7 +678,10 @@ fn a_peer_that_never_answers_the_servers_close_is_dropped_after_the_pong_timeout
     assert_eq!(c.read_frame().close_code(), Some(4001));
     let started = Instant::now();
     c.assert_eof();
-    assert!(started.elapsed() >= Duration::from_millis(800), "the server waited for our close first");
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "the server waited for our close first"
+    );
 }
 
 #[test]
@@ -569,7 +705,10 @@ fn a_silent_peer_is_pinged_and_one_that_never_answers_is_closed_with_1001() {
     let started = Instant::now();
     let ping = c.read_frame();
     assert_eq!(ping.opcode, PING);
-    assert!(started.elapsed() >= Duration::from_millis(250), "pinged after the interval, not at once");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "pinged after the interval, not at once"
+    );
     // Answered: the socket stays open and pings again later.
     c.send_frame(true, PONG, &ping.payload);
     c.echo(TEXT, b"alive");

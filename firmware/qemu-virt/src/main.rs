@@ -28,10 +28,10 @@ use camera::{Camera, CameraApp};
 use embassy_executor::Spawner;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
+use embassy_time::{Duration, Instant, Timer};
+use ferrodot::Method;
 use ferrodot::client::{Connection, RequestHead};
 use ferrodot::http::response::BufWriter;
-use ferrodot::Method;
-use embassy_time::{Duration, Instant, Timer};
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
 use net_driver::{BUF, NRX, VirtioNetDriver};
@@ -56,7 +56,13 @@ type SlotBuffers = Buffers<1024, 2048, 2048, 1024>;
 /// Short deadlines, so a silent client frees its slot quickly (and the
 /// end-to-end test of it is quick): 2 s to finish a request head once
 /// it has started.
-const CONFIG: Config = Config { timeouts: Timeouts { head_ms: 2_000, ..Timeouts::DEFAULT }, ..Config::DEFAULT };
+const CONFIG: Config = Config {
+    timeouts: Timeouts {
+        head_ms: 2_000,
+        ..Timeouts::DEFAULT
+    },
+    ..Config::DEFAULT
+};
 
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
 static APP: CameraApp = camera::app().with_config(CONFIG);
@@ -75,7 +81,9 @@ const VIRTIO_MMIO_BASE: usize = 0x1000_1000; // 8 slots, 0x1000 apart, PLIC IRQ 
 fn find_net() -> (MmioTransport<'static>, usize) {
     for i in 0..8 {
         let base = VIRTIO_MMIO_BASE + i * 0x1000;
-        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else { continue };
+        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else {
+            continue;
+        };
         // SAFETY: a virtio-mmio register block on QEMU virt, used only here.
         let found = unsafe { MmioTransport::new(header, 0x1000) }.ok();
         if let Some(t) = found.filter(|t| t.device_type() == DeviceType::Network) {
@@ -141,8 +149,17 @@ async fn uplink_task(stack: Stack<'static>, camera: &'static Camera) -> ! {
 
 /// POST the job's body to `host:port/path`; the status code, or why there
 /// is none. The host is an IPv4 address: the firmware has no DNS.
-async fn post_report(stack: Stack<'static>, rx: &mut [u8], tx: &mut [u8], buf: &mut [u8], job: &ReportJob) -> Result<u16, &'static str> {
-    let addr: Ipv4Address = job.host().parse().map_err(|_| "host must be an IPv4 address (the device has no DNS)")?;
+async fn post_report(
+    stack: Stack<'static>,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    buf: &mut [u8],
+    job: &ReportJob,
+) -> Result<u16, &'static str> {
+    let addr: Ipv4Address = job
+        .host()
+        .parse()
+        .map_err(|_| "host must be an IPv4 address (the device has no DNS)")?;
     let mut authority = [0u8; 24];
     let mut w = BufWriter::new(&mut authority);
     w.push_str(job.host());
@@ -154,9 +171,14 @@ async fn post_report(stack: Stack<'static>, rx: &mut [u8], tx: &mut [u8], buf: &
     // Every read and write: a server that stalls is an error in 5 s.
     socket.set_timeout(Some(Duration::from_secs(5)));
     let result = async {
-        socket.connect((addr, job.port)).await.map_err(|_| "cannot connect to the server")?;
+        socket
+            .connect((addr, job.port))
+            .await
+            .map_err(|_| "cannot connect to the server")?;
         let mut conn = Connection::new(&mut socket, buf);
-        let head = RequestHead::new(Method::Post, authority, job.path()).headers(&[("Content-Type", "application/json")]).close();
+        let head = RequestHead::new(Method::Post, authority, job.path())
+            .headers(&[("Content-Type", "application/json")])
+            .close();
         let response = conn.send(&head, job.body()).await.map_err(|e| e.reason())?;
         let status = response.head.status().0;
         response.body.discard().await.map_err(|e| e.reason())?;
@@ -211,7 +233,12 @@ async fn main(spawner: Spawner) {
     // first `accept` (they are ready to run now; a short sleep lets them).
     stack.wait_config_up().await;
     Timer::after(Duration::from_millis(10)).await;
-    println!("listening on http://10.0.2.15:{} ({} slots, ready after {}us)", HTTP_PORT, SLOTS, board::now_us() - t0);
+    println!(
+        "listening on http://10.0.2.15:{} ({} slots, ready after {}us)",
+        HTTP_PORT,
+        SLOTS,
+        board::now_us() - t0
+    );
 
     // Report the stack high-water mark whenever it grows.
     let mut max_stack = 0;
@@ -251,6 +278,9 @@ fn exception_handler(frame: &riscv_rt::TrapFrame) -> ! {
 #[unsafe(export_name = "DefaultHandler")]
 fn default_handler() -> ! {
     riscv::interrupt::disable();
-    println!("PANIC: unexpected interrupt, mcause={:#x}", riscv::register::mcause::read().bits());
+    println!(
+        "PANIC: unexpected interrupt, mcause={:#x}",
+        riscv::register::mcause::read().bits()
+    );
     board::exit(3)
 }

@@ -55,7 +55,10 @@ fn main() {
             }
         }
         Mode::Net { addr, seconds } => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let tcp = tokio::net::TcpStream::connect(&addr).await.expect("connect");
                 tcp.set_nodelay(true).unwrap();

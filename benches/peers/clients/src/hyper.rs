@@ -15,7 +15,11 @@ use hyper_util::rt::TokioIo;
 struct MemStream(MemServer);
 
 impl tokio::io::AsyncRead for MemStream {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         match this.0.read(buf.initialize_unfilled()) {
             Some(n) => {
@@ -41,7 +45,10 @@ impl tokio::io::AsyncWrite for MemStream {
 }
 
 fn request(host: &str) -> hyper::Request<Empty<Bytes>> {
-    hyper::Request::get("/status").header("host", host).body(Empty::new()).unwrap()
+    hyper::Request::get("/status")
+        .header("host", host)
+        .body(Empty::new())
+        .unwrap()
 }
 
 async fn get(sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>, host: &str) -> usize {
@@ -71,11 +78,16 @@ fn main() {
             }
         }
         Mode::Net { addr, seconds } => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let tcp = tokio::net::TcpStream::connect(&addr).await.expect("connect");
                 tcp.set_nodelay(true).unwrap();
-                let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("handshake");
+                let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                    .await
+                    .expect("handshake");
                 tokio::spawn(conn);
                 let (start, mut n) = (Instant::now(), 0usize);
                 while start.elapsed().as_secs_f64() < seconds {

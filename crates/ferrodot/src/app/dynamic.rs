@@ -75,7 +75,10 @@ pub struct Router<S> {
 
 impl<S> Default for Router<S> {
     fn default() -> Self {
-        Router { routes: Vec::new(), handlers: Vec::new() }
+        Router {
+            routes: Vec::new(),
+            handlers: Vec::new(),
+        }
     }
 }
 
@@ -95,7 +98,12 @@ impl<S: 'static> Router<S> {
     {
         let text: &'static str = Box::leak(String::from(pattern).into_boxed_str());
         let pattern = Pattern::try_new(text)?;
-        self.routes.push(Route { methods: MethodSet::EMPTY.with(method), pattern, max_body: None, require_length: false });
+        self.routes.push(Route {
+            methods: MethodSet::EMPTY.with(method),
+            pattern,
+            max_body: None,
+            require_length: false,
+        });
         self.handlers.push(Box::new(handler));
         Ok(self)
     }
@@ -146,7 +154,10 @@ impl<S: 'static> Router<S> {
             let mut text = String::from(prefix);
             text.push_str(route.pattern.as_str());
             let text: &'static str = Box::leak(text.into_boxed_str());
-            self.routes.push(Route { pattern: Pattern::try_new(text)?, ..route });
+            self.routes.push(Route {
+                pattern: Pattern::try_new(text)?,
+                ..route
+            });
             self.handlers.push(handler);
         }
         Ok(self)
@@ -170,11 +181,22 @@ impl<S> Dispatch<S> for Router<S> {
         body: &RequestBody<'_>,
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError> {
-        let Some(handler) = self.handlers.get(index) else { return Ok(()) };
+        let Some(handler) = self.handlers.get(index) else {
+            return Ok(());
+        };
         let body = match body.collect().await {
             Ok(bytes) => bytes,
             Err(e) => return out.error(BodyError::rejection(e)).await,
         };
-        handler.call(Req { request: req, state, body }, out).await
+        handler
+            .call(
+                Req {
+                    request: req,
+                    state,
+                    body,
+                },
+                out,
+            )
+            .await
     }
 }

@@ -9,7 +9,11 @@ use crate::server::{BodyError, BodyReader, RequestBody};
 /// Something built from the request for a handler argument.
 #[allow(async_fn_in_trait)]
 pub trait FromRequest<'r, S>: Sized {
-    async fn from_request<'b: 'r>(req: &'r Request<'r>, state: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection>;
+    async fn from_request<'b: 'r>(
+        req: &'r Request<'r>,
+        state: &'r S,
+        body: &'r RequestBody<'b>,
+    ) -> Result<Self, Rejection>;
 }
 
 /// The whole request view.
@@ -110,7 +114,23 @@ macro_rules! path_single {
         }
     )*};
 }
-path_single!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64, bool, &'r str, Encoded<'r>);
+path_single!(
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    f32,
+    f64,
+    bool,
+    &'r str,
+    Encoded<'r>
+);
 #[cfg(feature = "alloc")]
 path_single!(alloc::string::String);
 
@@ -187,7 +207,9 @@ pub struct Text<'r>(pub &'r str);
 impl<'r, S> FromRequest<'r, S> for Text<'r> {
     async fn from_request<'b: 'r>(_: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
         let bytes = body.collect().await.map_err(BodyError::rejection)?;
-        core::str::from_utf8(bytes).map(Text).map_err(|_| Rejection::new(Status::BAD_REQUEST, "body is not UTF-8"))
+        core::str::from_utf8(bytes)
+            .map(Text)
+            .map_err(|_| Rejection::new(Status::BAD_REQUEST, "body is not UTF-8"))
     }
 }
 
@@ -204,9 +226,16 @@ impl<'r> core::ops::Deref for Form<'r> {
 }
 
 impl<'r, S> FromRequest<'r, S> for Form<'r> {
-    async fn from_request<'b: 'r>(req: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
+    async fn from_request<'b: 'r>(
+        req: &'r Request<'r>,
+        _: &'r S,
+        body: &'r RequestBody<'b>,
+    ) -> Result<Self, Rejection> {
         if !req.mime_is("application/x-www-form-urlencoded") {
-            return Err(Rejection::new(Status::UNSUPPORTED_MEDIA_TYPE, "expected a urlencoded form"));
+            return Err(Rejection::new(
+                Status::UNSUPPORTED_MEDIA_TYPE,
+                "expected a urlencoded form",
+            ));
         }
         let bytes = body.collect().await.map_err(BodyError::rejection)?;
         let text = core::str::from_utf8(bytes).map_err(|_| Rejection::new(Status::BAD_REQUEST, "form is not UTF-8"))?;
@@ -243,9 +272,16 @@ pub struct Json<T>(pub T);
 
 #[cfg(feature = "json")]
 impl<'r, S, T: serde::Deserialize<'r>> FromRequest<'r, S> for Json<T> {
-    async fn from_request<'b: 'r>(req: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
+    async fn from_request<'b: 'r>(
+        req: &'r Request<'r>,
+        _: &'r S,
+        body: &'r RequestBody<'b>,
+    ) -> Result<Self, Rejection> {
         if !req.mime_is("application/json") {
-            return Err(Rejection::new(Status::UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json"));
+            return Err(Rejection::new(
+                Status::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/json",
+            ));
         }
         let bytes = body.collect().await.map_err(BodyError::rejection)?;
         match serde_json_core::from_slice::<T>(bytes) {
@@ -257,7 +293,11 @@ impl<'r, S, T: serde::Deserialize<'r>> FromRequest<'r, S> for Json<T> {
 
 /// `Option<T>`: `None` instead of rejecting.
 impl<'r, S, T: FromRequest<'r, S>> FromRequest<'r, S> for Option<T> {
-    async fn from_request<'b: 'r>(req: &'r Request<'r>, state: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
+    async fn from_request<'b: 'r>(
+        req: &'r Request<'r>,
+        state: &'r S,
+        body: &'r RequestBody<'b>,
+    ) -> Result<Self, Rejection> {
         Ok(T::from_request(req, state, body).await.ok())
     }
 }

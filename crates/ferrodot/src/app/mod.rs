@@ -42,7 +42,11 @@ pub trait Dispatch<S> {
     where
         Self: Sized,
     {
-        RouteIter { dispatch: self, next: 0, _state: core::marker::PhantomData }
+        RouteIter {
+            dispatch: self,
+            next: 0,
+            _state: core::marker::PhantomData,
+        }
     }
 
     /// Run the handler of route `index` and write its response.

@@ -129,7 +129,8 @@ impl<T: serde::Serialize> Content for crate::app::extract::Json<T> {
             #[cfg(feature = "std")]
             Err(_) => {
                 // Larger than the buffer: the host can afford a heap copy.
-                let bytes = serde_json::to_vec(&self.0).map_err(|_| WriteError::Invalid("JSON serialisation failed"))?;
+                let bytes =
+                    serde_json::to_vec(&self.0).map_err(|_| WriteError::Invalid("JSON serialisation failed"))?;
                 out.write(&bytes).await
             }
             #[cfg(not(feature = "std"))]
@@ -243,7 +244,13 @@ pub struct Response<'a, C = &'static str> {
 impl<'a> Response<'a> {
     /// A response with `status` and no body yet.
     pub const fn new(status: Status) -> Self {
-        Response { status, headers: [("", ""); MAX_RESPONSE_HEADERS], len: 0, overflow: false, body: None }
+        Response {
+            status,
+            headers: [("", ""); MAX_RESPONSE_HEADERS],
+            len: 0,
+            overflow: false,
+            body: None,
+        }
     }
 }
 
@@ -263,7 +270,13 @@ impl<'a, C: Content> Response<'a, C> {
 
     /// Set the body; its type sets `Content-Type`.
     pub fn body<B: Content>(self, body: B) -> Response<'a, B> {
-        Response { status: self.status, headers: self.headers, len: self.len, overflow: self.overflow, body: Some(body) }
+        Response {
+            status: self.status,
+            headers: self.headers,
+            len: self.len,
+            overflow: self.overflow,
+            body: Some(body),
+        }
     }
 }
 

@@ -139,13 +139,19 @@ mod tests {
     fn a_body_cut_short_is_an_error_unless_close_delimited() {
         assert_eq!(decode_split(BodyFraming::Length(10), b"short", 2), Err(Error::Closed));
         assert_eq!(decode_split(BodyFraming::Chunked, b"5\r\nhel", 2), Err(Error::Closed));
-        assert_eq!(decode_split(BodyFraming::UntilClose, b"all of it", 3).map(|r| r.0), Ok(b"all of it".to_vec()));
+        assert_eq!(
+            decode_split(BodyFraming::UntilClose, b"all of it", 3).map(|r| r.0),
+            Ok(b"all of it".to_vec())
+        );
     }
 
     #[test]
     fn bad_chunks_are_errors() {
         for wire in [&b"zz\r\n"[..], b"123456789abcdef01\r\n", b"5\r\nhelloXX", b"-1\r\n"] {
-            assert!(matches!(decode_split(BodyFraming::Chunked, wire, 1), Err(Error::BadBody(_))), "{wire:?}");
+            assert!(
+                matches!(decode_split(BodyFraming::Chunked, wire, 1), Err(Error::BadBody(_))),
+                "{wire:?}"
+            );
         }
     }
 }

@@ -75,7 +75,12 @@ impl<'b, T: Read + Write> Connection<'b, T> {
     /// A connection over `io`, an already connected stream, using `buf`
     /// for heads and bodies (2 KiB is plenty for small JSON APIs).
     pub fn new(io: T, buf: &'b mut [u8]) -> Self {
-        Connection { io, buf, limits: ResponseLimits::DEFAULT, reusable: true }
+        Connection {
+            io,
+            buf,
+            limits: ResponseLimits::DEFAULT,
+            reusable: true,
+        }
     }
 
     /// Other response-head limits.
@@ -129,7 +134,10 @@ impl<'b, T: Read + Write> Connection<'b, T> {
         let n = head.write(self.buf)?;
         // From the first byte on, only a clean end makes it reusable again.
         self.reusable = false;
-        self.io.write_all(self.buf.get(..n).unwrap_or(&[])).await.map_err(io_error)?;
+        self.io
+            .write_all(self.buf.get(..n).unwrap_or(&[]))
+            .await
+            .map_err(io_error)?;
         let mut filled = 0;
         let mut body_sent = false;
         if head.expect_continue && head.body != BodyLength::None {
@@ -158,9 +166,14 @@ impl<'b, T: Read + Write> Connection<'b, T> {
             None => return Err(Error::BadResponse("incomplete head")),
         };
         let (head_bytes, rest) = self.buf.split_at_mut(parsed_len);
-        let response_head = ResponseHead::parse(head_bytes, &self.limits)?.ok_or(Error::BadResponse("incomplete head"))?;
+        let response_head =
+            ResponseHead::parse(head_bytes, &self.limits)?.ok_or(Error::BadResponse("incomplete head"))?;
         let framing = response_head.framing(head.method)?;
-        let keep = body_sent && !head.close && response_head.keeps_alive() && framing != BodyFraming::UntilClose && response_head.status().0 != 101;
+        let keep = body_sent
+            && !head.close
+            && response_head.keeps_alive()
+            && framing != BodyFraming::UntilClose
+            && response_head.status().0 != 101;
         Ok(Response {
             head: response_head,
             body: Body {
@@ -295,7 +308,9 @@ impl<'c, T: Read> Body<'c, T> {
         #[cfg(feature = "std")]
         let value = serde_json::from_slice(bytes).map_err(|_| Error::Json);
         #[cfg(not(feature = "std"))]
-        let value = serde_json_core::from_slice(bytes).map(|(v, _)| v).map_err(|_| Error::Json);
+        let value = serde_json_core::from_slice(bytes)
+            .map(|(v, _)| v)
+            .map_err(|_| Error::Json);
         value
     }
 
@@ -363,8 +378,18 @@ mod tests {
 
     impl Read for Script<'_> {
         async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-            let allowed = self.gates.get(self.requests().saturating_sub(1)).copied().unwrap_or(self.input.len());
-            let end = self.cuts.iter().copied().find(|&c| c > self.at).unwrap_or(self.input.len()).min(allowed);
+            let allowed = self
+                .gates
+                .get(self.requests().saturating_sub(1))
+                .copied()
+                .unwrap_or(self.input.len());
+            let end = self
+                .cuts
+                .iter()
+                .copied()
+                .find(|&c| c > self.at)
+                .unwrap_or(self.input.len())
+                .min(allowed);
             assert!(end > self.at, "the client read past the response it asked for");
             let n = (end - self.at).min(buf.len());
             buf[..n].copy_from_slice(&self.input[self.at..self.at + n]);
@@ -403,7 +428,13 @@ HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
     fn two_responses_split_at_every_byte() {
         for cut in 1..TWO.len() {
             let second_at = TWO.windows(8).rposition(|w| w == b"HTTP/1.1").unwrap();
-            let mut io = Script { input: TWO, cuts: std::vec![cut], gates: std::vec![second_at], at: 0, written: Vec::new() };
+            let mut io = Script {
+                input: TWO,
+                cuts: std::vec![cut],
+                gates: std::vec![second_at],
+                at: 0,
+                written: Vec::new(),
+            };
             let mut buf = [0u8; 256];
             let mut conn = Connection::new(&mut io, &mut buf);
             let head = RequestHead::new(Method::Get, "h", "/a");
@@ -430,7 +461,13 @@ HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
     fn a_body_larger_than_the_buffer_is_streamed() {
         let mut wire = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".to_vec();
         wire.extend((0..5000u32).map(|i| (i % 251) as u8));
-        let mut io = Script { input: &wire, cuts: (1..wire.len()).step_by(97).collect(), gates: std::vec![], at: 0, written: Vec::new() };
+        let mut io = Script {
+            input: &wire,
+            cuts: (1..wire.len()).step_by(97).collect(),
+            gates: std::vec![],
+            at: 0,
+            written: Vec::new(),
+        };
         let mut buf = [0u8; 128];
         let mut conn = Connection::new(&mut io, &mut buf);
         let got = block_on(async {
@@ -457,7 +494,13 @@ HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
     #[test]
     fn reconnect_after_the_server_closed() {
         let first = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
-        let mut io = Script { input: first, cuts: std::vec![], gates: std::vec![], at: 0, written: Vec::new() };
+        let mut io = Script {
+            input: first,
+            cuts: std::vec![],
+            gates: std::vec![],
+            at: 0,
+            written: Vec::new(),
+        };
         let mut buf = [0u8; 256];
         let mut conn = Connection::new(&mut io, &mut buf);
         let head = RequestHead::new(Method::Get, "h", "/");
@@ -481,10 +524,23 @@ HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope";
     fn collecting_too_much_is_an_error() {
         let mut wire = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
         wire.extend([b'x'; 1000]);
-        let mut io = Script { input: &wire, cuts: std::vec![], gates: std::vec![], at: 0, written: Vec::new() };
+        let mut io = Script {
+            input: &wire,
+            cuts: std::vec![],
+            gates: std::vec![],
+            at: 0,
+            written: Vec::new(),
+        };
         let mut buf = [0u8; 256];
         let mut conn = Connection::new(&mut io, &mut buf);
-        let got = block_on(async { conn.send(&RequestHead::new(Method::Get, "h", "/"), b"").await?.body.collect().await.map(|b| b.len()) });
+        let got = block_on(async {
+            conn.send(&RequestHead::new(Method::Get, "h", "/"), b"")
+                .await?
+                .body
+                .collect()
+                .await
+                .map(|b| b.len())
+        });
         assert_eq!(got, Err(Error::BodyTooLarge));
         assert!(!conn.is_reusable());
     }

@@ -44,7 +44,10 @@ pub enum Error {
 impl Error {
     /// True when the connection may serve another request afterwards.
     pub fn connection_reusable(&self) -> bool {
-        matches!(self, Error::Request(_) | Error::BufferTooSmall | Error::BodyTooLarge | Error::Json)
+        matches!(
+            self,
+            Error::Request(_) | Error::BufferTooSmall | Error::BodyTooLarge | Error::Json
+        )
     }
 }
 

@@ -152,8 +152,13 @@ impl<'a> RequestHead<'a> {
             if !is_field_value(value) {
                 return Err(Error::Request("header value with CR, LF or a control character"));
             }
-            if ["host", "content-length", "transfer-encoding"].iter().any(|n| name.eq_ignore_ascii_case(n)) {
-                return Err(Error::Request("Host, Content-Length and Transfer-Encoding are set by the client"));
+            if ["host", "content-length", "transfer-encoding"]
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
+            {
+                return Err(Error::Request(
+                    "Host, Content-Length and Transfer-Encoding are set by the client",
+                ));
             }
         }
         Ok(())
@@ -203,7 +208,10 @@ pub fn chunk_size_line(len: usize, out: &mut [u8; 18]) -> &[u8] {
     let mut at: usize = 16;
     while at > 0 {
         at = at.saturating_sub(1);
-        let digit = HEX.get(usize::from(u8::try_from(n & 15).unwrap_or(0))).copied().unwrap_or(b'0');
+        let digit = HEX
+            .get(usize::from(u8::try_from(n & 15).unwrap_or(0)))
+            .copied()
+            .unwrap_or(b'0');
         if let Some(slot) = out.get_mut(at) {
             *slot = digit;
         }
@@ -233,21 +241,36 @@ mod tests {
 
     #[test]
     fn get_with_an_encoded_query() {
-        let head = RequestHead::new(Method::Get, "example.test:8080", "/a b/ü?x=1#frag").query(&[("q", "a&b c"), ("k", "é")]);
-        assert_eq!(written(head), "GET /a%20b/%C3%BC?x=1&q=a%26b%20c&k=%C3%A9 HTTP/1.1\r\nHost: example.test:8080\r\n\r\n");
+        let head =
+            RequestHead::new(Method::Get, "example.test:8080", "/a b/ü?x=1#frag").query(&[("q", "a&b c"), ("k", "é")]);
+        assert_eq!(
+            written(head),
+            "GET /a%20b/%C3%BC?x=1&q=a%26b%20c&k=%C3%A9 HTTP/1.1\r\nHost: example.test:8080\r\n\r\n"
+        );
     }
 
     #[test]
     fn post_says_its_length_and_framing() {
         let empty = RequestHead::new(Method::Post, "h", "/p");
-        assert_eq!(written(empty), "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
-        let chunked = RequestHead::new(Method::Put, "h", "/p").body(BodyLength::Chunked).expect_continue().close();
+        assert_eq!(
+            written(empty),
+            "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
+        );
+        let chunked = RequestHead::new(Method::Put, "h", "/p")
+            .body(BodyLength::Chunked)
+            .expect_continue()
+            .close();
         assert_eq!(
             written(chunked),
             "PUT /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
         );
-        let sized = RequestHead::new(Method::Post, "h", "/p").body(BodyLength::Length(12)).headers(&[("Content-Type", "application/json")]);
-        assert_eq!(written(sized), "POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n");
+        let sized = RequestHead::new(Method::Post, "h", "/p")
+            .body(BodyLength::Length(12))
+            .headers(&[("Content-Type", "application/json")]);
+        assert_eq!(
+            written(sized),
+            "POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+        );
     }
 
     #[test]
@@ -263,15 +286,27 @@ mod tests {
             let head = RequestHead::new(Method::Get, "h", "/").headers(headers);
             assert!(matches!(head.write(&mut buf), Err(Error::Request(_))), "{headers:?}");
         }
-        assert!(matches!(RequestHead::new(Method::Get, "h", "x").write(&mut buf), Err(Error::Request(_))));
-        assert!(matches!(RequestHead::new(Method::Get, "a b", "/").write(&mut buf), Err(Error::Request(_))));
-        assert!(matches!(RequestHead::new(Method::Get, "h\r\nX: y", "/").write(&mut buf), Err(Error::Request(_))));
+        assert!(matches!(
+            RequestHead::new(Method::Get, "h", "x").write(&mut buf),
+            Err(Error::Request(_))
+        ));
+        assert!(matches!(
+            RequestHead::new(Method::Get, "a b", "/").write(&mut buf),
+            Err(Error::Request(_))
+        ));
+        assert!(matches!(
+            RequestHead::new(Method::Get, "h\r\nX: y", "/").write(&mut buf),
+            Err(Error::Request(_))
+        ));
     }
 
     #[test]
     fn a_small_buffer_is_an_error_not_a_truncated_head() {
         let mut buf = [0u8; 20];
-        assert_eq!(RequestHead::new(Method::Get, "example.test", "/long/path").write(&mut buf), Err(Error::BufferTooSmall));
+        assert_eq!(
+            RequestHead::new(Method::Get, "example.test", "/long/path").write(&mut buf),
+            Err(Error::BufferTooSmall)
+        );
     }
 
     #[test]

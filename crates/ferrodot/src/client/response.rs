@@ -20,7 +20,10 @@ pub struct ResponseLimits {
 impl ResponseLimits {
     /// 4 KiB of head, 32 fields: more than real servers send, and small
     /// enough for a device's buffer.
-    pub const DEFAULT: ResponseLimits = ResponseLimits { max_head: 4096, max_headers: 32 };
+    pub const DEFAULT: ResponseLimits = ResponseLimits {
+        max_head: 4096,
+        max_headers: 32,
+    };
 }
 
 impl Default for ResponseLimits {
@@ -156,7 +159,13 @@ impl<'a> ResponseHead<'a> {
                 length = Some(n);
             }
         }
-        let mut codings = self.fields.all("transfer-encoding").flat_map(|v| v.split(|&b| b == b',')).map(<[u8]>::trim_ascii).filter(|c| !c.is_empty()).peekable();
+        let mut codings = self
+            .fields
+            .all("transfer-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(<[u8]>::trim_ascii)
+            .filter(|c| !c.is_empty())
+            .peekable();
         if codings.peek().is_some() {
             if self.version == Version::Http10 {
                 return Err(Error::BadBody("Transfer-Encoding in an HTTP/1.0 response"));
@@ -224,7 +233,10 @@ mod tests {
         let head = ResponseHead::parse(OK, &ResponseLimits::DEFAULT).unwrap().unwrap();
         assert_eq!((head.status(), head.reason(), head.len()), (Status::OK, "OK", head_len));
         assert_eq!(head.header("content-type"), Some("text/plain"));
-        assert_eq!(head.headers_all("SET-COOKIE").collect::<std::vec::Vec<_>>(), [&b"a=1"[..], b"b=2"]);
+        assert_eq!(
+            head.headers_all("SET-COOKIE").collect::<std::vec::Vec<_>>(),
+            [&b"a=1"[..], b"b=2"]
+        );
         assert_eq!(head.headers().count(), 4);
         assert_eq!(head.framing(Method::Get), Ok(BodyFraming::Length(5)));
         assert_eq!(head.framing(Method::Head), Ok(BodyFraming::Empty));
@@ -232,25 +244,57 @@ mod tests {
     }
 
     fn head(text: &'static str) -> ResponseHead<'static> {
-        ResponseHead::parse(text.as_bytes(), &ResponseLimits::DEFAULT).unwrap().unwrap()
+        ResponseHead::parse(text.as_bytes(), &ResponseLimits::DEFAULT)
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
     fn framing_rules() {
         let cases: &[(&str, Result<BodyFraming, Error>)] = &[
-            ("HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", Ok(BodyFraming::Empty)),
+            (
+                "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n",
+                Ok(BodyFraming::Empty),
+            ),
             ("HTTP/1.1 304 Not Modified\r\n\r\n", Ok(BodyFraming::Empty)),
             ("HTTP/1.1 100 Continue\r\n\r\n", Ok(BodyFraming::Empty)),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\n", Ok(BodyFraming::Length(3))),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", Ok(BodyFraming::Chunked)),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", Ok(BodyFraming::UntilClose)),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\n",
+                Ok(BodyFraming::Length(3)),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                Ok(BodyFraming::Chunked),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Ok(BodyFraming::UntilClose),
+            ),
             ("HTTP/1.0 200 OK\r\n\r\n", Ok(BodyFraming::UntilClose)),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", Err(Error::BadBody("conflicting Content-Length values"))),
-            ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Err(Error::BadBody("invalid Content-Length"))),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", Err(Error::BadBody("invalid Content-Length"))),
-            ("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", Err(Error::BadBody("both Content-Length and Transfer-Encoding"))),
-            ("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Err(Error::BadBody("Transfer-Encoding in an HTTP/1.0 response"))),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", Err(Error::BadBody("chunked applied twice or not last"))),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+                Err(Error::BadBody("conflicting Content-Length values")),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                Err(Error::BadBody("invalid Content-Length")),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                Err(Error::BadBody("invalid Content-Length")),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Err(Error::BadBody("both Content-Length and Transfer-Encoding")),
+            ),
+            (
+                "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Err(Error::BadBody("Transfer-Encoding in an HTTP/1.0 response")),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                Err(Error::BadBody("chunked applied twice or not last")),
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(head(text).framing(Method::Get), *want, "{text:?}");
@@ -266,13 +310,38 @@ mod tests {
 
     #[test]
     fn limits_and_garbage() {
-        let small = ResponseLimits { max_head: 64, max_headers: 2 };
+        let small = ResponseLimits {
+            max_head: 64,
+            max_headers: 2,
+        };
         let endless = [b'X'; 100];
-        assert_eq!(ResponseHead::parse(b"HTTP/1.1 200 OK\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &small).err(), Some(Error::HeadTooLarge));
-        assert_eq!(ResponseHead::parse(b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &small).err(), Some(Error::TooManyHeaders));
-        assert!(matches!(ResponseHead::parse(&endless, &small), Err(Error::BadResponse(_))));
-        assert!(matches!(ResponseHead::parse(b"SSH-2.0-OpenSSH\r\n", &small), Err(Error::BadResponse(_))));
-        assert!(matches!(ResponseHead::parse(b"HTTP/1.1 2000 OK\r\n\r\n", &small), Err(Error::BadResponse(_))));
-        assert!(matches!(ResponseHead::parse(b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", &small), Err(Error::BadResponse(_))));
+        assert_eq!(
+            ResponseHead::parse(
+                b"HTTP/1.1 200 OK\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                &small
+            )
+            .err(),
+            Some(Error::HeadTooLarge)
+        );
+        assert_eq!(
+            ResponseHead::parse(b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &small).err(),
+            Some(Error::TooManyHeaders)
+        );
+        assert!(matches!(
+            ResponseHead::parse(&endless, &small),
+            Err(Error::BadResponse(_))
+        ));
+        assert!(matches!(
+            ResponseHead::parse(b"SSH-2.0-OpenSSH\r\n", &small),
+            Err(Error::BadResponse(_))
+        ));
+        assert!(matches!(
+            ResponseHead::parse(b"HTTP/1.1 2000 OK\r\n\r\n", &small),
+            Err(Error::BadResponse(_))
+        ));
+        assert!(matches!(
+            ResponseHead::parse(b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", &small),
+            Err(Error::BadResponse(_))
+        ));
     }
 }

@@ -86,7 +86,10 @@ pub struct Reply {
 impl Reply {
     /// The first value of field `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (invalid UTF-8 replaced).
@@ -164,13 +167,26 @@ impl Client {
     }
 
     /// Any request; follows redirects when the options allow.
-    pub async fn request(&self, method: Method, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
+    pub async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Reply, Error> {
         self.send(method, url, &[], headers, body).await
     }
 
     /// Any request with `query` pairs percent-encoded after the URL's own
     /// query; a redirect's `Location` replaces both.
-    pub async fn send(&self, method: Method, url: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Reply, Error> {
         let mut url = url.to_string();
         let mut method = method;
         let mut body = body;
@@ -221,10 +237,23 @@ impl Client {
 
     /// One request on one connection: a kept one when the pool has it (and
     /// a fresh one if that turns out closed, for idempotent methods).
-    async fn once(&self, method: Method, url: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, Error> {
+    async fn once(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Reply, Error> {
         let parsed = Url::parse(url)?;
-        let origin = Origin { scheme: parsed.scheme, host: parsed.host.to_ascii_lowercase(), port: parsed.port };
-        let head = RequestHead::new(method, parsed.authority, parsed.path).query(query).headers(headers);
+        let origin = Origin {
+            scheme: parsed.scheme,
+            host: parsed.host.to_ascii_lowercase(),
+            port: parsed.port,
+        };
+        let head = RequestHead::new(method, parsed.authority, parsed.path)
+            .query(query)
+            .headers(headers);
         if let Some(pooled) = self.take(&origin) {
             match self.exchange(pooled, &origin, &head, body, url, true).await {
                 // The server closed the kept connection before answering
@@ -307,7 +336,10 @@ impl Client {
             Scheme::Http => Stream::Plain(tcp),
             Scheme::Https => self.tls_connect(tcp, url.host).await?,
         };
-        Ok(Pooled { stream, buf: std::vec![0u8; self.options.buffer.max(1024)].into_boxed_slice() })
+        Ok(Pooled {
+            stream,
+            buf: std::vec![0u8; self.options.buffer.max(1024)].into_boxed_slice(),
+        })
     }
 
     #[cfg(feature = "tls-rustls")]
@@ -316,13 +348,16 @@ impl Client {
             .tls
             .get_or_init(|| {
                 let roots = match &self.options.ca_file {
-                    Some(path) => Some(crate::tls::load_ca_file(path).map_err(|_| Error::Tls("cannot read the CA file"))?),
+                    Some(path) => {
+                        Some(crate::tls::load_ca_file(path).map_err(|_| Error::Tls("cannot read the CA file"))?)
+                    }
                     None => None,
                 };
                 crate::tls::client_config(roots.as_deref()).map_err(|_| Error::Tls("bad CA certificate"))
             })
             .clone()?;
-        let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| Error::Tls("invalid server name"))?;
+        let name =
+            rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| Error::Tls("invalid server name"))?;
         let connector = tokio_rustls::TlsConnector::from(config);
         let tls = tokio::time::timeout(self.options.timeout, connector.connect(name, tcp))
             .await
@@ -374,7 +409,10 @@ fn resolve(base: &str, location: &str) -> Result<String, Error> {
 
 /// `GET url` on a runtime of its own, for scripts and examples.
 pub fn http_get(url: &str) -> Result<Reply, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|_| Error::Io)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| Error::Io)?;
     runtime.block_on(Client::new().get(url))
 }
 
@@ -442,7 +480,10 @@ fn failure(e: &std::io::Error) -> IoFailure {
 }
 
 /// `op` within the time-out, its error as `embedded-io` names it.
-async fn timed<R>(timeout: Duration, op: impl core::future::Future<Output = std::io::Result<R>>) -> Result<R, IoFailure> {
+async fn timed<R>(
+    timeout: Duration,
+    op: impl core::future::Future<Output = std::io::Result<R>>,
+) -> Result<R, IoFailure> {
     match tokio::time::timeout(timeout, op).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) => Err(failure(&e)),

@@ -75,7 +75,11 @@ impl<'a> Url<'a> {
         }
         let port = match port {
             None => scheme.default_port(),
-            Some(digits) => digits.parse().ok().filter(|&p| p != 0).ok_or(Error::Url("invalid port"))?,
+            Some(digits) => digits
+                .parse()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or(Error::Url("invalid port"))?,
         };
         let path = if path.is_empty() { "/" } else { path };
         if path.starts_with('?') {
@@ -83,7 +87,13 @@ impl<'a> Url<'a> {
             // start with a slash, which the URL leaves out here.
             return Err(Error::Url("write the path before the query: http://host/?x=1"));
         }
-        Ok(Url { scheme, host, port, authority, path })
+        Ok(Url {
+            scheme,
+            host,
+            port,
+            authority,
+            path,
+        })
     }
 }
 
@@ -94,10 +104,23 @@ mod tests {
     #[test]
     fn urls() {
         let u = Url::parse("http://127.0.0.1:8080/status?x=1").unwrap();
-        assert_eq!((u.scheme, u.host, u.port, u.authority, u.path), (Scheme::Http, "127.0.0.1", 8080, "127.0.0.1:8080", "/status?x=1"));
+        assert_eq!(
+            (u.scheme, u.host, u.port, u.authority, u.path),
+            (Scheme::Http, "127.0.0.1", 8080, "127.0.0.1:8080", "/status?x=1")
+        );
         let u = Url::parse("HTTPS://example.test").unwrap();
         assert_eq!((u.port, u.path, u.authority), (443, "/", "example.test"));
-        for bad in ["ftp://h/", "h/x", "http://", "http://h:0/", "http://h:99999/", "http://u:p@h/", "http://[::1/", "http://a b/", "http://h?x"] {
+        for bad in [
+            "ftp://h/",
+            "h/x",
+            "http://",
+            "http://h:0/",
+            "http://h:99999/",
+            "http://u:p@h/",
+            "http://[::1/",
+            "http://a b/",
+            "http://h?x",
+        ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }
     }

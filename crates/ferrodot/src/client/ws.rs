@@ -80,12 +80,19 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
         if headers.len() > MAX_EXTRA_HEADERS {
             return Err(Error::Request("at most 8 extra header fields on a WebSocket upgrade"));
         }
-        let fixed = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13")];
+        let fixed = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", key),
+            ("Sec-WebSocket-Version", "13"),
+        ];
         for (slot, field) in fields.iter_mut().zip(fixed.iter().chain(headers.iter())) {
             *slot = *field;
         }
         let all = fields.get(..fixed.len().saturating_add(headers.len())).unwrap_or(&[]);
-        let offered_protocol = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"));
+        let offered_protocol = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"));
         let request = RequestHead::new(Method::Get, host, path).headers(all);
         let response = conn.send(&request, b"").await?;
         let head = response.head;
@@ -94,7 +101,9 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
         }
         let fields = head.fields();
         if !fields.has_token("upgrade", "websocket") || !fields.has_token("connection", "upgrade") {
-            return Err(Error::WebSocket("101 without Upgrade: websocket and Connection: Upgrade"));
+            return Err(Error::WebSocket(
+                "101 without Upgrade: websocket and Connection: Upgrade",
+            ));
         }
         let expected = accept_key(key.as_bytes());
         if fields.first("sec-websocket-accept") != Some(&expected[..]) {
@@ -112,7 +121,15 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
         buf.copy_within(from.min(to)..to.min(buf.len()), 0);
         let already = to.saturating_sub(from);
         let max = buf.len();
-        Ok(WsClient { io, buf, decoder: Decoder::for_client(max, already), rng, protocol, close_sent: false, close_received: false })
+        Ok(WsClient {
+            io,
+            buf,
+            decoder: Decoder::for_client(max, already),
+            rng,
+            protocol,
+            close_sent: false,
+            close_received: false,
+        })
     }
 
     /// Whether the server chose a subprotocol (its name is in the 101).
@@ -150,7 +167,10 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
         let mask = mask_from(&mut self.rng);
         let mut header = [0u8; 14];
         let n = encode_masked_header(true, opcode, payload.len(), mask, &mut header);
-        self.io.write_all(header.get(..n).unwrap_or(&[])).await.map_err(io_error)?;
+        self.io
+            .write_all(header.get(..n).unwrap_or(&[]))
+            .await
+            .map_err(io_error)?;
         let mut scratch = [0u8; 256];
         let mut offset = 0usize;
         for piece in payload.chunks(scratch.len()) {
@@ -179,7 +199,10 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
                             let mut payload = [0u8; 125];
                             let data = self.buf.get(range.clone()).unwrap_or(&[]);
                             let len = data.len().min(payload.len());
-                            payload.get_mut(..len).unwrap_or(&mut []).copy_from_slice(data.get(..len).unwrap_or(&[]));
+                            payload
+                                .get_mut(..len)
+                                .unwrap_or(&mut [])
+                                .copy_from_slice(data.get(..len).unwrap_or(&[]));
                             if !self.close_sent {
                                 self.send(Opcode::Pong, payload.get(..len).unwrap_or(&[])).await?;
                             }

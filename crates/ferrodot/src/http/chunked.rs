@@ -14,14 +14,23 @@ const MAX_TRAILERS: u16 = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Reading hex digits of a chunk size.
-    Size { value: u64, digits: u8 },
+    Size {
+        value: u64,
+        digits: u8,
+    },
     /// Whitespace after the size: only `;` or CR may follow (RFC 9112
     /// §7.1.1), so `5 5` is refused rather than read as 5.
-    SizeWs { size: u64 },
+    SizeWs {
+        size: u64,
+    },
     /// Skipping `;name=value` extensions up to CR.
-    Extension { size: u64 },
+    Extension {
+        size: u64,
+    },
     /// Got CR after the size line; LF must follow.
-    SizeLf { size: u64 },
+    SizeLf {
+        size: u64,
+    },
     /// Inside chunk data.
     Data(u64),
     /// After chunk data: CR then LF.
@@ -30,7 +39,9 @@ enum State {
     /// After the last chunk: trailer lines until an empty line.
     TrailerStart,
     TrailerLine,
-    TrailerLf { empty: bool },
+    TrailerLf {
+        empty: bool,
+    },
     Done,
 }
 
@@ -54,7 +65,11 @@ impl Default for ChunkedDecoder {
 
 impl ChunkedDecoder {
     pub const fn new() -> Self {
-        ChunkedDecoder { state: State::Size { value: 0, digits: 0 }, extension: 0, trailers: 0 }
+        ChunkedDecoder {
+            state: State::Size { value: 0, digits: 0 },
+            extension: 0,
+            trailers: 0,
+        }
     }
 
     /// True once the last chunk and the trailers have been read.
@@ -144,7 +159,10 @@ impl ChunkedDecoder {
                         return Err(ChunkError("chunk size too large"));
                     }
                     // 16 digits at most: the shift drops no bits, the count stays small.
-                    State::Size { value: value << 4 | u64::from(d), digits: digits.saturating_add(1) }
+                    State::Size {
+                        value: value << 4 | u64::from(d),
+                        digits: digits.saturating_add(1),
+                    }
                 }
                 None if digits == 0 => return Err(ChunkError("missing chunk size")),
                 None => match b {
@@ -220,4 +238,3 @@ impl ChunkedDecoder {
         Ok(())
     }
 }
-

@@ -41,7 +41,9 @@ impl<'a> Fields<'a> {
         let name = name.as_bytes();
         HeaderLines { rest: self.block }.filter_map(move |line| {
             let value = line.get(name.len()..)?.strip_prefix(b":")?;
-            line.get(..name.len())?.eq_ignore_ascii_case(name).then(|| value.trim_ascii())
+            line.get(..name.len())?
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim_ascii())
         })
     }
 
@@ -59,7 +61,11 @@ impl<'a> Fields<'a> {
     /// True when a comma-separated field (`Connection`, `Transfer-Encoding`)
     /// lists `token`, in any of its lines, case-insensitively.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.all(name).any(|value| value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes())))
+        self.all(name).any(|value| {
+            value
+                .split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        })
     }
 }
 
@@ -100,7 +106,9 @@ impl<'a> Iterator for Headers<'a> {
             let line = lines.next();
             self.rest = lines.rest;
             let line = line?;
-            let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
             let (name, value) = line.split_at(colon);
             let Ok(name) = core::str::from_utf8(name) else { continue };
             let value = value.get(1..).unwrap_or(&[]).trim_ascii();

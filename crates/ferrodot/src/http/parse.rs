@@ -20,7 +20,11 @@ pub struct HeadLimits {
 }
 
 impl HeadLimits {
-    pub const DEFAULT: HeadLimits = HeadLimits { max_request_line: 1024, max_head: 2048, max_headers: 24 };
+    pub const DEFAULT: HeadLimits = HeadLimits {
+        max_request_line: 1024,
+        max_head: 2048,
+        max_headers: 24,
+    };
 }
 
 impl Default for HeadLimits {
@@ -47,7 +51,11 @@ pub struct Rejection {
 
 impl Rejection {
     pub const fn new(status: Status, reason: &'static str) -> Self {
-        Rejection { status, reason, header: None }
+        Rejection {
+            status,
+            reason,
+            header: None,
+        }
     }
 
     pub const fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
@@ -80,7 +88,10 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
             return Ok(None);
         }
         Err(httparse::Error::TooManyHeaders) => {
-            return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "too many header fields"))
+            return Err(Rejection::new(
+                Status::HEADER_FIELDS_TOO_LARGE,
+                "too many header fields",
+            ))
         }
         Err(httparse::Error::Version) => return Err(version_error(line)),
         Err(httparse::Error::Token) => {
@@ -106,7 +117,10 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         return Err(too_long_line(line));
     }
     if head_len > limits.max_head {
-        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
+        return Err(Rejection::new(
+            Status::HEADER_FIELDS_TOO_LARGE,
+            "request head too large",
+        ));
     }
     // Both are offsets of bytes in `buf` (the request line's start and
     // the end of the line within the rest), so their sum cannot overflow.
@@ -147,7 +161,10 @@ pub fn check_partial(buf: &[u8], limits: &HeadLimits) -> Result<(), Rejection> {
         return Err(too_long_line(line));
     }
     if buf.len() >= limits.max_head {
-        return Err(Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "request head too large"));
+        return Err(Rejection::new(
+            Status::HEADER_FIELDS_TOO_LARGE,
+            "request head too large",
+        ));
     }
     Ok(())
 }
@@ -186,7 +203,10 @@ fn too_long_line(line: &[u8]) -> Rejection {
     // Only a line that got as far as a target is a long URI; anything else
     // is noise.
     let has_method = line.iter().take(8).position(|&b| b == b' ').is_some_and(|sp| {
-        core::str::from_utf8(line.get(..sp).unwrap_or(&[])).ok().and_then(Method::from_token).is_some()
+        core::str::from_utf8(line.get(..sp).unwrap_or(&[]))
+            .ok()
+            .and_then(Method::from_token)
+            .is_some()
     });
     if has_method {
         Rejection::new(Status::URI_TOO_LONG, "request target too long")
@@ -204,13 +224,26 @@ fn too_long_line(line: &[u8]) -> Rejection {
 // `line_start + end` is an index into `head`, `at` one within it.
 #[allow(clippy::arithmetic_side_effects)]
 pub fn accept_later_minor(head: &mut [u8]) -> bool {
-    let line_start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(head.len());
-    let Some(end) = head.get(line_start..).and_then(|line| line.iter().position(|&b| b == b'\n')) else { return false };
+    let line_start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    let Some(end) = head
+        .get(line_start..)
+        .and_then(|line| line.iter().position(|&b| b == b'\n'))
+    else {
+        return false;
+    };
     let mut text_end = line_start + end;
     if text_end > line_start && head.get(text_end - 1) == Some(&b'\r') {
         text_end -= 1;
     }
-    let Some(version) = head.get_mut(line_start..text_end).and_then(|line| line.rsplit_mut(|&b| b == b' ').next()) else { return false };
+    let Some(version) = head
+        .get_mut(line_start..text_end)
+        .and_then(|line| line.rsplit_mut(|&b| b == b' ').next())
+    else {
+        return false;
+    };
     match version {
         [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9'] => {
             *minor = b'1';
@@ -223,7 +256,10 @@ pub fn accept_later_minor(head: &mut [u8]) -> bool {
 /// `HTTP/2.0` is a well-formed version we do not speak (505); `HTTX/1.1`
 /// is garbage (400).
 fn version_error(line: &[u8]) -> Rejection {
-    let end = line.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(line.len());
+    let end = line
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(line.len());
     let line = line.get(..end).unwrap_or(&[]);
     let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
     match version {
@@ -263,15 +299,28 @@ fn split_with_path<'a>(path_prefix: &'static str, origin: &'a str) -> Result<(&'
     // Byte scans, not `split_once`: a memchr set-up per call costs more
     // than the few bytes of a typical target.
     let at = |from: usize, hit: fn(u8) -> bool| {
-        origin.as_bytes().iter().skip(from).position(|&b| hit(b)).map_or(origin.len(), |i| from + i)
+        origin
+            .as_bytes()
+            .iter()
+            .skip(from)
+            .position(|&b| hit(b))
+            .map_or(origin.len(), |i| from + i)
     };
     let end_of_path = at(0, |b| b == b'?' || b == b'#');
     let has_query = origin.as_bytes().get(end_of_path) == Some(&b'?');
-    let end_of_query = if has_query { at(end_of_path, |b| b == b'#') } else { end_of_path };
+    let end_of_query = if has_query {
+        at(end_of_path, |b| b == b'#')
+    } else {
+        end_of_path
+    };
     let path = origin.get(..end_of_path).unwrap_or("");
     let query = origin.get(end_of_path + 1..end_of_query).unwrap_or("");
     let fragment = origin.get(end_of_query + 1..).unwrap_or("");
-    let path = if path.is_empty() && !path_prefix.is_empty() { path_prefix } else { path };
+    let path = if path.is_empty() && !path_prefix.is_empty() {
+        path_prefix
+    } else {
+        path
+    };
     Ok((path, query, fragment))
 }
 
@@ -366,7 +415,10 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
         return Err(bad("chunked is not the final transfer coding"));
     }
     if unknown_coding {
-        return Err(Rejection::new(Status::NOT_IMPLEMENTED, "transfer coding not implemented"));
+        return Err(Rejection::new(
+            Status::NOT_IMPLEMENTED,
+            "transfer coding not implemented",
+        ));
     }
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one in 1.0.
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
@@ -383,7 +435,11 @@ fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<He
         Version::Http11 => !close,
         Version::Http10 => keep_alive && !close,
     };
-    Ok(HeadMeta { framing, keep_alive, expect_continue })
+    Ok(HeadMeta {
+        framing,
+        keep_alive,
+        expect_continue,
+    })
 }
 
 /// Digits only: no sign, no spaces, no overflow.
@@ -404,7 +460,10 @@ pub(crate) fn parse_length(digits: &[u8]) -> Option<u64> {
 pub(crate) fn valid_host(value: &[u8]) -> bool {
     value.trim_ascii().iter().all(|&b| {
         b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')
+            || matches!(
+                b,
+                b'-' | b'.' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')'
+            )
             || matches!(b, b'*' | b'+' | b',' | b';' | b'=' | b':' | b'[' | b']')
     })
 }

@@ -32,7 +32,10 @@ impl<'a> Encoded<'a> {
     /// The decoded bytes, one at a time. A `%` not followed by two hex
     /// digits stays as it is (lenient, like browsers and Microdot).
     pub fn bytes(&self) -> DecodedBytes<'a> {
-        DecodedBytes { rest: self.raw.as_bytes(), form: self.form }
+        DecodedBytes {
+            rest: self.raw.as_bytes(),
+            form: self.form,
+        }
     }
 
     /// Decode into `buf`; `None` if it does not fit or is not UTF-8.
@@ -91,7 +94,6 @@ pub struct DecodedBytes<'a> {
     rest: &'a [u8],
     form: bool,
 }
-
 
 impl Iterator for DecodedBytes<'_> {
     type Item = u8;
@@ -184,7 +186,9 @@ mod tests {
             assert_eq!(v.raw(), ev);
         }
         assert!(QueryPairs::new("").next().is_none());
-        let (k, v) = QueryPairs::new("d+e=f%21").next().unwrap_or((Encoded::path(""), Encoded::path("")));
+        let (k, v) = QueryPairs::new("d+e=f%21")
+            .next()
+            .unwrap_or((Encoded::path(""), Encoded::path("")));
         assert!(k.eq_decoded("d e"));
         assert!(v.eq_decoded("f!"));
         assert_eq!(v.parse::<u32>(), None);

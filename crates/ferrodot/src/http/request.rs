@@ -41,7 +41,13 @@ pub struct Captures<'a> {
 
 impl Default for Captures<'_> {
     fn default() -> Self {
-        Captures { pattern: "", spans: [(0, 0); MAX_CAPTURES], len: 0, absent: 0, position: |_, _| None }
+        Captures {
+            pattern: "",
+            spans: [(0, 0); MAX_CAPTURES],
+            len: 0,
+            absent: 0,
+            position: |_, _| None,
+        }
     }
 }
 
@@ -123,7 +129,9 @@ impl<'a> Request<'a> {
     where
         'a: 'k,
     {
-        self.query_pairs().filter(move |(k, _)| k.eq_decoded(key)).map(|(_, v)| v)
+        self.query_pairs()
+            .filter(move |(k, _)| k.eq_decoded(key))
+            .map(|(_, v)| v)
     }
 
     pub fn version(&self) -> Version {

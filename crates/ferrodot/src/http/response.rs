@@ -13,7 +13,11 @@ pub struct BufWriter<'a> {
 
 impl<'a> BufWriter<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        BufWriter { buf, len: 0, overflow: false }
+        BufWriter {
+            buf,
+            len: 0,
+            overflow: false,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -141,7 +145,9 @@ pub fn write_status_line(w: &mut BufWriter<'_>, status: Status) {
 /// True when `name` is a valid field name (RFC 9110 §5.1 token).
 pub fn is_token(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// True when `value` can be sent as a field value: no CR, LF or NUL, so a
@@ -167,7 +173,10 @@ mod tests {
         for n in [0u64, 7, 10, 99, 100, 1234567890, u64::from(u32::MAX), u64::MAX] {
             let mut out = [0u8; 20];
             let at = format_u64(n, &mut out);
-            assert_eq!(core::str::from_utf8(&out[at..]).ok(), Some(std::format!("{n}").as_str()));
+            assert_eq!(
+                core::str::from_utf8(&out[at..]).ok(),
+                Some(std::format!("{n}").as_str())
+            );
         }
     }
 }

@@ -22,7 +22,11 @@ macro_rules! statuses {
 /// Where each phrase ends in `REASONS`: running sums of their lengths.
 // Runs at compile time over a few dozen short phrases: the sums and
 // the index stay far below `u16::MAX`; overflow would fail the build.
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::cast_possible_truncation)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 const fn reason_ends<const N: usize>(phrases: [&str; N]) -> [u16; N] {
     let mut ends = [0u16; N];
     let mut end = 0usize;
@@ -38,7 +42,9 @@ const fn reason_ends<const N: usize>(phrases: [&str; N]) -> [u16; N] {
 impl Status {
     /// The standard reason phrase, or `""` for unknown codes.
     pub fn reason(self) -> &'static str {
-        let Some(i) = CODES.iter().position(|&c| c == self.0) else { return "" };
+        let Some(i) = CODES.iter().position(|&c| c == self.0) else {
+            return "";
+        };
         let start = i.checked_sub(1).and_then(|p| REASON_ENDS.get(p)).copied().unwrap_or(0);
         let end = REASON_ENDS.get(i).copied().unwrap_or(0);
         REASONS.get(usize::from(start)..usize::from(end)).unwrap_or("")
@@ -103,7 +109,10 @@ mod tests {
     fn reasons_come_from_the_packed_table() {
         assert_eq!(Status::CONTINUE.reason(), "Continue");
         assert_eq!(Status::NOT_FOUND.reason(), "Not Found");
-        assert_eq!(Status::HEADER_FIELDS_TOO_LARGE.reason(), "Request Header Fields Too Large");
+        assert_eq!(
+            Status::HEADER_FIELDS_TOO_LARGE.reason(),
+            "Request Header Fields Too Large"
+        );
         assert_eq!(Status::INSUFFICIENT_STORAGE.reason(), "Insufficient Storage");
         assert_eq!(Status(299).reason(), "");
         assert_eq!(CODES.len(), REASON_ENDS.len());

@@ -107,7 +107,9 @@ impl RequestHandle {
     /// seed's `JsonResponse`).
     pub fn json(&self) -> Option<serde_json::Value> {
         let reply = self.response.as_ref().ok()?;
-        let is_json = reply.header("content-type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+        let is_json = reply
+            .header("content-type")
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
         if is_json {
             serde_json::from_slice(&reply.body).ok()
         } else {
@@ -194,22 +196,48 @@ impl HttpClient {
     }
 
     /// `GET path`; returns the handle's id.
-    pub fn get(&mut self, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], callback: Option<Callback>) -> u64 {
+    pub fn get(
+        &mut self,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        callback: Option<Callback>,
+    ) -> u64 {
         self.submit(Method::Get, path, None, query, headers, callback)
     }
 
     /// `DELETE path`.
-    pub fn delete(&mut self, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], callback: Option<Callback>) -> u64 {
+    pub fn delete(
+        &mut self,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        callback: Option<Callback>,
+    ) -> u64 {
         self.submit(Method::Delete, path, None, query, headers, callback)
     }
 
     /// `PUT path` with `payload`.
-    pub fn put(&mut self, path: &str, payload: Payload, query: &[(&str, &str)], headers: &[(&str, &str)], callback: Option<Callback>) -> u64 {
+    pub fn put(
+        &mut self,
+        path: &str,
+        payload: Payload,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        callback: Option<Callback>,
+    ) -> u64 {
         self.submit(Method::Put, path, Some(payload), query, headers, callback)
     }
 
     /// `POST path` with `payload`.
-    pub fn post(&mut self, path: &str, payload: Payload, query: &[(&str, &str)], headers: &[(&str, &str)], callback: Option<Callback>) -> u64 {
+    pub fn post(
+        &mut self,
+        path: &str,
+        payload: Payload,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        callback: Option<Callback>,
+    ) -> u64 {
         self.submit(Method::Post, path, Some(payload), query, headers, callback)
     }
 
@@ -224,7 +252,8 @@ impl HttpClient {
     ) -> u64 {
         self.next_id = self.next_id.saturating_add(1);
         let id = self.next_id;
-        let mut all_headers: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let mut all_headers: Vec<(String, String)> =
+            headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         if let Some(kind) = payload.as_ref().and_then(Payload::content_type) {
             if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
                 all_headers.push(("Content-Type".into(), kind.into()));
@@ -233,7 +262,14 @@ impl HttpClient {
         let url = std::format!("{}{}", self.base, path);
         let body = payload.as_ref().map(|p| p.bytes().to_vec()).unwrap_or_default();
         let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let job = Job { id, method, url, query: query.clone(), headers: all_headers.clone(), body };
+        let job = Job {
+            id,
+            method,
+            url,
+            query: query.clone(),
+            headers: all_headers.clone(),
+            body,
+        };
         let handle = RequestHandle {
             id,
             method,
@@ -272,7 +308,9 @@ impl HttpClient {
     fn next_completed(&mut self) -> Option<RequestHandle> {
         loop {
             let (id, response) = self.done.try_recv().ok()?;
-            let Some(mut handle) = self.sent.remove(&id) else { continue };
+            let Some(mut handle) = self.sent.remove(&id) else {
+                continue;
+            };
             handle.response = response;
             if let Some(callback) = self.callbacks.remove(&id) {
                 callback(&handle);
@@ -291,7 +329,9 @@ impl HttpClient {
         if self.stopped {
             return Err(StartError("start after stop not supported"));
         }
-        let Some(mut queued) = self.queued.take() else { return Ok(()) };
+        let Some(mut queued) = self.queued.take() else {
+            return Ok(());
+        };
         let client = self.client.clone();
         let done = self.done_tx.clone();
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();

@@ -95,11 +95,11 @@ mod respond;
 #[cfg(feature = "std")]
 pub use path::{path_join_safe, UnsafePath};
 pub use request::{BodyKeep, BodyRejection, Incoming, BUFFER_TOO_SMALL};
+#[cfg(feature = "postcard")]
+pub use respond::SerializableResponse;
 pub use respond::{ErrorResponse, SERIALIZABLE};
 #[cfg(feature = "json")]
 pub use respond::{JsonBody, JsonResponse};
-#[cfg(feature = "postcard")]
-pub use respond::SerializableResponse;
 
 use crate::app::respond::IntoResponse;
 use crate::app::Dispatch;
@@ -130,8 +130,13 @@ pub struct RouteDoc {
 }
 
 impl RouteDoc {
-    pub const EMPTY: RouteDoc =
-        RouteDoc { websocket: false, headers: [""; MAX_NOTES], header_count: 0, params: [""; MAX_NOTES], param_count: 0 };
+    pub const EMPTY: RouteDoc = RouteDoc {
+        websocket: false,
+        headers: [""; MAX_NOTES],
+        header_count: 0,
+        params: [""; MAX_NOTES],
+        param_count: 0,
+    };
 
     /// Request headers the route expects.
     pub fn headers(&self) -> &[&'static str] {
@@ -159,11 +164,21 @@ impl RouteSpec {
     /// In a `const`, a bad method or pattern is a compile error.
     pub const fn new(method: &str, pattern: &'static str) -> Self {
         let websocket = matches!(method.as_bytes(), b"WEBSOCKET");
-        let mut route = if websocket { Route::new(Method::Get, pattern) } else { Route::from_name(method, pattern) };
+        let mut route = if websocket {
+            Route::new(Method::Get, pattern)
+        } else {
+            Route::from_name(method, pattern)
+        };
         if route.methods.contains(Method::Put) || route.methods.contains(Method::Post) {
             route = route.max_body(DEFAULT_MAX_CONTENT_LENGTH).require_length();
         }
-        RouteSpec { route, doc: RouteDoc { websocket, ..RouteDoc::EMPTY } }
+        RouteSpec {
+            route,
+            doc: RouteDoc {
+                websocket,
+                ..RouteDoc::EMPTY
+            },
+        }
     }
 
     /// The largest body this route takes (413 above it).
@@ -257,8 +272,12 @@ impl RouteDocs for NoRoutes {
 /// (mpgameserver's `HTTPServer.routes()`): print it at start-up, or turn
 /// it into an API document.
 pub fn route_table<S, R: Dispatch<S> + RouteDocs>(routes: &R) -> impl Iterator<Item = (&Route<'_>, RouteDoc)> {
-    (0..routes.route_count())
-        .filter_map(move |i| Some((routes.route(i)?, routes.route_doc(i).copied().unwrap_or(RouteDoc::EMPTY))))
+    (0..routes.route_count()).filter_map(move |i| {
+        Some((
+            routes.route(i)?,
+            routes.route_doc(i).copied().unwrap_or(RouteDoc::EMPTY),
+        ))
+    })
 }
 
 #[doc(hidden)]
@@ -283,7 +302,9 @@ where
         Ok(upgrade) => upgrade,
         Err(rejection) => return out.error(rejection).await,
     };
-    let Ok(mut ws) = upgrade.accept(&[], crate::ws::WsConfig::DEFAULT).await else { return Ok(()) };
+    let Ok(mut ws) = upgrade.accept(&[], crate::ws::WsConfig::DEFAULT).await else {
+        return Ok(());
+    };
     // No HTTP response follows the 101: the response buffer holds what
     // the callback sends back.
     crate::ws::callback::run_callback(&mut ws, req, out.upgraded_buffer(), callback).await;

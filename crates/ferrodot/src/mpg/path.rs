@@ -108,7 +108,11 @@ pub fn path_join_safe(root: impl AsRef<Path>, name: &str) -> Result<PathBuf, Uns
         return Err(UnsafePath::Escapes);
     }
     let rest = joined.strip_prefix(existing).map_err(|_| UnsafePath::Escapes)?;
-    Ok(if rest.as_os_str().is_empty() { resolved } else { resolved.join(rest) })
+    Ok(if rest.as_os_str().is_empty() {
+        resolved
+    } else {
+        resolved.join(rest)
+    })
 }
 
 #[cfg(test)]
@@ -127,7 +131,10 @@ mod tests {
     fn plain_names_stay_under_the_root() {
         let root = scratch("plain");
         assert_eq!(path_join_safe(&root, "a.txt").unwrap(), root.join("a.txt"));
-        assert_eq!(path_join_safe(&root, "sub/dir/b.txt").unwrap(), root.join("sub/dir/b.txt"));
+        assert_eq!(
+            path_join_safe(&root, "sub/dir/b.txt").unwrap(),
+            root.join("sub/dir/b.txt")
+        );
         assert_eq!(path_join_safe(&root, "sub\\c.txt").unwrap(), root.join("sub/c.txt"));
         assert_eq!(path_join_safe(&root, "./a//b/.").unwrap(), root.join("a/b"));
         assert_eq!(path_join_safe(&root, "..a/b..").unwrap(), root.join("..a/b.."));

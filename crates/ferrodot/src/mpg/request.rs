@@ -60,7 +60,10 @@ pub const BUFFER_TOO_SMALL: &str =
 
 impl From<Rejection> for BodyRejection {
     fn from(rejection: Rejection) -> Self {
-        BodyRejection { rejection, buffer_free: None }
+        BodyRejection {
+            rejection,
+            buffer_free: None,
+        }
     }
 }
 
@@ -72,7 +75,9 @@ impl From<BodyRejection> for Rejection {
 
 impl crate::app::respond::IntoResponse for BodyRejection {
     async fn into_response(self, out: &mut crate::server::ResponseWriter<'_>) -> Result<(), crate::server::WriteError> {
-        super::ErrorResponse::<&'static str>::from(self).into_response(out).await
+        super::ErrorResponse::<&'static str>::from(self)
+            .into_response(out)
+            .await
     }
 }
 
@@ -82,7 +87,11 @@ impl<'r> Incoming<'r> {
     /// The request `request` with its body; `keep` holds a body read into
     /// owned memory for as long as the request lives.
     pub fn new<'b: 'r>(request: &'r Request<'r>, body: &'r RequestBody<'b>, keep: &'r BodyKeep) -> Self {
-        Incoming { request, body: body.reader().ok(), keep }
+        Incoming {
+            request,
+            body: body.reader().ok(),
+            keep,
+        }
     }
 
     /// The request head.
@@ -191,7 +200,8 @@ impl<'r> Incoming<'r> {
     #[cfg(feature = "postcard")]
     pub async fn message<T: serde::Deserialize<'r>>(&mut self) -> Result<T, BodyRejection> {
         let bytes = self.bytes().await?;
-        postcard::from_bytes(bytes).map_err(|_| Rejection::new(Status::BAD_REQUEST, "invalid x-serializable body").into())
+        postcard::from_bytes(bytes)
+            .map_err(|_| Rejection::new(Status::BAD_REQUEST, "invalid x-serializable body").into())
     }
 
     /// The whole body in a vector of its own, up to the route's

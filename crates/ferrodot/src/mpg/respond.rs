@@ -32,7 +32,11 @@ pub struct JsonResponse<'a, T> {
 impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
     /// `obj` with status 200.
     pub fn new(obj: T) -> Self {
-        JsonResponse { obj, status: Status::OK, extra: &[] }
+        JsonResponse {
+            obj,
+            status: Status::OK,
+            extra: &[],
+        }
     }
 
     /// Answer with `status` instead of 200.
@@ -50,7 +54,12 @@ impl<'a, T: serde::Serialize> JsonResponse<'a, T> {
 
 /// Status, JSON content type, extra headers, `obj` as JSON and a newline.
 #[cfg(feature = "json")]
-async fn write_json<T: serde::Serialize>(out: &mut ResponseWriter<'_>, status: Status, extra: Extra<'_>, obj: T) -> Result<(), WriteError> {
+async fn write_json<T: serde::Serialize>(
+    out: &mut ResponseWriter<'_>,
+    status: Status,
+    extra: Extra<'_>,
+    obj: T,
+) -> Result<(), WriteError> {
     use crate::app::respond::Content;
     out.start(status);
     out.header("Content-Type", "application/json");
@@ -108,7 +117,11 @@ pub struct SerializableResponse<'a, T> {
 impl<'a, T: serde::Serialize> SerializableResponse<'a, T> {
     /// `obj` with status 200.
     pub fn new(obj: T) -> Self {
-        SerializableResponse { obj, status: Status::OK, extra: &[] }
+        SerializableResponse {
+            obj,
+            status: Status::OK,
+            extra: &[],
+        }
     }
 
     /// Answer with `status` instead of 200.
@@ -138,12 +151,15 @@ impl<T: serde::Serialize> IntoResponse for SerializableResponse<'_, T> {
             #[cfg(feature = "alloc")]
             Err(postcard::Error::SerializeBufferFull) => {
                 // Larger than the buffer: a heap copy, written in pieces.
-                let bytes = postcard::to_allocvec(&self.obj).map_err(|_| WriteError::Invalid("postcard serialisation failed"))?;
+                let bytes = postcard::to_allocvec(&self.obj)
+                    .map_err(|_| WriteError::Invalid("postcard serialisation failed"))?;
                 out.write(&bytes).await?;
             }
             #[cfg(not(feature = "alloc"))]
             Err(postcard::Error::SerializeBufferFull) => {
-                return Err(WriteError::Invalid("serializable response larger than the response buffer"))
+                return Err(WriteError::Invalid(
+                    "serializable response larger than the response buffer",
+                ))
             }
             Err(_) => return Err(WriteError::Invalid("postcard serialisation failed")),
         }
@@ -209,7 +225,12 @@ impl<'a, M> ErrorResponse<'a, M> {
 impl<M: AsRef<str>> ErrorResponse<'_, M> {
     /// `{"error": "<message>"}`.
     pub fn new(message: M) -> Self {
-        ErrorResponse { message, status: Status::BAD_REQUEST, extra: &[], buffer_free: None }
+        ErrorResponse {
+            message,
+            status: Status::BAD_REQUEST,
+            extra: &[],
+            buffer_free: None,
+        }
     }
 }
 
@@ -217,20 +238,37 @@ impl<M: AsRef<str>> ErrorResponse<'_, M> {
 impl<T: serde::Serialize> ErrorResponse<'_, JsonBody<T>> {
     /// `obj` as the JSON body (compact, like [`JsonResponse`]).
     pub fn json(obj: T) -> Self {
-        ErrorResponse { message: JsonBody(obj), status: Status::BAD_REQUEST, extra: &[], buffer_free: None }
+        ErrorResponse {
+            message: JsonBody(obj),
+            status: Status::BAD_REQUEST,
+            extra: &[],
+            buffer_free: None,
+        }
     }
 }
 
 impl<M: From<&'static str>> From<Rejection> for ErrorResponse<'_, M> {
     fn from(r: Rejection) -> Self {
-        let message = if r.reason.is_empty() { r.status.reason() } else { r.reason };
-        ErrorResponse { message: M::from(message), status: r.status, extra: &[], buffer_free: None }
+        let message = if r.reason.is_empty() {
+            r.status.reason()
+        } else {
+            r.reason
+        };
+        ErrorResponse {
+            message: M::from(message),
+            status: r.status,
+            extra: &[],
+            buffer_free: None,
+        }
     }
 }
 
 impl<M: From<&'static str>> From<BodyRejection> for ErrorResponse<'_, M> {
     fn from(r: BodyRejection) -> Self {
-        ErrorResponse { buffer_free: r.buffer_free, ..ErrorResponse::from(r.rejection) }
+        ErrorResponse {
+            buffer_free: r.buffer_free,
+            ..ErrorResponse::from(r.rejection)
+        }
     }
 }
 

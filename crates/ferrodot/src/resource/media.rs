@@ -23,8 +23,14 @@ pub enum MediaType {
 
 impl MediaType {
     /// Every media type, by code.
-    pub const ALL: [MediaType; 6] =
-        [MediaType::Html, MediaType::Xml, MediaType::Plain, MediaType::Json, MediaType::Octet, MediaType::AppXml];
+    pub const ALL: [MediaType; 6] = [
+        MediaType::Html,
+        MediaType::Xml,
+        MediaType::Plain,
+        MediaType::Json,
+        MediaType::Octet,
+        MediaType::AppXml,
+    ];
 
     /// The media type as sent in `Content-Type`.
     pub const fn as_str(self) -> &'static str {
@@ -59,7 +65,9 @@ impl MediaType {
     /// parameters (`; charset=utf-8`) ignored. `None` for any other type.
     pub fn from_content_type(value: &str) -> Option<MediaType> {
         let essence = value.split(';').next().unwrap_or("").trim_ascii();
-        MediaType::ALL.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(essence))
+        MediaType::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(essence))
     }
 }
 
@@ -147,7 +155,9 @@ pub fn acceptable<'a>(accept: impl Iterator<Item = &'a [u8]>, media: MediaType) 
     // (specificity, q in thousandths) of the best match so far.
     let mut best: Option<(u8, u16)> = None;
     for value in accept {
-        let Ok(value) = core::str::from_utf8(value) else { continue };
+        let Ok(value) = core::str::from_utf8(value) else {
+            continue;
+        };
         for range in value.split(',') {
             let mut parts = range.split(';');
             let essence = parts.next().unwrap_or("").trim_ascii();
@@ -155,7 +165,9 @@ pub fn acceptable<'a>(accept: impl Iterator<Item = &'a [u8]>, media: MediaType) 
                 continue;
             }
             any_range = true;
-            let Some((t, s)) = essence.split_once('/') else { continue };
+            let Some((t, s)) = essence.split_once('/') else {
+                continue;
+            };
             let (t, s) = (t.trim_ascii(), s.trim_ascii());
             let specificity = if t == "*" && s == "*" {
                 1
@@ -191,7 +203,9 @@ fn parse_q(v: &str) -> u16 {
     }
     // At most three digits (checked above): "5" is 500, "05" is 50.
     let digits = frac.bytes().chain(core::iter::repeat(b'0')).take(3);
-    let thousandths = digits.fold(0u16, |n, b| n.saturating_mul(10).saturating_add(u16::from(b.saturating_sub(b'0'))));
+    let thousandths = digits.fold(0u16, |n, b| {
+        n.saturating_mul(10).saturating_add(u16::from(b.saturating_sub(b'0')))
+    });
     if int == "0" {
         thousandths
     } else {
@@ -240,13 +254,22 @@ mod tests {
         assert!(acceptable(lines.into_iter(), MediaType::Octet));
         assert!(acceptable(lines.into_iter(), MediaType::Plain));
         let empty: [&[u8]; 2] = [b"", b" , "];
-        assert!(acceptable(empty.into_iter(), MediaType::Xml), "no ranges at all accept anything");
-        assert!(!acceptable([&b"\xff\xfe"[..], b"text/xml"].into_iter(), MediaType::Json));
+        assert!(
+            acceptable(empty.into_iter(), MediaType::Xml),
+            "no ranges at all accept anything"
+        );
+        assert!(!acceptable(
+            [&b"\xff\xfe"[..], b"text/xml"].into_iter(),
+            MediaType::Json
+        ));
     }
 
     #[test]
     fn content_types() {
-        assert_eq!(MediaType::from_content_type("Application/JSON; charset=utf-8"), Some(MediaType::Json));
+        assert_eq!(
+            MediaType::from_content_type("Application/JSON; charset=utf-8"),
+            Some(MediaType::Json)
+        );
         assert_eq!(MediaType::from_content_type("text/html"), Some(MediaType::Html));
         assert_eq!(MediaType::from_content_type("image/png"), None);
         for m in MediaType::ALL {

@@ -83,12 +83,12 @@
 mod error;
 mod event;
 mod media;
-mod table;
 mod persist;
-mod store;
 mod routes;
 #[cfg(feature = "tokio")]
 mod server;
+mod store;
+mod table;
 
 pub use error::{PersistError, StoreError};
 pub use event::{Callback, Event};

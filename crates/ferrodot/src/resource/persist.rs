@@ -66,7 +66,14 @@ struct Record {
     value_len: usize,
 }
 
-fn header(uri_len: usize, media: MediaType, created: bool, methods: Methods, next_id: u32, value_len: usize) -> [u8; HEADER] {
+fn header(
+    uri_len: usize,
+    media: MediaType,
+    created: bool,
+    methods: Methods,
+    next_id: u32,
+    value_len: usize,
+) -> [u8; HEADER] {
     let mut h = [0u8; HEADER];
     let uri_len = u16::try_from(uri_len).unwrap_or(u16::MAX).to_le_bytes();
     let value_len = u32::try_from(value_len).unwrap_or(u32::MAX).to_le_bytes();
@@ -123,7 +130,14 @@ pub(crate) fn encode<const N: usize, const U: usize, const V: usize>(
     };
     put(&MAGIC)?;
     for slot in inner.slots.iter().filter(|s| s.used) {
-        put(&header(slot.uri.as_bytes().len(), slot.media, slot.created, slot.methods, slot.next_id, slot.value_len))?;
+        put(&header(
+            slot.uri.as_bytes().len(),
+            slot.media,
+            slot.created,
+            slot.methods,
+            slot.next_id,
+            slot.value_len,
+        ))?;
         put(slot.uri.as_bytes())?;
         put(slot.value())?;
     }
@@ -217,7 +231,11 @@ pub(crate) fn fill<const N: usize, const U: usize, const V: usize>(
         slot.created = r.created;
         slot.methods = r.methods;
         slot.next_id = r.next_id;
-        read_exact(backing, at, slot.value.get_mut(..r.value_len).ok_or(PersistError::DoesNotFit)?)?;
+        read_exact(
+            backing,
+            at,
+            slot.value.get_mut(..r.value_len).ok_or(PersistError::DoesNotFit)?,
+        )?;
         slot.value_len = r.value_len;
         at = at.saturating_add(r.value_len as u64);
     }
@@ -238,7 +256,11 @@ pub struct FileBacking {
 #[cfg(feature = "std")]
 impl FileBacking {
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
-        FileBacking { path: path.into(), cache: std::sync::Mutex::new(None), saving: std::sync::Mutex::new(()) }
+        FileBacking {
+            path: path.into(),
+            cache: std::sync::Mutex::new(None),
+            saving: std::sync::Mutex::new(()),
+        }
     }
 
     /// A backing that lives as long as the program, for
@@ -341,7 +363,13 @@ mod tests {
 
     impl TwoSectors {
         const fn new() -> Self {
-            TwoSectors { state: Mutex::new(Sectors { data: [[0; SECTOR]; 2], len: [0; 2], current: None }) }
+            TwoSectors {
+                state: Mutex::new(Sectors {
+                    data: [[0; SECTOR]; 2],
+                    len: [0; 2],
+                    current: None,
+                }),
+            }
         }
     }
 
@@ -379,7 +407,11 @@ mod tests {
     fn a_flash_like_backing_keeps_the_store_without_a_heap() {
         let store = ResourceStore::<4, 16, 64>::new().persisted(&FLASH);
         assert_eq!(store.load(), Ok(false));
-        store.add("/a", MediaType::Plain, b"one").unwrap().register(Methods::GET | Methods::POST, None).unwrap();
+        store
+            .add("/a", MediaType::Plain, b"one")
+            .unwrap()
+            .register(Methods::GET | Methods::POST, None)
+            .unwrap();
         let child = store.post("/a", Some(MediaType::Json), b"[1]").unwrap();
         store.set_value("/a", b"two").unwrap();
 
@@ -396,7 +428,10 @@ mod tests {
         // A save that does not fit fails as a whole: the change stays in
         // memory, reported; the backing still holds the previous image.
         let big = [b'x'; 64];
-        assert!(matches!(again.set_value("/a", &big), Err(StoreError::Persist(PersistError::Io))));
+        assert!(matches!(
+            again.set_value("/a", &big),
+            Err(StoreError::Persist(PersistError::Io))
+        ));
         let mut buf = [0u8; 64];
         assert_eq!(again.read_value("/a", &mut buf).unwrap(), &big[..]);
         let third = ResourceStore::<4, 16, 64>::new().persisted(&FLASH);

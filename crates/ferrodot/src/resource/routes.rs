@@ -3,9 +3,9 @@
 
 use core::marker::PhantomData;
 
-use super::media::{acceptable, MediaType, Methods};
 use super::error::StoreError;
 use super::event::Event;
+use super::media::{acceptable, MediaType, Methods};
 use super::store::{Found, ResourceStore};
 use super::table::UriBuf;
 use crate::app::Dispatch;
@@ -97,7 +97,12 @@ struct Outcome<'b, const U: usize> {
 
 impl<const U: usize> Outcome<'_, U> {
     fn new(status: Status, written: Result<(), WriteError>) -> Self {
-        Outcome { status, body: &[], new_uri: UriBuf::new(), written }
+        Outcome {
+            status,
+            body: &[],
+            new_uri: UriBuf::new(),
+            written,
+        }
     }
 }
 
@@ -136,7 +141,12 @@ pub(crate) async fn serve<const N: usize, const U: usize, const V: usize>(
     if !found.methods.contains(wanted) {
         out.start(Status::METHOD_NOT_ALLOWED);
         out.header("Allow", found.methods.allow_header());
-        return out.error_body(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not registered for this resource")).await;
+        return out
+            .error_body(Rejection::new(
+                Status::METHOD_NOT_ALLOWED,
+                "method not registered for this resource",
+            ))
+            .await;
     }
     let outcome = match method {
         Method::Put | Method::Post => receive(store, &found, req, body, out).await,
@@ -164,7 +174,12 @@ async fn get<const N: usize, const U: usize, const V: usize>(
 ) -> Outcome<'static, U> {
     let uri = found.uri.as_str();
     if !acceptable(req.headers_all("accept"), found.media) {
-        let written = refuse(out, Status::NOT_ACCEPTABLE, "the resource's media type is not in Accept").await;
+        let written = refuse(
+            out,
+            Status::NOT_ACCEPTABLE,
+            "the resource's media type is not in Accept",
+        )
+        .await;
         return Outcome::new(Status::NOT_ACCEPTABLE, written);
     }
     out.start(Status::OK);
@@ -200,10 +215,18 @@ async fn get<const N: usize, const U: usize, const V: usize>(
                 let written = refuse(out, Status::NOT_FOUND, "no such resource").await;
                 return Outcome::new(Status::NOT_FOUND, written);
             }
-            Err(_) => return Outcome::new(Status::OK, Err(WriteError::Invalid("resource removed while it was sent"))),
+            Err(_) => {
+                return Outcome::new(
+                    Status::OK,
+                    Err(WriteError::Invalid("resource removed while it was sent")),
+                )
+            }
         };
         if *first_generation.get_or_insert(generation) != generation {
-            return Outcome::new(Status::OK, Err(WriteError::Invalid("resource changed while it was sent")));
+            return Outcome::new(
+                Status::OK,
+                Err(WriteError::Invalid("resource changed while it was sent")),
+            );
         }
         out.commit_body(n);
         offset = offset.saturating_add(n);
@@ -211,7 +234,10 @@ async fn get<const N: usize, const U: usize, const V: usize>(
             return Outcome::new(Status::OK, out.finish().await);
         }
         if n == 0 && out.body_capacity() > 0 {
-            return Outcome::new(Status::OK, Err(WriteError::Invalid("resource shrank while it was sent")));
+            return Outcome::new(
+                Status::OK,
+                Err(WriteError::Invalid("resource shrank while it was sent")),
+            );
         }
         if let Err(e) = out.flush().await {
             return Outcome::new(Status::OK, Err(e));
@@ -229,7 +255,10 @@ async fn delete<const N: usize, const U: usize, const V: usize>(
             out.start(Status::NO_CONTENT);
             Outcome::new(Status::NO_CONTENT, out.finish().await)
         }
-        Err(StoreError::NotFound) => Outcome::new(Status::NOT_FOUND, refuse(out, Status::NOT_FOUND, "no such resource").await),
+        Err(StoreError::NotFound) => Outcome::new(
+            Status::NOT_FOUND,
+            refuse(out, Status::NOT_FOUND, "no such resource").await,
+        ),
         Err(_) => {
             let status = Status::INTERNAL_SERVER_ERROR;
             Outcome::new(status, refuse(out, status, "the store could not be saved").await)
@@ -256,7 +285,10 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
                     out.close_after();
                 }
                 let status = Status::UNSUPPORTED_MEDIA_TYPE;
-                return Outcome::new(status, refuse(out, status, "Content-Type must be one of the store's media types").await);
+                return Outcome::new(
+                    status,
+                    refuse(out, status, "Content-Type must be one of the store's media types").await,
+                );
             }
         },
     };
@@ -302,16 +334,27 @@ async fn receive<'b, const N: usize, const U: usize, const V: usize>(
             out.start(Status::CREATED);
             out.header("Location", new_uri.as_str());
             let written = out.finish().await;
-            Outcome { status: Status::CREATED, body: value, new_uri, written }
+            Outcome {
+                status: Status::CREATED,
+                body: value,
+                new_uri,
+                written,
+            }
         }
-        Err(e) => Outcome { body: value, ..stored_error(out, e).await },
+        Err(e) => Outcome {
+            body: value,
+            ..stored_error(out, e).await
+        },
     }
 }
 
 async fn stored_error<const U: usize>(out: &mut ResponseWriter<'_>, e: StoreError) -> Outcome<'static, U> {
     let (status, reason) = match e {
         StoreError::NotFound => (Status::NOT_FOUND, "no such resource"),
-        StoreError::Full | StoreError::UriTooLong => (Status::INSUFFICIENT_STORAGE, "no room for another resource on the server"),
+        StoreError::Full | StoreError::UriTooLong => (
+            Status::INSUFFICIENT_STORAGE,
+            "no room for another resource on the server",
+        ),
         StoreError::ValueTooLarge => (Status::PAYLOAD_TOO_LARGE, "body larger than a resource value"),
         _ => (Status::INTERNAL_SERVER_ERROR, "the store could not be saved"),
     };

@@ -153,7 +153,11 @@ impl<const N: usize, const U: usize, const V: usize> Init<N, U, V> {
     /// the two TLS files, port 443 without them, or files that do not load.
     pub fn start(self) -> io::Result<HttpServer<N, U, V>> {
         let max_uri = match self.max_uri {
-            Some(n) if n == 0 || n > N => return Err(invalid(std::format!("max_uri must be between 1 and {N} (the store's capacity)"))),
+            Some(n) if n == 0 || n > N => {
+                return Err(invalid(std::format!(
+                    "max_uri must be between 1 and {N} (the store's capacity)"
+                )))
+            }
             other => other,
         };
         let tls = tls_config(self.keyfile, self.certfile, self.port)?;
@@ -201,7 +205,12 @@ impl<const N: usize, const U: usize, const V: usize> Init<N, U, V> {
                 })
             }
         };
-        Ok(HttpServer { store, addr, https, background })
+        Ok(HttpServer {
+            store,
+            addr,
+            https,
+            background,
+        })
     }
 }
 
@@ -216,19 +225,27 @@ fn tls_config(keyfile: Option<PathBuf>, certfile: Option<PathBuf>, port: u16) ->
         (None, None) if port == 443 => Err(invalid("HTTPS (port 443) needs a keyfile and a certfile")),
         (None, None) => Ok(None),
         (Some(keyfile), Some(certfile)) => load_tls(keyfile, certfile),
-        _ => Err(invalid("keyfile and certfile go together: give both for HTTPS, or neither")),
+        _ => Err(invalid(
+            "keyfile and certfile go together: give both for HTTPS, or neither",
+        )),
     }
 }
 
 #[cfg(feature = "tls-rustls")]
 fn load_tls(keyfile: PathBuf, certfile: PathBuf) -> io::Result<TlsSetting> {
     let config = crate::tls::TlsConfig::load(certfile, keyfile)?;
-    config.build().map(Some).map_err(|e| io::Error::other(std::format!("TLS configuration: {e}")))
+    config
+        .build()
+        .map(Some)
+        .map_err(|e| io::Error::other(std::format!("TLS configuration: {e}")))
 }
 
 #[cfg(not(feature = "tls-rustls"))]
 fn load_tls(_keyfile: PathBuf, _certfile: PathBuf) -> io::Result<TlsSetting> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "HTTPS needs ferrodot's `tls-rustls` feature"))
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "HTTPS needs ferrodot's `tls-rustls` feature",
+    ))
 }
 
 impl<const N: usize, const U: usize, const V: usize> HttpServer<N, U, V> {
@@ -263,4 +280,3 @@ impl<const N: usize, const U: usize, const V: usize> Deref for HttpServer<N, U, 
         &self.store
     }
 }
-

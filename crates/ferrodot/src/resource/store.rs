@@ -227,7 +227,13 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
 
     /// Media type, methods and value length of `uri`.
     pub fn info(&self, uri: &str) -> Result<Info, StoreError> {
-        self.with(|inner| inner.slot(uri).map(|s| Info { media: s.media, methods: s.methods, len: s.value_len }))
+        self.with(|inner| {
+            inner.slot(uri).map(|s| Info {
+                media: s.media,
+                methods: s.methods,
+                len: s.value_len,
+            })
+        })
     }
 
     /// Copy the value of `uri` into `buf` and borrow it from there
@@ -270,7 +276,10 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     pub fn for_each_uri(&self, prefix: &str, mut f: impl FnMut(&str)) {
         for i in 0..N {
             let uri = self.with(|inner| {
-                let slot = inner.slots.get(i).filter(|s| s.used && s.uri.as_str().starts_with(prefix));
+                let slot = inner
+                    .slots
+                    .get(i)
+                    .filter(|s| s.used && s.uri.as_str().starts_with(prefix));
                 Ok(slot.map(|s| s.uri))
             });
             if let Ok(Some(uri)) = uri {
@@ -326,10 +335,11 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     pub fn save(&self) -> Result<(), StoreError> {
         let Some(backing) = self.backing else { return Ok(()) };
         let mut image = |sink: &mut persist::Sink<'_>| {
-            self.with(|inner| persist::encode(inner, sink).map_err(StoreError::Persist)).map_err(|e| match e {
-                StoreError::Persist(p) => p,
-                _ => PersistError::Io,
-            })
+            self.with(|inner| persist::encode(inner, sink).map_err(StoreError::Persist))
+                .map_err(|e| match e {
+                    StoreError::Persist(p) => p,
+                    _ => PersistError::Io,
+                })
         };
         backing.save(&mut image).map_err(StoreError::Persist)
     }
@@ -337,7 +347,12 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     // ----- Pycom's names, for code ported from `network.HTTP_Server` -----
 
     /// Pycom's `add_resource`: the same as [`ResourceStore::add`].
-    pub fn add_resource<'u>(&self, uri: &'u str, media: MediaType, value: &[u8]) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
+    pub fn add_resource<'u>(
+        &self,
+        uri: &'u str,
+        media: MediaType,
+        value: &[u8],
+    ) -> Result<ResourceRef<'_, 'u, N, U, V>, StoreError> {
         self.add(uri, media, value)
     }
 
@@ -358,7 +373,12 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
     }
 
     /// Pycom's `register_request_handler`: the same as [`ResourceStore::register`].
-    pub fn register_request_handler(&self, uri: &str, methods: Methods, callback: Option<Callback>) -> Result<(), StoreError> {
+    pub fn register_request_handler(
+        &self,
+        uri: &str,
+        methods: Methods,
+        callback: Option<Callback>,
+    ) -> Result<(), StoreError> {
         self.register(uri, methods, callback)
     }
 
@@ -374,14 +394,24 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
                 .position(|s| s.used && path.eq_decoded(s.uri.as_str()))
                 .ok_or(StoreError::NotFound)?;
             let slot = inner.slots.get(i).ok_or(StoreError::NotFound)?;
-            Ok(Found { uri: slot.uri, media: slot.media, methods: slot.methods, callback: inner.callback_for(i) })
+            Ok(Found {
+                uri: slot.uri,
+                media: slot.media,
+                methods: slot.methods,
+                callback: inner.callback_for(i),
+            })
         })
         .ok()
     }
 
     /// Copy value bytes of `uri` from `offset` into `dst`: returns how
     /// many, the whole length, the media type and the store's generation.
-    pub(crate) fn copy_value(&self, uri: &str, offset: usize, dst: &mut [u8]) -> Result<(usize, usize, MediaType, u32), StoreError> {
+    pub(crate) fn copy_value(
+        &self,
+        uri: &str,
+        offset: usize,
+        dst: &mut [u8],
+    ) -> Result<(usize, usize, MediaType, u32), StoreError> {
         self.with(|inner| {
             let slot = inner.slot(uri)?;
             let rest = slot.value().get(offset..).unwrap_or(&[]);
@@ -504,12 +534,25 @@ mod tests {
     #[test]
     fn add_get_list_remove() {
         let store = ResourceStore::<4, 16, 8>::new();
-        store.add("/a", MediaType::Plain, b"1").unwrap().register(Methods::GET, None).unwrap();
-        assert_eq!(store.add("/a", MediaType::Plain, b"").err(), Some(StoreError::Duplicate));
+        store
+            .add("/a", MediaType::Plain, b"1")
+            .unwrap()
+            .register(Methods::GET, None)
+            .unwrap();
+        assert_eq!(
+            store.add("/a", MediaType::Plain, b"").err(),
+            Some(StoreError::Duplicate)
+        );
         assert_eq!(store.add("a", MediaType::Plain, b"").err(), Some(StoreError::BadUri));
         assert_eq!(store.add("/a?x", MediaType::Plain, b"").err(), Some(StoreError::BadUri));
-        assert_eq!(store.add("/0123456789abcdefg", MediaType::Plain, b"").err(), Some(StoreError::UriTooLong));
-        assert_eq!(store.add("/big", MediaType::Plain, b"123456789").err(), Some(StoreError::ValueTooLarge));
+        assert_eq!(
+            store.add("/0123456789abcdefg", MediaType::Plain, b"").err(),
+            Some(StoreError::UriTooLong)
+        );
+        assert_eq!(
+            store.add("/big", MediaType::Plain, b"123456789").err(),
+            Some(StoreError::ValueTooLarge)
+        );
         store.add("/a/b", MediaType::Json, b"{}").unwrap();
         store.add("/c", MediaType::Json, b"{}").unwrap();
         store.add("/d", MediaType::Json, b"{}").unwrap();
@@ -521,18 +564,32 @@ mod tests {
         let mut buf = [0u8; 8];
         assert_eq!(store.read_value("/a", &mut buf).unwrap(), b"22");
         let mut small = [0u8; 1];
-        assert_eq!(store.read_value("/a", &mut small).err(), Some(StoreError::ValueTooLarge));
+        assert_eq!(
+            store.read_value("/a", &mut small).err(),
+            Some(StoreError::ValueTooLarge)
+        );
         store.remove("/a").unwrap();
         assert_eq!(store.remove("/a"), Err(StoreError::NotFound));
         assert_eq!(store.len(), 3);
-        assert_eq!(store.with_value("/c", |_, _| store.len()), Ok(0), "re-entry is refused, not a panic");
+        assert_eq!(
+            store.with_value("/c", |_, _| store.len()),
+            Ok(0),
+            "re-entry is refused, not a panic"
+        );
     }
 
     #[test]
     fn pycom_defaults_and_max_uri() {
         let store = ResourceStore::<4, 16, 8>::new();
         let res = store.add_default("/r").unwrap();
-        assert_eq!(res.info().unwrap(), Info { media: MediaType::Html, methods: Methods::NONE, len: 1 });
+        assert_eq!(
+            res.info().unwrap(),
+            Info {
+                media: MediaType::Html,
+                methods: Methods::NONE,
+                len: 1
+            }
+        );
         let mut buf = [0u8; 8];
         assert_eq!(res.read_value(&mut buf).unwrap(), b"0");
         res.register_request_handler(Methods::ALL, None).unwrap();
@@ -540,7 +597,11 @@ mod tests {
         assert_eq!(store.set_max_uri(2), 2);
         store.add_resource("/s", MediaType::Plain, b"").unwrap();
         assert_eq!(store.add_default("/t").err(), Some(StoreError::Full));
-        assert_eq!(store.post("/r", None, b"x").err(), Some(StoreError::Full), "POST is 507 at max_uri");
+        assert_eq!(
+            store.post("/r", None, b"x").err(),
+            Some(StoreError::Full),
+            "POST is 507 at max_uri"
+        );
         assert_eq!(store.set_max_uri(99), 4, "never above the capacity");
         assert_eq!(store.post("/r", None, b"x").unwrap().as_str(), "/r/10000");
         store.remove_resource("/s").unwrap();
@@ -550,7 +611,11 @@ mod tests {
     #[test]
     fn post_ids_are_never_reused() {
         let store = ResourceStore::<8, 24, 8>::new();
-        store.add("/r", MediaType::Plain, b"").unwrap().register(Methods::ALL, None).unwrap();
+        store
+            .add("/r", MediaType::Plain, b"")
+            .unwrap()
+            .register(Methods::ALL, None)
+            .unwrap();
         let a = store.post("/r", None, b"x").unwrap();
         assert_eq!(a.as_str(), "/r/10000");
         store.remove(a.as_str()).unwrap();

@@ -126,7 +126,13 @@ pub(crate) struct Inner<const N: usize, const U: usize, const V: usize> {
 impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
     /// An empty table.
     pub(crate) const fn new() -> Self {
-        Inner { slots: [Slot::EMPTY; N], count: 0, generation: 0, armed: false, limit: N }
+        Inner {
+            slots: [Slot::EMPTY; N],
+            count: 0,
+            generation: 0,
+            armed: false,
+            limit: N,
+        }
     }
 
     pub(crate) fn find(&self, uri: &str) -> Option<usize> {
@@ -134,7 +140,9 @@ impl<const N: usize, const U: usize, const V: usize> Inner<N, U, V> {
     }
 
     pub(crate) fn slot(&self, uri: &str) -> Result<&Slot<U, V>, StoreError> {
-        self.find(uri).and_then(|i| self.slots.get(i)).ok_or(StoreError::NotFound)
+        self.find(uri)
+            .and_then(|i| self.slots.get(i))
+            .ok_or(StoreError::NotFound)
     }
 
     pub(crate) fn slot_mut(&mut self, uri: &str) -> Result<&mut Slot<U, V>, StoreError> {

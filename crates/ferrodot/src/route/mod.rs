@@ -5,4 +5,4 @@ pub mod pattern;
 pub mod table;
 
 pub use pattern::{Pattern, PatternError};
-pub use table::{Route, RouteMatch, Lookup};
+pub use table::{Lookup, Route, RouteMatch};

@@ -69,7 +69,10 @@ impl<'p> Pattern<'p> {
     #[allow(clippy::panic)] // a compile error for a bad pattern in a const table
     pub const fn new(pattern: &'p str) -> Self {
         match validate(pattern) {
-            Ok(()) => Pattern { text: pattern, literal: is_literal(pattern) },
+            Ok(()) => Pattern {
+                text: pattern,
+                literal: is_literal(pattern),
+            },
             Err(e) => panic!("{}", e.message()),
         }
     }
@@ -77,7 +80,10 @@ impl<'p> Pattern<'p> {
     /// Check `pattern` at run time.
     pub const fn try_new(pattern: &'p str) -> Result<Self, PatternError> {
         match validate(pattern) {
-            Ok(()) => Ok(Pattern { text: pattern, literal: is_literal(pattern) }),
+            Ok(()) => Ok(Pattern {
+                text: pattern,
+                literal: is_literal(pattern),
+            }),
             Err(e) => Err(e),
         }
     }
@@ -97,7 +103,11 @@ impl<'p> Pattern<'p> {
             if path != self.text {
                 return false;
             }
-            *caps = Captures { pattern: self.text, position: capture_position, ..Captures::default() };
+            *caps = Captures {
+                pattern: self.text,
+                position: capture_position,
+                ..Captures::default()
+            };
             return true;
         }
         match_path(self.text, path, custom, caps)
@@ -272,7 +282,10 @@ pub const fn validate(pattern: &str) -> Result<(), PatternError> {
 /// Check that every custom type the pattern uses is known to `custom`.
 pub fn check_custom_types(pattern: &str, custom: CustomTypes) -> Result<(), PatternError> {
     for seg in segments(pattern) {
-        if let Segment::Capture { kind: Kind::Custom(ty), .. } = seg {
+        if let Segment::Capture {
+            kind: Kind::Custom(ty), ..
+        } = seg
+        {
             let known = custom.and_then(|f| f(ty, Encoded::path(""))).is_some();
             if !known {
                 return Err(PatternError::UnknownCustomType);
@@ -300,7 +313,10 @@ fn parse_segment(seg: &str) -> Segment<'_> {
         // code in every image for this one use.
         let colon = inner.bytes().position(|b| b == b':');
         return match colon.and_then(|at| Some((inner.get(..at)?, inner.get(at..)?.get(1..)?))) {
-            None => Segment::Capture { name: inner, kind: Kind::One },
+            None => Segment::Capture {
+                name: inner,
+                kind: Kind::One,
+            },
             Some((ty, name)) => {
                 let kind = match ty {
                     "string" => Kind::One,
@@ -316,7 +332,10 @@ fn parse_segment(seg: &str) -> Segment<'_> {
 }
 
 fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
-    SlashSplit { rest: Some(pattern.get(1..).unwrap_or("")) }.map(parse_segment)
+    SlashSplit {
+        rest: Some(pattern.get(1..).unwrap_or("")),
+    }
+    .map(parse_segment)
 }
 
 /// `split('/')` by a plain byte scan: segments are short, and a memchr
@@ -368,7 +387,10 @@ fn capture_position(pattern: &str, name: &str) -> Option<usize> {
 #[allow(clippy::arithmetic_side_effects)]
 fn path_segments(path: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
     let mut at = 1;
-    SlashSplit { rest: Some(path.get(1..).unwrap_or("")) }.map(move |s| {
+    SlashSplit {
+        rest: Some(path.get(1..).unwrap_or("")),
+    }
+    .map(move |s| {
         let span = (at, at + s.len());
         at += s.len() + 1;
         span
@@ -386,9 +408,7 @@ fn match_one(seg: Segment<'_>, text: &str, custom: CustomTypes) -> bool {
         Segment::Capture { kind, .. } => match kind {
             Kind::One => !text.is_empty(),
             Kind::Int => is_int(text),
-            Kind::Custom(ty) => {
-                !text.is_empty() && custom.and_then(|f| f(ty, Encoded::path(text))).unwrap_or(false)
-            }
+            Kind::Custom(ty) => !text.is_empty() && custom.and_then(|f| f(ty, Encoded::path(text))).unwrap_or(false),
             // variable-length kinds are matched by `match_path`
             Kind::Optional | Kind::OneOrMore | Kind::ZeroOrMore => false,
         },
@@ -416,11 +436,17 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
             None => return false,
         },
     };
-    *caps = Captures { pattern, position: capture_position, ..Captures::default() };
+    *caps = Captures {
+        pattern,
+        position: capture_position,
+        ..Captures::default()
+    };
     let mut path_iter = path_segments(path);
     for (i, seg) in segments(pattern).enumerate() {
         let span = if i == var_at {
-            let Segment::Capture { kind, .. } = seg else { return false };
+            let Segment::Capture { kind, .. } = seg else {
+                return false;
+            };
             let first = path_iter.clone().next();
             let taken = (0..var_len).filter_map(|_| path_iter.next()).last();
             let ok = match kind {
@@ -436,7 +462,9 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
                 _ => None, // matched zero segments
             }
         } else {
-            let Some((start, end)) = path_iter.next() else { return false };
+            let Some((start, end)) = path_iter.next() else {
+                return false;
+            };
             if !match_one(seg, path.get(start..end).unwrap_or(""), custom) {
                 return false;
             }
@@ -444,7 +472,9 @@ fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &m
         };
         if let Segment::Capture { .. } = seg {
             let n = usize::from(caps.len);
-            let (Some(slot), Ok(n8)) = (caps.spans.get_mut(n), u8::try_from(n + 1)) else { return false };
+            let (Some(slot), Ok(n8)) = (caps.spans.get_mut(n), u8::try_from(n + 1)) else {
+                return false;
+            };
             match span {
                 Some((s, e)) => match (u16::try_from(s), u16::try_from(e)) {
                     (Ok(s), Ok(e)) => *slot = (s, e),

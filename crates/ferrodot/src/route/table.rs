@@ -22,7 +22,12 @@ impl<'p> Route<'p> {
     /// A route for `method` on `pattern`; a bad pattern fails to compile
     /// when this is evaluated in a `const`.
     pub const fn new(method: Method, pattern: &'p str) -> Self {
-        Route { methods: MethodSet::EMPTY.with(method), pattern: Pattern::new(pattern), max_body: None, require_length: false }
+        Route {
+            methods: MethodSet::EMPTY.with(method),
+            pattern: Pattern::new(pattern),
+            max_body: None,
+            require_length: false,
+        }
     }
 
     /// A route that answers every method on `pattern`, for a handler that
@@ -37,7 +42,12 @@ impl<'p> Route<'p> {
             methods = methods.with(m);
             i += 1;
         }
-        Route { methods, pattern: Pattern::new(pattern), max_body: None, require_length: false }
+        Route {
+            methods,
+            pattern: Pattern::new(pattern),
+            max_body: None,
+            require_length: false,
+        }
     }
 
     /// Like [`Route::new`] for a method written as text (`"GET"`), as the

@@ -53,11 +53,18 @@ pub struct Buffers<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, co
 
 impl<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize> Buffers<TCP_RX, TCP_TX, RX, TX> {
     pub const fn new() -> Self {
-        Buffers { tcp_rx: [0; TCP_RX], tcp_tx: [0; TCP_TX], rx: [0; RX], tx: [0; TX] }
+        Buffers {
+            tcp_rx: [0; TCP_RX],
+            tcp_tx: [0; TCP_TX],
+            rx: [0; RX],
+            tx: [0; TX],
+        }
     }
 }
 
-impl<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize> Default for Buffers<TCP_RX, TCP_TX, RX, TX> {
+impl<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize> Default
+    for Buffers<TCP_RX, TCP_TX, RX, TX>
+{
     fn default() -> Self {
         Self::new()
     }
@@ -66,7 +73,15 @@ impl<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize>
 /// Serve connections on `port`, one at a time, forever: accept, serve
 /// until the connection ends, close, repeat. `board` is shared by all
 /// slots of `port` (at most `N` of them; more serve without eviction).
-pub async fn serve_slot<S, R, const N: usize, const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize>(
+pub async fn serve_slot<
+    S,
+    R,
+    const N: usize,
+    const TCP_RX: usize,
+    const TCP_TX: usize,
+    const RX: usize,
+    const TX: usize,
+>(
     app: &App<S, R>,
     stack: Stack<'_>,
     port: u16,
@@ -87,9 +102,15 @@ where
         }
         // A response is written in one piece; Nagle would only delay it.
         socket.set_nagle_enabled(false);
-        let client = socket.remote_endpoint().map(|ep| core::net::SocketAddr::new(ep.addr.into(), ep.port));
+        let client = socket
+            .remote_endpoint()
+            .map(|ep| core::net::SocketAddr::new(ep.addr.into(), ep.port));
         {
-            let mut transport = EmbassyTransport { socket: &mut socket, deadline: None, place: place.as_ref().map(|p| p as _) };
+            let mut transport = EmbassyTransport {
+                socket: &mut socket,
+                deadline: None,
+                place: place.as_ref().map(|p| p as _),
+            };
             let _ = serve_connection(app, &mut transport, &mut buffers.rx, &mut buffers.tx, client).await;
         }
         // Closing counts as free: the slot listens again within moments.
@@ -106,7 +127,15 @@ where
 }
 
 /// Serve `N` connection slots on `port` from one future.
-pub async fn serve_slots<S, R, const N: usize, const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize>(
+pub async fn serve_slots<
+    S,
+    R,
+    const N: usize,
+    const TCP_RX: usize,
+    const TCP_TX: usize,
+    const RX: usize,
+    const TX: usize,
+>(
     app: &App<S, R>,
     stack: Stack<'_>,
     port: u16,
@@ -116,7 +145,9 @@ where
     R: Dispatch<S>,
 {
     let board = SlotBoard::<N>::new();
-    let futures = slots.each_mut().map(|buffers| serve_slot(app, stack, port, buffers, &board));
+    let futures = slots
+        .each_mut()
+        .map(|buffers| serve_slot(app, stack, port, buffers, &board));
     embassy_futures::join::join_array(futures).await;
     // `serve_slot` never returns; keep the signature honest without a panic.
     loop {
@@ -139,7 +170,11 @@ pub struct EmbassyTransport<'s, 'a> {
 impl<'s, 'a> EmbassyTransport<'s, 'a> {
     /// A transport outside any [`SlotBoard`]: never evicted.
     pub fn new(socket: &'s mut TcpSocket<'a>) -> Self {
-        EmbassyTransport { socket, deadline: None, place: None }
+        EmbassyTransport {
+            socket,
+            deadline: None,
+            place: None,
+        }
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
@@ -184,7 +219,11 @@ impl Transport for EmbassyTransport<'_, '_> {
 
     fn set_deadline(&mut self, ms: Option<u32>) {
         // A deadline past the clock's end is no deadline.
-        let at = |ms: u32| Instant::now().checked_add(Duration::from_millis(u64::from(ms))).unwrap_or(Instant::MAX);
+        let at = |ms: u32| {
+            Instant::now()
+                .checked_add(Duration::from_millis(u64::from(ms)))
+                .unwrap_or(Instant::MAX)
+        };
         self.deadline = ms.map(|ms| Timer::at(at(ms)));
     }
 
@@ -238,8 +277,19 @@ enum SlotState {
 impl<const N: usize> SlotBoard<N> {
     /// A board for up to `N` slots, evicting idle connections.
     pub const fn new() -> Self {
-        const FREE: Entry = Entry { state: SlotState::Free, evict: false, waker: None };
-        SlotBoard { inner: Mutex::new(RefCell::new(Slots { entries: [FREE; N], joined: 0, order: IdleOrder::new() })), evict_idle: true }
+        const FREE: Entry = Entry {
+            state: SlotState::Free,
+            evict: false,
+            waker: None,
+        };
+        SlotBoard {
+            inner: Mutex::new(RefCell::new(Slots {
+                entries: [FREE; N],
+                joined: 0,
+                order: IdleOrder::new(),
+            })),
+            evict_idle: true,
+        }
     }
 
     /// Whether to close the longest-idle connection when no slot is left
@@ -251,7 +301,13 @@ impl<const N: usize> SlotBoard<N> {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Slots<N>) -> T) -> Option<T> {
-        critical_section::with(|cs| self.inner.borrow(cs).try_borrow_mut().ok().map(|mut slots| f(&mut slots)))
+        critical_section::with(|cs| {
+            self.inner
+                .borrow(cs)
+                .try_borrow_mut()
+                .ok()
+                .map(|mut slots| f(&mut slots))
+        })
     }
 
     /// A place for a new slot, if one is left.
@@ -279,7 +335,11 @@ impl<const N: usize> SlotBoard<N> {
         self.with(|slots| {
             let mark = slots.order.next();
             if let Some(entry) = slots.entries.get_mut(index) {
-                *entry = Entry { state: SlotState::Idle(mark), evict: false, waker: None };
+                *entry = Entry {
+                    state: SlotState::Idle(mark),
+                    evict: false,
+                    waker: None,
+                };
             }
             slots.make_room(index, self.evict_idle);
         });
@@ -331,7 +391,9 @@ impl<const N: usize> Tracked for Place<'_, N> {
     fn set_idle(&self, idle: bool) {
         let evict_idle = self.board.evict_idle;
         self.board.with(|slots| {
-            let Some(entry) = slots.entries.get_mut(self.index) else { return };
+            let Some(entry) = slots.entries.get_mut(self.index) else {
+                return;
+            };
             match (idle, entry.state) {
                 (true, SlotState::Idle(_)) => {}
                 (true, _) => entry.state = SlotState::Idle(slots.order.next()),
@@ -349,7 +411,9 @@ impl<const N: usize> Tracked for Place<'_, N> {
     fn evicted(&self, cx: &mut Context<'_>) -> bool {
         self.board
             .with(|slots| {
-                let Some(entry) = slots.entries.get_mut(self.index) else { return false };
+                let Some(entry) = slots.entries.get_mut(self.index) else {
+                    return false;
+                };
                 if entry.evict && matches!(entry.state, SlotState::Idle(_)) {
                     return true;
                 }

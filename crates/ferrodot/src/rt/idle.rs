@@ -59,5 +59,8 @@ impl Default for IdleOrder {
 /// The index of the connection idle the longest among `(index, mark)`
 /// pairs, where `None` is a connection that is not idle.
 pub fn longest_idle(marks: impl Iterator<Item = (usize, Option<u32>)>) -> Option<usize> {
-    marks.filter_map(|(index, mark)| mark.map(|m| (m, index))).min().map(|(_, index)| index)
+    marks
+        .filter_map(|(index, mark)| mark.map(|m| (m, index)))
+        .min()
+        .map(|(_, index)| index)
 }

@@ -8,12 +8,12 @@
 //! first served inside the accept loop; it gets a task, and a place in the
 //! reactor, only if it has to wait.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -33,9 +33,9 @@ use crate::server::serve_connection;
 #[cfg(unix)]
 mod accept;
 mod background;
-pub use background::{Background, StopSignal};
 #[cfg(unix)]
 use accept::{defer_accept, Acceptor};
+pub use background::{Background, StopSignal};
 #[cfg(feature = "tls-rustls")]
 mod tls;
 #[cfg(feature = "tls-rustls")]
@@ -72,7 +72,14 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_connections: 64, rx_buffer: 4096, tx_buffer: 4096, shutdown_grace: Duration::from_secs(5), defer_accept: true, evict_idle: true }
+        ServerOptions {
+            max_connections: 64,
+            rx_buffer: 4096,
+            tx_buffer: 4096,
+            shutdown_grace: Duration::from_secs(5),
+            defer_accept: true,
+            evict_idle: true,
+        }
     }
 }
 
@@ -93,7 +100,10 @@ impl Server {
         let display = std::format!("{addr}");
         match listen(addr).await {
             Ok(listener) => Ok(Server::from_listener(listener)),
-            Err(e) => Err(io::Error::new(e.kind(), std::format!("cannot listen on {display}: {e}"))),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                std::format!("cannot listen on {display}: {e}"),
+            )),
         }
     }
 
@@ -146,7 +156,8 @@ impl Server {
         S: 'static,
         R: Dispatch<S> + 'static,
     {
-        app.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message()))?;
+        app.validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message()))?;
         let options = self.options;
         let mut listener = Acceptor::new(self.listener, self.deferred)?;
         let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
@@ -193,15 +204,33 @@ impl Server {
             let pool = pool.clone();
             #[cfg(feature = "tls-rustls")]
             if let Some(tls) = &self.tls {
-                let room = Room { slots: slots.clone(), board: board.clone() };
-                tasks.spawn_local(tls::serve(tls.clone(), app, stream, peer, stop, pool, options, permit, room));
+                let room = Room {
+                    slots: slots.clone(),
+                    board: board.clone(),
+                };
+                tasks.spawn_local(tls::serve(
+                    tls.clone(),
+                    app,
+                    stream,
+                    peer,
+                    stop,
+                    pool,
+                    options,
+                    permit,
+                    room,
+                ));
                 while tasks.try_join_next().is_some() {}
                 continue;
             }
-            let slot = Slot { board: board.clone(), state: board.join() };
+            let slot = Slot {
+                board: board.clone(),
+                state: board.join(),
+            };
             // Boxed, the task tokio moves around is a pointer, not the
             // whole connection state.
-            let connection = serve_pooled(app, peer, stop, pool, options, permit, slot, |timer, slot| TokioTransport::new(stream, timer, slot));
+            let connection = serve_pooled(app, peer, stop, pool, options, permit, slot, |timer, slot| {
+                TokioTransport::new(stream, timer, slot)
+            });
             let mut connection = std::boxed::Box::pin(connection);
             // A deferred connection has sent its request: most are answered
             // and closed in one go, here, without a task of their own. One
@@ -254,7 +283,10 @@ impl Room {
     }
 
     fn join(&self) -> Slot {
-        Slot { board: self.board.clone(), state: self.board.join() }
+        Slot {
+            board: self.board.clone(),
+            state: self.board.join(),
+        }
     }
 }
 
@@ -366,7 +398,10 @@ impl Board {
     /// Ask the connection idle the longest to close.
     fn evict_longest_idle(&self) {
         let live = self.live.borrow();
-        let marks = live.iter().enumerate().map(|(i, s)| (i, (s.idle.get() && !s.evict.get()).then(|| s.since.get())));
+        let marks = live
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, (s.idle.get() && !s.evict.get()).then(|| s.since.get())));
         if let Some(state) = longest_idle(marks).and_then(|i| live.get(i)) {
             state.evict.set(true);
             if let Some(waker) = state.waker.take() {
@@ -452,7 +487,11 @@ fn defer_accept(_listener: &TcpListener) -> bool {
 async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
     let mut last_error = None;
     for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         #[cfg(unix)]
         socket.set_reuseaddr(true)?;
         let _ = socket.set_nodelay(true);
@@ -542,7 +581,10 @@ impl Connection {
     /// Try `op` on the socket directly while it is unregistered. `Err`
     /// carries its result; `Ok` is the registered stream to go through
     /// (`op` would have blocked, or the socket was registered already).
-    fn direct_or_registered<T>(&mut self, op: impl FnOnce(&std::net::TcpStream) -> io::Result<T>) -> Result<&mut TcpStream, io::Result<T>> {
+    fn direct_or_registered<T>(
+        &mut self,
+        op: impl FnOnce(&std::net::TcpStream) -> io::Result<T>,
+    ) -> Result<&mut TcpStream, io::Result<T>> {
         if let Connection::Unregistered(stream) = self {
             match op(stream) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -580,7 +622,13 @@ enum Deadline {
 
 impl TokioTransport {
     fn new(stream: Connection, timer: Pin<std::boxed::Box<Sleep>>, slot: Slot) -> Self {
-        TokioTransport { stream, timer, timer_at: None, deadline: Deadline::None, slot }
+        TokioTransport {
+            stream,
+            timer,
+            timer_at: None,
+            deadline: Deadline::None,
+            slot,
+        }
     }
 
     /// Close gracefully: send FIN, then read and drop what the peer still
@@ -646,7 +694,9 @@ impl TokioTransport {
 
 fn io_error(e: io::Error) -> IoError {
     match e.kind() {
-        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => IoError::Closed,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+            IoError::Closed
+        }
         io::ErrorKind::TimedOut => IoError::TimedOut,
         _ => IoError::Other,
     }
@@ -654,7 +704,10 @@ fn io_error(e: io::Error) -> IoError {
 
 impl Transport for TokioTransport {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>> {
-        let stream = match self.stream.direct_or_registered(|mut stream| io::Read::read(&mut stream, buf)) {
+        let stream = match self
+            .stream
+            .direct_or_registered(|mut stream| io::Read::read(&mut stream, buf))
+        {
             Ok(stream) => stream,
             Err(done) => return Poll::Ready(done.map_err(io_error)),
         };
@@ -668,7 +721,10 @@ impl Transport for TokioTransport {
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
-        let stream = match self.stream.direct_or_registered(|mut stream| io::Write::write(&mut stream, buf)) {
+        let stream = match self
+            .stream
+            .direct_or_registered(|mut stream| io::Write::write(&mut stream, buf))
+        {
             Ok(stream) => stream,
             Err(done) => return Poll::Ready(done.map_err(io_error)),
         };

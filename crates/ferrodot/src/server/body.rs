@@ -107,14 +107,29 @@ pub struct RequestBody<'b> {
 }
 
 impl<'b> RequestBody<'b> {
-    pub(crate) fn new(port: &'b dyn Port, buf: &'b mut [u8], cursor: &'b Cell<Cursor>, timeout_ms: Option<u32>) -> Self {
-        RequestBody { port, buf: Cell::new(Some(buf)), cursor, timeout_ms }
+    pub(crate) fn new(
+        port: &'b dyn Port,
+        buf: &'b mut [u8],
+        cursor: &'b Cell<Cursor>,
+        timeout_ms: Option<u32>,
+    ) -> Self {
+        RequestBody {
+            port,
+            buf: Cell::new(Some(buf)),
+            cursor,
+            timeout_ms,
+        }
     }
 
     /// Take the body as a stream. Only one reader per request.
     pub fn reader(&self) -> Result<BodyReader<'b>, BodyError> {
         let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
-        Ok(BodyReader { port: self.port, buf, cursor: self.cursor, timeout_ms: self.timeout_ms })
+        Ok(BodyReader {
+            port: self.port,
+            buf,
+            cursor: self.cursor,
+            timeout_ms: self.timeout_ms,
+        })
     }
 
     /// Read the whole body into the connection buffer and borrow it.
@@ -131,7 +146,11 @@ impl<'b> RequestBody<'b> {
     pub(crate) fn take_for_upgrade(&self) -> Result<Upgraded<'b>, BodyError> {
         let buf = self.buf.take().ok_or(BodyError::AlreadyTaken)?;
         let cur = self.cursor.get();
-        Ok(Upgraded { port: self.port, buf, pending: cur.pos..cur.filled })
+        Ok(Upgraded {
+            port: self.port,
+            buf,
+            pending: cur.pos..cur.filled,
+        })
     }
 
     /// The body limit in force for this request.
@@ -214,7 +233,9 @@ impl<'b> BodyReader<'b> {
 async fn answer_continue(port: &dyn Port, cur: &mut Cursor) -> Result<(), BodyError> {
     if cur.continue_pending {
         cur.continue_pending = false;
-        port::write_all(port, b"HTTP/1.1 100 Continue\r\n\r\n").await.map_err(BodyError::Io)?;
+        port::write_all(port, b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .map_err(BodyError::Io)?;
         port::flush(port).await.map_err(BodyError::Io)?;
     }
     Ok(())
@@ -265,7 +286,9 @@ pub(crate) async fn read_into(
             let n = if cur.pos < cur.filled {
                 let n = want.min(cur.filled - cur.pos);
                 let src = buf.get(cur.pos..cur.pos + n).ok_or(BodyError::Malformed("buffer"))?;
-                out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
+                out.get_mut(..n)
+                    .ok_or(BodyError::Malformed("buffer"))?
+                    .copy_from_slice(src);
                 cur.pos += n;
                 n
             } else {
@@ -284,7 +307,9 @@ pub(crate) async fn read_into(
         if start < end {
             let n = (end - start).min(out.len());
             let src = buf.get(start..start + n).ok_or(BodyError::Malformed("buffer"))?;
-            out.get_mut(..n).ok_or(BodyError::Malformed("buffer"))?.copy_from_slice(src);
+            out.get_mut(..n)
+                .ok_or(BodyError::Malformed("buffer"))?
+                .copy_from_slice(src);
             cur.data = (start + n, end);
             return Ok(n);
         }

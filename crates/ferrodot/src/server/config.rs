@@ -20,7 +20,13 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    pub const DEFAULT: Timeouts = Timeouts { first_byte_ms: 5_000, head_ms: 10_000, body_ms: 5_000, write_ms: 10_000, idle_ms: 5_000 };
+    pub const DEFAULT: Timeouts = Timeouts {
+        first_byte_ms: 5_000,
+        head_ms: 10_000,
+        body_ms: 5_000,
+        write_ms: 10_000,
+        idle_ms: 5_000,
+    };
 }
 
 /// Everything configurable about serving requests.

@@ -13,8 +13,8 @@ use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 
 use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
-use crate::http::method::MethodSet;
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
+use crate::http::method::MethodSet;
 use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, Rejection};
 use crate::http::request::Framing;
 use crate::http::response::BufWriter;
@@ -31,7 +31,10 @@ use super::writer::{HeadExtras, HeadHook, ResponseWriter, WriteError, WriterSetu
 enum Next {
     /// Serve the next request; `pending` bytes of it are already buffered.
     /// `rx[from..to]` holds the start of it; the caller moves it to the front.
-    KeepAlive { from: usize, to: usize },
+    KeepAlive {
+        from: usize,
+        to: usize,
+    },
     Close,
     /// Answer with this error, then close.
     Refuse(Rejection),
@@ -122,12 +125,18 @@ fn head_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 fn head_limits(cfg: &Config, rx_len: usize) -> HeadLimits {
-    HeadLimits { max_head: cfg.head.max_head.min(rx_len), ..cfg.head }
+    HeadLimits {
+        max_head: cfg.head.max_head.min(rx_len),
+        ..cfg.head
+    }
 }
 
 enum HeadRead {
     /// A whole head is `rx[..head_len]`; `rx[..filled]` holds data.
-    Ready { head_len: usize, filled: usize },
+    Ready {
+        head_len: usize,
+        filled: usize,
+    },
     Close,
     Refuse(Rejection),
 }
@@ -140,7 +149,12 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
     let mut head_armed = false;
     loop {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
-        let skip = rx.get(..filled).unwrap_or(&[]).iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let skip = rx
+            .get(..filled)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if skip > 0 {
             rx.copy_within(skip..filled, 0);
             filled = filled.saturating_sub(skip);
@@ -163,7 +177,9 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
             port.set_deadline(Some(t.head_ms));
             head_armed = true;
         }
-        let Some(space) = rx.get_mut(filled..) else { return HeadRead::Close };
+        let Some(space) = rx.get_mut(filled..) else {
+            return HeadRead::Close;
+        };
         port.set_idle(was_empty);
         let read = port::read(port, space).await;
         port.set_idle(false);
@@ -172,7 +188,10 @@ async fn read_head(port: &dyn Port, rx: &mut [u8], mut filled: usize, first: boo
             // `port::read` returns at most `space.len()`, so this stays within `rx`.
             Ok(n) => filled = filled.saturating_add(n),
             Err(IoError::TimedOut) if !was_empty => {
-                return HeadRead::Refuse(Rejection::new(Status::REQUEST_TIMEOUT, "request head not received in time"));
+                return HeadRead::Refuse(Rejection::new(
+                    Status::REQUEST_TIMEOUT,
+                    "request head not received in time",
+                ));
             }
             Err(_) => return HeadRead::Close,
         }
@@ -262,8 +281,15 @@ fn exchange<'a, S, R: Dispatch<S>>(
         match result {
             Ok(()) if done => {}
             // A handler that wrote nothing still owes the client an answer.
-            Ok(()) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, "the handler sent no response")),
-            Err(WriteError::Invalid(why)) if !committed => return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, why)),
+            Ok(()) if !committed => {
+                return Next::Refuse(Rejection::new(
+                    Status::INTERNAL_SERVER_ERROR,
+                    "the handler sent no response",
+                ))
+            }
+            Err(WriteError::Invalid(why)) if !committed => {
+                return Next::Refuse(Rejection::new(Status::INTERNAL_SERVER_ERROR, why))
+            }
             _ => return Next::Close,
         }
 
@@ -289,7 +315,10 @@ fn exchange<'a, S, R: Dispatch<S>>(
             return Next::Close;
         }
         // Offsets into `rx`: the body buffer is the part of `rx` after the head.
-        Next::KeepAlive { from: head_len.saturating_add(cur.pos), to: head_len.saturating_add(cur.filled) }
+        Next::KeepAlive {
+            from: head_len.saturating_add(cur.pos),
+            to: head_len.saturating_add(cur.filled),
+        }
     }
 }
 
@@ -317,12 +346,17 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
     let plan = match found {
         Err(allowed) if allowed.is_empty() => Plan::Error(Rejection::new(Status::NOT_FOUND, "no such resource"), None),
         Err(allowed) if req.method == Method::Options => Plan::Options(allowed),
-        Err(allowed) => Plan::Error(Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"), Some(allowed)),
+        Err(allowed) => Plan::Error(
+            Rejection::new(Status::METHOD_NOT_ALLOWED, "method not allowed here"),
+            Some(allowed),
+        ),
         Ok(index) => {
             let needs_length = cfg.length_required || route.is_some_and(|r| r.require_length);
             let body_method = matches!(req.method, Method::Post | Method::Put | Method::Patch);
             let refused = match req.framing {
-                Framing::Length(n) if n > limit => Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large")),
+                Framing::Length(n) if n > limit => {
+                    Some(Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large"))
+                }
                 Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
                     Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
                 }
@@ -389,7 +423,12 @@ fn allow_list(allowed: MethodSet, buf: &mut [u8; 64]) -> &str {
 /// Answer without a handler: `OPTIONS`, or an error through the app's
 /// error page if it has one. Everything is written into the response
 /// buffer first, then sent with one `.await`.
-async fn answer(out: &mut ResponseWriter<'_>, req: &Request<'_>, plan: Plan, page: Option<ErrorPage>) -> Result<(), WriteError> {
+async fn answer(
+    out: &mut ResponseWriter<'_>,
+    req: &Request<'_>,
+    plan: Plan,
+    page: Option<ErrorPage>,
+) -> Result<(), WriteError> {
     let (status, allowed, rejection) = match plan {
         Plan::Options(allowed) => (Status::OK, Some(allowed), None),
         Plan::Error(rejection, allowed) => (rejection.status, allowed, Some(rejection)),
@@ -400,9 +439,14 @@ async fn answer(out: &mut ResponseWriter<'_>, req: &Request<'_>, plan: Plan, pag
         let mut buf = [0u8; 64];
         out.header("Allow", allow_list(allowed, &mut buf));
     }
-    let Some(rejection) = rejection else { return out.finish().await };
+    let Some(rejection) = rejection else {
+        return out.finish().await;
+    };
     if let Some(page) = page {
-        let mut body = ErrorBody { content_type: "text/plain; charset=utf-8", body: BufWriter::new(out.body_space()) };
+        let mut body = ErrorBody {
+            content_type: "text/plain; charset=utf-8",
+            body: BufWriter::new(out.body_space()),
+        };
         if page(req, rejection, &mut body).is_some() && !body.body.overflowed() {
             let (content_type, n) = (body.content_type, body.body.len());
             out.commit_body(n);

@@ -71,7 +71,9 @@ fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &
 
 /// Framing is the engine's job; a handler setting these would desync the stream.
 fn is_framing_header(name: &str) -> bool {
-    ["content-length", "transfer-encoding", "connection"].iter().any(|h| name.eq_ignore_ascii_case(h))
+    ["content-length", "transfer-encoding", "connection"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +197,13 @@ impl<'w> ResponseWriter<'w> {
         if let Some(hook) = self.hook {
             let mut invalid = self.invalid;
             let mut head = self.head();
-            hook(status, &mut HeadExtras { head: &mut head, invalid: &mut invalid });
+            hook(
+                status,
+                &mut HeadExtras {
+                    head: &mut head,
+                    invalid: &mut invalid,
+                },
+            );
             let (n, over) = (head.len(), head.overflowed());
             self.grow_head(n);
             self.invalid = invalid || over;
@@ -296,7 +304,10 @@ impl<'w> ResponseWriter<'w> {
 
     /// Count `n` bytes rendered into [`ResponseWriter::body_space`].
     pub fn commit_body(&mut self, n: usize) {
-        self.body_len = self.body_len.saturating_add(n).min(self.buf.len().saturating_sub(self.body_start()));
+        self.body_len = self
+            .body_len
+            .saturating_add(n)
+            .min(self.buf.len().saturating_sub(self.body_start()));
     }
 
     /// Append body bytes.
@@ -540,7 +551,11 @@ fn render_error(w: &mut BufWriter<'_>, style: ErrorStyle, rejection: Rejection) 
             w.push(b"\n");
         }
         ErrorStyle::Json => {
-            let message = if rejection.reason.is_empty() { reason } else { rejection.reason };
+            let message = if rejection.reason.is_empty() {
+                reason
+            } else {
+                rejection.reason
+            };
             w.push(b"{\"error\": \"");
             push_json_escaped(w, message);
             w.push(b"\"}");
@@ -555,7 +570,14 @@ pub(crate) fn push_json_escaped(w: &mut BufWriter<'_>, s: &str) {
             b'"' => w.push(b"\\\""),
             b'\\' => w.push(b"\\\\"),
             b'\n' => w.push(b"\\n"),
-            0..=0x1f => w.push(&[b'\\', b'u', b'0', b'0', hex_digit(usize::from(b >> 4)), hex_digit(usize::from(b))]),
+            0..=0x1f => w.push(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                hex_digit(usize::from(b >> 4)),
+                hex_digit(usize::from(b)),
+            ]),
             _ => w.push(&[b]),
         }
     }

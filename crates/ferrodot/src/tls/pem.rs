@@ -38,7 +38,11 @@ impl fmt::Display for Part {
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read (missing, unreadable, a directory).
-    Read { part: Part, path: PathBuf, error: std::io::Error },
+    Read {
+        part: Part,
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// The file is larger than [`MAX_PEM_FILE`].
     TooLarge { part: Part, path: PathBuf },
     /// Not PEM: no `-----BEGIN …-----` section, or a broken one.
@@ -68,15 +72,25 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::Read { part, path, error } => write!(f, "cannot read the {part} file {}: {error}", path.display()),
+            LoadError::Read { part, path, error } => {
+                write!(f, "cannot read the {part} file {}: {error}", path.display())
+            }
             LoadError::TooLarge { part, path } => {
-                write!(f, "the {part} file {} is larger than {MAX_PEM_FILE} bytes: not a PEM file", path.display())
+                write!(
+                    f,
+                    "the {part} file {} is larger than {MAX_PEM_FILE} bytes: not a PEM file",
+                    path.display()
+                )
             }
             LoadError::NotPem { part, reason } => write!(f, "the {part} file is not PEM ({reason})"),
             LoadError::NoCertificate => f.write_str("the certificate file has no CERTIFICATE section"),
-            LoadError::NoKey => f.write_str("the key file has no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY section"),
+            LoadError::NoKey => {
+                f.write_str("the key file has no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY section")
+            }
             LoadError::SeveralKeys => f.write_str("the key file holds more than one private key"),
-            LoadError::BadCertificate => f.write_str("the certificate file's first certificate is not a valid X.509 certificate"),
+            LoadError::BadCertificate => {
+                f.write_str("the certificate file's first certificate is not a valid X.509 certificate")
+            }
             LoadError::BadKey { reason } => write!(f, "the private key cannot be used: {reason}"),
             LoadError::KeyMismatch => f.write_str("the private key does not match the certificate"),
             LoadError::Expired { not_after } => write!(f, "the certificate expired at {not_after}"),
@@ -136,23 +150,37 @@ impl Identity {
         let first = chain.first().ok_or(LoadError::NoCertificate)?;
         let period = validity(first).ok_or(LoadError::BadCertificate)?;
         let provider = super::provider::ring_provider();
-        let signer = provider.key_provider.load_private_key(key).map_err(|e| LoadError::BadKey { reason: std::format!("{e}") })?;
+        let signer = provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| LoadError::BadKey {
+                reason: std::format!("{e}"),
+            })?;
         let certified = CertifiedKey::new(chain, signer);
         match certified.keys_match() {
             Ok(()) => {}
-            Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => return Err(LoadError::KeyMismatch),
+            Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+                return Err(LoadError::KeyMismatch)
+            }
             // ring knows the public half of every key it loads; should one
             // not, the handshake still fails for a wrong key.
             Err(rustls::Error::InconsistentKeys(_)) => {}
             Err(_) => return Err(LoadError::BadCertificate),
         }
         if now < period.not_before.unix_seconds() {
-            return Err(LoadError::NotYetValid { not_before: period.not_before });
+            return Err(LoadError::NotYetValid {
+                not_before: period.not_before,
+            });
         }
         if now > period.not_after.unix_seconds() {
-            return Err(LoadError::Expired { not_after: period.not_after });
+            return Err(LoadError::Expired {
+                not_after: period.not_after,
+            });
         }
-        Ok(Identity { key: Arc::new(certified), not_after: period.not_after })
+        Ok(Identity {
+            key: Arc::new(certified),
+            not_after: period.not_after,
+        })
     }
 
     /// When the (first) certificate expires.
@@ -181,13 +209,22 @@ fn unix_now() -> i64 {
 
 fn read(part: Part, path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
-    let error = |error| LoadError::Read { part, path: path.to_path_buf(), error };
+    let error = |error| LoadError::Read {
+        part,
+        path: path.to_path_buf(),
+        error,
+    };
     let file = std::fs::File::open(path).map_err(error)?;
     let mut bytes = Vec::new();
     // One byte over the limit tells a file at the limit from a larger one.
-    file.take(MAX_PEM_FILE.saturating_add(1)).read_to_end(&mut bytes).map_err(error)?;
+    file.take(MAX_PEM_FILE.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(error)?;
     if u64::try_from(bytes.len()).map_or(true, |n| n > MAX_PEM_FILE) {
-        return Err(LoadError::TooLarge { part, path: path.to_path_buf() });
+        return Err(LoadError::TooLarge {
+            part,
+            path: path.to_path_buf(),
+        });
     }
     Ok(bytes)
 }
@@ -197,9 +234,15 @@ fn read(part: Part, path: &Path) -> Result<Vec<u8>, LoadError> {
 fn sections(part: Part, bytes: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, LoadError> {
     let found = <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| LoadError::NotPem { part, reason: std::format!("{e}") })?;
+        .map_err(|e| LoadError::NotPem {
+            part,
+            reason: std::format!("{e}"),
+        })?;
     if found.is_empty() {
-        return Err(LoadError::NotPem { part, reason: "no -----BEGIN ...----- section".into() });
+        return Err(LoadError::NotPem {
+            part,
+            reason: "no -----BEGIN ...----- section".into(),
+        });
     }
     Ok(found)
 }

@@ -40,12 +40,18 @@ impl std::error::Error for BadServerName {}
 impl TlsConfig {
     /// Present `identity` to every client.
     pub fn new(identity: Identity) -> Self {
-        TlsConfig { default: identity, by_name: Vec::new() }
+        TlsConfig {
+            default: identity,
+            by_name: Vec::new(),
+        }
     }
 
     /// [`TlsConfig::new`] with the identity from two PEM files (see
     /// [`Identity::load`]).
-    pub fn load(certfile: impl AsRef<std::path::Path>, keyfile: impl AsRef<std::path::Path>) -> Result<Self, LoadError> {
+    pub fn load(
+        certfile: impl AsRef<std::path::Path>,
+        keyfile: impl AsRef<std::path::Path>,
+    ) -> Result<Self, LoadError> {
         Identity::load(certfile, keyfile).map(TlsConfig::new)
     }
 
@@ -53,7 +59,8 @@ impl TlsConfig {
     /// case); others get the default one.
     pub fn sni(mut self, name: &str, identity: Identity) -> Result<Self, BadServerName> {
         let checked = rustls::pki_types::DnsName::try_from(name).map_err(|_| BadServerName(name.into()))?;
-        self.by_name.push((checked.to_lowercase_owned().as_ref().into(), identity));
+        self.by_name
+            .push((checked.to_lowercase_owned().as_ref().into(), identity));
         Ok(self)
     }
 
@@ -62,7 +69,11 @@ impl TlsConfig {
     pub fn build(self) -> Result<Arc<ServerConfig>, rustls::Error> {
         let resolver = ByName {
             default: self.default.key,
-            by_name: self.by_name.into_iter().map(|(name, identity)| (name, identity.key)).collect(),
+            by_name: self
+                .by_name
+                .into_iter()
+                .map(|(name, identity)| (name, identity.key))
+                .collect(),
         };
         let mut config = server_config_builder()?.with_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = std::vec![b"http/1.1".to_vec()];
@@ -75,9 +86,11 @@ impl TlsConfig {
 /// TLS 1.3 and 1.2, no client certificates), for callers who set the
 /// certificates themselves. Fails only if ring's provider lacks the suites
 /// of a version, which it does not.
-pub fn server_config_builder() -> Result<rustls::ConfigBuilder<ServerConfig, rustls::server::WantsServerCert>, rustls::Error> {
+pub fn server_config_builder(
+) -> Result<rustls::ConfigBuilder<ServerConfig, rustls::server::WantsServerCert>, rustls::Error> {
     let provider = Arc::new(ring_provider());
-    let builder = ServerConfig::builder_with_provider(provider).with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
+    let builder = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
     Ok(builder.with_no_client_auth())
 }
 
@@ -85,7 +98,9 @@ pub fn server_config_builder() -> Result<rustls::ConfigBuilder<ServerConfig, rus
 /// (or the Mozilla roots of `webpki-roots` when `None`), ring, TLS 1.3 and
 /// 1.2, ALPN `http/1.1`. The host name is checked by rustls against the
 /// name the client connects to (SNI).
-pub fn client_config(roots: Option<&[rustls::pki_types::CertificateDer<'static>]>) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+pub fn client_config(
+    roots: Option<&[rustls::pki_types::CertificateDer<'static>]>,
+) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
     let mut store = rustls::RootCertStore::empty();
     match roots {
         Some(roots) => {
@@ -103,7 +118,6 @@ pub fn client_config(roots: Option<&[rustls::pki_types::CertificateDer<'static>]
     config.alpn_protocols = std::vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
-
 
 /// The certificate for the SNI name, else the default one.
 #[derive(Debug)]

@@ -32,7 +32,11 @@ impl UtcTime {
 
 impl fmt::Display for UtcTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", self.year, self.month, self.day, self.hour, self.minute, self.second)
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
     }
 }
 
@@ -119,7 +123,14 @@ fn time(input: &[u8]) -> Option<(UtcTime, &[u8])> {
     let (year, digits) = match (tag, contents) {
         (UTC_TIME, [y1, y2, digits @ .., b'Z']) if digits.len() == 10 => {
             let yy = u16::from(two(*y1, *y2)?);
-            (if yy >= 50 { 1900u16.checked_add(yy)? } else { 2000u16.checked_add(yy)? }, digits)
+            (
+                if yy >= 50 {
+                    1900u16.checked_add(yy)?
+                } else {
+                    2000u16.checked_add(yy)?
+                },
+                digits,
+            )
         }
         (GENERALIZED_TIME, [y1, y2, y3, y4, digits @ .., b'Z']) if digits.len() == 10 => {
             let high = u16::from(two(*y1, *y2)?);
@@ -127,8 +138,17 @@ fn time(input: &[u8]) -> Option<(UtcTime, &[u8])> {
         }
         _ => return None,
     };
-    let [mo1, mo2, d1, d2, h1, h2, mi1, mi2, s1, s2] = *digits else { return None };
-    let time = UtcTime { year, month: two(mo1, mo2)?, day: two(d1, d2)?, hour: two(h1, h2)?, minute: two(mi1, mi2)?, second: two(s1, s2)? };
+    let [mo1, mo2, d1, d2, h1, h2, mi1, mi2, s1, s2] = *digits else {
+        return None;
+    };
+    let time = UtcTime {
+        year,
+        month: two(mo1, mo2)?,
+        day: two(d1, d2)?,
+        hour: two(h1, h2)?,
+        minute: two(mi1, mi2)?,
+        second: two(s1, s2)?,
+    };
     let valid = (1..=12).contains(&time.month)
         && time.day >= 1
         && time.day <= days_in_month(time.year, time.month)
@@ -157,7 +177,14 @@ mod tests {
     use super::*;
 
     fn t(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> UtcTime {
-        UtcTime { year, month, day, hour, minute, second }
+        UtcTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        }
     }
 
     #[test]
@@ -205,7 +232,13 @@ mod tests {
 
     #[test]
     fn refuses_bad_dates_and_truncation() {
-        for bad in [&b"990230030405Z"[..], b"991302030405Z", b"990102240405Z", b"99010203040Z5", b"9901020304050"] {
+        for bad in [
+            &b"990230030405Z"[..],
+            b"991302030405Z",
+            b"990102240405Z",
+            b"99010203040Z5",
+            b"9901020304050",
+        ] {
             let mut times = std::vec![0x17, 13];
             times.extend_from_slice(bad);
             times.extend_from_slice(&[0x17, 13]);

@@ -141,7 +141,10 @@ impl<'s> Reply<'s> {
             return Err(full);
         }
         let len32 = u32::try_from(len).map_err(|_| ReplyError::TooLarge { len, max })?;
-        let end = len.checked_add(ENTRY_OVERHEAD).and_then(|n| n.checked_add(self.len)).ok_or(full)?;
+        let end = len
+            .checked_add(ENTRY_OVERHEAD)
+            .and_then(|n| n.checked_add(self.len))
+            .ok_or(full)?;
         let entry = self.queue.get_mut(self.len..end).ok_or(full)?;
         let (head, body) = entry.split_at_mut(ENTRY_OVERHEAD.min(entry.len()));
         if let Some((kind, size)) = head.split_first_mut() {
@@ -161,7 +164,11 @@ fn next_entry(queue: &[u8]) -> Option<(Opcode, &[u8], &[u8])> {
     let (size, rest) = rest.split_at_checked(4)?;
     let len = usize::try_from(u32::from_le_bytes(size.try_into().ok()?)).ok()?;
     let (payload, rest) = rest.split_at_checked(len)?;
-    let opcode = if kind == Opcode::Text as u8 { Opcode::Text } else { Opcode::Binary };
+    let opcode = if kind == Opcode::Text as u8 {
+        Opcode::Text
+    } else {
+        Opcode::Binary
+    };
     Some((opcode, payload, rest))
 }
 
@@ -170,14 +177,25 @@ fn next_entry(queue: &[u8]) -> Option<(Opcode, &[u8], &[u8])> {
 /// is [`Reply::close_code`]). Pings are also answered automatically.
 /// `request` is what [`Reply::request`] shows; `buffer` holds the
 /// messages the callback queues in one event. Returns how the socket ended.
-pub async fn run_callback<F>(ws: &mut WebSocket<'_>, request: &Request<'_>, buffer: &mut [u8], mut callback: F) -> Closed
+pub async fn run_callback<F>(
+    ws: &mut WebSocket<'_>,
+    request: &Request<'_>,
+    buffer: &mut [u8],
+    mut callback: F,
+) -> Closed
 where
     F: FnMut(&mut Reply<'_>, CallbackOpcode, &[u8]),
 {
     let (rx, tx) = ws.split();
     let mut opened = false;
     loop {
-        let mut reply = Reply { request, queue: &mut *buffer, len: 0, close: false, closed: None };
+        let mut reply = Reply {
+            request,
+            queue: &mut *buffer,
+            len: 0,
+            close: false,
+            closed: None,
+        };
         if !opened {
             opened = true;
             callback(&mut reply, CallbackOpcode::Open, &[]);

@@ -62,11 +62,20 @@ pub struct WsError {
 }
 
 const fn protocol(reason: &'static str) -> WsError {
-    WsError { code: close_code::PROTOCOL_ERROR, reason }
+    WsError {
+        code: close_code::PROTOCOL_ERROR,
+        reason,
+    }
 }
 
-const TOO_BIG: WsError = WsError { code: close_code::TOO_BIG, reason: "message too big" };
-const BAD_UTF8: WsError = WsError { code: close_code::INVALID_PAYLOAD, reason: "invalid UTF-8" };
+const TOO_BIG: WsError = WsError {
+    code: close_code::TOO_BIG,
+    reason: "message too big",
+};
+const BAD_UTF8: WsError = WsError {
+    code: close_code::INVALID_PAYLOAD,
+    reason: "invalid UTF-8",
+};
 
 /// What [`Decoder::next`] found, as ranges of the caller's buffer (so the
 /// caller can keep borrowing the buffer mutably); [`Token::event`] turns
@@ -196,7 +205,10 @@ impl Decoder {
     /// The same, for a client: the server's frames must not be masked
     /// (RFC 6455 §5.1).
     pub fn for_client(max_message: usize, already: usize) -> Self {
-        Decoder { peer_masks: false, ..Decoder::new(max_message, already) }
+        Decoder {
+            peer_masks: false,
+            ..Decoder::new(max_message, already)
+        }
     }
 
     /// Where the caller should read more bytes into; `Err` (1009) when
@@ -269,7 +281,9 @@ impl Decoder {
                 continue;
             }
             let raw = buf.get(self.pos..self.filled).unwrap_or(&[]);
-            let Some((header, header_len)) = parse_header(raw, self.peer_masks)? else { return Ok(None) };
+            let Some((header, header_len)) = parse_header(raw, self.peer_masks)? else {
+                return Ok(None);
+            };
             // A control payload is at most 125 bytes (`parse_header`) and the
             // frame is inside `raw` before `pos` moves: offsets stay within `buf`.
             #[allow(clippy::arithmetic_side_effects)]
@@ -302,7 +316,12 @@ impl Decoder {
             }
             // The header was parsed from `buf[pos..filled]`.
             self.pos = self.pos.saturating_add(header_len);
-            self.frame = Some(DataFrame { remaining: header.len, mask: header.mask, mask_at: 0, fin: header.fin });
+            self.frame = Some(DataFrame {
+                remaining: header.len,
+                mask: header.mask,
+                mask_at: 0,
+                fin: header.fin,
+            });
         }
     }
 
@@ -313,7 +332,9 @@ impl Decoder {
         if kind == Some(Opcode::Text) {
             self.utf8.finish().map_err(|_| BAD_UTF8)?;
             let data = buf.get(range.clone()).unwrap_or(&[]);
-            return core::str::from_utf8(data).map(|_| Token::Text(range)).map_err(|_| BAD_UTF8);
+            return core::str::from_utf8(data)
+                .map(|_| Token::Text(range))
+                .map_err(|_| BAD_UTF8);
         }
         Ok(Token::Binary(range))
     }
@@ -329,7 +350,9 @@ struct Header {
 /// Parse a frame header, masked when the peer is a client: `Ok(None)` if
 /// incomplete.
 fn parse_header(raw: &[u8], masked: bool) -> Result<Option<(Header, usize)>, WsError> {
-    let (Some(&b0), Some(&b1)) = (raw.first(), raw.get(1)) else { return Ok(None) };
+    let (Some(&b0), Some(&b1)) = (raw.first(), raw.get(1)) else {
+        return Ok(None);
+    };
     if b0 & 0x70 != 0 {
         return Err(protocol("reserved bits set without an extension"));
     }
@@ -364,9 +387,19 @@ fn parse_header(raw: &[u8], masked: bool) -> Result<Option<(Header, usize)>, WsE
     if !masked {
         // No mask: XOR with zeros leaves the payload as it is.
         let header_len = mask_at;
-        return Ok((raw.len() >= header_len).then_some((Header { fin, opcode, len, mask: [0; 4] }, header_len)));
+        return Ok((raw.len() >= header_len).then_some((
+            Header {
+                fin,
+                opcode,
+                len,
+                mask: [0; 4],
+            },
+            header_len,
+        )));
     }
-    let Some(mask) = raw.get(mask_at..header_len).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return Ok(None) };
+    let Some(mask) = raw.get(mask_at..header_len).and_then(|b| <[u8; 4]>::try_from(b).ok()) else {
+        return Ok(None);
+    };
     Ok(Some((Header { fin, opcode, len, mask }, header_len)))
 }
 

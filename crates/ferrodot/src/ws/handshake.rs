@@ -33,7 +33,10 @@ fn has_token(req: &Request<'_>, header: &str, token: &str) -> bool {
 /// version other than 13 gets 426 with `Sec-WebSocket-Version: 13`.
 pub fn check_upgrade<'a>(req: &Request<'a>) -> Result<&'a [u8], Rejection> {
     if req.method() != Method::Get || req.version() != Version::Http11 {
-        return Err(Rejection::new(Status::BAD_REQUEST, "WebSocket upgrades need GET over HTTP/1.1"));
+        return Err(Rejection::new(
+            Status::BAD_REQUEST,
+            "WebSocket upgrades need GET over HTTP/1.1",
+        ));
     }
     if !has_token(req, "upgrade", "websocket") {
         return Err(Rejection::new(Status::BAD_REQUEST, "missing Upgrade: websocket"));
@@ -42,14 +45,22 @@ pub fn check_upgrade<'a>(req: &Request<'a>) -> Result<&'a [u8], Rejection> {
         return Err(Rejection::new(Status::BAD_REQUEST, "missing Connection: upgrade"));
     }
     if req.header_bytes("sec-websocket-version").map(<[u8]>::trim_ascii) != Some(b"13") {
-        return Err(Rejection::new(Status::UPGRADE_REQUIRED, "only WebSocket version 13 is supported")
-            .with_header("Sec-WebSocket-Version", "13"));
+        return Err(
+            Rejection::new(Status::UPGRADE_REQUIRED, "only WebSocket version 13 is supported")
+                .with_header("Sec-WebSocket-Version", "13"),
+        );
     }
-    let key = req.header_bytes("sec-websocket-key").map(<[u8]>::trim_ascii).unwrap_or(&[]);
+    let key = req
+        .header_bytes("sec-websocket-key")
+        .map(<[u8]>::trim_ascii)
+        .unwrap_or(&[]);
     let mut decoded = [0u8; 18];
     match STANDARD.decode_slice(key, &mut decoded) {
         Ok(16) => Ok(key),
-        _ => Err(Rejection::new(Status::BAD_REQUEST, "Sec-WebSocket-Key must be 16 bytes in base64")),
+        _ => Err(Rejection::new(
+            Status::BAD_REQUEST,
+            "Sec-WebSocket-Key must be 16 bytes in base64",
+        )),
     }
 }
 

@@ -29,7 +29,11 @@ pub struct WsConfig {
 }
 
 impl WsConfig {
-    pub const DEFAULT: WsConfig = WsConfig { max_message: 16 * 1024, ping_interval_ms: Some(30_000), pong_timeout_ms: 10_000 };
+    pub const DEFAULT: WsConfig = WsConfig {
+        max_message: 16 * 1024,
+        ping_interval_ms: Some(30_000),
+        pong_timeout_ms: 10_000,
+    };
 }
 
 impl Default for WsConfig {
@@ -71,7 +75,11 @@ struct WriteLock {
 
 impl WriteLock {
     const fn new() -> Self {
-        WriteLock { busy: Cell::new(false), waiter: Cell::new(None), close_sent: Cell::new(false) }
+        WriteLock {
+            busy: Cell::new(false),
+            waiter: Cell::new(None),
+            close_sent: Cell::new(false),
+        }
     }
 
     async fn lock(&self) -> WriteGuard<'_> {
@@ -164,10 +172,21 @@ pub struct WebSocketUpgrade<'r> {
 }
 
 impl<'r, S> FromRequest<'r, S> for WebSocketUpgrade<'r> {
-    async fn from_request<'b: 'r>(req: &'r Request<'r>, _: &'r S, body: &'r RequestBody<'b>) -> Result<Self, Rejection> {
+    async fn from_request<'b: 'r>(
+        req: &'r Request<'r>,
+        _: &'r S,
+        body: &'r RequestBody<'b>,
+    ) -> Result<Self, Rejection> {
         let key = check_upgrade(req)?;
         let up = body.take_for_upgrade().map_err(BodyError::rejection)?;
-        Ok(WebSocketUpgrade { request: req, key, port: up.port, buf: up.buf, pending: up.pending, lock: WriteLock::new() })
+        Ok(WebSocketUpgrade {
+            request: req,
+            key,
+            port: up.port,
+            buf: up.buf,
+            pending: up.pending,
+            lock: WriteLock::new(),
+        })
     }
 }
 
@@ -185,7 +204,9 @@ impl<'r> WebSocketUpgrade<'r> {
         let accept = accept_key(self.key);
         let mut head = [0u8; 256];
         let mut w = BufWriter::new(&mut head);
-        w.push(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+        w.push(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
+        );
         w.push(&accept);
         w.push(b"\r\n");
         if let Some(p) = protocol {
@@ -216,7 +237,10 @@ impl<'r> WebSocketUpgrade<'r> {
                 config,
                 awaiting_pong: false,
             },
-            tx: WsSender { port: self.port, lock: &self.lock },
+            tx: WsSender {
+                port: self.port,
+                lock: &self.lock,
+            },
             protocol,
         })
     }
@@ -403,7 +427,13 @@ impl WsSender<'_> {
     }
 
     pub async fn ping(&mut self, payload: &[u8]) -> Result<(), IoError> {
-        write_frame(self.port, self.lock, Opcode::Ping, payload.get(..payload.len().min(125)).unwrap_or(&[])).await
+        write_frame(
+            self.port,
+            self.lock,
+            Opcode::Ping,
+            payload.get(..payload.len().min(125)).unwrap_or(&[]),
+        )
+        .await
     }
 
     /// Send a close frame; nothing can be sent after it.

@@ -33,7 +33,10 @@ fn check(bytes: &[u8]) -> Result<bool, InvalidUtf8> {
 
 impl Utf8Stream {
     pub const fn new() -> Self {
-        Utf8Stream { pending: [0; 4], pending_len: 0 }
+        Utf8Stream {
+            pending: [0; 4],
+            pending_len: 0,
+        }
     }
 
     /// Validate the next piece of the text.
@@ -97,7 +100,11 @@ mod tests {
         for i in 0..=text.len() {
             for j in i..=text.len() {
                 let mut v = Utf8Stream::new();
-                let got = v.feed(&text[..i]).and_then(|_| v.feed(&text[i..j])).and_then(|_| v.feed(&text[j..])).and_then(|_| v.finish());
+                let got = v
+                    .feed(&text[..i])
+                    .and_then(|_| v.feed(&text[i..j]))
+                    .and_then(|_| v.feed(&text[j..]))
+                    .and_then(|_| v.finish());
                 assert_eq!(got.is_ok(), expected, "split at {i},{j} of {text:?}");
             }
         }
@@ -122,7 +129,11 @@ mod tests {
     #[test]
     fn fails_fast_before_the_end() {
         let mut v = Utf8Stream::new();
-        assert_eq!(v.feed(b"ok \xed\xa0"), Err(InvalidUtf8), "a surrogate is known bad at its second byte");
+        assert_eq!(
+            v.feed(b"ok \xed\xa0"),
+            Err(InvalidUtf8),
+            "a surrogate is known bad at its second byte"
+        );
         let mut v = Utf8Stream::new();
         assert_eq!(v.feed(b"\xe2\x82"), Ok(()));
         assert_eq!(v.finish(), Err(InvalidUtf8));

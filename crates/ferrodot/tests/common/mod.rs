@@ -52,7 +52,11 @@ impl TestServer {
 
     /// [`TestServer::start`], with `configure` applied to the bound server
     /// (HTTPS, say).
-    pub fn start_with<S, R, F>(make: F, options: ServerOptions, configure: impl FnOnce(Server) -> Server + Send + 'static) -> TestServer
+    pub fn start_with<S, R, F>(
+        make: F,
+        options: ServerOptions,
+        configure: impl FnOnce(Server) -> Server + Send + 'static,
+    ) -> TestServer
     where
         S: 'static,
         R: Dispatch<S> + 'static,
@@ -85,7 +89,11 @@ impl TestServer {
             .expect("server thread did not report its address")
             .expect("server failed to bind 127.0.0.1:0");
         assert!(addr.ip().is_loopback(), "tests only ever target 127.0.0.1, got {addr}");
-        TestServer { addr, stop: Some(stop_tx), thread: Some(thread) }
+        TestServer {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
     }
 
     /// The standard test app with the default test options.
@@ -112,7 +120,9 @@ impl TestServer {
     /// Shut down and wait (at most `limit`) for `serve_with_shutdown` to return.
     pub fn join(&mut self, limit: Duration) -> io::Result<()> {
         self.shutdown();
-        let Some(thread) = self.thread.take() else { return Ok(()) };
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
         let deadline = Instant::now() + limit;
         while !thread.is_finished() {
             assert!(Instant::now() < deadline, "server did not stop within {limit:?}");
@@ -148,11 +158,20 @@ impl Drop for TestServer {
 pub fn certs() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-certs", env!("CARGO_CRATE_NAME")));
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-certs", env!("CARGO_CRATE_NAME")));
         let _ = std::fs::remove_dir_all(&dir);
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/tls/make-certs.sh");
-        let out = Command::new("bash").arg(script).arg(&dir).output().expect("bash and openssl are needed for the TLS tests");
-        assert!(out.status.success(), "make-certs.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(&dir)
+            .output()
+            .expect("bash and openssl are needed for the TLS tests");
+        assert!(
+            out.status.success(),
+            "make-certs.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -166,7 +185,13 @@ pub fn cert(name: &str) -> String {
 pub fn normal_config() -> Config {
     Config {
         max_body: 2048,
-        timeouts: Timeouts { first_byte_ms: 5_000, head_ms: 5_000, body_ms: 5_000, write_ms: 5_000, idle_ms: 5_000 },
+        timeouts: Timeouts {
+            first_byte_ms: 5_000,
+            head_ms: 5_000,
+            body_ms: 5_000,
+            write_ms: 5_000,
+            idle_ms: 5_000,
+        },
         ..Config::DEFAULT
     }
 }
@@ -175,7 +200,13 @@ pub fn normal_config() -> Config {
 pub fn fast_config() -> Config {
     Config {
         max_body: 2048,
-        timeouts: Timeouts { first_byte_ms: 400, head_ms: 400, body_ms: 400, write_ms: 5_000, idle_ms: 400 },
+        timeouts: Timeouts {
+            first_byte_ms: 400,
+            head_ms: 400,
+            body_ms: 400,
+            write_ms: 5_000,
+            idle_ms: 400,
+        },
         ..Config::DEFAULT
     }
 }
@@ -320,7 +351,9 @@ fn mark_response(_: &Request<'_>, _: &Probe, _: Status, extras: &mut HeadExtras<
 }
 
 pub fn test_app(config: Config) -> App<Probe, TestRoutes> {
-    App::new(Probe::default(), TestRoutes).with_config(config).after_request(mark_response)
+    App::new(Probe::default(), TestRoutes)
+        .with_config(config)
+        .after_request(mark_response)
 }
 
 // ---------------------------------------------------------------------------
@@ -339,7 +372,10 @@ pub struct Resp {
 impl Resp {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -348,14 +384,20 @@ impl Resp {
 
     /// The `Allow` header as a sorted list of methods.
     pub fn allow(&self) -> Vec<String> {
-        let mut v: Vec<String> =
-            self.header("allow").unwrap_or("").split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+        let mut v: Vec<String> = self
+            .header("allow")
+            .unwrap_or("")
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect();
         v.sort();
         v
     }
 
     pub fn closes(&self) -> bool {
-        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 }
 
@@ -373,7 +415,10 @@ impl Conn {
         stream.set_read_timeout(Some(IO_TIMEOUT)).expect("read timeout");
         stream.set_write_timeout(Some(IO_TIMEOUT)).expect("write timeout");
         stream.set_nodelay(true).expect("nodelay");
-        Conn { stream, buf: Vec::new() }
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -397,9 +442,15 @@ impl Conn {
 
     fn fill_or_panic(&mut self, what: &str) {
         match self.fill() {
-            Ok(0) => panic!("connection closed while reading {what}; got so far: {:?}", String::from_utf8_lossy(&self.buf)),
+            Ok(0) => panic!(
+                "connection closed while reading {what}; got so far: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
             Ok(_) => {}
-            Err(e) => panic!("error while reading {what} ({e}); got so far: {:?}", String::from_utf8_lossy(&self.buf)),
+            Err(e) => panic!(
+                "error while reading {what} ({e}); got so far: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
         }
     }
 
@@ -437,23 +488,36 @@ impl Conn {
         let mut parts = status_line.splitn(3, ' ');
         let version = parts.next().unwrap_or("").to_string();
         assert!(version.starts_with("HTTP/1."), "bad status line {status_line:?}");
-        let status: u16 = parts.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let status: u16 = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
         let headers = lines
             .map(|l| {
                 let (n, v) = l.split_once(':').unwrap_or_else(|| panic!("bad header line {l:?}"));
                 (n.trim().to_string(), v.trim().to_string())
             })
             .collect();
-        Resp { version, status, headers, body: Vec::new() }
+        Resp {
+            version,
+            status,
+            headers,
+            body: Vec::new(),
+        }
     }
 
     fn read_body(&mut self, mut resp: Resp, head_request: bool) -> Resp {
         if head_request || resp.status == 204 || resp.status == 304 {
             return resp;
         }
-        let chunked = resp.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let chunked = resp
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
         if chunked {
-            assert!(resp.header("content-length").is_none(), "both Content-Length and chunked in a response");
+            assert!(
+                resp.header("content-length").is_none(),
+                "both Content-Length and chunked in a response"
+            );
             resp.body = self.read_chunked();
         } else if let Some(len) = resp.header("content-length") {
             let len: usize = len.parse().expect("numeric Content-Length");
@@ -520,7 +584,14 @@ impl Conn {
         match result {
             Ok(0) => true,
             Ok(_) => false,
-            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => true,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                true
+            }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 panic!("server kept the connection open for more than {limit:?}")
             }
@@ -530,7 +601,11 @@ impl Conn {
 
     /// Assert the server closes the connection and sends nothing more.
     pub fn assert_closed(&mut self) {
-        assert!(self.closed_within(IO_TIMEOUT), "server sent more bytes: {:?}", String::from_utf8_lossy(&self.buf));
+        assert!(
+            self.closed_within(IO_TIMEOUT),
+            "server sent more bytes: {:?}",
+            String::from_utf8_lossy(&self.buf)
+        );
     }
 
     /// Bytes received but not yet parsed.
@@ -557,7 +632,10 @@ pub fn request_once(addr: SocketAddr, raw: &[u8]) -> Resp {
 
 /// `GET path` on a fresh connection with `Connection: close`.
 pub fn get_once(addr: SocketAddr, path: &str) -> Resp {
-    request_once(addr, format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes())
+    request_once(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
 }
 
 /// Send a request that must be refused with `status`; check the error
@@ -568,9 +646,17 @@ pub fn assert_refused(addr: SocketAddr, raw: &[u8], status: u16) -> Resp {
     // large request; a failed write is then expected, not an error.
     let _ = c.try_send(raw);
     let resp = c.response();
-    assert_eq!(resp.status, status, "request {:?} -> {resp:?}", String::from_utf8_lossy(&raw[..raw.len().min(80)]));
+    assert_eq!(
+        resp.status,
+        status,
+        "request {:?} -> {resp:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(80)])
+    );
     assert!(resp.body.len() < 200, "error body should be short: {:?}", resp.text());
-    assert!(resp.header("content-type").is_some_and(|t| t.starts_with("text/plain")), "{resp:?}");
+    assert!(
+        resp.header("content-type").is_some_and(|t| t.starts_with("text/plain")),
+        "{resp:?}"
+    );
     assert!(resp.closes(), "a refused request closes the connection: {resp:?}");
     c.assert_closed();
     resp
@@ -584,7 +670,15 @@ pub fn assert_refused(addr: SocketAddr, raw: &[u8], status: u16) -> Resp {
 /// curl is not installed (the README lists it as a test dependency).
 pub fn curl(args: &[&str]) -> Output {
     let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--http1.1"])
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--noproxy",
+            "*",
+            "--http1.1",
+        ])
         .args(args)
         .output()
         .expect("curl must be installed to run these tests");
@@ -596,14 +690,19 @@ pub fn curl_resp(args: &[&str]) -> Resp {
     let mut all = vec!["--include"];
     all.extend_from_slice(args);
     let out = curl(&all);
-    assert!(out.status.success(), "curl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_curl_include(&out.stdout)
 }
 
 /// Parse curl's `-i` output: heads (1xx ones skipped) then the decoded body.
 pub fn parse_curl_include(mut out: &[u8]) -> Resp {
     loop {
-        let end = find(out, b"\r\n\r\n").unwrap_or_else(|| panic!("no head in curl output {:?}", String::from_utf8_lossy(out)));
+        let end = find(out, b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no head in curl output {:?}", String::from_utf8_lossy(out)));
         let head = String::from_utf8_lossy(&out[..end]).into_owned();
         out = &out[end + 4..];
         let mut lines = head.split("\r\n");
@@ -618,7 +717,12 @@ pub fn parse_curl_include(mut out: &[u8]) -> Resp {
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
             .collect();
-        return Resp { version, status, headers, body: out.to_vec() };
+        return Resp {
+            version,
+            status,
+            headers,
+            body: out.to_vec(),
+        };
     }
 }
 

@@ -33,13 +33,21 @@ pub enum End {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A read returned these bytes while this deadline was set.
-    Read { n: usize, deadline: Option<u32> },
+    Read {
+        n: usize,
+        deadline: Option<u32>,
+    },
     /// A read hit the end of the script.
     Eof,
     /// A read timed out; the deadline in force is recorded.
-    TimedOut { deadline: Option<u32> },
+    TimedOut {
+        deadline: Option<u32>,
+    },
     /// Bytes written after `consumed` input bytes had been read.
-    Write { consumed: usize, bytes: Vec<u8> },
+    Write {
+        consumed: usize,
+        bytes: Vec<u8>,
+    },
     Flush,
     Deadline(Option<u32>),
     Idle(bool),
@@ -114,14 +122,19 @@ impl Transport for MemTransport {
             // A correct engine stops reading after end-of-stream or a
             // time-out; looping on it would hang a real server.
             self.reads_past_end += 1;
-            assert!(self.reads_past_end < 64, "the engine keeps reading after the input ended");
+            assert!(
+                self.reads_past_end < 64,
+                "the engine keeps reading after the input ended"
+            );
             return Poll::Ready(match self.end {
                 End::Eof => {
                     self.events.push(Event::Eof);
                     Ok(0)
                 }
                 End::Stall => {
-                    self.events.push(Event::TimedOut { deadline: self.deadline });
+                    self.events.push(Event::TimedOut {
+                        deadline: self.deadline,
+                    });
                     Err(IoError::TimedOut)
                 }
             });
@@ -133,14 +146,20 @@ impl Transport for MemTransport {
             self.segments.pop_front();
         }
         self.consumed += n;
-        self.events.push(Event::Read { n, deadline: self.deadline });
+        self.events.push(Event::Read {
+            n,
+            deadline: self.deadline,
+        });
         Poll::Ready(Ok(n))
     }
 
     fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
         let n = buf.len().min(self.write_limit);
         self.out.extend_from_slice(&buf[..n]);
-        self.events.push(Event::Write { consumed: self.consumed, bytes: buf[..n].to_vec() });
+        self.events.push(Event::Write {
+            consumed: self.consumed,
+            bytes: buf[..n].to_vec(),
+        });
         Poll::Ready(Ok(n))
     }
 
@@ -221,11 +240,17 @@ pub enum RespFraming {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count()
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
     }
 
     pub fn text(&self) -> &str {
@@ -234,7 +259,8 @@ impl Resp {
 
     /// True when the response announces the connection will close.
     pub fn closes(&self) -> bool {
-        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 }
 
@@ -251,22 +277,38 @@ pub fn parse_response(out: &[u8], head: bool) -> (Resp, usize) {
     let text = std::str::from_utf8(&out[..end]).expect("response head is not UTF-8");
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let rest = status_line.strip_prefix("HTTP/1.1 ").unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let rest = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
     let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
     assert_eq!(code.len(), 3, "status code must be three digits: {status_line:?}");
     let status: u16 = code.parse().expect("status code is not a number");
     let mut headers = Vec::new();
     for line in lines {
-        let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("header line without colon: {line:?}"));
+        let (name, value) = line
+            .split_once(':')
+            .unwrap_or_else(|| panic!("header line without colon: {line:?}"));
         assert!(!name.is_empty() && !name.contains(' '), "bad header name {name:?}");
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let mut resp = Resp { status, reason: reason.to_string(), headers, body: Vec::new(), framing: RespFraming::NoBody };
+    let mut resp = Resp {
+        status,
+        reason: reason.to_string(),
+        headers,
+        body: Vec::new(),
+        framing: RespFraming::NoBody,
+    };
     let mut at = end + 4;
     let no_body = head || status < 200 || status == 204 || status == 304;
     if status < 200 || status == 204 {
-        assert!(resp.header("content-length").is_none(), "Content-Length on a {status} response");
-        assert!(resp.header("transfer-encoding").is_none(), "Transfer-Encoding on a {status} response");
+        assert!(
+            resp.header("content-length").is_none(),
+            "Content-Length on a {status} response"
+        );
+        assert!(
+            resp.header("transfer-encoding").is_none(),
+            "Transfer-Encoding on a {status} response"
+        );
     }
     assert!(
         resp.header_count("content-length") <= 1 && resp.header_count("transfer-encoding") <= 1,
@@ -278,7 +320,10 @@ pub fn parse_response(out: &[u8], head: bool) -> (Resp, usize) {
     }
     if let Some(te) = resp.header("transfer-encoding") {
         assert_eq!(te, "chunked");
-        assert!(resp.header("content-length").is_none(), "both Content-Length and Transfer-Encoding");
+        assert!(
+            resp.header("content-length").is_none(),
+            "both Content-Length and Transfer-Encoding"
+        );
         resp.framing = RespFraming::Chunked;
         loop {
             let line_end = find(&out[at..], b"\r\n").expect("unterminated chunk size line") + at;

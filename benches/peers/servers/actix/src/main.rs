@@ -31,12 +31,18 @@ struct EchoOut {
 
 #[get("/status")]
 async fn status() -> web::Json<StatusBody> {
-    web::Json(StatusBody { frames: 123, triggers: 4 })
+    web::Json(StatusBody {
+        frames: 123,
+        triggers: 4,
+    })
 }
 
 #[get("/user/{name}")]
 async fn user(name: web::Path<String>, q: web::Query<UserQuery>) -> web::Json<UserBody> {
-    web::Json(UserBody { name: name.into_inner(), x: q.x })
+    web::Json(UserBody {
+        name: name.into_inner(),
+        x: q.x,
+    })
 }
 
 #[post("/echo")]

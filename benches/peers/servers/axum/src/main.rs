@@ -33,7 +33,10 @@ struct EchoOut {
 }
 
 async fn status() -> Json<StatusBody> {
-    Json(StatusBody { frames: 123, triggers: 4 })
+    Json(StatusBody {
+        frames: 123,
+        triggers: 4,
+    })
 }
 
 async fn user(Path(name): Path<String>, Query(q): Query<UserQuery>) -> Json<UserBody> {

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"frames\":123,\"triggers\":4}";
+const OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"frames\":123,\"triggers\":4}";
 const OK_CLOSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\nConnection: close\r\n\r\n{\"frames\":123,\"triggers\":4}";
 
@@ -36,7 +37,10 @@ async fn serve(mut stream: tokio::net::TcpStream, _unused: Rc<()>) {
             // A body (POST /echo): skip Content-Length bytes.
             if let Some(at) = find(head, b"Content-Length: ") {
                 let digits = &head[at + 16..];
-                let len: usize = digits.iter().take_while(|b| b.is_ascii_digit()).fold(0, |a, d| a * 10 + usize::from(d - b'0'));
+                let len: usize = digits
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .fold(0, |a, d| a * 10 + usize::from(d - b'0'));
                 start += len;
             }
             if close {

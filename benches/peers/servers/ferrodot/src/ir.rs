@@ -32,7 +32,13 @@ fn main() {
     let mut rx = vec![0u8; 4096];
     let mut tx = vec![0u8; 4096];
     let client = Some("127.0.0.1:40000".parse().unwrap());
-    let result = block_on(ferrodot::server::serve_connection(&APP, &mut socket, &mut rx, &mut tx, client));
+    let result = block_on(ferrodot::server::serve_connection(
+        &APP,
+        &mut socket,
+        &mut rx,
+        &mut tx,
+        client,
+    ));
     if result.is_err() {
         eprintln!("ir-ferrodot: connection ended with {result:?}");
     }

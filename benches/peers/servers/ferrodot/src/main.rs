@@ -18,10 +18,15 @@ fn main() -> std::io::Result<()> {
         }
         None => None,
     };
-    let options = ferrodot::rt::tokio::ServerOptions { defer_accept, ..Default::default() };
+    let options = ferrodot::rt::tokio::ServerOptions {
+        defer_accept,
+        ..Default::default()
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     tokio::task::LocalSet::new().block_on(&rt, async move {
-        let mut server = ferrodot::rt::tokio::Server::bind(format!("127.0.0.1:{port}")).await?.options(options);
+        let mut server = ferrodot::rt::tokio::Server::bind(format!("127.0.0.1:{port}"))
+            .await?
+            .options(options);
         if let Some(config) = tls {
             server = server.tls(config);
         }

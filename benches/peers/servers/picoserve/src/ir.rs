@@ -60,16 +60,30 @@ impl Write for Half<'_> {
 
 impl<'c> picoserve::io::Socket<Mem> for MemSocket<'c> {
     type Error = Infallible;
-    type ReadHalf<'a> = Half<'c> where Self: 'a;
-    type WriteHalf<'a> = Half<'c> where Self: 'a;
+    type ReadHalf<'a>
+        = Half<'c>
+    where
+        Self: 'a;
+    type WriteHalf<'a>
+        = Half<'c>
+    where
+        Self: 'a;
 
     fn split(&mut self) -> (Half<'c>, Half<'c>) {
         (Half(self.0), Half(self.0))
     }
-    async fn abort<T: picoserve::Timer<Mem>>(self, _: &picoserve::Timeouts, _: &T) -> Result<(), picoserve::Error<Infallible>> {
+    async fn abort<T: picoserve::Timer<Mem>>(
+        self,
+        _: &picoserve::Timeouts,
+        _: &T,
+    ) -> Result<(), picoserve::Error<Infallible>> {
         Ok(())
     }
-    async fn shutdown<T: picoserve::Timer<Mem>>(self, _: &picoserve::Timeouts, _: &T) -> Result<(), picoserve::Error<Infallible>> {
+    async fn shutdown<T: picoserve::Timer<Mem>>(
+        self,
+        _: &picoserve::Timeouts,
+        _: &T,
+    ) -> Result<(), picoserve::Error<Infallible>> {
         Ok(())
     }
 }

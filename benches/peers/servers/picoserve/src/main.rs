@@ -16,7 +16,9 @@ fn main() -> std::io::Result<()> {
             tokio::task::spawn_local(async move {
                 static CONFIG: picoserve::Config = picoserve::Config::const_default().keep_connection_alive();
                 let mut buffer = [0u8; 2048];
-                let _ = picoserve::Server::new_tokio(&app, &CONFIG, &mut buffer).serve(stream).await;
+                let _ = picoserve::Server::new_tokio(&app, &CONFIG, &mut buffer)
+                    .serve(stream)
+                    .await;
             });
         }
     })

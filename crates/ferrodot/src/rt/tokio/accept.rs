@@ -48,8 +48,14 @@ impl Acceptor {
         // SAFETY: the `Socket` owns its descriptor and closes it only when
         // dropped, which is after the `AsyncFd` deregisters it; its
         // `as_raw_fd` always returns that one descriptor.
-        let listener = unsafe { AsyncFd::register_with_interest(listener, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
-        Ok(Acceptor { listener, may_be_empty: false, deferred, nodelay_inherited: None })
+        let listener =
+            unsafe { AsyncFd::register_with_interest(listener, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
+        Ok(Acceptor {
+            listener,
+            may_be_empty: false,
+            deferred,
+            nodelay_inherited: None,
+        })
     }
 
     /// The next connection, not yet read.
@@ -58,10 +64,15 @@ impl Acceptor {
         // Responses are whole writes: Nagle's algorithm would only delay
         // them. Set once on the listener, an accepted socket usually has it
         // already (checked on the first connection).
-        if !*self.nodelay_inherited.get_or_insert_with(|| socket.tcp_nodelay().unwrap_or(false)) {
+        if !*self
+            .nodelay_inherited
+            .get_or_insert_with(|| socket.tcp_nodelay().unwrap_or(false))
+        {
             let _ = socket.set_tcp_nodelay(true);
         }
-        let peer = peer.as_socket().ok_or_else(|| io::Error::other("peer is not an IP address"))?;
+        let peer = peer
+            .as_socket()
+            .ok_or_else(|| io::Error::other("peer is not an IP address"))?;
         let stream = std::net::TcpStream::from(socket);
         if self.deferred {
             // Its request is (at least partly) there: read before registering.
@@ -94,12 +105,24 @@ impl Acceptor {
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd"))]
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd"
+))]
 fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::SockAddr)> {
     listener.accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
 fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::SockAddr)> {
     let (socket, peer) = listener.accept()?;
     socket.set_nonblocking(true)?;
@@ -111,7 +134,11 @@ fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::SockAdd
 #[allow(unsafe_code)]
 fn connection_waiting(listener: &Socket) -> bool {
     use std::os::fd::AsRawFd;
-    let mut query = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut query = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: `query` is one initialised `pollfd` that outlives the call,
     // and `nfds` is 1; a zero timeout never blocks. `poll` only writes
     // `revents`.

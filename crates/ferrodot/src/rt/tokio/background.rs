@@ -38,8 +38,13 @@ impl Background {
     /// Run `serve` on a new thread named `name`.
     pub fn spawn(name: String, serve: impl FnOnce(StopSignal) -> io::Result<()> + Send + 'static) -> io::Result<Self> {
         let (stop, signal) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name(name).spawn(move || serve(StopSignal(signal)))?;
-        Ok(Background { stop: Some(stop), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || serve(StopSignal(signal)))?;
+        Ok(Background {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// Ask the server to stop and wait for its thread: what it returned.

@@ -55,7 +55,12 @@ impl Tls {
     /// Defaults: a 10 s handshake time-out, 16 handshakes at once, 256
     /// connections waiting for their ClientHello.
     pub fn new(config: Arc<ServerConfig>) -> Self {
-        Tls { config, handshake_timeout: Duration::from_secs(10), max_handshakes: 16, max_waiting: 256 }
+        Tls {
+            config,
+            handshake_timeout: Duration::from_secs(10),
+            max_handshakes: 16,
+            max_waiting: 256,
+        }
     }
 
     /// Longest time from accepting a connection to the end of its
@@ -146,7 +151,10 @@ pub(super) async fn serve<A, S, R>(
         _ = stop.wait_for(|stopping| *stopping) => None,
     };
     let Some((stream, permit)) = handshaken else { return };
-    let make = |timer, slot| TlsTransport { stream, clock: TokioTransport::new(Connection::Closed, timer, slot) };
+    let make = |timer, slot| TlsTransport {
+        stream,
+        clock: TokioTransport::new(Connection::Closed, timer, slot),
+    };
     // Boxed: a connection waiting for its ClientHello keeps only the small
     // future above, not the engine's.
     Box::pin(serve_pooled(app, peer, stop, pool, options, permit, room.join(), make)).await;
@@ -154,10 +162,18 @@ pub(super) async fn serve<A, S, R>(
 
 /// Phases 1 and 2: the encrypted stream and its connection slot, or
 /// `None` (closed: not TLS, too slow, a failed handshake).
-async fn handshake(tls: &TlsShared, stream: TcpStream, permit: OwnedSemaphorePermit, room: &Room) -> Option<(TlsStream<TcpStream>, OwnedSemaphorePermit)> {
+async fn handshake(
+    tls: &TlsShared,
+    stream: TcpStream,
+    permit: OwnedSemaphorePermit,
+    room: &Room,
+) -> Option<(TlsStream<TcpStream>, OwnedSemaphorePermit)> {
     let now = Instant::now();
     // A time-out beyond the clock's range: the default one instead.
-    let deadline = now.checked_add(tls.handshake_timeout).or_else(|| now.checked_add(Duration::from_secs(10))).unwrap_or(now);
+    let deadline = now
+        .checked_add(tls.handshake_timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(10)))
+        .unwrap_or(now);
     let waiting = tls.waiting.clone().try_acquire_owned().ok();
     // With a waiting place, the slot goes back at once (see the module doc).
     let mut slot = Some(permit);
@@ -182,7 +198,9 @@ async fn handshake(tls: &TlsShared, stream: TcpStream, permit: OwnedSemaphorePer
     if slot.is_none() {
         slot = Some(timeout_at(deadline, room.slot()).await?);
     }
-    let _handshaking = timeout_at(deadline, tls.handshakes.clone().acquire_owned()).await?.ok()?;
+    let _handshaking = timeout_at(deadline, tls.handshakes.clone().acquire_owned())
+        .await?
+        .ok()?;
     let encrypted = timeout_at(deadline, tls.acceptor.accept(stream)).await?.ok()?;
     Some((encrypted, slot?))
 }
