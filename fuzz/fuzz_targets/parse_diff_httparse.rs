@@ -3,7 +3,7 @@
 //! accepts, but never the reverse, and what both accept must agree.
 #![no_main]
 
-use ferrodot::http::parse::{parse_head, HeadLimits, HEADER_SLOTS};
+use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead, HEADER_SLOTS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|buf: &[u8]| {
@@ -18,7 +18,13 @@ fuzz_target!(|buf: &[u8]| {
     let ours = parse_head(buf, &limits);
     match (&reference, &ours) {
         // Both see a complete head: same length, same request line, same headers.
-        (Ok(httparse::Status::Complete(n)), Ok(Some((req, m)))) => {
+        (
+            Ok(httparse::Status::Complete(n)),
+            Ok(ParsedHead::Complete {
+                request: req,
+                head_len: m,
+            }),
+        ) => {
             assert_eq!(n, m, "head length");
             assert_eq!(theirs.method, Some(req.method().as_str()));
             assert_eq!(theirs.path, Some(req.target()));
@@ -33,13 +39,13 @@ fuzz_target!(|buf: &[u8]| {
         }
         // ferrodot may add rejections to a complete head (Host, framing, methods).
         (Ok(httparse::Status::Complete(_)), Err(_)) => {}
-        (Ok(httparse::Status::Complete(_)), Ok(None)) => panic!("httparse complete, ferrodot partial"),
+        (Ok(httparse::Status::Complete(_)), Ok(ParsedHead::Partial)) => panic!("httparse complete, ferrodot partial"),
         // Incomplete for httparse: ferrodot must not claim a complete head.
-        (Ok(httparse::Status::Partial), Ok(Some(_))) => panic!("ferrodot accepted a partial head"),
+        (Ok(httparse::Status::Partial), Ok(ParsedHead::Complete { .. })) => panic!("ferrodot accepted a partial head"),
         (Ok(httparse::Status::Partial), _) => {}
         // httparse refuses: so must ferrodot.
-        (Err(e), Ok(Some(_))) => panic!("ferrodot accepted what httparse refuses: {e:?}"),
-        (Err(e), Ok(None)) => panic!("ferrodot waits for more after httparse error {e:?}"),
+        (Err(e), Ok(ParsedHead::Complete { .. })) => panic!("ferrodot accepted what httparse refuses: {e:?}"),
+        (Err(e), Ok(ParsedHead::Partial)) => panic!("ferrodot waits for more after httparse error {e:?}"),
         (Err(_), Err(_)) => {}
     }
 });

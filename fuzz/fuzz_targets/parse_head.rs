@@ -2,7 +2,7 @@
 //! limits: it must never panic, and what it accepts must be consistent.
 #![no_main]
 
-use ferrodot::http::parse::{check_partial, parse_head, HeadLimits};
+use ferrodot::http::parse::{check_partial, parse_head, HeadLimits, ParsedHead};
 use ferrodot::http::request::Framing;
 use libfuzzer_sys::fuzz_target;
 
@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = check_partial(buf, &limits);
     match parse_head(buf, &limits) {
-        Ok(Some((req, n))) => {
+        Ok(ParsedHead::Complete {
+            request: req,
+            head_len: n,
+        }) => {
             assert!(n <= buf.len());
             assert!(n <= limits.max_head);
             // Every accessor on an accepted request is total.
@@ -51,11 +54,11 @@ fuzz_target!(|data: &[u8]| {
             // A complete head is complete whatever follows it.
             let mut longer = buf.to_vec();
             longer.extend_from_slice(b"GET / HTTP/1.1\r\n");
-            if let Ok(Some((_, m))) = parse_head(&longer, &limits) {
+            if let Ok(ParsedHead::Complete { head_len: m, .. }) = parse_head(&longer, &limits) {
                 assert_eq!(m, n);
             }
         }
-        Ok(None) => {}
+        Ok(ParsedHead::Partial) => {}
         Err(rejection) => {
             let code = rejection.status.0;
             assert!(

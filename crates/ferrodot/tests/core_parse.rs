@@ -2,7 +2,7 @@
 //! bytes, checked against RFC 9110 (semantics) and RFC 9112 (HTTP/1.1
 //! message syntax). Each test names the rule it pins.
 
-use ferrodot::http::parse::{check_partial, parse_head, HeadLimits, Rejection, HEADER_SLOTS};
+use ferrodot::http::parse::{check_partial, parse_head, HeadLimits, ParsedHead, Rejection, HEADER_SLOTS};
 use ferrodot::http::request::Framing;
 use ferrodot::http::{Method, Request, Status, Version};
 
@@ -12,8 +12,8 @@ const LIMITS: HeadLimits = HeadLimits::DEFAULT;
 /// head length against where the blank line ends.
 fn ok(buf: &[u8]) -> (Request<'_>, usize) {
     match parse_head(buf, &LIMITS) {
-        Ok(Some(parsed)) => parsed,
-        Ok(None) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
+        Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
+        Ok(ParsedHead::Partial) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
         Err(r) => panic!(
             "head rejected with {} ({}): {:?}",
             r.status.0,
@@ -25,11 +25,14 @@ fn ok(buf: &[u8]) -> (Request<'_>, usize) {
 
 fn ok_with<'a>(buf: &'a [u8], limits: &HeadLimits) -> Request<'a> {
     match parse_head(buf, limits) {
-        Ok(Some((req, n))) => {
+        Ok(ParsedHead::Complete {
+            request: req,
+            head_len: n,
+        }) => {
             assert_eq!(n, buf.len());
             req
         }
-        Ok(None) => panic!("head reported incomplete"),
+        Ok(ParsedHead::Partial) => panic!("head reported incomplete"),
         Err(r) => panic!("head rejected with {} ({})", r.status.0, r.reason),
     }
 }
@@ -37,13 +40,16 @@ fn ok_with<'a>(buf: &'a [u8], limits: &HeadLimits) -> Request<'a> {
 fn rejection_with(buf: &[u8], limits: &HeadLimits) -> Rejection {
     match parse_head(buf, limits) {
         Err(r) => r,
-        Ok(Some((req, _))) => panic!(
+        Ok(ParsedHead::Complete {
+            request: req,
+            head_len: _,
+        }) => panic!(
             "head accepted ({} {}): {:?}",
             req.method(),
             req.target(),
             String::from_utf8_lossy(buf)
         ),
-        Ok(None) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
+        Ok(ParsedHead::Partial) => panic!("head reported incomplete: {:?}", String::from_utf8_lossy(buf)),
     }
 }
 
@@ -628,7 +634,7 @@ fn long_request_line_is_414_partial() {
     );
     // still growing but under the limit: keep reading
     let short = format!("GET {}", long_target(30));
-    assert!(matches!(parse_head(short.as_bytes(), &limits), Ok(None)));
+    assert!(matches!(parse_head(short.as_bytes(), &limits), Ok(ParsedHead::Partial)));
     assert_eq!(check_partial(short.as_bytes(), &limits), Ok(()));
     // a long line of noise is a bad request, not a long URI
     let noise = "x".repeat(100);
@@ -657,7 +663,7 @@ fn request_line_at_limit_every_prefix_is_partial() {
             String::from_utf8_lossy(&buf[..k])
         );
         assert!(
-            matches!(parse_head(&buf[..k], &limits), Ok(None)),
+            matches!(parse_head(&buf[..k], &limits), Ok(ParsedHead::Partial)),
             "prefix of {k} bytes"
         );
     }
@@ -774,8 +780,11 @@ fn every_prefix_is_partial() {
     for buf in valid_requests() {
         for k in 0..buf.len() {
             match parse_head(&buf[..k], &LIMITS) {
-                Ok(None) => {}
-                Ok(Some((_, n))) => panic!(
+                Ok(ParsedHead::Partial) => {}
+                Ok(ParsedHead::Complete {
+                    request: _,
+                    head_len: n,
+                }) => panic!(
                     "prefix {k} of {:?} parsed as complete ({n})",
                     String::from_utf8_lossy(&buf)
                 ),

@@ -4,7 +4,7 @@
 //! decoding and the WebSocket frame decoder however it is split.
 
 use ferrodot::http::chunked::ChunkedDecoder;
-use ferrodot::http::parse::{parse_head, HeadLimits};
+use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead};
 use ferrodot::http::query::{Encoded, QueryPairs};
 use ferrodot::http::request::{Captures, Framing};
 use ferrodot::route::pattern::{validate, Pattern};
@@ -82,7 +82,7 @@ proptest! {
     #[test]
     fn head_parser_is_total(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         for limits in [HeadLimits::DEFAULT, HeadLimits { max_request_line: 32, max_head: 128, max_headers: 3 }] {
-            if let Ok(Some((req, n))) = parse_head(&bytes, &limits) {
+            if let Ok(ParsedHead::Complete { request: req, head_len: n }) = parse_head(&bytes, &limits) {
                 prop_assert!(n <= bytes.len());
                 let _ = req.headers().count();
             }
@@ -111,7 +111,9 @@ proptest! {
         let head_len = raw.len();
         raw.push_str("trailing body bytes");
         let limits = HeadLimits { max_request_line: 4096, max_head: 4096, max_headers: 64 };
-        let (req, n) = parse_head(raw.as_bytes(), &limits).expect("valid request").expect("complete");
+        let Ok(ParsedHead::Complete { request: req, head_len: n }) = parse_head(raw.as_bytes(), &limits) else {
+            panic!("a valid, complete request");
+        };
         prop_assert_eq!(n, head_len);
         prop_assert_eq!(req.method().as_str(), method);
         prop_assert_eq!(req.path(), path.as_str());
@@ -125,7 +127,7 @@ proptest! {
         // Any strict prefix of the head is incomplete, never an error or a request.
         for cut in [0, head_len / 3, head_len / 2, head_len - 1] {
             let part = parse_head(&raw.as_bytes()[..cut], &limits);
-            prop_assert!(matches!(part, Ok(None)), "prefix {} -> {:?}", cut, part.map(|r| r.map(|(_, n)| n)));
+            prop_assert!(matches!(part, Ok(ParsedHead::Partial)), "prefix {} -> {:?}", cut, part.map(|r| match r { ParsedHead::Partial => None, ParsedHead::Complete { head_len, .. } => Some(head_len) }));
         }
     }
 

@@ -4,7 +4,7 @@
 //! split at every point), and the tokens, events and errors are checked.
 //! Also the server's header encoder and the opening handshake checks.
 
-use ferrodot::http::parse::{parse_head, HeadLimits, Rejection};
+use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead, Rejection};
 use ferrodot::ws::frame::{close_code, encode_header, Decoder, Event, Opcode, WsError};
 use ferrodot::ws::handshake::{accept_key, check_upgrade, choose_protocol};
 use ferrodot::ws::utf8::{InvalidUtf8, Utf8Stream};
@@ -991,7 +991,7 @@ fn leak(s: &str) -> &'static str {
 /// Run check_upgrade on a request parsed by the real head parser.
 fn upgrade(raw: &str) -> Result<String, Rejection> {
     let (req, n) = match parse_head(raw.as_bytes(), &HeadLimits::DEFAULT) {
-        Ok(Some(parsed)) => parsed,
+        Ok(ParsedHead::Complete { request, head_len }) => (request, head_len),
         other => panic!("the test request must parse: {other:?}"),
     };
     assert_eq!(n, raw.len());
@@ -1172,7 +1172,9 @@ fn only_get_over_http11_can_upgrade() {
 fn protocol_for(offers: &[&str], supported: &[&'static str]) -> Option<&'static str> {
     let h: Vec<(&str, &str)> = offers.iter().map(|o| ("Sec-WebSocket-Protocol", *o)).collect();
     let raw = request("GET", "HTTP/1.1", &h);
-    let (req, _) = parse_head(raw.as_bytes(), &HeadLimits::DEFAULT).unwrap().unwrap();
+    let Ok(ParsedHead::Complete { request: req, .. }) = parse_head(raw.as_bytes(), &HeadLimits::DEFAULT) else {
+        panic!("the test request must parse");
+    };
     choose_protocol(&req, supported)
 }
 

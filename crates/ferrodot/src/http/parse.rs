@@ -68,11 +68,36 @@ const fn bad(reason: &'static str) -> Rejection {
     Rejection::new(Status::BAD_REQUEST, reason)
 }
 
+/// What [`parse_head`] found at the start of a buffer.
+///
+/// `Partial` is small and `Complete` is a whole `Request` view; without a
+/// heap there is nothing to box, and the value is consumed at once.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ParsedHead<'a> {
+    /// The head is not complete yet: read more bytes and parse again.
+    Partial,
+    /// The head is the first `head_len` bytes; what follows is body or
+    /// the next pipelined request.
+    Complete { request: Request<'a>, head_len: usize },
+}
+
 /// Try to parse a request head from the start of `buf`.
 ///
-/// `Ok(None)`: not complete yet, read more. `Ok(Some((req, n)))`: the head
-/// is the first `n` bytes. `Err`: answer with the rejection and close.
-pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Request<'a>, usize)>, Rejection> {
+/// `Err`: answer with the rejection and close.
+///
+/// ```
+/// use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead};
+///
+/// // The smallest request: HTTP/1.0 needs no `Host` field (HTTP/1.1 does).
+/// let raw = b"GET / HTTP/1.0\r\n\r\n";
+/// let Ok(ParsedHead::Complete { request, head_len }) = parse_head(raw, &HeadLimits::DEFAULT) else {
+///     panic!("a complete head");
+/// };
+/// assert_eq!((request.path(), head_len), ("/", raw.len()));
+/// assert!(matches!(parse_head(&raw[..5], &HeadLimits::DEFAULT), Ok(ParsedHead::Partial)));
+/// ```
+pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<ParsedHead<'a>, Rejection> {
     // httparse fills the slots it uses; clearing all of them first would
     // cost more than the parse itself.
     let mut slots = [const { MaybeUninit::<httparse::Header<'a>>::uninit() }; HEADER_SLOTS];
@@ -85,7 +110,7 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
             check_partial(buf, limits)?;
-            return Ok(None);
+            return Ok(ParsedHead::Partial);
         }
         Err(httparse::Error::TooManyHeaders) => {
             return Err(Rejection::new(
@@ -149,7 +174,7 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<Option<(Requ
         client: None,
         captures: Captures::default(),
     };
-    Ok(Some((request, head_len)))
+    Ok(ParsedHead::Complete { request, head_len })
 }
 
 /// Limits that can fail before a head is complete: a request line with

@@ -15,7 +15,7 @@ use core::task::{Context, Poll};
 use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
 use crate::http::method::MethodSet;
-use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, Rejection};
+use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, ParsedHead, Rejection};
 use crate::http::request::Framing;
 use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
@@ -29,8 +29,8 @@ use super::writer::{HeadExtras, HeadHook, ResponseWriter, WriteError, WriterSetu
 
 /// How a request ended for the connection.
 enum Next {
-    /// Serve the next request; `pending` bytes of it are already buffered.
-    /// `rx[from..to]` holds the start of it; the caller moves it to the front.
+    /// Serve the next request; `rx[from..to]` holds its first bytes
+    /// (pipelined after this one), which the caller moves to the front.
     KeepAlive {
         from: usize,
         to: usize,
@@ -235,8 +235,8 @@ fn exchange<'a, S, R: Dispatch<S>>(
         // `limits` is moved into a temporary: a borrowed local would be
         // kept in the future across every `.await` below.
         let mut req = match parse_head(head_buf, &{ limits }) {
-            Ok(Some((req, _))) => req,
-            Ok(None) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
+            Ok(ParsedHead::Complete { request, .. }) => request,
+            Ok(ParsedHead::Partial) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
             Err(rejection) => return Next::Refuse(rejection),
         };
         req.client = *client;
