@@ -1,4 +1,45 @@
 //! Extractors: what a handler can ask for in its arguments.
+//!
+//! ```
+//! use core::sync::atomic::{AtomicU32, Ordering};
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! struct Notes { taken: AtomicU32 }
+//!
+//! // Path capture, shared state, the peer's address and the body as text.
+//! async fn note(
+//!     Path(shelf): Path<u32>,
+//!     State(notes): State<&Notes>,
+//!     ClientAddr(peer): ClientAddr,
+//!     Text(body): Text<'_>,
+//! ) -> String {
+//!     let n = notes.taken.fetch_add(1, Ordering::Relaxed) + 1;
+//!     let ip = peer.map(|a| a.ip().to_string()).unwrap_or_default();
+//!     format!("note {n} on shelf {shelf} from {ip}: {body}")
+//! }
+//! ferrodot::routes! { NoteRoutes<Notes> { POST "/shelf/:id" => note } }
+//!
+//! let app = App::new(Notes { taken: AtomicU32::new(0) }, NoteRoutes);
+//! let client = TestClient::new(&app).client_addr("192.0.2.7:4000".parse().unwrap());
+//! assert_eq!(client.post("/shelf/3", "milk").text(), "note 1 on shelf 3 from 192.0.2.7: milk");
+//! // Each extractor rejects on its own terms (see the table below).
+//! assert_eq!(client.post("/shelf/x", "milk").status, Status::NOT_FOUND);
+//! assert_eq!(client.post("/shelf/3", [0xff]).status, Status::BAD_REQUEST);
+//! ```
+//!
+//! What each extractor answers when it cannot build its value (the
+//! handler is then not called):
+//!
+//! | extractor | rejection |
+//! |---|---|
+//! | `&Request`, [`State`], [`ClientAddr`], [`Query`], `Headers` | never rejects |
+//! | [`Path`] | 404 when a capture does not parse (as an unmatched route) |
+//! | [`Bytes`], `Vec<u8>` (`alloc`), `BodyReader` | 413 body over the route's limit, 400 malformed framing or early end, 408 body too slow, 500 body already taken by another extractor (`BodyReader` reports the read errors when read) |
+//! | [`Text`] | as [`Bytes`], and 400 when the body is not UTF-8 |
+//! | [`Form`] | 415 without `application/x-www-form-urlencoded`, then as [`Text`] |
+//! | `Json` (`json`) | 415 without `application/json`, then as [`Bytes`], and 400 for invalid JSON |
+//! | `Option<T>` | never rejects: `None` where `T` would |
 
 use crate::http::parse::Rejection;
 use crate::http::query::{Encoded, QueryPairs};
