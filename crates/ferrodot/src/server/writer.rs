@@ -1,6 +1,58 @@
 //! Writing one response: head and body coalesced into one buffer and one
 //! socket write when they fit; chunked (or close-delimited for HTTP/1.0)
 //! when the body outgrows the buffer.
+//!
+//! # States
+//!
+//! ```text
+//!        start()            body outgrows the buffer,        finish()
+//!   Idle ────────► Buffering ──────────────────────► Streaming ───────► Done
+//!                   │          or flush()                                ▲
+//!                   └────────── finish(): head + body in one write ──────┘
+//! ```
+//!
+//! `write` and `finish` in `Idle` start a 200 (`write`) or a 204
+//! (`finish`) first.
+//!
+//! Which flags matter where:
+//! - `invalid` (a bad header, a head that does not fit): set in `Buffering`
+//!   by `start`, `header` and the hook; checked before anything is sent, so
+//!   an invalid response never reaches the socket and becomes a 500.
+//! - `committed`: false until the first byte is sent (leaving `Buffering`);
+//!   after that `start` cannot restart the response and no 500 can replace it.
+//! - `chunked`: decided when `Buffering` turns into `Streaming`
+//!   (HTTP/1.1: chunked; HTTP/1.0: close-delimited); read only there.
+//! - `setup.keep_alive`: may drop to false in any state (`close_after`, a
+//!   broken request body, HTTP/1.0 streaming); the head says
+//!   `Connection: close` if it was false when the framing headers went into
+//!   the reserve, and the connection reads [`ResponseWriter::keep_alive`]
+//!   after `Done`.
+//!
+//! # Buffer layout
+//!
+//! While buffering, the body is collected behind the head, with a fixed
+//! reserve between them for the framing headers only known at the end:
+//!
+//! ```text
+//!   0          head_len        body_at = head_len + RESERVE      body_end   buf.len()
+//!   [ head      ][ reserve (64) ][ body ...................... ][ free ...... ]
+//! ```
+//!
+//! `finish` writes `Content-Length` and the blank line into the reserve,
+//! moves the body down against them, and sends `buf[..end]` in one write.
+//! When streaming starts, the framing headers go into the reserve and
+//! the head is sent; the first chunk still goes out from behind the old
+//! head. After it the head is gone: the reserve stays at the front and
+//! holds each chunk-size line just before its data:
+//!
+//! ```text
+//!   0        body_at = RESERVE              body_end   buf.len()
+//!   [ reserve ][ body ..................... ][ free ...... ]
+//!          └─ "1f4\r\n" written right before body_at; "\r\n" after body_end
+//! ```
+//!
+//! Invariant: `head_len <= body_at` and `body_at + body_len <= buf.len()`
+//! (or `body_len == 0`).
 
 use crate::http::parse::Rejection;
 use crate::http::response::{is_field_value, is_token, write_header, write_status_line, BufWriter};
