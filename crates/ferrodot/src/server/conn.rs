@@ -213,9 +213,7 @@ enum Plan {
     Error(Rejection, Option<MethodSet>),
 }
 
-/// Parse, route and answer one request whose head is buffered:
-/// [`admit`] (parse and plan), then write the answer, then decide what
-/// comes [`Next`] for the connection.
+/// Parse, route and answer one request whose head is buffered.
 ///
 /// A plain function returning an `async move` block, as
 /// [`serve_connection`] is, so its arguments are held once.
@@ -230,14 +228,20 @@ fn exchange<'a, S, R: Dispatch<S>>(
     filled: usize,
 ) -> impl Future<Output = Next> + use<'a, S, R> {
     async move {
-        let rx_len = rx.len();
+        let limits = head_limits(&app.config, rx.len());
         // The head is borrowed by the request; the rest of `rx` is the body's.
         let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
-        let arrived = filled.saturating_sub(head_buf.len());
-        let (req, plan, limit) = match admit(app, head_buf, body_buf.get(..arrived).unwrap_or(&[]), *client, rx_len) {
-            Ok(admitted) => admitted,
+        accept_later_minor(head_buf);
+        // `limits` is moved into a temporary: a borrowed local would be
+        // kept in the future across every `.await` below.
+        let mut req = match parse_head(head_buf, &{ limits }) {
+            Ok(ParsedHead::Complete { request, .. }) => request,
+            Ok(ParsedHead::Partial) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
             Err(rejection) => return Next::Refuse(rejection),
         };
+        req.client = *client;
+        let arrived = filled.saturating_sub(head_buf.len());
+        let (plan, limit) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
 
         let cursor = Cell::new(Cursor::new(req.framing, 0, arrived, limit, req.expect_continue));
         let setup = WriterSetup {
@@ -316,27 +320,6 @@ fn exchange<'a, S, R: Dispatch<S>>(
             to: head_len.saturating_add(cur.filled),
         }
     }
-}
-
-/// Parse the buffered head and [`plan`] its answer. Synchronous, so that
-/// the parser's limits and locals never become part of the connection's
-/// future.
-fn admit<'r, S, R: Dispatch<S>>(
-    app: &'r App<S, R>,
-    head_buf: &'r mut [u8],
-    body: &[u8],
-    client: Option<core::net::SocketAddr>,
-    rx_len: usize,
-) -> Result<(Request<'r>, Plan, u64), Rejection> {
-    accept_later_minor(head_buf);
-    let mut req = match parse_head(head_buf, &head_limits(&app.config, rx_len))? {
-        ParsedHead::Complete { request, .. } => request,
-        // `read_head` found the blank line, so the head cannot be partial.
-        ParsedHead::Partial => return Err(Rejection::new(Status::BAD_REQUEST, "malformed request")),
-    };
-    req.client = client;
-    let (plan, limit) = plan(app, &mut req, body);
-    Ok((req, plan, limit))
 }
 
 /// Route a parsed request and decide what answers it, with the body limit
