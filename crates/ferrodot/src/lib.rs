@@ -25,6 +25,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod app;
+pub mod assets;
 pub mod broadcast;
 #[cfg(feature = "client")]
 pub mod client;

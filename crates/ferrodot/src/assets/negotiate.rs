@@ -1,0 +1,170 @@
+//! `Accept-Encoding` negotiation between an identity copy and a gzip copy.
+
+/// The representation chosen for a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// The bytes as stored, no `Content-Encoding`.
+    Identity,
+    /// The gzip copy, sent with `Content-Encoding: gzip`.
+    Gzip,
+}
+
+/// A quality value in thousandths (RFC 9110 §12.4.2: at most three decimals).
+type Quality = u16;
+
+/// Reads a qvalue: `0`, `1`, `0.5`, `1.000`. Anything else is `None`, and the
+/// entry carrying it is ignored rather than guessed at.
+fn parse_quality(value: &[u8]) -> Option<Quality> {
+    let (whole, fraction) = match value.iter().position(|&b| b == b'.') {
+        Some(dot) => (value.get(..dot)?, value.get(dot.checked_add(1)?..)?),
+        None => (value, &[][..]),
+    };
+    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths: Quality = 0;
+    for (&digit, scale) in fraction.iter().zip([100, 10, 1]) {
+        thousandths = thousandths.checked_add(Quality::from(digit.wrapping_sub(b'0')).checked_mul(scale)?)?;
+    }
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Splits one list entry `coding;q=0.5` into its coding and quality.
+fn parse_entry(entry: &[u8]) -> Option<(&[u8], Quality)> {
+    let mut parts = entry.split(|&b| b == b';');
+    let coding = parts.next()?.trim_ascii();
+    if coding.is_empty() {
+        return None;
+    }
+    let mut quality = 1000;
+    for parameter in parts {
+        let parameter = parameter.trim_ascii();
+        let Some(value) = parameter.strip_prefix(b"q=").or_else(|| parameter.strip_prefix(b"Q=")) else {
+            continue;
+        };
+        quality = parse_quality(value.trim_ascii())?;
+    }
+    Some((coding, quality))
+}
+
+/// Chooses how to send an asset, given the `Accept-Encoding` value (`None` when the
+/// header is absent) and which copies exist.
+///
+/// Returns `None` when the client accepts none of the copies: the caller answers
+/// 406 Not Acceptable. That happens only for `identity;q=0` (or `*;q=0`) with no
+/// gzip acceptable, or when only a gzip copy was kept and the client refuses gzip.
+/// On equal quality gzip wins, because it is the smaller copy.
+pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip: bool) -> Option<Encoding> {
+    let Some(header) = accept_encoding else {
+        // No header: every coding is acceptable (§12.5.3); identity is the one
+        // every client can read.
+        return if have_identity {
+            Some(Encoding::Identity)
+        } else {
+            have_gzip.then_some(Encoding::Gzip)
+        };
+    };
+    let mut gzip: Option<Quality> = None;
+    let mut identity: Option<Quality> = None;
+    let mut any: Option<Quality> = None;
+    for (coding, quality) in header.split(|&b| b == b',').filter_map(parse_entry) {
+        let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+            &mut gzip
+        } else if coding.eq_ignore_ascii_case(b"identity") {
+            &mut identity
+        } else if coding == b"*" {
+            &mut any
+        } else {
+            continue;
+        };
+        // A coding listed twice keeps its best quality.
+        *slot = Some(slot.map_or(quality, |q| q.max(quality)));
+    }
+    let gzip = gzip.or(any).unwrap_or(0);
+    // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
+    let identity = identity.or(any).unwrap_or(1000);
+    let gzip_ok = have_gzip && gzip > 0;
+    let identity_ok = have_identity && identity > 0;
+    match (gzip_ok, identity_ok) {
+        (true, true) if gzip >= identity => Some(Encoding::Gzip),
+        (true, false) => Some(Encoding::Gzip),
+        (_, true) => Some(Encoding::Identity),
+        (false, false) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pick(header: &str) -> Option<Encoding> {
+        negotiate(Some(header.as_bytes()), true, true)
+    }
+
+    #[test]
+    fn absent_header_gets_identity() {
+        assert_eq!(negotiate(None, true, true), Some(Encoding::Identity));
+        assert_eq!(negotiate(None, false, true), Some(Encoding::Gzip));
+    }
+
+    #[test]
+    fn empty_header_means_identity_only() {
+        assert_eq!(pick(""), Some(Encoding::Identity));
+        assert_eq!(negotiate(Some(b""), false, true), None);
+    }
+
+    #[test]
+    fn browsers_get_gzip() {
+        assert_eq!(pick("gzip, deflate, br, zstd"), Some(Encoding::Gzip));
+        assert_eq!(pick("GZIP"), Some(Encoding::Gzip));
+        assert_eq!(pick("x-gzip"), Some(Encoding::Gzip));
+        assert_eq!(pick("*"), Some(Encoding::Gzip));
+    }
+
+    #[test]
+    fn quality_values_decide() {
+        assert_eq!(pick("gzip;q=0.5, identity;q=0.8"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=0.8, identity;q=0.5"), Some(Encoding::Gzip));
+        assert_eq!(pick("gzip ; q=0.500 , identity;q=0.5"), Some(Encoding::Gzip));
+        assert_eq!(pick("gzip;q=0"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=0.000"), Some(Encoding::Identity));
+        assert_eq!(pick("br, *;q=0.1"), Some(Encoding::Gzip));
+        assert_eq!(pick("gzip;q=0.001"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=0.001, identity;q=0"), Some(Encoding::Gzip));
+    }
+
+    #[test]
+    fn refused_identity() {
+        assert_eq!(pick("identity;q=0"), None);
+        assert_eq!(pick("*;q=0"), None);
+        assert_eq!(pick("gzip, identity;q=0"), Some(Encoding::Gzip));
+        assert_eq!(pick("*;q=0, identity"), Some(Encoding::Identity));
+        assert_eq!(negotiate(Some(b"br"), false, true), None);
+        assert_eq!(negotiate(Some(b"gzip;q=0"), false, true), None);
+    }
+
+    #[test]
+    fn bad_quality_ignores_the_entry() {
+        assert_eq!(pick("gzip;q=2"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=0.5555"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=1.5"), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q="), Some(Encoding::Identity));
+        assert_eq!(pick("gzip;q=-1"), Some(Encoding::Identity));
+        assert_eq!(pick(",,;q=1, gzip"), Some(Encoding::Gzip));
+    }
+
+    #[test]
+    fn quality_parser() {
+        assert_eq!(parse_quality(b"1"), Some(1000));
+        assert_eq!(parse_quality(b"1."), Some(1000));
+        assert_eq!(parse_quality(b"0.25"), Some(250));
+        assert_eq!(parse_quality(b"0.999"), Some(999));
+        assert_eq!(parse_quality(b"1.001"), None);
+        assert_eq!(parse_quality(b"00.5"), None);
+        assert_eq!(parse_quality(b""), None);
+    }
+}
