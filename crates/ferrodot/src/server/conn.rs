@@ -241,7 +241,14 @@ fn exchange<'a, S, R: Dispatch<S>>(
         };
         req.client = *client;
         let arrived = filled.saturating_sub(head_buf.len());
-        let (plan, limit) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
+        let (plan, limit, routed) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
+        // The route whose group's layers see the response head; `None`
+        // (a constant) for an app without layers.
+        let layered = if R::LAYERED {
+            routed.or_else(|| path_route(app, &req))
+        } else {
+            None
+        };
 
         let cursor = Cell::new(Cursor::new(req.framing, 0, arrived, limit, req.expect_continue));
         let setup = WriterSetup {
@@ -251,9 +258,16 @@ fn exchange<'a, S, R: Dispatch<S>>(
             server: app.config.server_header,
             error_style: app.config.error_style,
         };
-        let after = app.after.map(|hook| {
-            let (req, state) = (&req, &app.state);
-            move |status: Status, extras: &mut HeadExtras<'_, '_>| hook(req, state, status, extras)
+        let after = (app.after.is_some() || layered.is_some()).then(|| {
+            let req = &req;
+            move |status: Status, extras: &mut HeadExtras<'_, '_>| {
+                if let Some(index) = layered {
+                    app.routes.head(index, req, &app.state, status, extras);
+                }
+                if let Some(hook) = app.after {
+                    hook(req, &app.state, status, extras);
+                }
+            }
         });
         let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
         let mut out = ResponseWriter::new(port, tx, setup, hook);
@@ -326,8 +340,9 @@ fn exchange<'a, S, R: Dispatch<S>>(
 /// that applies. Synchronous, so that nothing it looks at is kept in the
 /// connection's future. `body` holds the body bytes that arrived with the
 /// head: a request whose framing is already broken in them is refused
-/// here, before its handler can have side effects.
-fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64) {
+/// here, before its handler can have side effects. Also returns the
+/// index of the route the request was routed to, if any.
+fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64, Option<usize>) {
     let cfg = &app.config;
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
@@ -369,7 +384,16 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
             }
         }
     };
-    (plan, limit)
+    (plan, limit, found.ok())
+}
+
+/// For a request no route serves (the engine's own `OPTIONS` and 405):
+/// the first route whose pattern matches its path.
+fn path_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Option<usize> {
+    app.routes.routes().position(|route| {
+        let mut captures = Default::default();
+        route.pattern.matches(req.path, app.custom_types, &mut captures)
+    })
 }
 
 /// Whether the chunked body bytes that have arrived are already invalid
