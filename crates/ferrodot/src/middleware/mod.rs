@@ -40,5 +40,9 @@
 //! them is still a `static` (settings known only at run time live in the
 //! app's state, reached through [`InState`](crate::app::layer::InState)).
 
+#[cfg(feature = "auth")]
+pub mod auth;
 #[cfg(feature = "cookie")]
 pub mod cookie;
+#[cfg(feature = "session")]
+pub mod session;
