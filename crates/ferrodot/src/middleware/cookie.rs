@@ -130,6 +130,13 @@ impl CookieValue for &str {
     }
 }
 
+#[cfg(feature = "alloc")]
+impl CookieValue for alloc::string::String {
+    fn write_value(&self, w: &mut BufWriter<'_>) -> bool {
+        self.as_str().write_value(w)
+    }
+}
+
 /// `SameSite` (RFC 6265bis): whether cross-site requests carry the cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {

@@ -44,5 +44,11 @@
 pub mod auth;
 #[cfg(feature = "cookie")]
 pub mod cookie;
+#[cfg(feature = "cors")]
+pub mod cors;
+#[cfg(feature = "csrf")]
+pub mod csrf;
+#[cfg(feature = "ratelimit")]
+pub mod ratelimit;
 #[cfg(feature = "session")]
 pub mod session;
