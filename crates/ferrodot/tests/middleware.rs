@@ -283,6 +283,20 @@ fn basic_auth_verdicts_and_challenges() {
     let wrong = put_with(&c, "Authorization", "Basic YWRtaW46bm9wZQ==");
     assert_eq!(wrong.status, Status::UNAUTHORIZED);
     assert!(wrong.header("www-authenticate").is_some());
+    // A page's script gets no Basic challenge (no password dialog); a navigation does.
+    let script = c
+        .request(Method::Put, "/config")
+        .header("Sec-Fetch-Mode", "cors")
+        .send();
+    assert_eq!(
+        (script.status, script.header("www-authenticate")),
+        (Status::UNAUTHORIZED, None)
+    );
+    let navigation = c
+        .request(Method::Get, "/config")
+        .header("Sec-Fetch-Mode", "navigate")
+        .send();
+    assert!(navigation.header("www-authenticate").is_some());
     // A scheme this app does not accept.
     assert_eq!(put_with(&c, "Authorization", "Bearer abc").status, Status::UNAUTHORIZED);
     // GET /config is in the same protected group; /open is not.

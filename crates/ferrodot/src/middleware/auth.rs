@@ -40,7 +40,9 @@
 //! on where they differ. Answers: `401` with a `WWW-Authenticate`
 //! challenge for each accepted scheme when there are no credentials or
 //! they are wrong (with `error="invalid_token"` for a rejected Bearer
-//! token), `403` when the verifier knows the user but refuses them, `400`
+//! token; no Basic challenge to a page's own `fetch`, `Sec-Fetch-Mode`
+//! other than `navigate`, which the browser would otherwise answer with a
+//! password dialog), `403` when the verifier knows the user but refuses them, `400`
 //! for credentials that cannot be read (bad base64, no colon, not UTF-8,
 //! longer than [`MAX_CREDENTIALS`]).
 //!
@@ -264,7 +266,11 @@ impl<S> Layer<S> for Auth<S> {
             return;
         }
         let realm_ok = !self.realm.bytes().any(|b| b == b'"' || b == b'\\');
-        if self.basic.is_some() {
+        // A page's own `fetch` answers a 401 itself: a Basic challenge would
+        // make the browser stop it with a password dialog instead (headless,
+        // it waits for ever). Navigations and other clients get it.
+        let script = req.header("sec-fetch-mode").is_some_and(|m| m != "navigate");
+        if self.basic.is_some() && !script {
             head.header_with("WWW-Authenticate", |w| {
                 challenge(w, "Basic", self.realm);
                 w.push(b", charset=\"UTF-8\"");
