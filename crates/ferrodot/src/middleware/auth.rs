@@ -124,7 +124,12 @@ pub fn parse_authorization<'a>(
         let n = BASIC.decode_slice(rest, buf).map_err(|_| AuthError::BadBase64)?;
         let decoded = buf.get(..n).ok_or(AuthError::BadBase64)?;
         let text = core::str::from_utf8(decoded).map_err(|_| AuthError::NotUtf8)?;
-        let (user, password) = text.split_once(':').ok_or(AuthError::NoColon)?;
+        // Byte search: `:` is ASCII, so both halves stay UTF-8.
+        let colon = decoded.iter().position(|&b| b == b':').ok_or(AuthError::NoColon)?;
+        let (user, password) = (text.get(..colon), text.get(colon.saturating_add(1)..));
+        let (Some(user), Some(password)) = (user, password) else {
+            return Err(AuthError::NoColon);
+        };
         Ok(Credentials::Basic { user, password })
     } else if scheme.eq_ignore_ascii_case(b"bearer") {
         let token = core::str::from_utf8(rest).map_err(|_| AuthError::NotUtf8)?;
@@ -139,11 +144,15 @@ pub fn parse_authorization<'a>(
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
+    let bytes = token.as_bytes();
+    let body = bytes
+        .len()
+        .saturating_sub(bytes.iter().rev().take_while(|&&b| b == b'=').count());
+    let body = bytes.get(..body).unwrap_or(&[]);
     !body.is_empty()
         && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
 /// Equal bytes, in a time that depends only on the lengths.
@@ -245,8 +254,10 @@ impl<S> Auth<S> {
     }
 
     fn missing(&self, req: &Request<'_>) -> Rejection {
-        let page_request =
-            req.method() == crate::http::Method::Get && req.header("accept").is_some_and(|a| a.contains("text/html"));
+        let page_request = req.method() == crate::http::Method::Get
+            && req
+                .header_bytes("accept")
+                .is_some_and(|a| a.windows(9).any(|w| w == b"text/html"));
         match self.login_page {
             Some(location) if page_request => {
                 Rejection::new(Status::SEE_OTHER, "log in first").with_header("Location", location)

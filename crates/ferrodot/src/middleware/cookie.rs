@@ -57,7 +57,21 @@ impl<'r> Cookies<'r> {
 
     /// The value of the first cookie called `name`.
     pub fn get(&self, name: &str) -> Option<&'r str> {
-        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.find(|n, _| n == name)
+    }
+
+    /// The value of the first cookie called `name` that `accept` takes
+    /// (a signed session among stale ones of the same name).
+    pub fn find(&self, mut accept: impl FnMut(&str, &'r str) -> bool) -> Option<&'r str> {
+        // Plain loops: an iterator chain here costs a kilobyte of flash.
+        for line in self.fields.all("cookie") {
+            for (name, value) in pairs(line) {
+                if accept(name, value) {
+                    return Some(value);
+                }
+            }
+        }
+        None
     }
 
     /// Every cookie as `(name, value)`, in the order sent.
@@ -312,8 +326,8 @@ impl<V: CookieValue, C: Content> IntoResponse for WithCookie<'_, V, (Status, C)>
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7) for Unix seconds.
-// Bounded arithmetic: days since 1970 of a u64 of seconds fit an i64 many
-// times over, and the civil-date steps (Hinnant's `civil_from_days`)
+// Bounded arithmetic: the seconds are clamped to year 9999, so the days
+// fit an i32, and the civil-date steps (Hinnant's `civil_from_days`)
 // divide by positive constants.
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 pub fn write_http_date(w: &mut BufWriter<'_>, unix_seconds: u64) {
@@ -323,8 +337,13 @@ pub fn write_http_date(w: &mut BufWriter<'_>, unix_seconds: u64) {
     ];
     // Beyond year 9999 the format has no room: clamp there.
     let secs = unix_seconds.min(253_402_300_799);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
+    // 86400 = 128 × 675, and 253402300799 >> 7 fits a u32: days without
+    // a 64-bit division, which would pull a software routine into 32-bit
+    // firmware.
+    let days = (secs >> 7) as u32 / 675;
+    let rem = (secs - u64::from(days) * 86_400) as u32;
+    // Up to year 9999 every step below fits an i32 (no 64-bit division).
+    let days = days as i32;
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;
@@ -333,10 +352,10 @@ pub fn write_http_date(w: &mut BufWriter<'_>, unix_seconds: u64) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = yoe + era * 400 + i32::from(month <= 2);
     w.push_str(DAYS.get((days % 7) as usize).copied().unwrap_or("Thu"));
     w.push(b", ");
-    push_two(w, day as u64);
+    push_two(w, day as u32);
     w.push(b" ");
     w.push_str(MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan"));
     w.push(b" ");
@@ -350,11 +369,11 @@ pub fn write_http_date(w: &mut BufWriter<'_>, unix_seconds: u64) {
     w.push(b" GMT");
 }
 
-fn push_two(w: &mut BufWriter<'_>, n: u64) {
+fn push_two(w: &mut BufWriter<'_>, n: u32) {
     if n < 10 {
         w.push(b"0");
     }
-    w.push_u64(n);
+    w.push_u64(u64::from(n));
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ impl<'a> Cors<'a> {
     }
 
     fn allows_method(&self, method: &str) -> bool {
-        self.methods.split(',').any(|m| m.trim() == method)
+        self.methods.split(',').any(|m| m.trim_ascii() == method)
     }
 
     /// Every name in an `Access-Control-Request-Headers` value is allowed
@@ -134,7 +134,7 @@ impl<'a> Cors<'a> {
         }
         let any = self.headers.contains(&"*");
         let mut count = 0usize;
-        for name in requested.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        for name in requested.split(',').map(str::trim_ascii).filter(|n| !n.is_empty()) {
             count = count.saturating_add(1);
             if count > MAX_REQUEST_HEADERS || !crate::http::response::is_token(name) {
                 return false;
@@ -170,8 +170,8 @@ impl<'a> Cors<'a> {
         }
         if preflight {
             head.header("Access-Control-Allow-Methods", self.methods);
-            if !requested_headers.trim().is_empty() {
-                head.header("Access-Control-Allow-Headers", requested_headers.trim());
+            if !requested_headers.trim_ascii().is_empty() {
+                head.header("Access-Control-Allow-Headers", requested_headers.trim_ascii());
             }
             if self.max_age > 0 {
                 head.header_with("Access-Control-Max-Age", |w| {

@@ -151,7 +151,7 @@ impl<const N: usize> RateLimit<N> {
             .flatten()
             .and_then(|v| core::str::from_utf8(v).ok())
             .and_then(|v| v.rsplit(',').next())
-            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+            .and_then(|last| last.trim_ascii().parse::<IpAddr>().ok());
         forwarded.or_else(|| req.client_addr().map(|a| a.ip()))
     }
 

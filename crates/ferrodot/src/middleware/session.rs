@@ -132,18 +132,22 @@ impl<'k> Sessions<'k> {
 
     /// The session in `req`'s cookie, if it is valid.
     pub fn load<T: DeserializeOwned>(&self, req: &Request<'_>) -> Option<T> {
-        let cookies = Cookies::of(req);
         // Several cookies of the name (another path's): the first valid one.
-        cookies
-            .iter()
-            .filter(|(name, _)| *name == self.cookie_name)
-            .find_map(|(_, token)| self.verify(token))
+        let mut found = None;
+        Cookies::of(req).find(|name, token| {
+            if name == self.cookie_name {
+                found = self.verify(token);
+            }
+            found.is_some()
+        });
+        found
     }
 
     /// The payload of a token, if it is signed by one of the keys, not
     /// expired and well-formed.
     pub fn verify<T: DeserializeOwned>(&self, token: &str) -> Option<T> {
-        let (body, tag) = token.rsplit_once('.')?;
+        let dot = token.bytes().rposition(|b| b == b'.')?;
+        let (body, tag) = (token.get(..dot)?, token.get(dot.saturating_add(1)..)?);
         if body.len() > MAX_ENCODED || tag.len() != TAG_ENCODED {
             return None;
         }

@@ -12,7 +12,7 @@ use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 
-use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
+use crate::app::{AfterRequest, App, Dispatch, ErrorBody, ErrorPage};
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
 use crate::http::method::MethodSet;
 use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, Rejection};
@@ -258,15 +258,20 @@ fn exchange<'a, S, R: Dispatch<S>>(
             server: app.config.server_header,
             error_style: app.config.error_style,
         };
-        let after = (app.after.is_some() || layered.is_some()).then(|| {
+        // The app's `after_request`, and with layers one that does nothing
+        // when the app has none. Without layers (`R::LAYERED` is a
+        // constant) this is the app's hook alone, as before layers existed.
+        let after: Option<AfterRequest<S>> = match (R::LAYERED, layered) {
+            (true, Some(_)) => Some(app.after.unwrap_or(no_hook::<S>)),
+            _ => app.after,
+        };
+        let after = after.map(|hook| {
             let req = &req;
             move |status: Status, extras: &mut HeadExtras<'_, '_>| {
-                if let Some(index) = layered {
+                if let (true, Some(index)) = (R::LAYERED, layered) {
                     app.routes.head(index, req, &app.state, status, extras);
                 }
-                if let Some(hook) = app.after {
-                    hook(req, &app.state, status, extras);
-                }
+                hook(req, &app.state, status, extras);
             }
         });
         let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
@@ -384,8 +389,11 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
             }
         }
     };
-    (plan, limit, found.ok())
+    (plan, limit, if R::LAYERED { found.ok() } else { None })
 }
+
+/// The `after_request` of an app with layers but no hook of its own.
+fn no_hook<S>(_: &Request<'_>, _: &S, _: Status, _: &mut HeadExtras<'_, '_>) {}
 
 /// For a request no route serves (the engine's own `OPTIONS` and 405):
 /// the first route whose pattern matches its path.
