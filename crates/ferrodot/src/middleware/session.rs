@@ -445,6 +445,8 @@ mod tests {
         assert_eq!(token(&Sessions::new(&[], now), &user()), None);
     }
 
+    // `Vec` is serde data with `alloc` only.
+    #[cfg(feature = "alloc")]
     #[test]
     fn payload_limit() {
         let s = Sessions::new(&[K1], now);
