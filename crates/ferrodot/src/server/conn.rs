@@ -241,14 +241,7 @@ fn exchange<'a, S, R: Dispatch<S>>(
         };
         req.client = *client;
         let arrived = filled.saturating_sub(head_buf.len());
-        let (plan, limit, routed) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
-        // The route whose group's layers see the response head; `None`
-        // (a constant) for an app without layers.
-        let layered = if R::LAYERED {
-            routed.or_else(|| path_route(app, &req))
-        } else {
-            None
-        };
+        let (plan, limit) = plan(app, &mut req, body_buf.get(..arrived).unwrap_or(&[]));
 
         let cursor = Cell::new(Cursor::new(req.framing, 0, arrived, limit, req.expect_continue));
         let setup = WriterSetup {
@@ -259,17 +252,22 @@ fn exchange<'a, S, R: Dispatch<S>>(
             error_style: app.config.error_style,
         };
         // The app's `after_request`, and with layers one that does nothing
-        // when the app has none. Without layers (`R::LAYERED` is a
-        // constant) this is the app's hook alone, as before layers existed.
-        let after: Option<AfterRequest<S>> = match (R::LAYERED, layered) {
-            (true, Some(_)) => Some(app.after.unwrap_or(no_hook::<S>)),
-            _ => app.after,
+        // when the app has none; without layers (`R::LAYERED` is a
+        // constant) the app's hook alone, as before layers existed. The
+        // route whose layers see the head is found again when the head is
+        // written, so the connection's future holds nothing more for it.
+        let after: Option<AfterRequest<S>> = if R::LAYERED {
+            Some(app.after.unwrap_or(no_hook::<S>))
+        } else {
+            app.after
         };
         let after = after.map(|hook| {
             let req = &req;
             move |status: Status, extras: &mut HeadExtras<'_, '_>| {
-                if let (true, Some(index)) = (R::LAYERED, layered) {
-                    app.routes.head(index, req, &app.state, status, extras);
+                if R::LAYERED {
+                    if let Some(index) = layered_route(app, req) {
+                        app.routes.head(index, req, &app.state, status, extras);
+                    }
                 }
                 hook(req, &app.state, status, extras);
             }
@@ -345,9 +343,8 @@ fn exchange<'a, S, R: Dispatch<S>>(
 /// that applies. Synchronous, so that nothing it looks at is kept in the
 /// connection's future. `body` holds the body bytes that arrived with the
 /// head: a request whose framing is already broken in them is refused
-/// here, before its handler can have side effects. Also returns the
-/// index of the route the request was routed to, if any.
-fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64, Option<usize>) {
+/// here, before its handler can have side effects.
+fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64) {
     let cfg = &app.config;
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
@@ -389,19 +386,24 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
             }
         }
     };
-    (plan, limit, if R::LAYERED { found.ok() } else { None })
+    (plan, limit)
 }
 
 /// The `after_request` of an app with layers but no hook of its own.
 fn no_hook<S>(_: &Request<'_>, _: &S, _: Status, _: &mut HeadExtras<'_, '_>) {}
 
-/// For a request no route serves (the engine's own `OPTIONS` and 405):
-/// the first route whose pattern matches its path.
-fn path_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Option<usize> {
-    app.routes.routes().position(|route| {
-        let mut captures = Default::default();
-        route.pattern.matches(req.path, app.custom_types, &mut captures)
-    })
+/// The route whose layers apply to a request: the one it is routed to,
+/// or, for the engine's own answers (`OPTIONS`, 405), the first one whose
+/// pattern matches its path.
+fn layered_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Option<usize> {
+    match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+        Lookup::Found(m) => Some(m.index),
+        Lookup::NotFound => None,
+        Lookup::MethodNotAllowed(_) => app.routes.routes().position(|route| {
+            let mut captures = Default::default();
+            route.pattern.matches(req.path, app.custom_types, &mut captures)
+        }),
+    }
 }
 
 /// Whether the chunked body bytes that have arrived are already invalid
