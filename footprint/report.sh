@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint report: builds the five variants (four servers, one client) for thumbv7em-none-eabihf
+# Footprint report: builds the six variants (five servers, one client) for thumbv7em-none-eabihf
 # (opt-level z, fat LTO, one codegen unit, panic abort), runs each under
 # QEMU (mps2-an386, a Cortex-M4F) where it serves its canned requests over
 # an in-memory socket and prints the size of its connection future, then
@@ -15,6 +15,7 @@ TARGET=thumbv7em-none-eabihf
 BUDGET_HELLO=12000      # flash over the baseline, hello route
 BUDGET_JSON3=18000      # flash over the baseline, 3 JSON routes
 BUDGET_PER_ROUTE=300    # flash per extra route
+BUDGET_MIDDLEWARE=4000  # flash of sessions + auth + CORS over json3
 BUDGET_FUTURE=1000      # connection future, RAM besides the user's buffers
 EXTRA_ROUTES=17         # json20 has 17 routes more than json3
 
@@ -56,7 +57,7 @@ tdir="${CARGO_TARGET_DIR:-../target}"
 out="$tdir/$TARGET/release"
 logs="$tdir/footprint"
 mkdir -p "$logs"
-log "footprint: building baseline, hello, json3, json20, client for $TARGET"
+log "footprint: building baseline, hello, json3, json20, json3_guarded, client for $TARGET"
 if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
     cat "$logs/build.txt" >&2
     log "footprint: build failed"
@@ -66,7 +67,7 @@ fi
 section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 
 declare -A text rodata flash future
-for v in baseline hello json3 json20 client; do
+for v in baseline hello json3 json20 json3_guarded client; do
     elf="$out/$v"
     [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
     text[$v]=$(section "$elf" .text)
@@ -80,7 +81,7 @@ done
 # bytes it wrote back, and exits through semihosting.
 expect_hello=('HTTP/1.1 200 OK' 'hello')
 expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
-for v in baseline hello json3 json20 client; do
+for v in baseline hello json3 json20 json3_guarded client; do
     future[$v]="n/a"
     command -v qemu-system-arm >/dev/null || continue
     rc=0
@@ -94,6 +95,7 @@ for v in baseline hello json3 json20 client; do
     case $v in
         hello) expect=("${expect_hello[@]}") ;;
         json3 | json20) expect=("${expect_json[@]}") ;;
+        json3_guarded) expect=('hello' 'Access-Control-Allow-Origin: http://panel.local' 'Set-Cookie: session=' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content') ;;
         client) expect=('GET /api/led/7 HTTP/1.1' 'Host: dev') ;;
         *) expect=('POST /api/led/7') ;;
     esac
@@ -113,6 +115,7 @@ d_hello=$((flash[hello] - base))
 d_json3=$((flash[json3] - base))
 d_json20=$((flash[json20] - base))
 d_client=$((flash[client] - base))
+d_guarded=$((flash[json3_guarded] - flash[json3]))
 per_route=$(awk -v a="${flash[json20]}" -v b="${flash[json3]}" -v n="$EXTRA_ROUTES" 'BEGIN { printf "%.0f", (a - b) / n }')
 
 report() {
@@ -124,11 +127,13 @@ report() {
     echo "| hello (GET / → hello) | ${text[hello]} | ${rodata[hello]} | ${flash[hello]} | $(signed $d_hello) | ≤ $(kb $BUDGET_HELLO) | $(verdict $d_hello $BUDGET_HELLO) | ${future[hello]} B |"
     echo "| json3 (hello + GET/POST /api/led/:id JSON) | ${text[json3]} | ${rodata[json3]} | ${flash[json3]} | $(signed $d_json3) | ≤ $(kb $BUDGET_JSON3) | $(verdict $d_json3 $BUDGET_JSON3) | ${future[json3]} B |"
     echo "| json20 (json3 + 17 routes) | ${text[json20]} | ${rodata[json20]} | ${flash[json20]} | $(signed $d_json20) | | | ${future[json20]} B |"
+    echo "| json3_guarded (json3 + CORS, Basic/session auth, signed login cookie) | ${text[json3_guarded]} | ${rodata[json3_guarded]} | ${flash[json3_guarded]} | $(signed $((flash[json3_guarded] - base))) | | | ${future[json3_guarded]} B |"
     echo "| client (one GET, JSON body parsed; no server) | ${text[client]} | ${rodata[client]} | ${flash[client]} | $(signed $d_client) | | | ${future[client]} B |"
     echo
     echo "| measure | value | budget | |"
     echo "|---|---:|---|---|"
     echo "| flash per extra route, (json20 − json3) / $EXTRA_ROUTES | $per_route B | ≤ $BUDGET_PER_ROUTE B | $(verdict "$per_route" $BUDGET_PER_ROUTE) |"
+    echo "| middleware: sessions + auth + CORS, json3_guarded − json3 | $d_guarded B | ≤ $BUDGET_MIDDLEWARE B | $(verdict "$d_guarded" $BUDGET_MIDDLEWARE) |"
     if [ "${future[json3]}" = "n/a" ]; then
         echo "| connection future, json3 (size_of_val on the target) | n/a (no QEMU) | ≤ $BUDGET_FUTURE B | — |"
     else

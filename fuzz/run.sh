@@ -32,6 +32,11 @@ seed route path '/p/<path:rest>\n/p/%41/b'
 seed query form 'a=1&b=%20x+y&&c=%zz&d'
 seed assets_headers range 'dbytes=0-9, 20-,-5'
 seed assets_headers encoding 'dgzip;q=0.5, identity;q=0, *;q=0.1'
+seed middleware cookie '\x00SID=31d4d96e407aad42; lang=en-US; q="a b"'
+seed middleware basic '\x01Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='
+seed middleware bearer '\x01Bearer mF_9.B5f-4.1JqM'
+seed middleware session '\x0242'
+seed middleware origin '\x03https://*.example.com\nhttps://a.example.com'
 seed ws_frame text '\x41\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e\x89\x80\x00\x00\x00\x00\x88\x82\x00\x00\x00\x00\x03\xe8'
 
 # A real certificate (DER, after the mode byte) for the TLS loader, made

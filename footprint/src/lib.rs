@@ -185,10 +185,15 @@ pub async fn echo(sock: &mut MemSocket<'_>, buf: &mut [u8]) -> Result<usize, ()>
 /// Serve [`REQUEST`] with `app` over a [`MemSocket`], print the size of
 /// the connection future and the response bytes, and exit QEMU.
 pub fn serve<S, R: ferrodot::app::Dispatch<S>>(app: &ferrodot::App<S, R>) -> ! {
+    serve_request(app, REQUEST)
+}
+
+/// [`serve`] with other request bytes (a variant that needs headers).
+pub fn serve_request<S, R: ferrodot::app::Dispatch<S>>(app: &ferrodot::App<S, R>, request: &[u8]) -> ! {
     let mut out = [0u8; 1024];
     let mut rx = [0u8; 1024];
     let mut tx = [0u8; 512];
-    let mut sock = MemSocket::new(black_box(REQUEST), &mut out);
+    let mut sock = MemSocket::new(black_box(request), &mut out);
     let fut = ferrodot::server::serve_connection(app, &mut sock, &mut rx, &mut tx, None);
     let future_size = core::mem::size_of_val(&fut);
     let ok = block_on(fut).is_ok();

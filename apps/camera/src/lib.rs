@@ -8,6 +8,9 @@
 //! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
 //! - `GET /files/:path*` — the path captured by a `*` wildcard
 //! - `POST /firmware` — an OTA-style upload, streamed and checksummed
+//! - `GET /login`, `POST /login`, `POST /logout` — the admin's session
+//!   (see [`security`]: with an admin password, `PUT /config` and
+//!   `POST /firmware` need it, or HTTP Basic `admin:PW`)
 //! - `GET /ws` — live status over a WebSocket; `GET /events` — the same as
 //!   server-sent events. The page at `/` uses them.
 //! - `POST /report` — `{"host":..,"port":..,"path":..}`: the device POSTs
@@ -20,7 +23,9 @@
 #![no_std]
 
 pub mod report;
+pub mod security;
 
+use ferrodot::app::layer::Layered;
 use ferrodot::broadcast::{Broadcast, Subscriber};
 use ferrodot::future::select;
 use ferrodot::http::response::format_u64;
@@ -41,6 +46,8 @@ pub struct Camera {
     updates: Broadcast<4, STATUS_JSON_MAX, 8>,
     /// `POST /report` jobs for the platform's uplink task.
     reports: report::Reports,
+    /// Admin password, sessions, CORS origins, rate limit.
+    pub security: security::Security,
 }
 
 /// Room for `{"frames":4294967295,"triggers":4294967295,"light":1023}`.
@@ -60,7 +67,14 @@ impl Camera {
             interval_ms: AtomicU32::new(100),
             updates: Broadcast::new(),
             reports: report::Reports::new(),
+            security: security::Security::OPEN,
         }
+    }
+
+    /// The same camera with these security settings.
+    pub const fn with_security(mut self, security: security::Security) -> Self {
+        self.security = security;
+        self
     }
 
     /// The mailbox the platform's uplink task serves `POST /report` from.
@@ -324,19 +338,42 @@ ferrodot::routes! {
         GET "/status" => status,
         POST "/trigger" => trigger,
         GET "/config" => get_config,
-        PUT "/config" .max_body(256).require_length() => put_config,
         GET "/files/:path*" => file,
-        POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
         GET "/ws" => live_ws,
         GET "/events" => live_events,
         POST "/report" .max_body(256) => report::report,
+        GET "/login" => security::login_page,
+        POST "/login" .max_body(256) => security::login,
+        POST "/logout" => security::logout,
     }
 }
 
+// What changes the device: with an admin password, only the admin may.
+// To protect another route, move its line here.
+ferrodot::routes! {
+    pub AdminRoutes<Camera> {
+        PUT "/config" .max_body(256).require_length() => put_config,
+        POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
+    }
+}
+
+/// Every route: the admin routes behind [`security::AdminOnly`], all of
+/// them behind [`security::Guard`] (rate limit, CSRF, CORS).
+pub type Routes = Layered<security::Guard, (CameraRoutes, Layered<security::AdminOnly, AdminRoutes>)>;
+
 /// The camera app, ready to serve.
-pub type CameraApp = App<Camera, CameraRoutes>;
+pub type CameraApp = App<Camera, Routes>;
 
 /// A camera app with default settings (`const`: it can be a `static`).
 pub const fn app() -> CameraApp {
-    App::new(Camera::new(), CameraRoutes)
+    app_with(security::Security::OPEN)
+}
+
+/// A camera app with these security settings.
+pub const fn app_with(security: security::Security) -> CameraApp {
+    let routes = (CameraRoutes, Layered::new(security::AdminOnly, AdminRoutes));
+    App::new(
+        Camera::new().with_security(security),
+        Layered::new(security::Guard, routes),
+    )
 }

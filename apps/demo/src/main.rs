@@ -8,10 +8,25 @@
 //! HTTPS: `--tls-cert FILE --tls-key FILE` (PEM) serves HTTPS on `--port`
 //! instead; `--redirect-port N` also serves plain HTTP on N, answering every
 //! request with `308 Permanent Redirect` to the same URL over `https://`.
+//!
+//! Security, off by default so a first try needs nothing:
+//! `--admin-password PW` protects `PUT /config` and `POST /firmware`
+//! (HTTP Basic `admin:PW`, or the session cookie of `POST /login` with
+//! `username=admin&password=PW`; `POST /logout` ends it);
+//! `--cors-origin ORIGIN` (repeatable) lets that origin's pages use the
+//! API, credentials included, and change settings — every other cross-site
+//! `POST`/`PUT` is refused with `403` whatever the flags;
+//! `--rate-limit N` allows each client N requests per second (bursts of
+//! N), then `429` with `Retry-After`; `--connection-rate N` accepts at
+//! most N new connections per second in all.
 
 use std::time::Duration;
 
+use camera::security::Security;
 use camera::{Camera, CameraApp};
+use ferrodot::middleware::cors::Cors;
+use ferrodot::middleware::ratelimit::{host_millis, ConnectionRate, RateLimit};
+use ferrodot::middleware::session::{unix_now, Sessions};
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::Server;
 use ferrodot::server::{HeadExtras, ResponseWriter, WriteError};
@@ -36,10 +51,23 @@ struct Args {
     tls_cert: Option<String>,
     tls_key: Option<String>,
     redirect_port: Option<u16>,
+    admin_password: Option<String>,
+    cors_origins: Vec<String>,
+    rate_limit: Option<u32>,
+    connection_rate: Option<u32>,
 }
 
 const USAGE: &str =
-    "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]";
+    "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]
+            [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]";
+
+fn positive(flag: &str, v: Option<String>) -> Result<u32, String> {
+    let v = v.ok_or(format!("{flag} needs a value"))?;
+    match v.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{flag}: not a positive number: {v}")),
+    }
+}
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -49,6 +77,10 @@ fn parse_args() -> Result<Args, String> {
         tls_cert: None,
         tls_key: None,
         redirect_port: None,
+        admin_password: None,
+        cors_origins: Vec::new(),
+        rate_limit: None,
+        connection_rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -68,6 +100,22 @@ fn parse_args() -> Result<Args, String> {
                         .map_err(|_| format!("--redirect-port: not a port number: {v}"))?,
                 );
             }
+            "--admin-password" => {
+                let pw = it.next().ok_or("--admin-password needs a value")?;
+                if pw.is_empty() {
+                    return Err("--admin-password: the password is empty".into());
+                }
+                args.admin_password = Some(pw);
+            }
+            "--cors-origin" => {
+                let origin = it.next().ok_or("--cors-origin needs a value")?;
+                if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                    return Err(format!("--cors-origin: not an origin (http://host[:port]): {origin}"));
+                }
+                args.cors_origins.push(origin.trim_end_matches('/').to_string());
+            }
+            "--rate-limit" => args.rate_limit = Some(positive("--rate-limit", it.next())?),
+            "--connection-rate" => args.connection_rate = Some(positive("--connection-rate", it.next())?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument: {other} (try --help)")),
         }
@@ -124,13 +172,17 @@ async fn serve(args: Args) -> std::io::Result<()> {
         (Some(cert), Some(key)) => Some(TlsConfig::load(cert, key)?.build().map_err(std::io::Error::other)?),
         _ => None,
     };
-    let mut app: CameraApp = camera::app();
+    let mut app: CameraApp = camera::app_with(security(&args, tls.is_some()));
     if !args.quiet {
         app = app.after_request(log_request).on_refuse(log_refused);
     }
     // The app lives as long as the program, like a `static` on a device.
     let app: &'static CameraApp = Box::leak(Box::new(app));
     let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
+    if let Some(n) = args.connection_rate {
+        let mut rate = ConnectionRate::per_second(n);
+        server = server.admit(move |_| rate.admit());
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
     if let Some(tls) = tls {
@@ -181,6 +233,46 @@ async fn serve(args: Args) -> std::io::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// The camera's security settings from the flags. What the app keeps
+/// lives as long as the program (leaked once), as a device's constants do.
+fn security(args: &Args, https: bool) -> Security {
+    let mut security = Security::OPEN;
+    if let Some(pw) = &args.admin_password {
+        security.admin_password = Some(Box::leak(pw.clone().into_boxed_str()));
+        // A new key each start: restarting logs everyone out.
+        let key: &'static [u8] = Box::leak(Box::new(random_key()));
+        let keys: &'static [&'static [u8]] = Box::leak(Box::new([key]));
+        let sessions = Sessions::new(keys, unix_now).max_age(8 * 3600);
+        security.sessions = if https { sessions.secure() } else { sessions };
+    }
+    if !args.cors_origins.is_empty() {
+        let origins: Vec<&'static str> = args
+            .cors_origins
+            .iter()
+            .map(|o| &*Box::leak(o.clone().into_boxed_str()))
+            .collect();
+        security.cors = Cors::new(origins.leak())
+            .headers(&["content-type", "authorization"])
+            .credentials()
+            .max_age(600);
+    }
+    if let Some(n) = args.rate_limit {
+        security.rate_limit = Some(RateLimit::per_second(n, host_millis));
+    }
+    security
+}
+
+/// 32 bytes from the OS's random source.
+fn random_key() -> [u8; 32] {
+    use std::io::Read;
+    let mut key = [0u8; 32];
+    if let Err(e) = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)) {
+        eprintln!("demo: no /dev/urandom ({e}); cannot make a session key");
+        std::process::exit(1);
+    }
+    key
 }
 
 fn main() {

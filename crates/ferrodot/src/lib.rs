@@ -35,6 +35,15 @@ pub mod io;
 mod macros;
 #[cfg(all(feature = "std", feature = "json"))]
 pub mod microserver;
+#[cfg(any(
+    feature = "cookie",
+    feature = "session",
+    feature = "auth",
+    feature = "cors",
+    feature = "csrf",
+    feature = "ratelimit"
+))]
+pub mod middleware;
 pub mod mpg;
 pub mod resource;
 pub mod route;

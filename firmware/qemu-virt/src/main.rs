@@ -24,6 +24,7 @@ mod virtio_hal;
 use core::ptr::NonNull;
 
 use camera::report::ReportJob;
+use camera::security::Security;
 use camera::{Camera, CameraApp};
 use embassy_executor::Spawner;
 use embassy_net::tcp::TcpSocket;
@@ -32,6 +33,9 @@ use embassy_time::{Duration, Instant, Timer};
 use ferrodot::Method;
 use ferrodot::client::{Connection, RequestHead};
 use ferrodot::http::response::BufWriter;
+use ferrodot::middleware::cors::Cors;
+use ferrodot::middleware::ratelimit::RateLimit;
+use ferrodot::middleware::session::Sessions;
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
 use net_driver::{BUF, NRX, VirtioNetDriver};
@@ -64,8 +68,44 @@ const CONFIG: Config = Config {
     ..Config::DEFAULT
 };
 
+/// The camera's protection (see `camera::security`), set here as
+/// constants. All off, as the host demo is without flags; CSRF refusal of
+/// cross-site `POST`/`PUT` is always on.
+/// `Some("…")`: `PUT /config` and `POST /firmware` need HTTP Basic
+/// `admin:…` or the session of `POST /login`.
+const ADMIN_PASSWORD: Option<&str> = None;
+/// Signs login sessions: give each device its own 32 random bytes (a key
+/// in the image is shared by every device flashed with it).
+const SESSION_KEYS: &[&[u8]] = &[b"replace: 32 random bytes per dev"];
+/// Origins whose pages may use the API: `&["http://panel.local"]`.
+const CORS_ORIGINS: &[&str] = &[];
+/// `Some(n)`: n requests per second per client (bursts of n), then 429.
+const RATE_LIMIT: Option<u32> = None;
+
+fn uptime_s() -> u64 {
+    Instant::now().as_secs()
+}
+
+fn uptime_ms() -> u64 {
+    Instant::now().as_millis()
+}
+
+const SECURITY: Security = Security {
+    admin_password: ADMIN_PASSWORD,
+    // No wall clock: sessions expire in uptime, so a reboot with the same
+    // key keeps them valid up to `max_age` (an hour) longer.
+    sessions: Sessions::new(SESSION_KEYS, uptime_s).max_age(3600),
+    cors: Cors::new(CORS_ORIGINS)
+        .headers(&["content-type", "authorization"])
+        .credentials(),
+    rate_limit: match RATE_LIMIT {
+        Some(n) => Some(RateLimit::per_second(n, uptime_ms)),
+        None => None,
+    },
+};
+
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
-static APP: CameraApp = camera::app().with_config(CONFIG);
+static APP: CameraApp = camera::app_with(SECURITY).with_config(CONFIG);
 
 /// All slot buffers in `.bss`, handed out once as `&'static mut`.
 /// What the slots know of each other, for making room.

@@ -15,6 +15,7 @@
 pub mod dynamic;
 pub mod extract;
 pub mod handler;
+pub mod layer;
 pub mod respond;
 
 use crate::http::parse::Rejection;
@@ -31,6 +32,10 @@ pub use respond::{Content, IntoResponse};
 /// one; with `alloc`, [`dynamic::Router`] is one filled at run time.
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
+    /// Whether any group in here has a [`layer::Layer`]: a constant, so an
+    /// app without layers never looks for them.
+    const LAYERED: bool = false;
+
     /// How many routes there are.
     fn route_count(&self) -> usize;
 
@@ -58,6 +63,10 @@ pub trait Dispatch<S> {
         body: &RequestBody<'_>,
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError>;
+
+    /// Let the layers around route `index` add headers to a response for
+    /// a request whose path it matched (see [`layer::Layered`]).
+    fn head(&self, _index: usize, _req: &Request<'_>, _state: &S, _status: Status, _head: &mut HeadExtras<'_, '_>) {}
 }
 
 /// Iterator over the routes of a [`Dispatch`].
@@ -81,6 +90,8 @@ impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
 /// Two route groups served as one: `a`'s routes first, then `b`'s
 /// (Microdot's `mount`, mpgameserver's `registerRoutes`), with no heap.
 impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
+    const LAYERED: bool = A::LAYERED || B::LAYERED;
+
     fn route_count(&self) -> usize {
         self.0.route_count().saturating_add(self.1.route_count())
     }
@@ -103,6 +114,14 @@ impl<S, A: Dispatch<S>, B: Dispatch<S>> Dispatch<S> for (A, B) {
         match index.checked_sub(self.0.route_count()) {
             None => self.0.call(index, req, state, body, out).await,
             Some(i) => self.1.call(i, req, state, body, out).await,
+        }
+    }
+
+    fn head(&self, index: usize, req: &Request<'_>, state: &S, status: Status, head: &mut HeadExtras<'_, '_>) {
+        match index.checked_sub(self.0.route_count()) {
+            None if A::LAYERED => self.0.head(index, req, state, status, head),
+            Some(i) if B::LAYERED => self.1.head(i, req, state, status, head),
+            _ => {}
         }
     }
 }

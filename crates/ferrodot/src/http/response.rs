@@ -62,6 +62,14 @@ impl<'a> BufWriter<'a> {
         self.push(digits.get(start..).unwrap_or(&[]));
     }
 
+    /// Forget what was written after the first `len` bytes.
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+            self.overflow = false;
+        }
+    }
+
     pub fn written(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }

@@ -92,7 +92,12 @@ pub struct Server {
     /// HTTPS: set by [`Server::tls`].
     #[cfg(feature = "tls-rustls")]
     tls: Option<Arc<tls::TlsShared>>,
+    /// Set by [`Server::admit`].
+    admit: Option<Admit>,
 }
+
+/// Decides, per accepted connection, whether it is served.
+type Admit = std::boxed::Box<dyn FnMut(SocketAddr) -> bool + Send>;
 
 impl Server {
     /// Bind `addr`. Errors say which address could not be bound and why.
@@ -115,7 +120,17 @@ impl Server {
             deferred: false,
             #[cfg(feature = "tls-rustls")]
             tls: None,
+            admit: None,
         }
+    }
+
+    /// Ask `admit(peer)` about every new connection; one it refuses is
+    /// closed at once, before it takes a slot or a byte is read. For a
+    /// limit on new connections per second, see
+    /// `middleware::ratelimit::ConnectionRate` (feature `ratelimit`).
+    pub fn admit(mut self, admit: impl FnMut(SocketAddr) -> bool + Send + 'static) -> Self {
+        self.admit = Some(std::boxed::Box::new(admit));
+        self
     }
 
     pub fn options(mut self, options: ServerOptions) -> Self {
@@ -159,6 +174,7 @@ impl Server {
         app.validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message()))?;
         let options = self.options;
+        let mut admit = self.admit;
         let mut listener = Acceptor::new(self.listener, self.deferred)?;
         let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -192,6 +208,10 @@ impl Server {
                     continue;
                 }
             };
+            if admit.as_mut().is_some_and(|admit| !admit(peer)) {
+                drop(stream);
+                continue;
+            }
             let permit = match permit {
                 Some(permit) => permit,
                 None => tokio::select! {

@@ -12,7 +12,7 @@ use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 
-use crate::app::{App, Dispatch, ErrorBody, ErrorPage};
+use crate::app::{AfterRequest, App, Dispatch, ErrorBody, ErrorPage};
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
 use crate::http::method::MethodSet;
 use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, ParsedHead, Rejection};
@@ -251,9 +251,26 @@ fn exchange<'a, S, R: Dispatch<S>>(
             server: app.config.server_header,
             error_style: app.config.error_style,
         };
-        let after = app.after.map(|hook| {
-            let (req, state) = (&req, &app.state);
-            move |status: Status, extras: &mut HeadExtras<'_, '_>| hook(req, state, status, extras)
+        // The app's `after_request`, and with layers one that does nothing
+        // when the app has none; without layers (`R::LAYERED` is a
+        // constant) the app's hook alone, as before layers existed. The
+        // route whose layers see the head is found again when the head is
+        // written, so the connection's future holds nothing more for it.
+        let after: Option<AfterRequest<S>> = if R::LAYERED {
+            Some(app.after.unwrap_or(no_hook::<S>))
+        } else {
+            app.after
+        };
+        let after = after.map(|hook| {
+            let req = &req;
+            move |status: Status, extras: &mut HeadExtras<'_, '_>| {
+                if R::LAYERED {
+                    if let Some(index) = layered_route(app, req) {
+                        app.routes.head(index, req, &app.state, status, extras);
+                    }
+                }
+                hook(req, &app.state, status, extras);
+            }
         });
         let hook: Option<HeadHook<'_>> = after.as_ref().map(|h| h as _);
         let mut out = ResponseWriter::new(port, tx, setup, hook);
@@ -370,6 +387,23 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
         }
     };
     (plan, limit)
+}
+
+/// The `after_request` of an app with layers but no hook of its own.
+fn no_hook<S>(_: &Request<'_>, _: &S, _: Status, _: &mut HeadExtras<'_, '_>) {}
+
+/// The route whose layers apply to a request: the one it is routed to,
+/// or, for the engine's own answers (`OPTIONS`, 405), the first one whose
+/// pattern matches its path.
+fn layered_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Option<usize> {
+    match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+        Lookup::Found(m) => Some(m.index),
+        Lookup::NotFound => None,
+        Lookup::MethodNotAllowed(_) => app.routes.routes().position(|route| {
+            let mut captures = Default::default();
+            route.pattern.matches(req.path, app.custom_types, &mut captures)
+        }),
+    }
 }
 
 /// Whether the chunked body bytes that have arrived are already invalid

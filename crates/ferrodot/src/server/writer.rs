@@ -109,6 +109,38 @@ impl HeadExtras<'_, '_> {
     pub fn header(&mut self, name: &str, value: &str) {
         add_header(self.head, self.invalid, name, value, true);
     }
+
+    /// Add a header whose value `value` writes in place (see
+    /// [`ResponseWriter::header_with`]).
+    pub fn header_with(&mut self, name: &str, value: impl FnOnce(&mut BufWriter<'_>) -> bool) {
+        add_header_with(self.head, self.invalid, name, value);
+    }
+}
+
+/// `name: <what value writes>\r\n`, or nothing (and `invalid`) when
+/// `value` refuses, overflows or writes a CR, LF or NUL.
+fn add_header_with(
+    head: &mut BufWriter<'_>,
+    invalid: &mut bool,
+    name: &str,
+    value: impl FnOnce(&mut BufWriter<'_>) -> bool,
+) {
+    if !is_token(name) || is_framing_header(name) {
+        *invalid = true;
+        return;
+    }
+    let line_start = head.len();
+    head.push_str(name);
+    head.push(b": ");
+    let value_start = head.len();
+    let accepted = value(head);
+    let text = head.written().get(value_start..).unwrap_or(&[]);
+    let clean = text.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+    head.push(b"\r\n");
+    if !accepted || !clean || head.overflowed() {
+        head.truncate(line_start);
+        *invalid = true;
+    }
 }
 
 /// `check_name`: false for the engine's own names (`Content-Type`), which
@@ -274,6 +306,25 @@ impl<'w> ResponseWriter<'w> {
     /// added after some body was buffered moves that body along.
     pub fn header(&mut self, name: &str, value: &str) {
         self.add_line(name, value, true);
+    }
+
+    /// Add a header whose value `value` writes straight into the head (a
+    /// cookie, a signed token), so it needs no buffer of its own. A value
+    /// that `value` refuses (returns `false`), that does not fit, or that
+    /// holds a CR, LF or NUL makes the response a 500. Call it before any
+    /// body is written.
+    pub fn header_with(&mut self, name: &str, value: impl FnOnce(&mut BufWriter<'_>) -> bool) {
+        if self.stage != Stage::Buffering || self.body_len > 0 {
+            self.invalid = true;
+            return;
+        }
+        let mut invalid = self.invalid;
+        let mut head = self.head();
+        add_header_with(&mut head, &mut invalid, name, value);
+        let n = head.len();
+        self.grow_head(n);
+        self.place_body_after_head();
+        self.invalid = invalid;
     }
 
     /// Set `Content-Type`, like [`ResponseWriter::header`] without
