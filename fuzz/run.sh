@@ -37,6 +37,7 @@ seed middleware basic '\x01Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='
 seed middleware bearer '\x01Bearer mF_9.B5f-4.1JqM'
 seed middleware session '\x0242'
 seed middleware origin '\x03https://*.example.com\nhttps://a.example.com'
+seed middleware base64 '\x04Zm9vYg=='
 seed ws_frame text '\x41\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e\x89\x80\x00\x00\x00\x00\x88\x82\x00\x00\x00\x00\x03\xe8'
 
 # A real certificate (DER, after the mode byte) for the TLS loader, made

@@ -26,6 +26,7 @@ extern crate std;
 
 pub mod app;
 pub mod assets;
+pub mod base64;
 pub mod broadcast;
 #[cfg(feature = "client")]
 pub mod client;

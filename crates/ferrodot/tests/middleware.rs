@@ -283,14 +283,15 @@ fn basic_auth_verdicts_and_challenges() {
     let wrong = put_with(&c, "Authorization", "Basic YWRtaW46bm9wZQ==");
     assert_eq!(wrong.status, Status::UNAUTHORIZED);
     assert!(wrong.header("www-authenticate").is_some());
-    // A page's script gets no Basic challenge (no password dialog); a navigation does.
+    // A page's script gets no Basic challenge (no password dialog) but the
+    // login form's; a navigation gets Basic.
     let script = c
         .request(Method::Put, "/config")
         .header("Sec-Fetch-Mode", "cors")
         .send();
     assert_eq!(
-        (script.status, script.header("www-authenticate")),
-        (Status::UNAUTHORIZED, None)
+        (script.status, all(&script, "www-authenticate")),
+        (Status::UNAUTHORIZED, vec![r#"Cookie realm="panel""#])
     );
     let navigation = c
         .request(Method::Get, "/config")
@@ -777,4 +778,26 @@ fn tcp_new_connections_per_second() {
         }
     }
     assert_eq!((served, closed), (3, 3));
+}
+
+/// A layer that only takes the login form's session still challenges
+/// every 401 (RFC 9110 §11.6.1), with a scheme no browser prompts for.
+#[test]
+fn session_only_auth_challenges_with_the_login_form() {
+    static FORM_ONLY: Auth<Panel> = Auth::new("panel").session(logged_in).login_page("/login");
+    async fn secret() -> &'static str {
+        "secret"
+    }
+    ferrodot::routes! { FormOnly<Panel> { PUT "/secret" => secret } }
+    let app = App::new(
+        panel(test_clock_ms, test_clock_s, 1000),
+        Layered::new(&FORM_ONLY, FormOnly),
+    );
+    let c = TestClient::new(&app);
+    let refused = c.put("/secret", "");
+    assert_eq!(refused.status, Status::UNAUTHORIZED);
+    assert_eq!(
+        all(&refused, "www-authenticate"),
+        [r#"Cookie realm="panel", form-action="/login""#]
+    );
 }

@@ -22,8 +22,7 @@
 //! source (`rng`): a device's hardware RNG, or [`std_random`] on a host.
 //! Pings are answered as they arrive and still handed to the caller.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use crate::base64::{self, Alphabet};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use super::request::RequestHead;
@@ -74,7 +73,7 @@ impl<'b, T: Read + Write, R: FnMut() -> u32> WsClient<'b, T, R> {
         }
         let mut key = [0u8; 24];
         // 16 bytes always encode to exactly 24 characters.
-        let _ = STANDARD.encode_slice(key_bytes, &mut key);
+        let _ = base64::encode(&key_bytes, &mut key, Alphabet::Standard, true);
         let key = core::str::from_utf8(&key).map_err(|_| Error::WebSocket("handshake key"))?;
         let mut fields = [("", ""); MAX_EXTRA_HEADERS + 4];
         if headers.len() > MAX_EXTRA_HEADERS {

@@ -40,9 +40,10 @@
 //! on where they differ. Answers: `401` with a `WWW-Authenticate`
 //! challenge for each accepted scheme when there are no credentials or
 //! they are wrong (with `error="invalid_token"` for a rejected Bearer
-//! token; no Basic challenge to a page's own `fetch`, `Sec-Fetch-Mode`
-//! other than `navigate`, which the browser would otherwise answer with a
-//! password dialog), `403` when the verifier knows the user but refuses them, `400`
+//! token). A page's own `fetch` (`Sec-Fetch-Mode` other than `navigate`)
+//! on routes that also take a login session gets a `Cookie` challenge
+//! instead of Basic, which the browser would answer with a password
+//! dialog; so does every 401 of a session-only layer. `403` when the verifier knows the user but refuses them, `400`
 //! for credentials that cannot be read (bad base64, no colon, not UTF-8,
 //! longer than [`MAX_CREDENTIALS`]).
 //!
@@ -53,11 +54,8 @@
 //! removal. [`Auth::login_page`] sends browsers that navigate to a
 //! protected page without credentials to the form instead of a `401`.
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine as _;
-
 use crate::app::layer::Layer;
+use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
 use crate::http::response::BufWriter;
 use crate::http::{Request, Status};
@@ -65,12 +63,6 @@ use crate::server::HeadExtras;
 
 /// Longest decoded Basic credentials (`user:password`).
 pub const MAX_CREDENTIALS: usize = 192;
-
-/// RFC 7617 says base64 with padding; be lenient about the padding only.
-const BASIC: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// What an `Authorization` header carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +113,8 @@ pub fn parse_authorization<'a>(
     let (scheme, rest) = value.split_at(split);
     let rest = rest.trim_ascii_start();
     if scheme.eq_ignore_ascii_case(b"basic") {
-        let n = BASIC.decode_slice(rest, buf).map_err(|_| AuthError::BadBase64)?;
+        // RFC 7617 says base64 with padding; be lenient about the padding only.
+        let n = base64::decode(rest, buf, Alphabet::Standard, Padding::Optional).ok_or(AuthError::BadBase64)?;
         let decoded = buf.get(..n).ok_or(AuthError::BadBase64)?;
         let text = core::str::from_utf8(decoded).map_err(|_| AuthError::NotUtf8)?;
         // Byte search: `:` is ASCII, so both halves stay UTF-8.
@@ -279,9 +272,11 @@ impl<S> Layer<S> for Auth<S> {
         let realm_ok = !self.realm.bytes().any(|b| b == b'"' || b == b'\\');
         // A page's own `fetch` answers a 401 itself: a Basic challenge would
         // make the browser stop it with a password dialog instead (headless,
-        // it waits for ever). Navigations and other clients get it.
+        // it waits for ever), so when the page can log in through the form
+        // it is told that instead. Navigations and other clients get Basic.
         let script = req.header("sec-fetch-mode").is_some_and(|m| m != "navigate");
-        if self.basic.is_some() && !script {
+        let basic = self.basic.is_some() && !(script && self.session.is_some());
+        if basic {
             head.header_with("WWW-Authenticate", |w| {
                 challenge(w, "Basic", self.realm);
                 w.push(b", charset=\"UTF-8\"");
@@ -298,6 +293,23 @@ impl<S> Layer<S> for Auth<S> {
                     w.push(b", error=\"invalid_token\"");
                 }
                 realm_ok
+            });
+        }
+        // A 401 always carries a challenge (RFC 9110 §11.6.1): for the
+        // session of a login form, the `Cookie` scheme (no browser asks for
+        // a password on it).
+        if !basic && self.bearer.is_none() {
+            head.header_with("WWW-Authenticate", |w| {
+                challenge(w, "Cookie", self.realm);
+                if let Some(form) = self.login_page {
+                    w.push(b", form-action=\"");
+                    w.push_str(form);
+                    w.push(b"\"");
+                }
+                realm_ok
+                    && self
+                        .login_page
+                        .is_none_or(|f| !f.bytes().any(|b| b == b'"' || b == b'\\'))
             });
         }
     }

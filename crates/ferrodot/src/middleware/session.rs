@@ -52,8 +52,6 @@
 //! stays valid as long as its key does, so a device with a constant key
 //! should keep `max_age` short or make its key at boot.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -61,6 +59,7 @@ use sha2::Sha256;
 
 use super::cookie::{CookieValue, Cookies, SameSite, SetCookie};
 use crate::app::FromRequest;
+use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
 use crate::http::response::BufWriter;
 use crate::http::Request;
@@ -152,7 +151,7 @@ impl<'k> Sessions<'k> {
             return None;
         }
         let mut mac = [0u8; TAG + 2];
-        if URL_SAFE_NO_PAD.decode_slice(tag, &mut mac).ok()? != TAG {
+        if base64::decode(tag.as_bytes(), &mut mac, Alphabet::UrlSafe, Padding::Forbidden)? != TAG {
             return None;
         }
         let tag = mac.get(..TAG)?;
@@ -167,7 +166,7 @@ impl<'k> Sessions<'k> {
             return None;
         }
         let mut decoded = [0u8; MAX_DECODED];
-        let n = URL_SAFE_NO_PAD.decode_slice(body, &mut decoded).ok()?;
+        let n = base64::decode(body.as_bytes(), &mut decoded, Alphabet::UrlSafe, Padding::Forbidden)?;
         let (expiry, json) = decoded.get(..n)?.split_at_checked(8)?;
         let expiry = u64::from_be_bytes(expiry.try_into().ok()?);
         if (self.clock)() >= expiry {
@@ -198,7 +197,7 @@ impl<'k> Sessions<'k> {
         // until the end, written to the cookie and the MAC as they come.
         let mut chars = [0u8; 64];
         for chunk in payload.chunks(48) {
-            let Ok(len) = URL_SAFE_NO_PAD.encode_slice(chunk, &mut chars) else {
+            let Some(len) = base64::encode(chunk, &mut chars, Alphabet::UrlSafe, false) else {
                 return false;
             };
             let text = chars.get(..len).unwrap_or(&[]);
@@ -207,7 +206,7 @@ impl<'k> Sessions<'k> {
         }
         let tag = mac.finalize().into_bytes();
         let mut tag_chars = [0u8; TAG_ENCODED + 1];
-        let Ok(len) = URL_SAFE_NO_PAD.encode_slice(tag, &mut tag_chars) else {
+        let Some(len) = base64::encode(&tag, &mut tag_chars, Alphabet::UrlSafe, false) else {
             return false;
         };
         w.push(b".");
@@ -277,6 +276,7 @@ pub fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::base64::Engine as _;
     use serde::Deserialize;
     use std::format;
     use std::string::String;
@@ -372,12 +372,14 @@ mod tests {
         let (body, tag) = t.split_once('.').unwrap();
         assert_eq!(tag.len(), 43);
         let mut decoded = [0u8; 512];
-        let n = URL_SAFE_NO_PAD.decode_slice(body, &mut decoded).unwrap();
+        let n = ::base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode_slice(body, &mut decoded)
+            .unwrap();
         let decoded = &decoded[..n];
         assert_eq!(decoded[..8], (1_000_000u64 + 86_400).to_be_bytes());
         assert_eq!(&decoded[8..], br#"{"id":7,"admin":true}"#);
         let mut want = [0u8; 64];
-        let n = URL_SAFE_NO_PAD
+        let n = ::base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode_slice(hmac_sha256(K1, body.as_bytes()), &mut want)
             .unwrap();
         assert_eq!(tag.as_bytes(), &want[..n]);

@@ -1,9 +1,7 @@
 //! The opening handshake (RFC 6455 §4.2): checking an upgrade request
 //! and computing `Sec-WebSocket-Accept`.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
+use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
 use crate::http::{Method, Request, Status, Version};
 
@@ -17,7 +15,7 @@ pub fn accept_key(key: &[u8]) -> [u8; 28] {
     let digest = sha.digest().bytes();
     let mut out = [0u8; 28];
     // 20 bytes always encode to exactly 28 characters.
-    let _ = STANDARD.encode_slice(digest, &mut out);
+    let _ = base64::encode(&digest, &mut out, Alphabet::Standard, true);
     out
 }
 
@@ -55,8 +53,8 @@ pub fn check_upgrade<'a>(req: &Request<'a>) -> Result<&'a [u8], Rejection> {
         .map(<[u8]>::trim_ascii)
         .unwrap_or(&[]);
     let mut decoded = [0u8; 18];
-    match STANDARD.decode_slice(key, &mut decoded) {
-        Ok(16) => Ok(key),
+    match base64::decode(key, &mut decoded, Alphabet::Standard, Padding::Required) {
+        Some(16) => Ok(key),
         _ => Err(Rejection::new(
             Status::BAD_REQUEST,
             "Sec-WebSocket-Key must be 16 bytes in base64",
