@@ -187,6 +187,8 @@ async fn serve(args: Args) -> std::io::Result<()> {
         _ => None,
     };
     let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
     let camera = camera::app_with(security(&args, tls.is_some()));
     let portal = portal::start(&args.portal, server.local_addr()?).await?;
     let mut app: DemoApp = App::new(camera.state, (portal, camera.routes)).with_config(camera.config);
@@ -199,8 +201,6 @@ async fn serve(args: Args) -> std::io::Result<()> {
         let mut rate = ConnectionRate::per_second(n);
         server = server.admit(move |_| rate.admit());
     }
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
     if let Some(tls) = tls {
         let https_port = server.local_addr()?.port();
         server = server.tls(tls);
