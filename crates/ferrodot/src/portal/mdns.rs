@@ -170,9 +170,9 @@ impl<'a> Responder<'a> {
         w.u16(if legacy { header.id } else { 0 })?;
         w.u16(0x8400)?; // QR, AA
         w.u16(if legacy { header.qdcount } else { 0 })?;
-        w.u16(u16::from(asked.count_ones() as u8))?;
+        w.u16(u16::try_from(asked.count_ones()).ok()?)?;
         w.u16(0)?;
-        w.u16(u16::from(extra.count_ones() as u8))?;
+        w.u16(u16::try_from(extra.count_ones()).ok()?)?;
         if legacy {
             let mut at = HEADER;
             for _ in 0..header.qdcount {
