@@ -238,3 +238,61 @@ def test_bad_setup_forms_are_refused(start_portal, tmp_path):
     assert status == 400 and "short" not in page
     assert curl(server.url + "/generate_204")[0] == 302
     assert not (tmp_path / "creds").exists()
+
+
+def test_setup_form_in_headless_chromium(start_portal, tmp_path):
+    """A browser follows a probe to the setup form, fills it in and saves;
+    after a restart on the same store the device is still set up."""
+    import asyncio
+
+    import websockets
+    from test_browser import Browser, Page
+
+    store = tmp_path / "creds"
+    server = start_portal(store)
+
+    async def fill_in(url):
+        browser = Browser()
+        try:
+            async with websockets.connect(browser.ws_url, max_size=None) as conn:
+                page = await Page.open(conn)
+                await page.call("Page.enable")
+                # The probe the OS would fetch: its 302 leads to the form.
+                await page.call("Page.navigate", url=url + "/hotspot-detect.html")
+                await page.wait_for("document.getElementById('password') !== null", "the setup form")
+                assert await page.js("location.pathname") == "/setup"
+                options = await page.js("[...document.querySelectorAll('#networks option')].map(o => o.value)")
+                assert "camera-lab" in options
+                await page.js("document.getElementById('ssid').value = 'camera-lab'")
+                await page.js(f"document.getElementById('password').value = '{PASSWORD}'")
+                await page.js("document.getElementById('save').click()")
+                await page.wait_for("document.getElementById('saved') !== null", "the saved page")
+                html = await page.js("document.documentElement.outerHTML")
+                assert "camera-lab" in html and PASSWORD not in html
+        finally:
+            browser.close()
+
+    asyncio.run(asyncio.wait_for(fill_in(server.url), 60))
+    server.stop()
+    assert PASSWORD not in server.output()
+
+    again = start_portal(store)
+
+    async def check(url):
+        browser = Browser()
+        try:
+            async with websockets.connect(browser.ws_url, max_size=None) as conn:
+                page = await Page.open(conn)
+                await page.call("Page.enable")
+                await page.call("Page.navigate", url=url + "/setup")
+                await page.wait_for("document.getElementById('ssid') !== null", "the setup page")
+                assert await page.js("document.getElementById('ssid').textContent") == "camera-lab"
+                assert await page.js("document.querySelector('form') === null")
+                fetched = await page.call(
+                    "Runtime.evaluate", expression="fetch('/generate_204').then(r => r.status)", awaitPromise=True
+                )
+                assert fetched["result"]["value"] == 204
+        finally:
+            browser.close()
+
+    asyncio.run(asyncio.wait_for(check(again.url), 60))
