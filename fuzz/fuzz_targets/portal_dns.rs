@@ -1,11 +1,12 @@
 //! The captive-portal DNS and mDNS responders on any packet: no panic, and
 //! every reply is a well-formed DNS response that reads back strictly.
+//! The DHCP server on the same bytes: no panic, replies are BOOTREPLYs.
 #![no_main]
 
 use core::net::Ipv4Addr;
 
 use ferrodot::portal::dns::{skip_record, Header, Question, Responder, HEADER};
-use ferrodot::portal::mdns;
+use ferrodot::portal::{dhcp, mdns};
 use libfuzzer_sys::fuzz_target;
 
 /// Reads `reply` strictly: header, every question and record, nothing after.
@@ -42,6 +43,17 @@ fuzz_target!(|data: &[u8]| {
             let reply = reply.bytes.to_vec();
             check_reply(data, &reply, port != 5353, out.len());
             assert!(mdns.answer(&reply, port, &mut out).is_none());
+        }
+    }
+    let server: dhcp::Server<2> = dhcp::Server::new(dhcp::Config::new(
+        Ipv4Addr::new(192, 168, 4, 1),
+        Ipv4Addr::new(192, 168, 4, 10),
+        "http://192.168.4.1/captive-portal",
+    ));
+    for now in [0, u32::MAX] {
+        if let Some(reply) = server.handle(data, now, &mut out) {
+            assert_eq!(reply.bytes.first(), Some(&2));
+            assert!(reply.bytes.len() >= 300 && reply.bytes.len() <= 576);
         }
     }
 });

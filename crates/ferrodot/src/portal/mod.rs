@@ -24,6 +24,7 @@
 //! `rt::tokio::udp::serve` on the host and `rt::embassy::udp::serve` on
 //! the device.
 
+pub mod dhcp;
 pub mod dns;
 pub mod mdns;
 pub mod routes;
