@@ -290,7 +290,11 @@ mod tests {
     const URL: &str = "http://192.168.4.1/captive-portal";
 
     fn server() -> Server<2> {
-        Server::new(Config::new(Ipv4Addr::new(192, 168, 4, 1), Ipv4Addr::new(192, 168, 4, 10), URL))
+        Server::new(Config::new(
+            Ipv4Addr::new(192, 168, 4, 1),
+            Ipv4Addr::new(192, 168, 4, 10),
+            URL,
+        ))
     }
 
     fn packet(kind: u8, mac: u8, options: &[u8]) -> Vec<u8> {
@@ -358,18 +362,40 @@ mod tests {
         let mut out = [0u8; 576];
         s.handle(&packet(DISCOVER, 1, &[]), 0, &mut out).unwrap();
         // Another client asks for client 1's address: NAK.
-        let (kind, _, options) = read(s.handle(&packet(REQUEST, 2, &[50, 4, 192, 168, 4, 10]), 1, &mut out).unwrap().bytes);
+        let (kind, _, options) = read(
+            s.handle(&packet(REQUEST, 2, &[50, 4, 192, 168, 4, 10]), 1, &mut out)
+                .unwrap()
+                .bytes,
+        );
         assert_eq!(kind, NAK);
         assert_eq!(option(&options, 114), None);
         // Outside the pool: NAK.
-        let (kind, ..) = read(s.handle(&packet(REQUEST, 2, &[50, 4, 10, 0, 0, 1]), 1, &mut out).unwrap().bytes);
+        let (kind, ..) = read(
+            s.handle(&packet(REQUEST, 2, &[50, 4, 10, 0, 0, 1]), 1, &mut out)
+                .unwrap()
+                .bytes,
+        );
         assert_eq!(kind, NAK);
         // Client 1 chose another server: its offer is released, no reply.
-        assert!(s.handle(&packet(REQUEST, 1, &[54, 4, 10, 9, 9, 9, 50, 4, 192, 168, 4, 10]), 2, &mut out).is_none());
-        let (kind, addr, _) = read(s.handle(&packet(REQUEST, 2, &[50, 4, 192, 168, 4, 10]), 3, &mut out).unwrap().bytes);
+        assert!(s
+            .handle(
+                &packet(REQUEST, 1, &[54, 4, 10, 9, 9, 9, 50, 4, 192, 168, 4, 10]),
+                2,
+                &mut out
+            )
+            .is_none());
+        let (kind, addr, _) = read(
+            s.handle(&packet(REQUEST, 2, &[50, 4, 192, 168, 4, 10]), 3, &mut out)
+                .unwrap()
+                .bytes,
+        );
         assert_eq!((kind, addr), (ACK, Ipv4Addr::new(192, 168, 4, 10)));
         assert!(s.handle(&packet(RELEASE, 2, &[]), 4, &mut out).is_none());
-        let (_, addr, _) = read(s.handle(&packet(DISCOVER, 5, &[50, 4, 192, 168, 4, 10]), 5, &mut out).unwrap().bytes);
+        let (_, addr, _) = read(
+            s.handle(&packet(DISCOVER, 5, &[50, 4, 192, 168, 4, 10]), 5, &mut out)
+                .unwrap()
+                .bytes,
+        );
         assert_eq!(addr, Ipv4Addr::new(192, 168, 4, 10));
         // INFORM: options, no address, no lease time.
         let (kind, addr, options) = read(s.handle(&packet(INFORM, 7, &[]), 6, &mut out).unwrap().bytes);

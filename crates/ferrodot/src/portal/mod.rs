@@ -5,6 +5,8 @@
 //! - [`mdns`]: `NAME.local` and its `_http._tcp` service answered to
 //!   unicast queries (RFC 6762 §6.7), so `http://camera.local/` works once
 //!   the device is on the user's network;
+//! - [`dhcp`]: addresses for the phones on the device's access point, with
+//!   the RFC 8910 captive-portal option (114);
 //! - [`routes`]: the probe URLs of Android, Apple, Windows and Firefox, the
 //!   RFC 8908 API, and the setup form that stores the Wi-Fi credentials —
 //!   one route group added to an app.
