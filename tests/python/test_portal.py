@@ -37,9 +37,9 @@ APPLE = "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"
 
 
 class Portal(Server):
-    def __init__(self, store):
+    def __init__(self, store, extra=()):
         binary = find_binary("demo", ["-p", "demo"], "FERRODOT_DEMO")
-        args = ["--portal", "--dns-port", "0", "--mdns-port", "0", "--store", str(store)]
+        args = ["--portal", "--dns-port", "0", "--mdns-port", "0", "--store", str(store), *extra]
         super().__init__(binary, args, "ferrodot demo listening on http://")
         self.url = f"http://{self.addr}"
         self.log = []
@@ -68,8 +68,8 @@ class Portal(Server):
 def start_portal():
     started = []
 
-    def start(store):
-        server = Portal(store)
+    def start(store, extra=()):
+        server = Portal(store, extra)
         started.append(server)
         return server
 
@@ -296,3 +296,20 @@ def test_setup_form_in_headless_chromium(start_portal, tmp_path):
             browser.close()
 
     asyncio.run(asyncio.wait_for(check(again.url), 60))
+
+
+def test_reset_needs_the_admin_and_cross_site_posts_are_refused(start_portal, tmp_path):
+    store = tmp_path / "creds"
+    server = start_portal(store, ["--admin-password", "s3cret-admin"])
+    # A page on another site cannot post the form (the camera's CSRF guard).
+    status, _, _ = curl(server.url + "/setup", "-H", "Origin: http://evil.example", "-d", "ssid=X&password=12345678")
+    assert status == 403
+    assert curl(server.url + "/generate_204")[0] == 302
+    assert curl(server.url + "/setup", "-d", f"ssid=Lab&password={PASSWORD}")[0] == 200
+    # Reset: 401 without the admin, then 302 to the setup page with it.
+    assert curl(server.url + "/setup/reset", "-X", "POST")[0] == 401
+    assert curl(server.url + "/generate_204")[0] == 204
+    status, headers, _ = curl(server.url + "/setup/reset", "-X", "POST", "-u", "admin:s3cret-admin")
+    assert (status, headers.get("location")) == (302, f"{server.url}/setup")
+    assert curl(server.url + "/generate_204")[0] == 302
+    assert PASSWORD.encode() not in store.read_bytes()

@@ -65,7 +65,7 @@ struct Args {
 }
 
 /// The camera's routes behind the portal's (none without `--portal`).
-type DemoApp = App<Camera, (ferrodot::portal::routes::PortalRoutes<'static>, camera::Routes)>;
+type DemoApp = App<Camera, (portal::Routes, camera::Routes)>;
 
 const USAGE: &str =
     "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]

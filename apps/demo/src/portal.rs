@@ -6,12 +6,18 @@
 //! `HOST:M`; the portal routes before the camera's own. The credentials
 //! posted to `/setup` are kept in `FILE` (written atomically), so the
 //! portal stays ended after a restart with the same file.
+//!
+//! The portal's routes sit behind the camera's guard (rate limit, CSRF),
+//! and `POST /setup/reset` behind its admin check too (`--admin-password`;
+//! without one, like the camera's other settings, it is open).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use ferrodot::portal::dns;
 use ferrodot::portal::mdns;
-use ferrodot::portal::routes::{Portal, PortalRoutes};
+use camera::security::{AdminOnly, Guard};
+use ferrodot::app::layer::Layered;
+use ferrodot::portal::routes::{Portal, PortalRoutes, ResetRoutes};
 use ferrodot::resource::FileBacking;
 
 #[derive(Default)]
@@ -48,6 +54,17 @@ impl PortalArgs {
     }
 }
 
+/// The portal's routes in the demo.
+pub type Routes = Layered<Guard, (PortalRoutes<'static>, Layered<AdminOnly, ResetRoutes<'static>>)>;
+
+fn routes(portal: Option<&'static Portal>) -> Routes {
+    let (main, reset) = match portal {
+        Some(p) => (PortalRoutes::new(p), ResetRoutes::new(p)),
+        None => (PortalRoutes::off(), ResetRoutes::off()),
+    };
+    Layered::new(Guard, (main, Layered::new(AdminOnly, reset)))
+}
+
 /// The address the DNS and mDNS answers give: the HTTP server's.
 fn device_addr(http: SocketAddr) -> Ipv4Addr {
     match http.ip() {
@@ -58,9 +75,9 @@ fn device_addr(http: SocketAddr) -> Ipv4Addr {
 
 /// The portal routes (none without `--portal`), the credentials loaded
 /// from `--store`, and the UDP responders started on the local task set.
-pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<PortalRoutes<'static>> {
+pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<Routes> {
     if !args.enabled {
-        return Ok(PortalRoutes::off());
+        return Ok(routes(None));
     }
     let addr = device_addr(http);
     let url = if http.port() == 80 {
@@ -104,5 +121,5 @@ pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<Porta
             }
         });
     }
-    Ok(PortalRoutes::new(portal))
+    Ok(routes(Some(portal)))
 }
