@@ -13,10 +13,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use ferrodot::portal::dns;
-use ferrodot::portal::mdns;
 use camera::security::{AdminOnly, Guard};
 use ferrodot::app::layer::Layered;
+use ferrodot::portal::dns;
+use ferrodot::portal::mdns;
 use ferrodot::portal::routes::{Portal, PortalRoutes, ResetRoutes};
 use ferrodot::resource::FileBacking;
 

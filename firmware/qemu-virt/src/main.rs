@@ -8,7 +8,8 @@
 //!   exception prints a line starting with "PANIC" and makes QEMU exit
 //!   with a non-zero status (sifive_test device).
 //! - Network: static 10.0.2.15/24, gateway 10.0.2.2 (QEMU user networking).
-//! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15).
+//! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15);
+//!   the portal's routes before the camera's (`/generate_204`, `/setup`, …).
 //!
 //! Build: `cargo build --release` (riscv32imac; add `--target
 //! riscv32imc-unknown-none-elf` for the ESP32-C3 ISA). Run and test:
@@ -26,17 +27,21 @@ use core::ptr::NonNull;
 
 use camera::report::ReportJob;
 use camera::security::Security;
-use camera::{Camera, CameraApp};
+use camera::security::{AdminOnly, Guard};
+use camera::{AdminRoutes, Camera, CameraRoutes};
 use embassy_executor::Spawner;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
 use embassy_time::{Duration, Instant, Timer};
+use ferrodot::App;
 use ferrodot::Method;
+use ferrodot::app::layer::Layered;
 use ferrodot::client::{Connection, RequestHead};
 use ferrodot::http::response::BufWriter;
 use ferrodot::middleware::cors::Cors;
 use ferrodot::middleware::ratelimit::RateLimit;
 use ferrodot::middleware::session::Sessions;
+use ferrodot::portal::routes::{Portal, PortalRoutes};
 use ferrodot::rt::embassy::udp::UdpBuffers;
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
@@ -106,8 +111,20 @@ const SECURITY: Security = Security {
     },
 };
 
+/// First boot: the captive-portal routes (probes, RFC 8908, `/setup`)
+/// before the camera's; the credentials are kept in RAM only here (a
+/// board keeps them in flash through a `Persistence` backing).
+static PORTAL: Portal = Portal::new("http://10.0.2.15/setup");
+
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
-static APP: CameraApp = camera::app_with(SECURITY).with_config(CONFIG);
+static APP: App<Camera, (PortalRoutes<'static>, camera::Routes)> = App::new(
+    Camera::new().with_security(SECURITY),
+    (
+        PortalRoutes::new(&PORTAL),
+        Layered::new(Guard, (CameraRoutes, Layered::new(AdminOnly, AdminRoutes))),
+    ),
+)
+.with_config(CONFIG);
 
 /// All slot buffers in `.bss`, handed out once as `&'static mut`.
 /// What the slots know of each other, for making room.
