@@ -112,7 +112,7 @@ class Qemu:
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{forwards}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80,hostfwd=udp:127.0.0.1:{DNS_PORT}-:53{forwards}",
             "-device", "virtio-net-device,netdev=n0",
             "-kernel", str(elf),
         ]
@@ -608,6 +608,51 @@ def check_report(port):
     return f"2 reports delivered ({sent}); 502 for a closed port, garbage and a host name"
 
 
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The firmware's DNS responder (UDP 53) is forwarded from this host port.
+DNS_PORT = free_udp_port()
+
+
+def dns_query(name, qtype, qid=0x1234):
+    q = qid.to_bytes(2, "big") + b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + b"\x00" + qtype.to_bytes(2, "big") + b"\x00\x01"
+
+
+def dns_exchange(payload, timeout=3.0):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(payload, ("127.0.0.1", DNS_PORT))
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            return None
+
+
+def check_dns(port):
+    # QEMU's user network may drop the first datagram while it sets up the forward: retry.
+    reply = None
+    for _ in range(5):
+        reply = dns_exchange(dns_query("connectivitycheck.gstatic.com", 1))
+        if reply:
+            break
+    expect(reply is not None, f"no DNS reply on udp 127.0.0.1:{DNS_PORT}")
+    expect(reply[:2] == b"\x12\x34" and reply[3] & 0x0F == 0, f"A reply header {reply[:4].hex()}")
+    expect(reply[6:8] == b"\x00\x01" and reply[-4:] == bytes([10, 0, 2, 15]), f"A reply {reply.hex()}")
+    aaaa = dns_exchange(dns_query("captive.apple.com", 28))
+    expect(aaaa is not None and aaaa[3] & 0x0F == 0 and aaaa[6:8] == b"\x00\x00", "AAAA: NOERROR, no answer")
+    mx = dns_exchange(dns_query("example.com", 15))
+    expect(mx is not None and mx[3] & 0x0F == 4, "MX: NOTIMP")
+    expect(dns_exchange(b"\x00\x01\x02", timeout=1) is None, "a 3-byte packet was answered")
+    return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
+
+
 CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
@@ -623,6 +668,7 @@ CHECKS = [
     ("408 silent connection, others served", check_silent_connection),
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
     ("POST /report: the device as a client", check_report),
+    ("captive-portal DNS over UDP", check_dns),
 ]
 
 

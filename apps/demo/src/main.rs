@@ -19,11 +19,17 @@
 //! `--rate-limit N` allows each client N requests per second (bursts of
 //! N), then `429` with `Retry-After`; `--connection-rate N` accepts at
 //! most N new connections per second in all.
+//!
+//! First boot: `--portal --dns-port N --mdns-port M --store FILE` (see
+//! `portal.rs`): captive-portal DNS and mDNS on UDP, the probe and setup
+//! routes before the camera's.
+
+mod portal;
 
 use std::time::Duration;
 
 use camera::security::Security;
-use camera::{Camera, CameraApp};
+use camera::Camera;
 use ferrodot::middleware::cors::Cors;
 use ferrodot::middleware::ratelimit::{host_millis, ConnectionRate, RateLimit};
 use ferrodot::middleware::session::{unix_now, Sessions};
@@ -55,11 +61,16 @@ struct Args {
     cors_origins: Vec<String>,
     rate_limit: Option<u32>,
     connection_rate: Option<u32>,
+    portal: portal::PortalArgs,
 }
+
+/// The camera's routes behind the portal's (none without `--portal`).
+type DemoApp = App<Camera, (portal::Routes, camera::Routes)>;
 
 const USAGE: &str =
     "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]
-            [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]";
+            [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]
+            [--portal [--dns-port N] [--mdns-port M] [--store FILE]]";
 
 fn positive(flag: &str, v: Option<String>) -> Result<u32, String> {
     let v = v.ok_or(format!("{flag} needs a value"))?;
@@ -81,6 +92,7 @@ fn parse_args() -> Result<Args, String> {
         cors_origins: Vec::new(),
         rate_limit: None,
         connection_rate: None,
+        portal: Default::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -117,9 +129,11 @@ fn parse_args() -> Result<Args, String> {
             "--rate-limit" => args.rate_limit = Some(positive("--rate-limit", it.next())?),
             "--connection-rate" => args.connection_rate = Some(positive("--connection-rate", it.next())?),
             "-h" | "--help" => return Err(USAGE.into()),
+            other if args.portal.take(other, &mut it)? => {}
             other => return Err(format!("unknown argument: {other} (try --help)")),
         }
     }
+    args.portal.check()?;
     match (&args.tls_cert, &args.tls_key) {
         (Some(_), None) => return Err("--tls-cert needs --tls-key too".into()),
         (None, Some(_)) => return Err("--tls-key needs --tls-cert too".into()),
@@ -172,19 +186,21 @@ async fn serve(args: Args) -> std::io::Result<()> {
         (Some(cert), Some(key)) => Some(TlsConfig::load(cert, key)?.build().map_err(std::io::Error::other)?),
         _ => None,
     };
-    let mut app: CameraApp = camera::app_with(security(&args, tls.is_some()));
+    let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
+    let camera = camera::app_with(security(&args, tls.is_some()));
+    let portal = portal::start(&args.portal, server.local_addr()?).await?;
+    let mut app: DemoApp = App::new(camera.state, (portal, camera.routes)).with_config(camera.config);
     if !args.quiet {
         app = app.after_request(log_request).on_refuse(log_refused);
     }
     // The app lives as long as the program, like a `static` on a device.
-    let app: &'static CameraApp = Box::leak(Box::new(app));
-    let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
+    let app: &'static DemoApp = Box::leak(Box::new(app));
     if let Some(n) = args.connection_rate {
         let mut rate = ConnectionRate::per_second(n);
         server = server.admit(move |_| rate.admit());
     }
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
     if let Some(tls) = tls {
         let https_port = server.local_addr()?.port();
         server = server.tls(tls);

@@ -8,6 +8,8 @@
 //!   exception prints a line starting with "PANIC" and makes QEMU exit
 //!   with a non-zero status (sifive_test device).
 //! - Network: static 10.0.2.15/24, gateway 10.0.2.2 (QEMU user networking).
+//! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15);
+//!   the portal's routes before the camera's (`/generate_204`, `/setup`, …).
 //!
 //! Build: `cargo build --release` (riscv32imac; add `--target
 //! riscv32imc-unknown-none-elf` for the ESP32-C3 ISA). Run and test:
@@ -25,17 +27,22 @@ use core::ptr::NonNull;
 
 use camera::report::ReportJob;
 use camera::security::Security;
-use camera::{Camera, CameraApp};
+use camera::security::{AdminOnly, Guard};
+use camera::{AdminRoutes, Camera, CameraRoutes};
 use embassy_executor::Spawner;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
 use embassy_time::{Duration, Instant, Timer};
+use ferrodot::App;
 use ferrodot::Method;
+use ferrodot::app::layer::Layered;
 use ferrodot::client::{Connection, RequestHead};
 use ferrodot::http::response::BufWriter;
 use ferrodot::middleware::cors::Cors;
 use ferrodot::middleware::ratelimit::RateLimit;
 use ferrodot::middleware::session::Sessions;
+use ferrodot::portal::routes::{Portal, PortalRoutes};
+use ferrodot::rt::embassy::udp::UdpBuffers;
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
 use net_driver::{BUF, NRX, VirtioNetDriver};
@@ -104,8 +111,20 @@ const SECURITY: Security = Security {
     },
 };
 
+/// First boot: the captive-portal routes (probes, RFC 8908, `/setup`)
+/// before the camera's; the credentials are kept in RAM only here (a
+/// board keeps them in flash through a `Persistence` backing).
+static PORTAL: Portal = Portal::new("http://10.0.2.15/setup");
+
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
-static APP: CameraApp = camera::app_with(SECURITY).with_config(CONFIG);
+static APP: App<Camera, (PortalRoutes<'static>, camera::Routes)> = App::new(
+    Camera::new().with_security(SECURITY),
+    (
+        PortalRoutes::new(&PORTAL),
+        Layered::new(Guard, (CameraRoutes, Layered::new(AdminOnly, AdminRoutes))),
+    ),
+)
+.with_config(CONFIG);
 
 /// All slot buffers in `.bss`, handed out once as `&'static mut`.
 /// What the slots know of each other, for making room.
@@ -132,6 +151,15 @@ fn find_net() -> (MmioTransport<'static>, usize) {
         }
     }
     panic!("no virtio-net device (start QEMU with -device virtio-net-device)");
+}
+
+/// The captive-portal DNS: every `A` query answered with the device's address.
+static DNS_BUFFERS: ConstStaticCell<UdpBuffers<2, 512>> = ConstStaticCell::new(UdpBuffers::new());
+
+#[embassy_executor::task]
+async fn dns_task(stack: Stack<'static>) -> ! {
+    let dns = ferrodot::portal::dns::Responder::new(core::net::Ipv4Addr::new(10, 0, 2, 15));
+    ferrodot::rt::embassy::udp::serve_dns(stack, 53, DNS_BUFFERS.take(), dns).await
 }
 
 #[embassy_executor::task]
@@ -258,8 +286,8 @@ async fn main(spawner: Spawner) {
         gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
         dns_servers: Default::default(),
     });
-    // One socket per slot and one for the uplink (no DHCP, no DNS).
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 1 }>> = StaticCell::new();
+    // One socket per slot, one for the uplink, one for the DNS responder.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 2 }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -268,6 +296,7 @@ async fn main(spawner: Spawner) {
     }
     spawner.spawn(camera_task(&APP.state).unwrap());
     spawner.spawn(uplink_task(stack, &APP.state).unwrap());
+    spawner.spawn(dns_task(stack).unwrap());
 
     // Readiness: the address is up and every slot task has run to its
     // first `accept` (they are ready to run now; a short sleep lets them).

@@ -38,6 +38,9 @@ use embassy_net::Stack;
 use embassy_time::{Duration, Instant, Timer};
 
 use crate::app::{App, Dispatch};
+
+#[cfg(feature = "portal")]
+pub mod udp;
 use crate::io::{IoError, Transport};
 use crate::rt::idle::{longest_idle, IdleOrder};
 use crate::server::serve_connection;

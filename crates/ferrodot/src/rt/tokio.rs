@@ -38,6 +38,8 @@ use accept::{defer_accept, Acceptor};
 pub use background::{Background, StopSignal};
 #[cfg(feature = "tls-rustls")]
 mod tls;
+#[cfg(feature = "portal")]
+pub mod udp;
 #[cfg(feature = "tls-rustls")]
 pub use tls::{Tls, TlsTransport};
 
