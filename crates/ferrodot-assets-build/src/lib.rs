@@ -2,11 +2,9 @@
 //! and it writes a `static` table of every file, gzipped once at build time.
 //!
 //! ```no_run
-//! // build.rs of the crate that serves the files (with this crate as a
-//! // build-dependency and `ferrodot` as a dependency):
-//! fn main() {
-//!     ferrodot_assets_build::Pipeline::new("assets").write("assets.rs").unwrap();
-//! }
+//! // In `build.rs`'s `main` of the crate that serves the files (with this crate
+//! // as a build-dependency and `ferrodot` as a dependency):
+//! ferrodot_assets_build::Pipeline::new("assets").write("assets.rs").unwrap();
 //! ```
 //!
 //! and in that crate:

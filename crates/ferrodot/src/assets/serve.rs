@@ -289,8 +289,7 @@ pub struct Mount {
 /// known to the router, so another method on an unknown path is 405 rather than 404.
 #[allow(clippy::panic)] // a compile error in a const app
 pub const fn serve(pattern: &'static str, assets: &'static Assets) -> Mount {
-    let b = pattern.as_bytes();
-    if b.is_empty() || b[b.len() - 1] != b'*' {
+    if !matches!(pattern.as_bytes().last(), Some(b'*')) {
         panic!("assets::serve: the pattern must end with a `*` capture, like \"/static/:path*\"");
     }
     Mount {
