@@ -26,6 +26,7 @@ connections at once.
 
 import argparse
 import base64
+import gzip
 import hashlib
 import http.client
 import http.server
@@ -277,17 +278,28 @@ def check_keep_alive(port):
         conn.close()
 
 
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "apps", "camera", "assets")
+
+
 def check_index(port):
+    """GET /: the dashboard from the asset table in flash, identity and gzip."""
+    with open(os.path.join(ASSETS, "index.html"), "rb") as f:
+        page = f.read()
     resp, body = request(port, "GET", "/")
     expect(resp.status == 200, f"GET /: status {resp.status}")
     ctype = resp.getheader("Content-Type", "")
     expect(ctype.startswith("text/html"), f"GET /: Content-Type {ctype!r}")
-    text = body.decode("utf-8", "replace")
-    m = re.search(r'light sensor value is: <b id="light">(\d+)</b>', text)
-    expect(m is not None, f"GET /: no light sensor value in {text[:120]!r}")
-    light = int(m.group(1))
-    expect(112 <= light <= 912, f"light {light} outside 112..=912")
-    return f"light sensor {light}"
+    expect(body == page, f"GET /: not assets/index.html: {body[:120]!r}")
+    etag = resp.getheader("ETag", "")
+    resp, gz = request(port, "GET", "/", headers={"Accept-Encoding": "gzip"})
+    expect(resp.getheader("Content-Encoding") == "gzip", "GET / with gzip accepted: not gzip")
+    expect(gzip.decompress(gz) == page, "GET /: the gzip copy does not inflate to the page")
+    expect(len(gz) < len(page), f"gzip copy {len(gz)} B, page {len(page)} B")
+    resp, body = request(port, "GET", "/", headers={"If-None-Match": etag})
+    expect(resp.status == 304 and body == b"", f"If-None-Match: status {resp.status}, want 304")
+    resp, body = request(port, "GET", "/static/app.js", headers={"Range": "bytes=0-9"})
+    expect(resp.status == 206 and len(body) == 10, f"Range: status {resp.status}, {len(body)} B")
+    return f"dashboard {len(page)} B, gzip {len(gz)} B, 304 and 206"
 
 
 def check_not_found(port):
@@ -365,8 +377,12 @@ def check_sse(port):
     expect(code == 200, f"answer {line!r}, want 200")
     head, _, stream = got.partition(b"\r\n\r\n")
     expect(b"text/event-stream" in head.lower(), f"head {head!r}")
-    frames = [json.loads(line[5:])["frames"] for line in stream.split(b"\n") if line.startswith(b"data:")]
+    events = [json.loads(line[5:]) for line in stream.split(b"\n") if line.startswith(b"data:")]
+    frames = [e["frames"] for e in events]
     expect(frames == sorted(frames) and frames[-1] > frames[0], f"frames {frames} do not advance")
+    # The light sensor (the page shows it from these events).
+    lights = [e["light"] for e in events]
+    expect(all(112 <= light <= 912 for light in lights), f"light {lights} outside 112..=912")
     time.sleep(0.3)  # the slot notices the close at its next event
     return f"events with frames {frames[:3]}"
 
@@ -657,7 +673,7 @@ CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
     ("keep-alive reuse", check_keep_alive),
-    ("GET / html with light sensor", check_index),
+    ("GET / dashboard from flash (gzip, 304, 206)", check_index),
     ("server-sent events /events", check_sse),
     ("WebSocket /ws", check_websocket),
     ("404 unknown path", check_not_found),

@@ -2,7 +2,9 @@
 //!
 //! The host demo (`apps/demo`, tokio) and the bare-metal firmware
 //! (`firmware/qemu-virt`, embassy-net) serve this same route table:
-//! - `GET /` — an HTML page with the light-sensor reading and counters
+//! - `GET /` — the dashboard (live chart, trigger, config, firmware upload),
+//!   and `GET /static/*` its CSS, JS and icon: files from `assets/`, embedded
+//!   and gzipped at build time, served from the asset table ([`assets`])
 //! - `GET /status` — `{"frames": N, "triggers": M}`
 //! - `POST /trigger` — counts a trigger, answers the new status
 //! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
@@ -28,12 +30,10 @@ pub mod security;
 use ferrodot::app::layer::Layered;
 use ferrodot::broadcast::{Broadcast, Subscriber};
 use ferrodot::future::select;
-use ferrodot::http::response::format_u64;
 use ferrodot::prelude::*;
 use ferrodot::server::WriteError;
 use ferrodot::sse::{Event, EventSource, EventWriter, Sse};
 use ferrodot::ws::{WebSocketUpgrade, WsConfig};
-use ferrodot::{Content, ResponseWriter};
 use portable_atomic::{AtomicU32, Ordering::Relaxed};
 use serde::{Deserialize, Serialize};
 
@@ -283,58 +283,23 @@ async fn firmware(mut body: BodyReader<'_>) -> Result<Json<Upload>, Rejection> {
     Ok(Json(Upload { bytes, fnv1a: hash }))
 }
 
-/// The sensor page (seed 002), rendered piece by piece: no heap.
-struct Page<'a>(&'a Camera);
-
-impl Content for Page<'_> {
-    fn content_type(&self) -> &str {
-        "text/html; charset=utf-8"
-    }
-
-    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
-        let status = self.0.status();
-        out.write(PAGE_HEAD.as_bytes()).await?;
-        write_number(out, u64::from(self.0.light())).await?;
-        out.write(b"</b></p>\n<p>Frames: <b id=\"frames\">").await?;
-        write_number(out, u64::from(status.frames)).await?;
-        out.write(b"</b>, triggers: <b id=\"triggers\">").await?;
-        write_number(out, u64::from(status.triggers)).await?;
-        out.write(PAGE_TAIL.as_bytes()).await
-    }
+/// The dashboard (`apps/camera/assets/`): HTML, CSS, JS and an SVG icon,
+/// gzipped at build time by `build.rs` (`ferrodot-assets-build`).
+pub mod assets {
+    include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 }
 
-const PAGE_HEAD: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width\"><title>ferrodot camera</title></head>\n\
-<body><h1>ferrodot camera</h1>\n<p>Welcome to ferrodot! Your light sensor value is: <b id=\"light\">";
-const PAGE_TAIL: &str = "</b></p>\n\
-<form method=\"post\" action=\"/trigger\"><button id=\"trigger\">Trigger</button></form>\n\
-<p>Live updates: <span id=\"mode\">off</span></p>\n<script>\n\
-const show = s => { for (const k of ['frames', 'triggers', 'light']) document.getElementById(k).textContent = s[k]; };\n\
-const mode = document.getElementById('mode');\n\
-if (location.hash === '#sse') {\n\
-  const es = new EventSource('/events');\n\
-  es.addEventListener('status', e => { mode.textContent = 'server-sent events'; show(JSON.parse(e.data)); });\n\
-} else {\n\
-  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');\n\
-  ws.onmessage = e => { mode.textContent = 'websocket'; show(JSON.parse(e.data)); };\n\
-  ws.onclose = () => { mode.textContent = 'closed'; };\n\
-}\n\
-document.getElementById('trigger').onclick = e => { e.preventDefault(); fetch('/trigger', {method: 'POST'}); };\n\
-</script>\n</body></html>\n";
+/// `GET /` (the dashboard's `index.html`) and `GET /static/*` (the rest), with
+/// gzip, ETag/304, Range and HEAD.
+pub type Dashboard = (ferrodot::assets::Mount, ferrodot::assets::Mount);
 
-async fn write_number(out: &mut ResponseWriter<'_>, n: u64) -> Result<(), WriteError> {
-    let mut digits = [0u8; 20];
-    let start = format_u64(n, &mut digits);
-    out.write(digits.get(start..).unwrap_or(&[])).await
-}
-
-async fn index(State(cam): State<&Camera>) -> Page<'_> {
-    Page(cam)
-}
+const DASHBOARD: Dashboard = (
+    ferrodot::assets::file("/", &assets::ASSETS, "index.html"),
+    ferrodot::assets::serve("/static/:path*", &assets::ASSETS),
+);
 
 ferrodot::routes! {
     pub CameraRoutes<Camera> {
-        GET "/" => index,
         GET "/status" => status,
         POST "/trigger" => trigger,
         GET "/config" => get_config,
@@ -359,7 +324,7 @@ ferrodot::routes! {
 
 /// Every route: the admin routes behind [`security::AdminOnly`], all of
 /// them behind [`security::Guard`] (rate limit, CSRF, CORS).
-pub type Routes = Layered<security::Guard, (CameraRoutes, Layered<security::AdminOnly, AdminRoutes>)>;
+pub type Routes = Layered<security::Guard, (CameraRoutes, (Layered<security::AdminOnly, AdminRoutes>, Dashboard))>;
 
 /// The camera app, ready to serve.
 pub type CameraApp = App<Camera, Routes>;
@@ -371,7 +336,10 @@ pub const fn app() -> CameraApp {
 
 /// A camera app with these security settings.
 pub const fn app_with(security: security::Security) -> CameraApp {
-    let routes = (CameraRoutes, Layered::new(security::AdminOnly, AdminRoutes));
+    let routes = (
+        CameraRoutes,
+        (Layered::new(security::AdminOnly, AdminRoutes), DASHBOARD),
+    );
     App::new(
         Camera::new().with_security(security),
         Layered::new(security::Guard, routes),

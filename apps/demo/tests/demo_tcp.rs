@@ -173,20 +173,123 @@ fn trigger_increments() {
     assert_eq!(code, 405);
 }
 
+/// The head lines of a `curl --include` (or `--head`) answer, lower-cased names.
+fn head_of(out: &Output) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    let raw = &out.stdout;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[end..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+const INDEX_HTML: &[u8] = include_bytes!("../../camera/assets/index.html");
+const APP_JS: &[u8] = include_bytes!("../../camera/assets/app.js");
+
 #[test]
-fn index_page_shows_the_light_sensor() {
+fn index_page_is_the_dashboard_from_the_asset_table() {
     let demo = Demo::start(true);
-    let out = curl(&["--include", &demo.url("/")]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(text.contains("text/html"), "{text}");
-    let value = text
-        .split("light sensor value is: <b id=\"light\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap_or_else(|| panic!("no sensor value in {text}"));
-    let value: u32 = value.parse().expect("a number");
-    assert!(value <= 1023, "{value}");
+    let (status, headers, body) = head_of(&curl(&["--include", &demo.url("/")]));
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(body, INDEX_HTML);
+    let text = String::from_utf8_lossy(&body);
+    for id in [
+        "id=\"light\"",
+        "id=\"frames\"",
+        "id=\"triggers\"",
+        "id=\"trigger\"",
+        "<canvas id=\"chart\"",
+    ] {
+        assert!(text.contains(id), "{id} missing from the page");
+    }
+    assert!(header(&headers, "etag").is_some_and(|t| t.starts_with('"') && t.len() == 18));
+    // The CORS layer adds its own `Vary: Origin` line; ours is another.
+    assert!(
+        headers.iter().any(|(n, v)| n == "vary" && v == "Accept-Encoding"),
+        "{headers:?}"
+    );
+    assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
+    // The page's own files are in the table too.
+    for (path, mime) in [
+        ("/static/app.js", "text/javascript; charset=utf-8"),
+        ("/static/style.css", "text/css; charset=utf-8"),
+        ("/static/icon.svg", "image/svg+xml"),
+    ] {
+        let (status, headers, _) = head_of(&curl(&["--include", &demo.url(path)]));
+        assert_eq!((status, header(&headers, "content-type")), (200, Some(mime)), "{path}");
+    }
+}
+
+#[test]
+fn curl_compressed_gets_the_gzip_copy() {
+    let demo = Demo::start(true);
+    let out = curl(&["--include", "--compressed", &demo.url("/static/app.js")]);
+    let (status, headers, body) = head_of(&out);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+    // curl inflated it: the original bytes, from a smaller transfer.
+    assert_eq!(body, APP_JS);
+    let wire: usize = header(&headers, "content-length").expect("length").parse().unwrap();
+    assert!(wire < APP_JS.len() / 2, "gzip copy {wire} B of {} B", APP_JS.len());
+    // The gzip copy has its own ETag.
+    let (_, plain, _) = head_of(&curl(&["--include", &demo.url("/static/app.js")]));
+    assert_ne!(header(&plain, "etag"), header(&headers, "etag"));
+}
+
+#[test]
+fn curl_range_and_conditional_requests() {
+    let demo = Demo::start(true);
+    let url = demo.url("/static/app.js");
+    let (status, headers, body) = head_of(&curl(&["--include", "-r", "0-99", &url]));
+    assert_eq!(status, 206);
+    assert_eq!(body, &APP_JS[..100]);
+    let range = format!("bytes 0-99/{}", APP_JS.len());
+    assert_eq!(header(&headers, "content-range"), Some(range.as_str()));
+    let (status, headers, _) = head_of(&curl(&["--include", "-r", "999999-", &url]));
+    assert_eq!(status, 416);
+    let star = format!("bytes */{}", APP_JS.len());
+    assert_eq!(header(&headers, "content-range"), Some(star.as_str()));
+
+    // If-None-Match with the tag just received: 304, no body.
+    let (_, headers, _) = head_of(&curl(&["--include", &url]));
+    let etag = header(&headers, "etag").unwrap().to_string();
+    let inm = format!("If-None-Match: {etag}");
+    let (status, headers, body) = head_of(&curl(&["--include", "-H", &inm, &url]));
+    assert_eq!((status, body.len()), (304, 0));
+    assert_eq!(header(&headers, "etag"), Some(etag.as_str()));
+    let (status, _, _) = head_of(&curl(&["--include", "-H", "If-None-Match: \"stale\"", &url]));
+    assert_eq!(status, 200);
+
+    // curl's own ETag round trip: --etag-save, then --etag-compare.
+    let dir = std::env::temp_dir().join(format!("ferrodot-etag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tag_file = dir.join("etag.txt");
+    let tag_file = tag_file.to_str().unwrap();
+    let (status, _, _) = head_of(&curl(&["--include", "--etag-save", tag_file, &url]));
+    assert_eq!(status, 200);
+    let (status, _, _) = head_of(&curl(&["--include", "--etag-compare", tag_file, &url]));
+    assert_eq!(status, 304);
+    // -z (If-Modified-Since): the table has no dates, so the file is sent.
+    let (status, _, body) = head_of(&curl(&["--include", "-z", "Mon, 01 Jan 2024 00:00:00 GMT", &url]));
+    assert_eq!((status, body.as_slice()), (200, APP_JS));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // HEAD: the length of the copy, no body.
+    let (status, headers, body) = head_of(&curl(&["--head", &url]));
+    assert_eq!((status, body.len()), (200, 0));
+    let length = APP_JS.len().to_string();
+    assert_eq!(header(&headers, "content-length"), Some(length.as_str()));
+    assert_eq!(curl_status(&[&demo.url("/static/nope.js")]).0, 404);
 }
 
 #[test]

@@ -58,6 +58,7 @@ statuses! {
     CREATED = 201, "Created";
     ACCEPTED = 202, "Accepted";
     NO_CONTENT = 204, "No Content";
+    PARTIAL_CONTENT = 206, "Partial Content";
     MOVED_PERMANENTLY = 301, "Moved Permanently";
     FOUND = 302, "Found";
     SEE_OTHER = 303, "See Other";
@@ -76,6 +77,7 @@ statuses! {
     PAYLOAD_TOO_LARGE = 413, "Content Too Large";
     URI_TOO_LONG = 414, "URI Too Long";
     UNSUPPORTED_MEDIA_TYPE = 415, "Unsupported Media Type";
+    RANGE_NOT_SATISFIABLE = 416, "Range Not Satisfiable";
     EXPECTATION_FAILED = 417, "Expectation Failed";
     UNPROCESSABLE_CONTENT = 422, "Unprocessable Content";
     UPGRADE_REQUIRED = 426, "Upgrade Required";

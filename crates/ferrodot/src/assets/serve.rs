@@ -1,0 +1,473 @@
+//! Serving an asset table: conditional requests, ranges, encodings, HEAD.
+//!
+//! The decision ([`plan`]) is a pure function of the asset and four request headers,
+//! unit-tested without a network; [`Served`] writes what it decided.
+
+use super::negotiate::{negotiate, Encoding};
+use super::range::{parse_range, RangeOutcome};
+use super::table::{Asset, Assets, Variant};
+use crate::app::respond::IntoResponse;
+use crate::app::Dispatch;
+use crate::http::parse::Rejection;
+use crate::http::{Request, Status};
+use crate::route::Route;
+use crate::server::{RequestBody, ResponseWriter, WriteError};
+
+/// `Cache-Control` values: one for fingerprinted names, one for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// For names without a content hash: by default `no-cache` (store, but revalidate
+    /// with the ETag every time: a 304 costs a few bytes, and a new firmware's page
+    /// shows at once).
+    pub default: &'static str,
+    /// For fingerprinted names (`app.3f9a1c2e.js`): their content never changes, so
+    /// by default `public, max-age=31536000, immutable`.
+    pub fingerprinted: &'static str,
+}
+
+impl CachePolicy {
+    pub const DEFAULT: CachePolicy = CachePolicy {
+        default: "no-cache",
+        fingerprinted: "public, max-age=31536000, immutable",
+    };
+
+    fn for_asset(&self, asset: &Asset) -> &'static str {
+        if asset.fingerprinted {
+            self.fingerprinted
+        } else {
+            self.default
+        }
+    }
+}
+
+/// What to answer for one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// 406: only a gzip copy exists and the client refuses gzip (this build has
+    /// no inflater to make an identity copy from it).
+    NotAcceptable,
+    /// 304: the client's `If-None-Match` names the copy it would get.
+    NotModified(Variant, Encoding),
+    /// 200 with the whole copy.
+    Full(Variant, Encoding),
+    /// 206 with identity bytes `start..=end`.
+    Partial { start: u64, end: u64 },
+    /// 416 with `Content-Range: bytes */len`.
+    Unsatisfiable,
+}
+
+/// The request headers [`plan`] reads, as raw bytes (`None` when absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    pub accept_encoding: Option<&'a [u8]>,
+    pub if_none_match: Option<&'a [u8]>,
+    pub range: Option<&'a [u8]>,
+    pub if_range: Option<&'a [u8]>,
+}
+
+impl<'a> Conditions<'a> {
+    /// The headers of `req`.
+    pub fn of(req: &Request<'a>) -> Self {
+        Conditions {
+            accept_encoding: req.header_bytes("accept-encoding"),
+            if_none_match: req.header_bytes("if-none-match"),
+            range: req.header_bytes("range"),
+            if_range: req.header_bytes("if-range"),
+        }
+    }
+}
+
+/// Decide the answer for a GET or HEAD of `asset` (RFC 9110 §13.2.2's order:
+/// `If-None-Match` before `Range`).
+///
+/// - The copy is chosen first ([`negotiate`]): conditions apply to the representation
+///   the client would receive, whose ETag differs between identity and gzip.
+/// - `Range` applies to the identity copy only; with gzip chosen it is ignored (200).
+///   An `If-Range` that is not the identity's strong ETag (a date, another tag) also
+///   means the whole copy. Several disjoint ranges are answered with the whole copy
+///   (200), not `multipart/byteranges`; overlapping or adjacent ones are merged
+///   ([`parse_range`]).
+/// - `If-Modified-Since` is not evaluated: the table has no dates, and the ETag is the
+///   stronger validator (§13.1.3: a server ignores it when `If-None-Match` is present).
+pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
+    let Some(encoding) = negotiate(c.accept_encoding, asset.identity.is_some(), asset.gzip.is_some()) else {
+        return Plan::NotAcceptable;
+    };
+    let chosen = match encoding {
+        Encoding::Identity => asset.identity,
+        Encoding::Gzip => asset.gzip,
+    };
+    let Some(variant) = chosen else {
+        return Plan::NotAcceptable;
+    };
+    if c.if_none_match.is_some_and(|inm| none_match_hits(inm, variant.etag)) {
+        return Plan::NotModified(variant, encoding);
+    }
+    let range = c
+        .range
+        .filter(|_| encoding == Encoding::Identity)
+        .filter(|_| c.if_range.is_none_or(|tag| tag.trim_ascii() == variant.etag.as_bytes()));
+    match range.map(|r| parse_range(r, variant.bytes.len() as u64)) {
+        Some(RangeOutcome::Partial { start, end }) => Plan::Partial { start, end },
+        Some(RangeOutcome::Unsatisfiable) => Plan::Unsatisfiable,
+        Some(RangeOutcome::Full) | None => Plan::Full(variant, encoding),
+    }
+}
+
+/// Whether an `If-None-Match` value names `etag` by the weak comparison (RFC 9110
+/// §13.1.2): `*`, or a list of entity tags where `W/"x"` matches `"x"`. A malformed
+/// list stops at the first bad element (what came before still counts).
+pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
+    let value = value.trim_ascii();
+    if value == b"*" {
+        return true;
+    }
+    let ours = etag.as_bytes();
+    let ours = ours.strip_prefix(b"W/").unwrap_or(ours);
+    let mut rest = value;
+    loop {
+        rest = rest.trim_ascii_start();
+        while let Some(tail) = rest.strip_prefix(b",") {
+            rest = tail.trim_ascii_start();
+        }
+        if rest.is_empty() {
+            return false;
+        }
+        let tagged = rest.strip_prefix(b"W/").unwrap_or(rest);
+        let Some(inner) = tagged.strip_prefix(b"\"") else {
+            return false;
+        };
+        let Some(close) = inner.iter().position(|&b| b == b'"') else {
+            return false;
+        };
+        // The tag with its quotes: `"` + inner[..close] + `"`.
+        let Some(tag) = tagged.get(..close.saturating_add(2)) else {
+            return false;
+        };
+        if tag == ours {
+            return true;
+        }
+        rest = tagged.get(close.saturating_add(2)..).unwrap_or(&[]);
+    }
+}
+
+/// A response for one asset (or 404 for `None`), in a handler of your own:
+///
+/// ```
+/// use ferrodot::assets::{Asset, Assets, Served, Variant};
+/// use ferrodot::prelude::*;
+///
+/// static WEB: Assets = Assets::new(&[Asset {
+///     path: "index.html",
+///     mime: "text/html; charset=utf-8",
+///     fingerprinted: false,
+///     identity: Some(Variant { bytes: b"<h1>hi</h1>", etag: "\"1\"" }),
+///     gzip: None,
+/// }]);
+/// async fn home<'r>(req: &'r Request<'r>) -> Served<'r> {
+///     Served::new(WEB.get("index.html"), req)
+/// }
+/// ferrodot::routes! { Site<()> { GET "/" => home } }
+/// let app = App::new((), Site);
+/// let resp = ferrodot::testing::TestClient::new(&app).get("/");
+/// assert_eq!(resp.text(), "<h1>hi</h1>");
+/// assert_eq!(resp.header("etag"), Some("\"1\""));
+/// ```
+pub struct Served<'r> {
+    asset: Option<&'static Asset>,
+    conditions: Conditions<'r>,
+    cache: CachePolicy,
+}
+
+impl<'r> Served<'r> {
+    /// `asset` answered for `req` with [`CachePolicy::DEFAULT`].
+    pub fn new(asset: Option<&'static Asset>, req: &Request<'r>) -> Self {
+        Served {
+            asset,
+            conditions: Conditions::of(req),
+            cache: CachePolicy::DEFAULT,
+        }
+    }
+
+    /// Use other `Cache-Control` values.
+    pub fn cache(mut self, cache: CachePolicy) -> Self {
+        self.cache = cache;
+        self
+    }
+}
+
+impl IntoResponse for Served<'_> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        let Some(asset) = self.asset else {
+            return out.error(Rejection::new(Status::NOT_FOUND, "no such file")).await;
+        };
+        let plan = plan(asset, self.conditions);
+        let (status, body, gzip) = match plan {
+            Plan::NotAcceptable => {
+                return out
+                    .error(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only"))
+                    .await;
+            }
+            Plan::NotModified(v, e) => (Status::NOT_MODIFIED, v.bytes, e == Encoding::Gzip),
+            Plan::Full(v, e) => (Status::OK, v.bytes, e == Encoding::Gzip),
+            Plan::Partial { start, end } => {
+                let bytes = asset.identity.map_or(&[][..], |v| v.bytes);
+                let slice = usize::try_from(start)
+                    .ok()
+                    .zip(usize::try_from(end).ok())
+                    .and_then(|(s, e)| bytes.get(s..=e))
+                    .unwrap_or(&[]);
+                (Status::PARTIAL_CONTENT, slice, false)
+            }
+            Plan::Unsatisfiable => (Status::RANGE_NOT_SATISFIABLE, &[][..], false),
+        };
+        out.start(status);
+        if status != Status::NOT_MODIFIED {
+            out.content_type(asset.mime);
+        }
+        if let Some(v) = if gzip { asset.gzip } else { asset.identity } {
+            out.header("ETag", v.etag);
+        }
+        if asset.gzip.is_some() {
+            out.header("Vary", "Accept-Encoding");
+        }
+        out.header("Cache-Control", self.cache.for_asset(asset));
+        let total = asset.identity.map(|v| v.bytes.len() as u64);
+        if let Some(total) = total {
+            out.header("Accept-Ranges", "bytes");
+            match plan {
+                Plan::Partial { start, end } => content_range(out, Some((start, end)), total),
+                Plan::Unsatisfiable => content_range(out, None, total),
+                _ => {}
+            }
+        }
+        if gzip {
+            out.header("Content-Encoding", "gzip");
+        }
+        // For HEAD and 304 the writer counts these bytes for `Content-Length`
+        // and sends none of them.
+        out.write(body).await?;
+        out.finish().await
+    }
+}
+
+/// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
+fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
+    out.header_with("Content-Range", |w| {
+        w.push(b"bytes ");
+        match range {
+            Some((start, end)) => {
+                w.push_u64(start);
+                w.push(b"-");
+                w.push_u64(end);
+            }
+            None => w.push(b"*"),
+        }
+        w.push(b"/");
+        w.push_u64(total);
+        true
+    });
+}
+
+/// A route group that serves an asset table: one `GET` route (HEAD included;
+/// other methods get 405 from the router). Combine it with other groups as a tuple:
+/// `(ApiRoutes, assets::serve("/static/:path*", &ASSETS))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Mount {
+    route: Route<'static>,
+    assets: &'static Assets,
+    /// `Some(name)`: the route serves this one file (see [`file`]).
+    file: Option<&'static str>,
+    cache: CachePolicy,
+}
+
+/// Serve `assets` under `pattern`, whose last segment is a `*` capture holding the
+/// file's path: `"/static/:path*"`, or `"/:path*"` for a whole site. `…/` and the
+/// mount itself serve `index.html`.
+///
+/// As a catch-all, `"/:path*"` goes last in a tuple of groups; it makes every path
+/// known to the router, so another method on an unknown path is 405 rather than 404.
+#[allow(clippy::panic)] // a compile error in a const app
+pub const fn serve(pattern: &'static str, assets: &'static Assets) -> Mount {
+    if !matches!(pattern.as_bytes().last(), Some(b'*')) {
+        panic!("assets::serve: the pattern must end with a `*` capture, like \"/static/:path*\"");
+    }
+    Mount {
+        route: Route::new(crate::http::Method::Get, pattern),
+        assets,
+        file: None,
+        cache: CachePolicy::DEFAULT,
+    }
+}
+
+/// Serve one file of `assets` at `path`: `assets::file("/", &ASSETS, "index.html")`.
+/// A name that is not in the table answers 404.
+pub const fn file(path: &'static str, assets: &'static Assets, name: &'static str) -> Mount {
+    Mount {
+        route: Route::new(crate::http::Method::Get, path),
+        assets,
+        file: Some(name),
+        cache: CachePolicy::DEFAULT,
+    }
+}
+
+impl Mount {
+    /// Use other `Cache-Control` values.
+    pub const fn cache(mut self, cache: CachePolicy) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    fn asset(&self, req: &Request<'_>) -> Option<&'static Asset> {
+        match self.file {
+            Some(name) => self.assets.get(name),
+            None => {
+                let last = req.param_count().checked_sub(1)?;
+                let path = req.param_at(last).unwrap_or(crate::http::query::Encoded::path(""));
+                self.assets.find(path)
+            }
+        }
+    }
+}
+
+impl<S> Dispatch<S> for Mount {
+    fn route_count(&self) -> usize {
+        1
+    }
+
+    fn route(&self, index: usize) -> Option<&Route<'_>> {
+        (index == 0).then_some(&self.route)
+    }
+
+    async fn call(
+        &self,
+        _index: usize,
+        req: &Request<'_>,
+        _state: &S,
+        _body: &RequestBody<'_>,
+        out: &mut ResponseWriter<'_>,
+    ) -> Result<(), WriteError> {
+        Served::new(self.asset(req), req)
+            .cache(self.cache)
+            .into_response(out)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDENTITY: Variant = Variant {
+        bytes: b"0123456789",
+        etag: "\"id\"",
+    };
+    const GZIP: Variant = Variant {
+        bytes: b"gz",
+        etag: "\"gz\"",
+    };
+    const BOTH: Asset = Asset {
+        path: "a.txt",
+        mime: "text/plain",
+        fingerprinted: false,
+        identity: Some(IDENTITY),
+        gzip: Some(GZIP),
+    };
+
+    fn with(ae: &'static str, inm: Option<&'static str>, range: Option<&'static str>) -> Conditions<'static> {
+        Conditions {
+            accept_encoding: Some(ae.as_bytes()),
+            if_none_match: inm.map(str::as_bytes),
+            range: range.map(str::as_bytes),
+            if_range: None,
+        }
+    }
+
+    #[test]
+    fn if_none_match_lists() {
+        let tag = "\"abc\"";
+        for hit in [
+            "\"abc\"",
+            "*",
+            " * ",
+            "W/\"abc\"",
+            "\"x\", \"abc\"",
+            "\"x\",W/\"abc\"",
+            ",, \"abc\"",
+        ] {
+            assert!(none_match_hits(hit.as_bytes(), tag), "{hit}");
+        }
+        for miss in [
+            "\"abcd\"",
+            "abc",
+            "\"ab",
+            "",
+            "W/",
+            "\"x\" junk \"abc\"",
+            "\"a,bc\"",
+            "w/\"abc\"",
+        ] {
+            assert!(!none_match_hits(miss.as_bytes(), tag), "{miss}");
+        }
+        assert!(none_match_hits(b"\"a,bc\"", "\"a,bc\""));
+    }
+
+    #[test]
+    fn conditional_per_representation() {
+        assert_eq!(
+            plan(&BOTH, with("gzip", Some("\"gz\""), None)),
+            Plan::NotModified(GZIP, Encoding::Gzip)
+        );
+        // The identity's tag does not validate the gzip copy.
+        assert_eq!(
+            plan(&BOTH, with("gzip", Some("\"id\""), None)),
+            Plan::Full(GZIP, Encoding::Gzip)
+        );
+        assert_eq!(
+            plan(&BOTH, with("identity", Some("\"id\""), None)),
+            Plan::NotModified(IDENTITY, Encoding::Identity)
+        );
+    }
+
+    #[test]
+    fn ranges_on_identity_only() {
+        assert_eq!(
+            plan(&BOTH, with("identity", None, Some("bytes=2-4"))),
+            Plan::Partial { start: 2, end: 4 }
+        );
+        assert_eq!(
+            plan(&BOTH, with("gzip", None, Some("bytes=2-4"))),
+            Plan::Full(GZIP, Encoding::Gzip)
+        );
+        assert_eq!(plan(&BOTH, with("", None, Some("bytes=10-"))), Plan::Unsatisfiable);
+        assert_eq!(
+            plan(&BOTH, with("", None, Some("bytes=0-1,5-6"))),
+            Plan::Full(IDENTITY, Encoding::Identity)
+        );
+        // 304 wins over Range.
+        assert_eq!(
+            plan(&BOTH, with("", Some("*"), Some("bytes=0-1"))),
+            Plan::NotModified(IDENTITY, Encoding::Identity)
+        );
+        let mut c = with("", None, Some("bytes=0-1"));
+        c.if_range = Some(b"\"id\"");
+        assert_eq!(plan(&BOTH, c), Plan::Partial { start: 0, end: 1 });
+        c.if_range = Some(b"\"old\"");
+        assert_eq!(plan(&BOTH, c), Plan::Full(IDENTITY, Encoding::Identity));
+        c.if_range = Some(b"Tue, 01 Dec 2026 00:00:00 GMT");
+        assert_eq!(plan(&BOTH, c), Plan::Full(IDENTITY, Encoding::Identity));
+    }
+
+    #[test]
+    fn gzip_only_and_refusals() {
+        let gz_only = Asset { identity: None, ..BOTH };
+        assert_eq!(plan(&gz_only, with("identity", None, None)), Plan::NotAcceptable);
+        assert_eq!(
+            plan(&gz_only, with("gzip", None, Some("bytes=0-0"))),
+            Plan::Full(GZIP, Encoding::Gzip)
+        );
+        assert_eq!(plan(&BOTH, with("identity;q=0", None, None)), Plan::NotAcceptable);
+        let none = Conditions::default();
+        assert_eq!(plan(&BOTH, none), Plan::Full(IDENTITY, Encoding::Identity));
+    }
+}
