@@ -334,14 +334,17 @@ pub const fn app() -> CameraApp {
     app_with(security::Security::OPEN)
 }
 
-/// A camera app with these security settings.
-pub const fn app_with(security: security::Security) -> CameraApp {
+/// The camera's routes with their guards, for an app that serves more
+/// routes next to them (the firmware puts the captive portal's first).
+pub const fn routes() -> Routes {
     let routes = (
         CameraRoutes,
         (Layered::new(security::AdminOnly, AdminRoutes), DASHBOARD),
     );
-    App::new(
-        Camera::new().with_security(security),
-        Layered::new(security::Guard, routes),
-    )
+    Layered::new(security::Guard, routes)
+}
+
+/// A camera app with these security settings.
+pub const fn app_with(security: security::Security) -> CameraApp {
+    App::new(Camera::new().with_security(security), routes())
 }

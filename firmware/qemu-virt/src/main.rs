@@ -25,17 +25,15 @@ mod virtio_hal;
 
 use core::ptr::NonNull;
 
+use camera::Camera;
 use camera::report::ReportJob;
 use camera::security::Security;
-use camera::security::{AdminOnly, Guard};
-use camera::{AdminRoutes, Camera, CameraRoutes};
 use embassy_executor::Spawner;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
 use embassy_time::{Duration, Instant, Timer};
 use ferrodot::App;
 use ferrodot::Method;
-use ferrodot::app::layer::Layered;
 use ferrodot::client::{Connection, RequestHead};
 use ferrodot::http::response::BufWriter;
 use ferrodot::middleware::cors::Cors;
@@ -119,10 +117,7 @@ static PORTAL: Portal = Portal::new("http://10.0.2.15/setup");
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
 static APP: App<Camera, (PortalRoutes<'static>, camera::Routes)> = App::new(
     Camera::new().with_security(SECURITY),
-    (
-        PortalRoutes::new(&PORTAL),
-        Layered::new(Guard, (CameraRoutes, Layered::new(AdminOnly, AdminRoutes))),
-    ),
+    (PortalRoutes::new(&PORTAL), camera::routes()),
 )
 .with_config(CONFIG);
 
