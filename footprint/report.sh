@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint report: builds the seven variants (six servers, one client) for thumbv7em-none-eabihf
+# Footprint report: builds the eight variants (seven servers, one client) for thumbv7em-none-eabihf
 # (opt-level z, fat LTO, one codegen unit, panic abort), runs each under
 # QEMU (mps2-an386, a Cortex-M4F) where it serves its canned requests over
 # an in-memory socket and prints the size of its connection future, then
@@ -17,7 +17,7 @@ BUDGET_JSON3=18000      # flash over the baseline, 3 JSON routes
 BUDGET_PER_ROUTE=300    # flash per extra route
 BUDGET_MIDDLEWARE=4000  # flash of sessions + auth + CORS over json3
 BUDGET_FUTURE=1000      # connection future, RAM besides the user's buffers
-BUDGET_ASSETS=2000      # flash of the asset server (assets − hello, one tiny asset)
+BUDGET_ASSETS=2000      # flash of the asset server (assets − static_route, one tiny asset)
 EXTRA_ROUTES=17         # json20 has 17 routes more than json3
 
 log() { printf '%s\n' "$*" >&2; }
@@ -58,7 +58,7 @@ tdir="${CARGO_TARGET_DIR:-../target}"
 out="$tdir/$TARGET/release"
 logs="$tdir/footprint"
 mkdir -p "$logs"
-log "footprint: building baseline, hello, json3, json20, json3_guarded, assets, client for $TARGET"
+log "footprint: building baseline, hello, json3, json20, json3_guarded, static_route, assets, client for $TARGET"
 if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
     cat "$logs/build.txt" >&2
     log "footprint: build failed"
@@ -68,7 +68,7 @@ fi
 section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 
 declare -A text rodata flash future
-for v in baseline hello json3 json20 json3_guarded assets client; do
+for v in baseline hello json3 json20 json3_guarded static_route assets client; do
     elf="$out/$v"
     [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
     text[$v]=$(section "$elf" .text)
@@ -82,7 +82,7 @@ done
 # bytes it wrote back, and exits through semihosting.
 expect_hello=('HTTP/1.1 200 OK' 'hello')
 expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
-for v in baseline hello json3 json20 json3_guarded assets client; do
+for v in baseline hello json3 json20 json3_guarded static_route assets client; do
     future[$v]="n/a"
     command -v qemu-system-arm >/dev/null || continue
     rc=0
@@ -97,6 +97,7 @@ for v in baseline hello json3 json20 json3_guarded assets client; do
         hello) expect=("${expect_hello[@]}") ;;
         json3 | json20) expect=("${expect_json[@]}") ;;
         json3_guarded) expect=('hello' 'Access-Control-Allow-Origin: http://panel.local' 'Set-Cookie: session=' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content') ;;
+        static_route) expect=('hello' 'asset body') ;;
         assets) expect=('hello' 'Content-Encoding: gzip' 'HTTP/1.1 304 Not Modified' 'Content-Range: bytes 0-4/10' 'asset') ;;
         client) expect=('GET /api/led/7 HTTP/1.1' 'Host: dev') ;;
         *) expect=('POST /api/led/7') ;;
@@ -118,7 +119,7 @@ d_json3=$((flash[json3] - base))
 d_json20=$((flash[json20] - base))
 d_client=$((flash[client] - base))
 d_guarded=$((flash[json3_guarded] - flash[json3]))
-d_assets=$((flash[assets] - flash[hello]))
+d_assets=$((flash[assets] - flash[static_route]))
 per_route=$(awk -v a="${flash[json20]}" -v b="${flash[json3]}" -v n="$EXTRA_ROUTES" 'BEGIN { printf "%.0f", (a - b) / n }')
 
 report() {
@@ -131,6 +132,7 @@ report() {
     echo "| json3 (hello + GET/POST /api/led/:id JSON) | ${text[json3]} | ${rodata[json3]} | ${flash[json3]} | $(signed $d_json3) | ≤ $(kb $BUDGET_JSON3) | $(verdict $d_json3 $BUDGET_JSON3) | ${future[json3]} B |"
     echo "| json20 (json3 + 17 routes) | ${text[json20]} | ${rodata[json20]} | ${flash[json20]} | $(signed $d_json20) | | | ${future[json20]} B |"
     echo "| json3_guarded (json3 + CORS, Basic/session auth, signed login cookie) | ${text[json3_guarded]} | ${rodata[json3_guarded]} | ${flash[json3_guarded]} | $(signed $((flash[json3_guarded] - base))) | | | ${future[json3_guarded]} B |"
+    echo "| static_route (hello + a second group, GET /static/:path* → fixed bytes) | ${text[static_route]} | ${rodata[static_route]} | ${flash[static_route]} | $(signed $((flash[static_route] - base))) | | | ${future[static_route]} B |"
     echo "| assets (hello + GET /static/* over a one-file table: gzip, 304, 206) | ${text[assets]} | ${rodata[assets]} | ${flash[assets]} | $(signed $((flash[assets] - base))) | | | ${future[assets]} B |"
     echo "| client (one GET, JSON body parsed; no server) | ${text[client]} | ${rodata[client]} | ${flash[client]} | $(signed $d_client) | | | ${future[client]} B |"
     echo
@@ -138,7 +140,7 @@ report() {
     echo "|---|---:|---|---|"
     echo "| flash per extra route, (json20 − json3) / $EXTRA_ROUTES | $per_route B | ≤ $BUDGET_PER_ROUTE B | $(verdict "$per_route" $BUDGET_PER_ROUTE) |"
     echo "| middleware: sessions + auth + CORS, json3_guarded − json3 | $d_guarded B | ≤ $BUDGET_MIDDLEWARE B | $(verdict "$d_guarded" $BUDGET_MIDDLEWARE) |"
-    echo "| asset server: assets − hello (one 10-byte file, two copies) | $d_assets B | ≤ $BUDGET_ASSETS B | $(verdict "$d_assets" $BUDGET_ASSETS) |"
+    echo "| asset server: assets − static_route (one 10-byte file, two copies) | $d_assets B | ≤ $BUDGET_ASSETS B | $(verdict "$d_assets" $BUDGET_ASSETS) |"
     if [ "${future[json3]}" = "n/a" ]; then
         echo "| connection future, json3 (size_of_val on the target) | n/a (no QEMU) | ≤ $BUDGET_FUTURE B | — |"
     else
