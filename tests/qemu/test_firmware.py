@@ -302,6 +302,22 @@ def check_index(port):
     return f"dashboard {len(page)} B, gzip {len(gz)} B, 304 and 206"
 
 
+def check_openapi(port):
+    """GET /openapi.json and /docs: the committed document, gzipped in flash."""
+    with open(os.path.join(ASSETS, "openapi.json"), "rb") as f:
+        committed = json.loads(f.read())
+    resp, gz = request(port, "GET", "/openapi.json", headers={"Accept-Encoding": "gzip"})
+    expect(resp.status == 200, f"GET /openapi.json: status {resp.status}")
+    expect(resp.getheader("Content-Encoding") == "gzip", "GET /openapi.json: not gzip")
+    doc = json.loads(gzip.decompress(gz))
+    expect(doc == committed, "GET /openapi.json: not assets/openapi.json")
+    for path in ("/status", "/setup", "/captive-portal"):
+        expect(path in doc["paths"], f"the document lacks {path}, which the firmware serves")
+    resp, page = request(port, "GET", "/docs")
+    expect(resp.status == 200 and b"/static/docs.js" in page, f"GET /docs: status {resp.status}")
+    return f"{len(doc['paths'])} paths, {len(gz)} B gzip"
+
+
 def check_not_found(port):
     resp, _ = request(port, "GET", "/no/such/page")
     expect(resp.status == 404, f"status {resp.status}, want 404")
@@ -674,6 +690,7 @@ CHECKS = [
     ("POST /trigger counts", check_trigger),
     ("keep-alive reuse", check_keep_alive),
     ("GET / dashboard from flash (gzip, 304, 206)", check_index),
+    ("GET /openapi.json and /docs from flash", check_openapi),
     ("server-sent events /events", check_sse),
     ("WebSocket /ws", check_websocket),
     ("404 unknown path", check_not_found),

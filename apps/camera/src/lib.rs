@@ -13,6 +13,8 @@
 //! - `GET /login`, `POST /login`, `POST /logout` — the admin's session
 //!   (see [`security`]: with an admin password, `PUT /config` and
 //!   `POST /firmware` need it, or HTTP Basic `admin:PW`)
+//! - `GET /openapi.json` — the OpenAPI 3.1 document of these routes
+//!   ([`api`]); `GET /docs` — a page that lists the operations and tries them
 //! - `GET /ws` — live status over a WebSocket; `GET /events` — the same as
 //!   server-sent events. The page at `/` uses them.
 //! - `POST /report` — `{"host":..,"port":..,"path":..}`: the device POSTs
@@ -24,6 +26,7 @@
 //! task over [`Camera::reports`].
 #![no_std]
 
+pub mod api;
 pub mod report;
 pub mod security;
 
@@ -290,12 +293,22 @@ pub mod assets {
 }
 
 /// `GET /` (the dashboard's `index.html`) and `GET /static/*` (the rest), with
-/// gzip, ETag/304, Range and HEAD.
-pub type Dashboard = (ferrodot::assets::Mount, ferrodot::assets::Mount);
+/// gzip, ETag/304, Range and HEAD; `GET /openapi.json` (written on a host from
+/// the routes and [`api::NOTES`]) and `GET /docs`, the page that tries it.
+pub type Dashboard = (
+    (ferrodot::assets::Mount, ferrodot::assets::Mount),
+    (ferrodot::assets::Mount, ferrodot::assets::Mount),
+);
 
 const DASHBOARD: Dashboard = (
-    ferrodot::assets::file("/", &assets::ASSETS, "index.html"),
-    ferrodot::assets::serve("/static/:path*", &assets::ASSETS),
+    (
+        ferrodot::assets::file("/", &assets::ASSETS, "index.html"),
+        ferrodot::assets::serve("/static/:path*", &assets::ASSETS),
+    ),
+    (
+        ferrodot::assets::file("/openapi.json", &assets::ASSETS, "openapi.json"),
+        ferrodot::assets::file("/docs", &assets::ASSETS, "docs.html"),
+    ),
 );
 
 ferrodot::routes! {

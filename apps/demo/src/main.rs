@@ -20,6 +20,11 @@
 //! N), then `429` with `Retry-After`; `--connection-rate N` accepts at
 //! most N new connections per second in all.
 //!
+//! `--openapi` prints the OpenAPI 3.1 document of the device's routes (the
+//! camera's and the portal's, with `camera::api::NOTES`) and exits; the
+//! committed `apps/camera/assets/openapi.json` is its output, served at
+//! `GET /openapi.json` with a page that tries it at `GET /docs`.
+//!
 //! First boot: `--portal --dns-port N --mdns-port M --store FILE` (see
 //! `portal.rs`): captive-portal DNS and mDNS on UDP, the probe and setup
 //! routes before the camera's.
@@ -62,6 +67,7 @@ struct Args {
     rate_limit: Option<u32>,
     connection_rate: Option<u32>,
     portal: portal::PortalArgs,
+    openapi: bool,
 }
 
 /// The camera's routes behind the portal's (none without `--portal`).
@@ -70,7 +76,8 @@ type DemoApp = App<Camera, (portal::Routes, camera::Routes)>;
 const USAGE: &str =
     "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]
             [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]
-            [--portal [--dns-port N] [--mdns-port M] [--store FILE]]";
+            [--portal [--dns-port N] [--mdns-port M] [--store FILE]]
+       demo --openapi    (print the OpenAPI document of the device's routes)";
 
 fn positive(flag: &str, v: Option<String>) -> Result<u32, String> {
     let v = v.ok_or(format!("{flag} needs a value"))?;
@@ -93,6 +100,7 @@ fn parse_args() -> Result<Args, String> {
         rate_limit: None,
         connection_rate: None,
         portal: Default::default(),
+        openapi: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -103,6 +111,7 @@ fn parse_args() -> Result<Args, String> {
                 args.port = v.parse().map_err(|_| format!("--port: not a port number: {v}"))?;
             }
             "--quiet" => args.quiet = true,
+            "--openapi" => args.openapi = true,
             "--tls-cert" => args.tls_cert = Some(it.next().ok_or("--tls-cert needs a file")?),
             "--tls-key" => args.tls_key = Some(it.next().ok_or("--tls-key needs a file")?),
             "--redirect-port" => {
@@ -143,6 +152,16 @@ fn parse_args() -> Result<Args, String> {
         _ => {}
     }
     Ok(args)
+}
+
+/// The OpenAPI document of the routes the device serves: the portal's (as
+/// the firmware has them) and the camera's.
+fn openapi_document() -> String {
+    static PORTAL: ferrodot::portal::routes::Portal = ferrodot::portal::routes::Portal::new("/setup");
+    let routes = (portal::routes(Some(&PORTAL)), camera::routes());
+    let notes = [camera::api::NOTES, ferrodot::portal::routes::NOTES].concat();
+    let list = ferrodot::app::Dispatch::<Camera>::routes(&routes);
+    ferrodot::openapi::document(&camera::api::INFO, list, &notes)
 }
 
 /// Where the plain-HTTP port sends clients: the HTTPS port.
@@ -296,6 +315,10 @@ fn main() {
         eprintln!("{msg}");
         std::process::exit(2)
     });
+    if args.openapi {
+        println!("{}", openapi_document());
+        return;
+    }
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -303,5 +326,70 @@ fn main() {
     if let Err(e) = result {
         eprintln!("demo: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrodot::route::pattern::{segments, Segment};
+
+    const COMMITTED: &str = include_str!("../../camera/assets/openapi.json");
+
+    #[test]
+    fn the_committed_openapi_document_is_current() {
+        assert!(
+            COMMITTED.trim_end() == openapi_document(),
+            "apps/camera/assets/openapi.json is stale: run\n  cargo run -p demo -- --openapi > apps/camera/assets/openapi.json"
+        );
+    }
+
+    /// Every method of every route the device serves is an operation of the
+    /// served document, with one path parameter per capture; every note names a route.
+    #[test]
+    fn every_route_is_in_the_document_with_its_parameters() {
+        static PORTAL: ferrodot::portal::routes::Portal = ferrodot::portal::routes::Portal::new("/setup");
+        let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("openapi.json is JSON");
+        let routes = (portal::routes(Some(&PORTAL)), camera::routes());
+        let list: Vec<_> = ferrodot::app::Dispatch::<Camera>::routes(&routes).collect();
+        assert!(list.len() > 20, "{} routes", list.len());
+        for route in &list {
+            let pattern = route.pattern.as_str();
+            let mut template = String::new();
+            let mut captures = Vec::new();
+            for segment in segments(pattern) {
+                match segment {
+                    Segment::Literal(text) => template += &format!("/{text}"),
+                    Segment::Capture { name, .. } => {
+                        template += &format!("/{{{name}}}");
+                        captures.push(name);
+                    }
+                }
+            }
+            for method in route.methods.iter() {
+                let op = &doc["paths"][&template][method.as_str().to_ascii_lowercase()];
+                assert!(
+                    op.is_object(),
+                    "{method} {pattern} is not in the document as {template}"
+                );
+                let in_path: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|p| p["in"] == "path")
+                            .filter_map(|p| p["name"].as_str())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(in_path, captures, "{method} {pattern}");
+                assert!(op["summary"].is_string(), "{method} {pattern} has no note");
+            }
+        }
+        for note in camera::api::NOTES.iter().chain(ferrodot::portal::routes::NOTES) {
+            let found = list
+                .iter()
+                .any(|r| r.pattern.as_str() == note.pattern && r.methods.contains(note.method));
+            assert!(found, "a note on {} {} names no route", note.method, note.pattern);
+        }
     }
 }

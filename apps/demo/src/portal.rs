@@ -57,7 +57,7 @@ impl PortalArgs {
 /// The portal's routes in the demo.
 pub type Routes = Layered<Guard, (PortalRoutes<'static>, Layered<AdminOnly, ResetRoutes<'static>>)>;
 
-fn routes(portal: Option<&'static Portal>) -> Routes {
+pub fn routes(portal: Option<&'static Portal>) -> Routes {
     let (main, reset) = match portal {
         Some(p) => (PortalRoutes::new(p), ResetRoutes::new(p)),
         None => (PortalRoutes::off(), ResetRoutes::off()),

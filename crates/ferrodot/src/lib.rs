@@ -46,6 +46,8 @@ pub mod microserver;
 ))]
 pub mod middleware;
 pub mod mpg;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 #[cfg(feature = "portal")]
 pub mod portal;
 pub mod resource;

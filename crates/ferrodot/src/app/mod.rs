@@ -76,6 +76,17 @@ pub struct RouteIter<'a, S, D> {
     _state: core::marker::PhantomData<fn(&S)>,
 }
 
+// By hand: a derive would ask `D: Clone`, but only the reference is copied.
+impl<S, D> Clone for RouteIter<'_, S, D> {
+    fn clone(&self) -> Self {
+        RouteIter {
+            dispatch: self.dispatch,
+            next: self.next,
+            _state: core::marker::PhantomData,
+        }
+    }
+}
+
 impl<'a, S, D: Dispatch<S>> Iterator for RouteIter<'a, S, D> {
     type Item = &'a Route<'a>;
 

@@ -616,6 +616,71 @@ mod table {
 }
 use table::{Inner, InnerReset};
 
+/// What the portal's routes do, for the app's OpenAPI document
+/// ([`crate::openapi`]): put them beside the app's own notes.
+#[cfg(feature = "openapi")]
+pub const NOTES: &[crate::openapi::Note<'static>] = {
+    use crate::http::Method::{Get, Post};
+    use crate::openapi::{Note, Reply};
+    const PROBE: &[Reply<'static>] = &[
+        Reply::new(302, "Not set up yet: to the setup page"),
+        Reply::new(200, "Set up: the answer the operating system expects"),
+    ];
+    const TAGS: &[&str] = &["first boot"];
+    const fn probe(pattern: &'static str, who: &'static str) -> Note<'static> {
+        Note::new(Get, pattern, who).responses(PROBE).tags(TAGS)
+    }
+    &[
+        Note::new(Get, "/generate_204", "Android's portal probe")
+            .responses(&[
+                Reply::new(302, "Not set up yet: to the setup page"),
+                Reply::new(204, "Set up: no portal"),
+            ])
+            .tags(TAGS),
+        Note::new(Get, "/gen_204", "Android's older portal probe")
+            .responses(&[
+                Reply::new(302, "Not set up yet: to the setup page"),
+                Reply::new(204, "Set up: no portal"),
+            ])
+            .tags(TAGS),
+        probe("/hotspot-detect.html", "Apple's portal probe"),
+        probe("/library/test/success.html", "Apple's older portal probe"),
+        probe("/connecttest.txt", "Windows' portal probe"),
+        probe("/ncsi.txt", "Windows' older portal probe"),
+        probe("/redirect", "Windows' portal page"),
+        probe("/canonical.html", "Firefox's portal probe"),
+        probe("/success.txt", "Firefox's IPv4 portal probe"),
+        Note::new(Get, "/captive-portal", "The captive-portal API (RFC 8908)")
+            .responses(&[Reply::json(
+                200,
+                "Whether the portal is active, and where its page is",
+                r#"{"type":"object","required":["captive"],"properties":{"captive":{"type":"boolean"},"user-portal-url":{"type":"string","format":"uri"}}}"#,
+            )
+            .media_type("application/captive+json")])
+            .tags(TAGS),
+        Note::new(Get, "/setup", "The setup form: networks to choose from, SSID and password")
+            .responses(&[Reply::media(200, "The form", "text/html")])
+            .tags(TAGS),
+        Note::new(Post, "/setup", "Store the Wi-Fi credentials and end the portal")
+            .body(crate::openapi::Body {
+                media: "application/x-www-form-urlencoded",
+                schema: Some(
+                    r#"{"type":"object","required":["ssid"],"properties":{"ssid":{"type":"string","maxLength":32},"password":{"type":"string","maxLength":63}}}"#,
+                ),
+                required: true,
+            })
+            .responses(&[
+                Reply::media(200, "Saved (the password is never sent back)", "text/html"),
+                Reply::new(400, "No SSID, or a field too long"),
+                Reply::new(403, "Already set up"),
+            ])
+            .tags(TAGS),
+        Note::new(Post, "/setup/reset", "Forget the credentials and open the portal again")
+            .responses(&[Reply::new(302, "Forgotten: to the setup page")])
+            .tags(TAGS),
+    ]
+};
+
 /// The portal's route group, for any app state: put it in the app's
 /// route tuple (before a catch-all route of the app, if it has one).
 #[derive(Clone, Copy)]

@@ -120,12 +120,18 @@ pub type CustomTypes = Option<fn(&str, Encoded<'_>) -> Option<bool>>;
 
 /// What a capture accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind<'p> {
+pub enum Kind<'p> {
+    /// One non-empty segment (`:x`, `<x>`, `<string:x>`).
     One,
+    /// One segment that is an `i64` (`<int:x>`).
     Int,
+    /// One segment the app's custom type hook accepts (`<name:x>`).
     Custom(&'p str),
+    /// Zero or one segment (`:x?`).
     Optional,
+    /// One or more segments (`:x+`, `<path:x>`).
     OneOrMore,
+    /// Zero or more segments (`:x*`).
     ZeroOrMore,
 }
 
@@ -135,9 +141,12 @@ impl Kind<'_> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Segment<'p> {
+/// One `/`-separated piece of a pattern, as [`segments`] yields them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'p> {
+    /// Text matched as it is (after percent-decoding the path).
     Literal(&'p str),
+    /// A named capture.
     Capture { name: &'p str, kind: Kind<'p> },
 }
 
@@ -331,7 +340,9 @@ fn parse_segment(seg: &str) -> Segment<'_> {
     Segment::Literal(seg)
 }
 
-fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
+/// The segments of a checked pattern, in order, for tools that describe
+/// routes (the OpenAPI document): `/led/<int:id>` → `led`, `id` (an `Int`).
+pub fn segments(pattern: &str) -> impl Iterator<Item = Segment<'_>> + Clone {
     SlashSplit {
         rest: Some(pattern.get(1..).unwrap_or("")),
     }
