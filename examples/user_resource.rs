@@ -168,6 +168,14 @@ fn main() {
         error_style: ErrorStyle::Json,
         ..Config::DEFAULT
     };
+    if examples::openapi_requested() {
+        // The routes' `.header()`/`.param()` notes become parameters.
+        println!(
+            "{}",
+            ferrodot::mpg::openapi_document::<(), _>(&examples::openapi_info(), &resource)
+        );
+        return;
+    }
     let app = Rc::new(App::new((), resource).with_config(config));
     examples::serve_tls_on(args.addr(), app, ServerOptions::default(), tls, async {});
 }

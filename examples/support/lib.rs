@@ -1,5 +1,6 @@
 //! What every example shares: `--host`/`--port` arguments and serving
-//! until Ctrl-C on a single-threaded tokio runtime.
+//! until Ctrl-C on a single-threaded tokio runtime. `--openapi` prints the
+//! example's OpenAPI document instead of serving (see [`openapi_requested`]).
 
 pub mod echo;
 
@@ -32,6 +33,9 @@ impl Args {
         };
         let mut words = std::env::args().skip(1);
         while let Some(arg) = words.next() {
+            if arg == "--openapi" {
+                continue; // see `openapi_requested`
+            }
             let value = words.next();
             match (arg.as_str(), value) {
                 ("--host", Some(v)) => args.host = v,
@@ -94,9 +98,26 @@ pub fn listen_addr() -> String {
     Args::parse(&[]).addr()
 }
 
+/// Whether `--openapi` was given: then the serve functions print the app's
+/// OpenAPI 3.1 document (from its route table) and exit instead of serving.
+/// An example with notes of its own prints its document before serving.
+pub fn openapi_requested() -> bool {
+    std::env::args().skip(1).any(|a| a == "--openapi")
+}
+
+/// The document's `info`: the example's name and the crate's version.
+pub fn openapi_info() -> ferrodot::openapi::Info<'static> {
+    let name = std::env::args().next().unwrap_or_default();
+    let name = std::path::Path::new(&name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let title: &'static str = Box::leak(name.unwrap_or_else(|| "example".into()).into_boxed_str());
+    ferrodot::openapi::Info::new(title, env!("CARGO_PKG_VERSION"))
+}
+
 fn usage(problem: &str, extra: &[&str]) -> ! {
     let extra: String = extra.iter().map(|e| format!(" [{e} VALUE]")).collect();
-    eprintln!("{problem}\nusage: [--host ADDR] [--port N]{extra}");
+    eprintln!("{problem}\nusage: [--host ADDR] [--port N] [--openapi]{extra}");
     std::process::exit(2)
 }
 
@@ -147,6 +168,13 @@ pub fn serve_tls_on<A, S, R>(
     S: 'static,
     R: Dispatch<S> + 'static,
 {
+    if openapi_requested() {
+        println!(
+            "{}",
+            ferrodot::openapi::document(&openapi_info(), app.route_list(), &[])
+        );
+        return;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => fail(&e),

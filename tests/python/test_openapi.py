@@ -94,3 +94,33 @@ def test_the_docs_page_lists_and_sends_operations(base):
     assert status.startswith("200"), answer
     assert set(json.loads(body)) >= {"frames", "triggers"}
     assert re.match(r"200 .*\nx%2Fy|200 .*\nx/y", echoed), echoed
+
+
+SERVING_EXAMPLES = ["cam_status", "echo", "runtime_routes", "sensor_page", "user_resource", "ws_echo"]
+
+
+def example_document(name):
+    binary = find_binary(f"examples/{name}", ["--example", name], f"FERRODOT_{name.upper()}")
+    out = subprocess.run([binary, "--openapi"], capture_output=True, text=True, timeout=30, check=True).stdout
+    return json.loads(out)
+
+
+def test_every_serving_example_writes_a_valid_document():
+    for name in SERVING_EXAMPLES:
+        doc = example_document(name)
+        validate(doc)
+        assert doc["info"]["title"] == name
+        assert doc["paths"], f"{name}: no paths"
+
+
+def test_mpgameserver_notes_become_parameters():
+    # user_resource's `GET /user/:username .header("Authorization") .param("fields")`.
+    get = example_document("user_resource")["paths"]["/user/{username}"]["get"]
+    where = {(p["name"], p["in"]) for p in get["parameters"]}
+    assert where == {("username", "path"), ("Authorization", "header"), ("fields", "query")}
+
+
+def test_runtime_routes_are_documented_too():
+    # Routes registered at run time (`dynamic::Router`, mounted under /api).
+    paths = example_document("runtime_routes")["paths"]
+    assert any(p.startswith("/api/") for p in paths), list(paths)

@@ -244,7 +244,7 @@ pub struct Note<'a> {
     pub method: Method,
     /// The route's pattern, exactly as in the route table.
     pub pattern: &'a str,
-    /// One line.
+    /// One line (none when empty).
     pub summary: &'a str,
     /// A longer text (CommonMark).
     pub description: Option<&'a str>,
@@ -397,8 +397,10 @@ fn operation(out: &mut impl Write, method: Method, pattern: &str, note: Option<&
     operation_id(out, method, pattern)?;
     out.write_char('"')?;
     if let Some(note) = note {
-        out.write_str(r#","summary":"#)?;
-        string(out, note.summary)?;
+        if !note.summary.is_empty() {
+            out.write_str(r#","summary":"#)?;
+            string(out, note.summary)?;
+        }
         if let Some(text) = note.description {
             out.write_str(r#","description":"#)?;
             string(out, text)?;

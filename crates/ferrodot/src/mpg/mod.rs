@@ -280,6 +280,60 @@ pub fn route_table<S, R: Dispatch<S> + RouteDocs>(routes: &R) -> impl Iterator<I
     })
 }
 
+/// The OpenAPI 3.1 document of a resource's routes (see [`crate::openapi`]),
+/// with each route's `.header()` and `.param()` notes as header and query
+/// parameters, and `WEBSOCKET` routes described as upgrades.
+///
+/// ```
+/// use ferrodot::mpg::{self, Incoming};
+/// use ferrodot::openapi::Info;
+///
+/// struct Users;
+/// impl Users {
+///     async fn get_user(&self, _req: Incoming<'_>) -> &'static str { "{}" }
+/// }
+/// ferrodot::mpg_resource! { impl Users { GET "/user/:name" .header("Authorization") .param("fields") => get_user } }
+///
+/// let doc: serde_json::Value = serde_json::from_str(&mpg::openapi_document::<(), _>(&Info::new("users", "1"), &Users)).unwrap();
+/// let params = &doc["paths"]["/user/{name}"]["get"]["parameters"];
+/// assert_eq!((params[1]["name"].as_str(), params[1]["in"].as_str()), (Some("Authorization"), Some("header")));
+/// assert_eq!((params[2]["name"].as_str(), params[2]["in"].as_str()), (Some("fields"), Some("query")));
+/// ```
+#[cfg(all(feature = "openapi", feature = "alloc"))]
+pub fn openapi_document<S, R: Dispatch<S> + RouteDocs>(
+    info: &crate::openapi::Info<'_>,
+    routes: &R,
+) -> alloc::string::String {
+    use crate::openapi::{Note, Param};
+    use alloc::vec::Vec;
+    let table: Vec<(&Route<'_>, RouteDoc)> = route_table::<S, R>(routes).collect();
+    let params: Vec<Vec<Param<'static>>> = table
+        .iter()
+        .map(|(_, doc)| {
+            let headers = doc.headers().iter().map(|h| Param::header(h, "Noted with .header()"));
+            headers
+                .chain(doc.params().iter().map(|p| Param::query(p, "Noted with .param()")))
+                .collect()
+        })
+        .collect();
+    let notes: Vec<Note<'_>> = table
+        .iter()
+        .zip(&params)
+        .flat_map(|((route, doc), params)| {
+            let websocket = doc.websocket;
+            route.methods.iter().map(move |method| {
+                let note = Note::new(method, route.pattern.as_str(), "").params(params);
+                if websocket {
+                    note.description("A WebSocket (a `WEBSOCKET` route): upgrade with `GET` and `Upgrade: websocket`.")
+                } else {
+                    note
+                }
+            })
+        })
+        .collect();
+    crate::openapi::document(info, table.iter().map(|(route, _)| *route), &notes)
+}
+
 #[doc(hidden)]
 pub async fn __respond<R: IntoResponse>(response: R, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
     response.into_response(out).await
