@@ -2,7 +2,7 @@
 //! heap-free; the connection engine ([`server`]) drives it over any
 //! [`io::Transport`]; runtime adapters ([`rt`]) accept connections on
 //! tokio or embassy-net.
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 #![no_std]
 // The audited exceptions are in `rt::tokio::accept` (registering the
 // listener with tokio, `poll` on it).
