@@ -204,3 +204,33 @@ pub fn fail(e: &dyn std::fmt::Display) -> ! {
     eprintln!("error: {e}");
     std::process::exit(1)
 }
+
+/// The guide's pages (`docs/guide/`), included so that `cargo test
+/// --workspace` compiles and runs every Rust block on them.
+#[cfg(doctest)]
+pub mod guide {
+    #[doc = include_str!("../../docs/guide/01-first-endpoint.md")]
+    pub struct FirstEndpoint;
+    #[doc = include_str!("../../docs/guide/02-routes-and-parameters.md")]
+    pub struct RoutesAndParameters;
+    #[doc = include_str!("../../docs/guide/03-json.md")]
+    pub struct Json;
+    #[doc = include_str!("../../docs/guide/04-device-in-a-static.md")]
+    pub struct DeviceInAStatic;
+    #[doc = include_str!("../../docs/guide/05-embassy.md")]
+    pub struct Embassy;
+    #[doc = include_str!("../../docs/guide/06-websocket-and-sse.md")]
+    pub struct WebSocketAndSse;
+    #[doc = include_str!("../../docs/guide/07-resource-store.md")]
+    pub struct ResourceStore;
+    #[doc = include_str!("../../docs/guide/08-https.md")]
+    pub struct Https;
+    #[doc = include_str!("../../docs/guide/09-client.md")]
+    pub struct Client;
+    #[doc = include_str!("../../docs/guide/10-assets-and-uploads.md")]
+    pub struct AssetsAndUploads;
+    #[doc = include_str!("../../docs/guide/11-openapi.md")]
+    pub struct OpenApi;
+    #[doc = include_str!("../../docs/guide/coming-from.md")]
+    pub struct ComingFrom;
+}
