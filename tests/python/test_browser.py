@@ -7,6 +7,7 @@ client, so nothing but Debian's ``chromium`` is needed.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -107,35 +108,42 @@ class Page:
         raise AssertionError(f"timed out waiting for {what}; page says: {await self.js('document.body.innerText')}")
 
 
-def number(page_value):
-    return int(page_value)
-
-
-async def drive(url, mode, screenshot=None, flags=()):
+@contextlib.asynccontextmanager
+async def open_page(url, flags=()):
+    """A fresh headless Chromium with one tab at ``url``; closed on exit."""
     browser = Browser(flags)
     try:
         async with websockets.connect(browser.ws_url, max_size=None) as conn:
             page = await Page.open(conn)
             await page.call("Page.enable")
             await page.call("Page.navigate", url=url)
-            await page.wait_for(f"document.getElementById('mode') && document.getElementById('mode').textContent === '{mode}'", f"live mode {mode}")
-            # Frames advance on the page without a reload.
-            first = number(await page.js("document.getElementById('frames').textContent"))
-            await page.wait_for(f"Number(document.getElementById('frames').textContent) > {first}", "frames to advance")
-            # Click the button; the count on the page goes up by one.
-            before = number(await page.js("document.getElementById('triggers').textContent"))
-            await page.js("document.getElementById('trigger').click()")
-            await page.wait_for(f"Number(document.getElementById('triggers').textContent) === {before + 1}", "the trigger count")
-            light = number(await page.js("document.getElementById('light').textContent"))
-            assert 112 <= light <= 912, light
-            if screenshot:
-                shot = await page.call("Page.captureScreenshot", format="png")
-                import base64
-                with open(screenshot, "wb") as f:
-                    f.write(base64.b64decode(shot["data"]))
-            return before + 1
+            yield page
     finally:
         browser.close()
+
+
+def number(page_value):
+    return int(page_value)
+
+
+async def drive(url, mode, screenshot=None, flags=()):
+    async with open_page(url, flags) as page:
+        await page.wait_for(f"document.getElementById('mode') && document.getElementById('mode').textContent === '{mode}'", f"live mode {mode}")
+        # Frames advance on the page without a reload.
+        first = number(await page.js("document.getElementById('frames').textContent"))
+        await page.wait_for(f"Number(document.getElementById('frames').textContent) > {first}", "frames to advance")
+        # Click the button; the count on the page goes up by one.
+        before = number(await page.js("document.getElementById('triggers').textContent"))
+        await page.js("document.getElementById('trigger').click()")
+        await page.wait_for(f"Number(document.getElementById('triggers').textContent) === {before + 1}", "the trigger count")
+        light = number(await page.js("document.getElementById('light').textContent"))
+        assert 112 <= light <= 912, light
+        if screenshot:
+            shot = await page.call("Page.captureScreenshot", format="png")
+            import base64
+            with open(screenshot, "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+        return before + 1
 
 
 def test_live_page_over_websocket(demo):

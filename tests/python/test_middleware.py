@@ -11,10 +11,9 @@ import time
 
 import pytest
 import requests
-import websockets
 
 from servers import Server, find_binary
-from test_browser import Browser, Page
+from test_browser import open_page
 
 PASSWORD = "pa55 word"  # a space: the form encoding must carry it
 
@@ -166,21 +165,14 @@ def test_curl_preflights(demos):
 async def run_in_page(page_url, scripts):
     """Open ``page_url`` in a fresh headless Chromium and evaluate each
     script (an async function body returning JSON-able data) in order."""
-    browser = Browser()
-    try:
-        async with websockets.connect(browser.ws_url, max_size=None) as conn:
-            page = await Page.open(conn)
-            await page.call("Page.enable")
-            await page.call("Page.navigate", url=page_url)
-            await page.wait_for("document.readyState === 'complete' && location.href.startsWith('http')", "the page")
-            results = []
-            for script in scripts:
-                result = await page.call("Runtime.evaluate", expression=f"(async () => {{ {script} }})()",
-                                         awaitPromise=True, returnByValue=True)
-                results.append(result["result"].get("value"))
-            return results
-    finally:
-        browser.close()
+    async with open_page(page_url) as page:
+        await page.wait_for("document.readyState === 'complete' && location.href.startsWith('http')", "the page")
+        results = []
+        for script in scripts:
+            result = await page.call("Runtime.evaluate", expression=f"(async () => {{ {script} }})()",
+                                     awaitPromise=True, returnByValue=True)
+            results.append(result["result"].get("value"))
+        return results
 
 
 FETCH = """

@@ -15,8 +15,7 @@ import requests
 from openapi_spec_validator import validate
 
 from servers import find_binary
-from test_browser import Browser, Page
-import websockets
+from test_browser import open_page
 
 
 def document(base):
@@ -63,27 +62,20 @@ def test_the_document_matches_the_live_routes(base):
 
 
 async def try_from_the_page(url):
-    browser = Browser()
-    try:
-        async with websockets.connect(browser.ws_url, max_size=None) as conn:
-            page = await Page.open(conn)
-            await page.call("Page.enable")
-            await page.call("Page.navigate", url=url)
-            count = await page.wait_for("document.getElementById('operations').dataset.count", "the operation list")
-            await page.js("document.getElementById('get_status').open = true")
-            await page.js("document.querySelector('[data-operation=get_status] button').click()")
-            answer = await page.wait_for(
-                "(e => e && e.dataset.status && e.textContent)(document.querySelector('[data-answer=get_status]'))",
-                "the answer to GET /status")
-            # A path parameter is filled from its input.
-            await page.js("document.querySelector('[data-operation=get_files_path] input').value = 'x/y'")
-            await page.js("document.querySelector('[data-operation=get_files_path] button').click()")
-            echoed = await page.wait_for(
-                "(e => e && e.dataset.status && e.textContent)(document.querySelector('[data-answer=get_files_path]'))",
-                "the answer to GET /files/{path}")
-            return int(count), answer, echoed
-    finally:
-        browser.close()
+    async with open_page(url) as page:
+        count = await page.wait_for("document.getElementById('operations').dataset.count", "the operation list")
+        await page.js("document.getElementById('get_status').open = true")
+        await page.js("document.querySelector('[data-operation=get_status] button').click()")
+        answer = await page.wait_for(
+            "(e => e && e.dataset.status && e.textContent)(document.querySelector('[data-answer=get_status]'))",
+            "the answer to GET /status")
+        # A path parameter is filled from its input.
+        await page.js("document.querySelector('[data-operation=get_files_path] input').value = 'x/y'")
+        await page.js("document.querySelector('[data-operation=get_files_path] button').click()")
+        echoed = await page.wait_for(
+            "(e => e && e.dataset.status && e.textContent)(document.querySelector('[data-answer=get_files_path]'))",
+            "the answer to GET /files/{path}")
+        return int(count), answer, echoed
 
 
 def test_the_docs_page_lists_and_sends_operations(base):

@@ -245,32 +245,23 @@ def test_setup_form_in_headless_chromium(start_portal, tmp_path):
     after a restart on the same store the device is still set up."""
     import asyncio
 
-    import websockets
-    from test_browser import Browser, Page
+    from test_browser import open_page
 
     store = tmp_path / "creds"
     server = start_portal(store)
 
     async def fill_in(url):
-        browser = Browser()
-        try:
-            async with websockets.connect(browser.ws_url, max_size=None) as conn:
-                page = await Page.open(conn)
-                await page.call("Page.enable")
-                # The probe the OS would fetch: its 302 leads to the form.
-                await page.call("Page.navigate", url=url + "/hotspot-detect.html")
-                await page.wait_for("document.getElementById('password') !== null", "the setup form")
-                assert await page.js("location.pathname") == "/setup"
-                options = await page.js("[...document.querySelectorAll('#networks option')].map(o => o.value)")
-                assert "camera-lab" in options
-                await page.js("document.getElementById('ssid').value = 'camera-lab'")
-                await page.js(f"document.getElementById('password').value = '{PASSWORD}'")
-                await page.js("document.getElementById('save').click()")
-                await page.wait_for("document.getElementById('saved') !== null", "the saved page")
-                html = await page.js("document.documentElement.outerHTML")
-                assert "camera-lab" in html and PASSWORD not in html
-        finally:
-            browser.close()
+        async with open_page(url + "/hotspot-detect.html") as page:
+            await page.wait_for("document.getElementById('password') !== null", "the setup form")
+            assert await page.js("location.pathname") == "/setup"
+            options = await page.js("[...document.querySelectorAll('#networks option')].map(o => o.value)")
+            assert "camera-lab" in options
+            await page.js("document.getElementById('ssid').value = 'camera-lab'")
+            await page.js(f"document.getElementById('password').value = '{PASSWORD}'")
+            await page.js("document.getElementById('save').click()")
+            await page.wait_for("document.getElementById('saved') !== null", "the saved page")
+            html = await page.js("document.documentElement.outerHTML")
+            assert "camera-lab" in html and PASSWORD not in html
 
     asyncio.run(asyncio.wait_for(fill_in(server.url), 60))
     server.stop()
@@ -279,21 +270,14 @@ def test_setup_form_in_headless_chromium(start_portal, tmp_path):
     again = start_portal(store)
 
     async def check(url):
-        browser = Browser()
-        try:
-            async with websockets.connect(browser.ws_url, max_size=None) as conn:
-                page = await Page.open(conn)
-                await page.call("Page.enable")
-                await page.call("Page.navigate", url=url + "/setup")
-                await page.wait_for("document.getElementById('ssid') !== null", "the setup page")
-                assert await page.js("document.getElementById('ssid').textContent") == "camera-lab"
-                assert await page.js("document.querySelector('form') === null")
-                fetched = await page.call(
-                    "Runtime.evaluate", expression="fetch('/generate_204').then(r => r.status)", awaitPromise=True
-                )
-                assert fetched["result"]["value"] == 204
-        finally:
-            browser.close()
+        async with open_page(url + "/setup") as page:
+            await page.wait_for("document.getElementById('ssid') !== null", "the setup page")
+            assert await page.js("document.getElementById('ssid').textContent") == "camera-lab"
+            assert await page.js("document.querySelector('form') === null")
+            fetched = await page.call(
+                "Runtime.evaluate", expression="fetch('/generate_204').then(r => r.status)", awaitPromise=True
+            )
+            assert fetched["result"]["value"] == 204
 
     asyncio.run(asyncio.wait_for(check(again.url), 60))
 
