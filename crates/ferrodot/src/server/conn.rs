@@ -21,6 +21,7 @@ use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
 use crate::io::{IoError, Transport};
 use crate::route::table::{lookup, Lookup};
+use crate::route::Route;
 
 use super::body::{read_into, Cursor, RequestBody};
 use super::config::Config;
@@ -354,7 +355,22 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
                 req.captures = m.captures;
                 Ok(m.index)
             }
-            Lookup::MethodNotAllowed(allowed) => Err(allowed),
+            Lookup::MethodNotAllowed(allowed) => {
+                if R::LAYERED {
+                    // The layers of the first route whose path matches see
+                    // the engine's answer (a CORS preflight): keep its pattern.
+                    let mut captures = Default::default();
+                    let custom = app.custom_types;
+                    if app
+                        .routes
+                        .routes()
+                        .any(|r| r.pattern.matches(req.path, custom, &mut captures))
+                    {
+                        req.captures = captures;
+                    }
+                }
+                Err(allowed)
+            }
             Lookup::NotFound => Err(MethodSet::EMPTY),
         }
     };
@@ -394,16 +410,28 @@ fn no_hook<S>(_: &Request<'_>, _: &S, _: Status, _: &mut HeadExtras<'_, '_>) {}
 
 /// The route whose layers apply to a request: the one it is routed to,
 /// or, for the engine's own answers (`OPTIONS`, 405), the first one whose
-/// pattern matches its path.
+/// pattern matches its path. [`plan`] left that route's pattern in the
+/// request's captures, so this compares pattern references instead of
+/// matching the path a second time: the first route with that pattern
+/// which serves the method is the routed one (an earlier route with the
+/// same pattern and method would have been found first), and without one,
+/// the first route with that pattern is the first that matched.
 fn layered_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Option<usize> {
-    match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
-        Lookup::Found(m) => Some(m.index),
-        Lookup::NotFound => None,
-        Lookup::MethodNotAllowed(_) => app.routes.routes().position(|route| {
-            let mut captures = Default::default();
-            route.pattern.matches(req.path, app.custom_types, &mut captures)
-        }),
+    let pattern = req.captures.pattern;
+    let same = |route: &Route<'_>| core::ptr::eq(route.pattern.as_str(), pattern);
+    let serves = |route: &Route<'_>| {
+        route.methods.contains(req.method) || (req.method == Method::Head && route.methods.contains(Method::Get))
+    };
+    let mut first_same = None;
+    for (index, route) in app.routes.routes().enumerate() {
+        if same(route) {
+            if serves(route) {
+                return Some(index);
+            }
+            first_same = first_same.or(Some(index));
+        }
     }
+    first_same
 }
 
 /// Whether the chunked body bytes that have arrived are already invalid
