@@ -52,39 +52,8 @@ const PRECOMPRESSED: &[&str] = &[
     "png", "jpg", "jpeg", "gif", "webp", "avif", "woff", "woff2", "gz", "zip", "br", "zst", "mp3", "mp4", "ogg", "webm",
 ];
 
-/// The MIME type for a file extension (case-insensitive); `application/octet-stream` otherwise.
-pub fn mime_for(extension: &str) -> &'static str {
-    match extension.to_ascii_lowercase().as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" | "map" => "application/json",
-        "webmanifest" => "application/manifest+json",
-        "txt" => "text/plain; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "xml" => "application/xml",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "wasm" => "application/wasm",
-        "pdf" => "application/pdf",
-        "gz" => "application/gzip",
-        "zip" => "application/zip",
-        "mp3" => "audio/mpeg",
-        "ogg" => "audio/ogg",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        _ => "application/octet-stream",
-    }
-}
+/// The MIME type for a file extension: the table `ferrodot::assets` serves files with.
+pub use ferrodot::assets::mime_for;
 
 /// 64-bit FNV-1a: small, deterministic, good enough to tell two versions of a file apart
 /// (an ETag is a validator, not a security boundary).

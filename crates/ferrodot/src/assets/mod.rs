@@ -47,12 +47,20 @@
 //! [`parse_range`] reads `Range: bytes=` (RFC 9110 §14). Both are pure functions over the
 //! header bytes, so they are unit-tested and fuzzed without a network.
 
+#[cfg(feature = "std")]
+pub mod files;
+mod mime;
 mod negotiate;
 mod range;
 mod serve;
 mod table;
 
+#[cfg(feature = "std")]
+pub use files::{send_file, send_from, SendFile};
+pub use mime::mime_for;
 pub use negotiate::{negotiate, Encoding};
 pub use range::{parse_range, RangeOutcome};
+#[cfg(feature = "std")]
+pub use serve::dir;
 pub use serve::{file, none_match_hits, plan, serve, CachePolicy, Conditions, Mount, Plan, Served};
 pub use table::{Asset, Assets, Variant};

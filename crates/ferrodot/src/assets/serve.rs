@@ -252,7 +252,7 @@ impl IntoResponse for Served<'_> {
 }
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
-fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
+pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
     out.header_with("Content-Range", |w| {
         w.push(b"bytes ");
         match range {
@@ -279,6 +279,9 @@ pub struct Mount {
     /// `Some(name)`: the route serves this one file (see [`file`]).
     file: Option<&'static str>,
     cache: CachePolicy,
+    /// `Some(dir)`: files come from this directory instead (see [`dir`]).
+    #[cfg(feature = "std")]
+    root: Option<&'static str>,
 }
 
 /// Serve `assets` under `pattern`, whose last segment is a `*` capture holding the
@@ -297,6 +300,8 @@ pub const fn serve(pattern: &'static str, assets: &'static Assets) -> Mount {
         assets,
         file: None,
         cache: CachePolicy::DEFAULT,
+        #[cfg(feature = "std")]
+        root: None,
     }
 }
 
@@ -308,6 +313,19 @@ pub const fn file(path: &'static str, assets: &'static Assets, name: &'static st
         assets,
         file: Some(name),
         cache: CachePolicy::DEFAULT,
+        #[cfg(feature = "std")]
+        root: None,
+    }
+}
+
+/// Serve the files of the directory `root` under `pattern`, whose last segment is a
+/// `*` capture holding the file's path (`"/files/:path*"`): see [`super::files`].
+#[cfg(feature = "std")]
+pub const fn dir(pattern: &'static str, root: &'static str) -> Mount {
+    static NONE: Assets = Assets::new(&[]);
+    Mount {
+        root: Some(root),
+        ..serve(pattern, &NONE)
     }
 }
 
@@ -321,13 +339,16 @@ impl Mount {
     fn asset(&self, req: &Request<'_>) -> Option<&'static Asset> {
         match self.file {
             Some(name) => self.assets.get(name),
-            None => {
-                let last = req.param_count().checked_sub(1)?;
-                let path = req.param_at(last).unwrap_or(crate::http::query::Encoded::path(""));
-                self.assets.find(path)
-            }
+            None => self.assets.find(captured_path(req)),
         }
     }
+}
+
+/// The mount's last capture: the file's path below the mount (`""` for the mount itself).
+fn captured_path<'r>(req: &Request<'r>) -> crate::http::query::Encoded<'r> {
+    let last = req.param_count().checked_sub(1);
+    last.and_then(|i| req.param_at(i))
+        .unwrap_or(crate::http::query::Encoded::path(""))
 }
 
 impl<S> Dispatch<S> for Mount {
@@ -347,6 +368,13 @@ impl<S> Dispatch<S> for Mount {
         _body: &RequestBody<'_>,
         out: &mut ResponseWriter<'_>,
     ) -> Result<(), WriteError> {
+        #[cfg(feature = "std")]
+        if let Some(root) = self.root {
+            let name = captured_path(req).to_string_lossy();
+            return super::files::send_from(std::path::Path::new(root), &name, req)
+                .into_response(out)
+                .await;
+        }
         Served::new(self.asset(req), req)
             .cache(self.cache)
             .into_response(out)

@@ -4,6 +4,7 @@
 //! `server` feeds bytes in and takes bytes out.
 
 pub mod chunked;
+pub mod date;
 pub mod fields;
 pub mod method;
 pub mod parse;
