@@ -5,6 +5,8 @@
 //!   (default: `ferrodot-files` in the temporary directory), GET reads it
 //!   back; the name goes through `path_join_safe`, so `..`, absolute
 //!   names, drive prefixes and links out of the directory are refused;
+//! - `/users`: every user as text, gzipped when the client accepts it
+//!   (mpgameserver's `compress=True`);
 //! - `/routes`: the route table with each route's documentation notes
 //!   (mpgameserver's `HTTPServer.routes()` and `@header`/`@param`).
 //!
@@ -27,7 +29,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use examples::Args;
-use ferrodot::mpg::{path_join_safe, route_table, ErrorResponse, Incoming, JsonResponse};
+use ferrodot::mpg::{path_join_safe, route_table, ErrorResponse, Incoming, JsonResponse, Response};
 use ferrodot::prelude::*;
 use ferrodot::rt::tokio::ServerOptions;
 use serde::Serialize;
@@ -91,6 +93,16 @@ impl UserResource {
         Ok(JsonResponse::new(User { username, profile }).status(Status::CREATED))
     }
 
+    /// Every user and profile, one per line, gzipped for clients that take it
+    /// (mpgameserver's `Response(payload, compress=True)`).
+    async fn list_users(&self, req: Incoming<'_>) -> Response<'static, String> {
+        let mut names: Vec<_> = self.users.borrow().iter().map(|(n, p)| format!("{n} {p}\n")).collect();
+        names.sort();
+        Response::new(names.concat())
+            .content_type("text/plain; charset=utf-8")
+            .compress(&req)
+    }
+
     async fn delete_user(&self, req: Incoming<'_>) -> Result<Status, Error> {
         match self.users.borrow_mut().remove(&Self::capture(&req, "username")) {
             Some(_) => Ok(Status::NO_CONTENT),
@@ -144,6 +156,7 @@ ferrodot::mpg_resource! {
         GET "/user/:username" .header("Authorization") .param("fields") => get_user,
         POST "/user/:username" .max_content_length(MAX_PROFILE) .header("Content-Type") => create_user,
         DELETE "/user/:username" => delete_user,
+        GET "/users" => list_users,
         PUT "/file/:name" .max_content_length(MAX_FILE) => put_file,
         GET "/file/:name" => get_file,
         GET "/routes" => routes,

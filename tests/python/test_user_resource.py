@@ -3,7 +3,9 @@ example, with Python ``requests`` (and a raw socket where requests cannot
 send the request) over TCP on 127.0.0.1.
 """
 
+import gzip
 import os
+import subprocess
 import socket
 
 import pytest
@@ -141,6 +143,7 @@ def test_route_table_keeps_doc_annotations(user_resource):
         "GET /user/:username",
         "POST /user/:username",
         "DELETE /user/:username",
+        "GET /users",
         "PUT /file/:name",
         "GET /file/:name",
         "GET /routes",
@@ -158,3 +161,20 @@ def test_wrong_method_is_405_json(user_resource):
     assert r.status_code == 405
     assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST", "DELETE"}
     assert "error" in r.json()
+
+
+def test_compress_true_gzips_only_for_clients_that_accept_it(user_resource):
+    for i in range(200):
+        requests.post(user_resource.url + f"/user/gz{i:03}", json={"score": i, "team": "blue"}, timeout=TIMEOUT)
+    zipped = requests.get(user_resource.url + "/users", headers={"Accept-Encoding": "gzip"}, stream=True, timeout=TIMEOUT)
+    raw = zipped.raw.read(decode_content=False)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    text = gzip.decompress(raw).decode()
+    assert "gz000 " in text and "gz199 " in text
+    assert len(raw) < len(text) / 3
+    plain = requests.get(user_resource.url + "/users", headers={"Accept-Encoding": "identity"}, timeout=TIMEOUT)
+    assert "Content-Encoding" not in plain.headers and plain.text == text
+    # curl --compressed asks for gzip and inflates it.
+    out = subprocess.run(["curl", "-s", "--compressed", user_resource.url + "/users"], capture_output=True, timeout=20)
+    assert out.stdout.decode() == text

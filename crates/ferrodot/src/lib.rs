@@ -30,6 +30,8 @@ pub mod base64;
 pub mod broadcast;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "compress")]
+pub mod compress;
 pub mod future;
 pub mod http;
 pub mod io;

@@ -80,7 +80,9 @@
 //! postcard, not mpgameserver's own encoding; WebSocket pings are answered
 //! for you, a close is answered with 1000, not 200, and the callback
 //! sends binary as well as text; without a heap, bodies are bounded by the
-//! connection buffer; there is no rate limiter and no `compress=True`;
+//! connection buffer; there is no rate limiter in this face (see
+//! `middleware::ratelimit`); `compress=True` ([`Response::compress`]) gzips
+//! only for clients that accept gzip;
 //! `JsonResponse` writes compact JSON (no space after `,` and `:`), which
 //! also works without a heap; a handler error is the `ErrorResponse` it
 //! returns, not always 500 "route failed to return a response".
@@ -97,7 +99,7 @@ pub use path::{path_join_safe, UnsafePath};
 pub use request::{BodyKeep, BodyRejection, Incoming, BUFFER_TOO_SMALL};
 #[cfg(feature = "postcard")]
 pub use respond::SerializableResponse;
-pub use respond::{ErrorResponse, SERIALIZABLE};
+pub use respond::{ErrorResponse, Response, SERIALIZABLE};
 #[cfg(feature = "json")]
 pub use respond::{JsonBody, JsonResponse};
 

@@ -76,6 +76,90 @@ impl<T: serde::Serialize> IntoResponse for JsonResponse<'_, T> {
     }
 }
 
+/// mpgameserver's `Response(payload, status_code, headers, compress)`: bytes
+/// or text with status 200 and `Content-Type: text/html` (Twisted's default)
+/// unless set. With [`Response::compress`] the payload is gzipped on the
+/// fly, but only for a client that accepts gzip (the seed compressed for
+/// every client).
+///
+/// ```
+/// use ferrodot::mpg::{Incoming, Response};
+/// use ferrodot::prelude::*;
+///
+/// struct Logs;
+/// impl Logs {
+///     async fn log(&self, req: Incoming<'_>) -> Response<'static, String> {
+///         Response::new("frame ok\n".repeat(500)).content_type("text/plain").compress(&req)
+///     }
+/// }
+/// ferrodot::mpg_resource! { impl Logs { GET "/log" => log } }
+/// let app = App::new((), Logs);
+/// let client = ferrodot::testing::TestClient::new(&app);
+/// let r = client.request(Method::Get, "/log").header("Accept-Encoding", "gzip").send();
+/// assert_eq!((r.header("content-encoding"), r.header("content-type")), (Some("gzip"), Some("text/plain")));
+/// assert_eq!(client.get("/log").body.len(), 4500);
+/// ```
+pub struct Response<'a, B> {
+    payload: B,
+    status: Status,
+    content_type: &'a str,
+    extra: Extra<'a>,
+    gzip: Option<bool>,
+}
+
+impl<'a, B: AsRef<[u8]>> Response<'a, B> {
+    /// `payload` with status 200 as `text/html`.
+    pub fn new(payload: B) -> Self {
+        Response {
+            payload,
+            status: Status::OK,
+            content_type: "text/html",
+            extra: &[],
+            gzip: None,
+        }
+    }
+
+    /// Answer with `status` instead of 200.
+    pub fn status(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Another media type.
+    pub fn content_type(mut self, content_type: &'a str) -> Self {
+        self.content_type = content_type;
+        self
+    }
+
+    /// Extra headers: `.headers(&[("Cache-Control", "no-store")])`.
+    pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.extra = headers;
+        self
+    }
+
+    /// `compress=True`: gzip the payload if `req` accepts gzip
+    /// (`Vary: Accept-Encoding` either way).
+    #[cfg(feature = "compress")]
+    pub fn compress(mut self, req: &super::Incoming<'_>) -> Self {
+        self.gzip = Some(crate::compress::accepts_gzip(req.request()));
+        self
+    }
+}
+
+impl<B: AsRef<[u8]>> IntoResponse for Response<'_, B> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.start(self.status);
+        out.content_type(self.content_type);
+        write_headers(out, self.extra);
+        match self.gzip {
+            #[cfg(feature = "compress")]
+            Some(gzip) => crate::compress::write_body(out, self.payload.as_ref(), gzip).await?,
+            _ => out.write(self.payload.as_ref()).await?,
+        }
+        out.finish().await
+    }
+}
+
 /// The media type of mpgameserver's `Serializable` bodies, kept for
 /// postcard ones: what [`SerializableResponse`] sends and what clients
 /// send to [`super::Incoming::message`].
