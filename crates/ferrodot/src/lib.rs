@@ -46,6 +46,8 @@ pub mod microserver;
 ))]
 pub mod middleware;
 pub mod mpg;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 #[cfg(feature = "portal")]
 pub mod portal;
 pub mod resource;
