@@ -25,6 +25,7 @@ connections at once.
 """
 
 import argparse
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -669,6 +670,79 @@ def check_dns(port):
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
 
+# ------------------------------------------------------------ OTA updates
+
+MIB = 1 << 20
+
+
+def curl(*args, timeout=120):
+    """curl against the firmware; (status, body)."""
+    proc = subprocess.run(
+        ["curl", "--silent", "--show-error", "--noproxy", "*", "--http1.1", "--max-time", str(timeout),
+         "--write-out", "\n%{http_code}", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout + 10,
+    )
+    expect(proc.returncode == 0, f"curl {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+    body, _, code = proc.stdout.decode(errors="replace").rpartition("\n")
+    return int(code), body
+
+
+def firmware_slots(port):
+    return get_json(port, "/firmware")
+
+
+def ota_image(name):
+    path = Path(tempfile.gettempdir()) / f"ferrodot-qemu-{os.getpid()}-{name}.bin"
+    image = os.urandom(MIB)
+    path.write_bytes(image)
+    return path, hashlib.sha256(image).hexdigest()
+
+
+def check_firmware_curl(port):
+    url = f"http://127.0.0.1:{port}/firmware"
+    path, digest = ota_image("curl")
+    try:
+        before = firmware_slots(port)
+        expect(before == {"active": "A", "pending": None}, f"GET /firmware at boot: {before}")
+        # A wrong digest: 422, and nothing changes.
+        status, body = curl("--data-binary", f"@{path}", "-H", f"X-Firmware-SHA256: {'0' * 64}", url)
+        expect(status == 422 and "error" in json.loads(body), f"wrong digest: {status} {body}")
+        after = firmware_slots(port)
+        expect(after == before, f"GET /firmware after the 422: {after}")
+        # The right digest as a form field, the image as a form file.
+        t0 = time.monotonic()
+        status, body = curl("-F", f"firmware=@{path}", "-F", f"sha256={digest}", url)
+        seconds = time.monotonic() - t0
+        want = {"bytes": MIB, "sha256": digest, "slot": "B", "activated": True}
+        expect(status == 200 and json.loads(body) == want, f"form upload: {status} {body}")
+        slots = firmware_slots(port)
+        expect(slots == {"active": "A", "pending": "B"}, f"GET /firmware after the update: {slots}")
+        # The raw body with the header.
+        status, body = curl("--data-binary", f"@{path}", "-H", f"X-Firmware-SHA256: {digest}", url)
+        expect(status == 200 and json.loads(body) == want, f"raw upload: {status} {body}")
+        return f"422 for a wrong digest, then 1 MiB activated in slot B ({MIB / seconds / 1024:.0f} KiB/s as a form)"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def check_firmware_browser(port):
+    sys.path.insert(0, str(ROOT / "tests" / "python"))
+    from test_browser import upload_firmware  # headless Chromium over DevTools
+
+    path, digest = ota_image("browser")
+    try:
+        result, progress = asyncio.run(upload_firmware(f"http://127.0.0.1:{port}/", path, digest, limit=120))
+        status, _, body = result.partition(": ")
+        want = {"bytes": MIB, "sha256": digest, "slot": "B", "activated": True}
+        expect(status == "200" and json.loads(body) == want, f"the page shows {result!r}")
+        expect(progress == 100, f"progress bar at {progress}")
+        slots = firmware_slots(port)
+        expect(slots == {"active": "A", "pending": "B"}, f"GET /firmware after the form: {slots}")
+        return "the dashboard's form uploaded 1 MiB, activated in slot B"
+    finally:
+        path.unlink(missing_ok=True)
+
+
 CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
@@ -685,6 +759,8 @@ CHECKS = [
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
     ("POST /report: the device as a client", check_report),
     ("captive-portal DNS over UDP", check_dns),
+    ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
+    ("OTA: headless-Chromium form upload", check_firmware_browser),
 ]
 
 

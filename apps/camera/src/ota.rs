@@ -212,7 +212,7 @@ fn hex(digest: &[u8; 32]) -> [u8; 64] {
 }
 
 /// `POST /firmware`: a raw body, or a form with a `firmware` file (and
-/// perhaps a `sha256` field, before or after it).
+/// perhaps a `sha256` field, before or after it; a blank one is no digest).
 pub(crate) async fn upload(
     req: &Request<'_>,
     State(cam): State<&Camera>,
@@ -340,6 +340,9 @@ async fn from_form<'s>(
                     MultipartError::TooLarge(_) => BAD_DIGEST,
                     e => e.rejection(),
                 })?;
+                if text.trim_ascii().is_empty() {
+                    continue; // the dashboard's form left it blank
+                }
                 let field = parse_digest(text).ok_or(BAD_DIGEST)?;
                 if declared.is_some_and(|d| d != field) {
                     return Err(Rejection::new(
