@@ -462,6 +462,50 @@ fn firmware_update_raw_and_as_a_form_with_the_digest_before_or_after() {
 }
 
 #[test]
+fn firmware_upload_aborted_or_concurrent_changes_nothing_it_should_not() {
+    let demo = Demo::start(true);
+    let url = demo.url("/firmware");
+    let head = |len: usize| {
+        format!(
+            "POST /firmware HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n\
+             X-Firmware-SHA256: {}\r\nContent-Length: {len}\r\n\r\n",
+            "a".repeat(64)
+        )
+    };
+    // A first upload, half sent and held open: a second one meanwhile is 409.
+    let mut first = TcpStream::connect(demo.addr).unwrap();
+    first.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    first.write_all(head(200_000).as_bytes()).unwrap();
+    first.write_all(&[1u8; 100_000]).unwrap();
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let second = loop {
+        let (status, body) = curl_status(&["--data-binary", "x", &url]);
+        if status == 409 || Instant::now() > deadline {
+            break (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(second.0, 409, "{}", second.1);
+    // The first one's client goes away: the slot is left unmarked, and the
+    // next upload is accepted.
+    drop(first);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let (status, body) = curl_status(&["--data-binary", "x", &url]);
+        if status == 200 {
+            assert!(body.contains("\"activated\":false"), "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "uploads still refused after the client left: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+}
+
+#[test]
 fn firmware_larger_than_a_slot_is_413_and_activates_nothing() {
     let demo = Demo::start_with(&["--quiet", "--firmware-max", "65536"]);
     let url = demo.url("/firmware");

@@ -190,8 +190,9 @@ impl FirmwareSlots for OtaSlots {
             state.written = state.written.max(end as u64);
             Ok((before, state.written))
         })?;
-        if written.0 / PROGRESS_EVERY != written.1 / PROGRESS_EVERY {
-            crate::println!("ota: slot {} {} bytes", slot.name(), written.1);
+        let (mark0, mark1) = (written.0 / PROGRESS_EVERY, written.1 / PROGRESS_EVERY);
+        if mark0 != mark1 {
+            crate::println!("ota: slot {} {} bytes", slot.name(), mark1 * PROGRESS_EVERY);
         }
         Ok(())
     }
