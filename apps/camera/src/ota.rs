@@ -357,3 +357,28 @@ async fn from_form<'s>(
     }
     writer.ok_or(Rejection::new(Status::BAD_REQUEST, "the form has no firmware file"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_64_hex_digits() {
+        let lower = [0xabu8; 32];
+        let text = hex(&lower);
+        assert_eq!(&text[..4], b"abab");
+        assert_eq!(parse_digest(&text), Some(lower));
+        let upper = text.to_ascii_uppercase();
+        assert_eq!(parse_digest(&upper), Some(lower));
+        let mut padded = [b' '; 66];
+        padded[1..65].copy_from_slice(&text);
+        assert_eq!(parse_digest(&padded), Some(lower));
+        assert_eq!(parse_digest(&text[..63]), None);
+        assert_eq!(parse_digest(b""), None);
+        let mut bad = text;
+        bad[10] = b'g';
+        assert_eq!(parse_digest(&bad), None);
+        bad[10] = b'+';
+        assert_eq!(parse_digest(&bad), None);
+    }
+}
