@@ -12,6 +12,7 @@
 #   CALLGRIND=0 bash benches/peers/run.sh            # load runs only
 #   PEERS_TARGET_DIR=DIR                             # build directory (default benches/peers/target)
 #   OUT=DIR                                          # keep the raw results there
+#   UPLOAD=0 bash benches/peers/run.sh               # without the 100 MiB upload (upload.sh)
 #
 # Workloads: W1 keep-alive GET /status (c32), W2 GET /status with
 # `Connection: close` (c8, a new connection per request), W3 keep-alive
@@ -297,3 +298,10 @@ if [ "$CALLGRIND" = 1 ]; then
 fi
 
 python3 "$HERE/report.py" "$OUT" "$DURATION"
+
+# A 100 MiB upload to the host demo: MiB/s and peak RSS (upload.sh builds
+# the demo in the repository's own target directory).
+if [ "${UPLOAD:-1}" = 1 ]; then
+    echo
+    env -u CARGO_TARGET_DIR SERVER_CORE="$SERVER_CORE" CLIENT_CORE="$CLIENT_CORE" bash "$HERE/upload.sh"
+fi

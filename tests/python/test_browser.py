@@ -157,3 +157,43 @@ def test_live_page_over_websocket(demo):
 
 def test_live_page_over_server_sent_events(demo):
     asyncio.run(drive(demo.url + "/#sse", "server-sent events"))
+
+
+async def upload_firmware(url, path, sha256=None, limit=120):
+    """Submit the dashboard's firmware form at ``url`` with the file at
+    ``path`` (and the digest, if given) as a user would; returns the
+    result line the page shows and the progress bar's final value."""
+    browser = Browser()
+    try:
+        async with websockets.connect(browser.ws_url, max_size=None) as conn:
+            page = await Page.open(conn)
+            await page.call("Page.enable")
+            await page.call("Page.navigate", url=url)
+            await page.wait_for("document.readyState === 'complete' && !!document.getElementById('firmware-file')", "the upload form")
+            doc = await page.call("DOM.getDocument")
+            node = await page.call("DOM.querySelector", nodeId=doc["root"]["nodeId"], selector="#firmware-file")
+            await page.call("DOM.setFileInputFiles", files=[str(path)], nodeId=node["nodeId"])
+            if sha256:
+                await page.js(f"document.getElementById('firmware-sha256').value = '{sha256}'")
+            await page.js("document.querySelector('#firmware button').click()")
+            result = await page.wait_for("document.getElementById('firmware-result').textContent", "the upload's result", limit)
+            progress = await page.js("document.getElementById('firmware-progress').value")
+            return result, progress
+    finally:
+        browser.close()
+
+
+def test_firmware_upload_through_the_dashboard_form(demo, tmp_path):
+    import hashlib
+    image = os.urandom(1 << 20)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image)
+    digest = hashlib.sha256(image).hexdigest()
+    result, progress = asyncio.run(upload_firmware(demo.url + "/", path, digest))
+    status, _, body = result.partition(": ")
+    assert status == "200", result
+    assert json.loads(body) == {"bytes": len(image), "sha256": digest, "slot": "B", "activated": True}
+    assert progress == 100
+    # Without a digest (the field left blank): stored, not activated.
+    result, _ = asyncio.run(upload_firmware(demo.url + "/", path))
+    assert result.startswith("200: ") and json.loads(result[5:])["activated"] is False, result

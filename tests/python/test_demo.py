@@ -1,5 +1,6 @@
 """The demo device through Python ``requests``: a real third-party client."""
 
+import hashlib
 import http.client
 import re
 import socket
@@ -182,13 +183,6 @@ def test_session_survives_errors(base):
         assert [p.num_connections for p in open_pools(s, base)] == [1]
 
 
-def fnv1a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
 def test_chunked_upload_from_a_generator(base):
     data = bytes((i * 7 + 3) & 0xFF for i in range(200_000))
 
@@ -198,7 +192,12 @@ def test_chunked_upload_from_a_generator(base):
 
     r = request("POST", f"{base}/firmware", data=pieces())  # generator: chunked
     assert r.status_code == 200, r.text
-    assert r.json() == {"bytes": len(data), "fnv1a": fnv1a(data)}
+    assert r.json() == {
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "slot": "B",
+        "activated": False,
+    }
 
 
 def test_pipelined_requests_over_a_raw_socket(demo):

@@ -25,6 +25,7 @@ connections at once.
 """
 
 import argparse
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -685,6 +686,113 @@ def check_dns(port):
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
 
+# ------------------------------------------------------------ OTA updates
+
+MIB = 1 << 20
+
+
+def curl(*args, timeout=120):
+    """curl against the firmware; (status, body)."""
+    proc = subprocess.run(
+        ["curl", "--silent", "--show-error", "--noproxy", "*", "--http1.1", "--max-time", str(timeout),
+         "--write-out", "\n%{http_code}", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout + 10,
+    )
+    expect(proc.returncode == 0, f"curl {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+    body, _, code = proc.stdout.decode(errors="replace").rpartition("\n")
+    return int(code), body
+
+
+# The serial log of the QEMU under test (set in main), for the OTA's progress lines.
+SERIAL_LOG = None
+
+
+def firmware_slots(port):
+    return get_json(port, "/firmware")
+
+
+def ota_image(name):
+    path = Path(tempfile.gettempdir()) / f"ferrodot-qemu-{os.getpid()}-{name}.bin"
+    image = os.urandom(MIB)
+    path.write_bytes(image)
+    return path, hashlib.sha256(image).hexdigest()
+
+
+def check_firmware_curl(port):
+    url = f"http://127.0.0.1:{port}/firmware"
+    path, digest = ota_image("curl")
+    try:
+        before = firmware_slots(port)
+        expect(before == {"active": "A", "pending": None}, f"GET /firmware at boot: {before}")
+        # A wrong digest: 422, and nothing changes.
+        status, body = curl("--data-binary", f"@{path}", "-H", f"X-Firmware-SHA256: {'0' * 64}", url)
+        expect(status == 422 and "error" in json.loads(body), f"wrong digest: {status} {body}")
+        after = firmware_slots(port)
+        expect(after == before, f"GET /firmware after the 422: {after}")
+        # The right digest as a form field, the image as a form file.
+        t0 = time.monotonic()
+        status, body = curl("-F", f"firmware=@{path}", "-F", f"sha256={digest}", url)
+        seconds = time.monotonic() - t0
+        want = {"bytes": MIB, "sha256": digest, "slot": "B", "activated": True}
+        expect(status == 200 and json.loads(body) == want, f"form upload: {status} {body}")
+        slots = firmware_slots(port)
+        expect(slots == {"active": "A", "pending": "B"}, f"GET /firmware after the update: {slots}")
+        # The raw body with the header.
+        status, body = curl("--data-binary", f"@{path}", "-H", f"X-Firmware-SHA256: {digest}", url)
+        expect(status == 200 and json.loads(body) == want, f"raw upload: {status} {body}")
+        log = SERIAL_LOG.read_text(errors="replace") if SERIAL_LOG else ""
+        expect(f"ota: slot B pending ({MIB} bytes, sha256 {digest})" in log, "no 'pending' line on the serial log")
+        expect(f"ota: slot B {MIB} bytes" in log and "ota: slot B 131072 bytes" in log, "no progress lines on the serial log")
+        return f"422 for a wrong digest, then 1 MiB activated in slot B ({MIB / seconds / 1024:.0f} KiB/s as a form)"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def check_firmware_refused(port):
+    """Too large (413, from the length: nothing erased), then an upload
+    cut off halfway: the pending mark goes, the device goes on serving."""
+    before = firmware_slots(port)
+    expect(before["pending"] == "B", f"GET /firmware before: {before}")
+    head = (
+        "POST /firmware HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        f"X-Firmware-SHA256: {'a' * 64}\r\nContent-Length: {{}}\r\n\r\n"
+    )
+    raw = raw_exchange(port, head.format(2 * MIB + 1).encode())
+    code, line = status_line(raw)
+    expect(code == 413, f"an image larger than a slot: {line}")
+    expect(firmware_slots(port) == before, "a refused upload changed GET /firmware")
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S) as s:
+        s.sendall(head.format(MIB).encode() + os.urandom(200_000))
+        time.sleep(0.5)
+    settle()
+    deadline = time.monotonic() + 10
+    while True:
+        after = firmware_slots(port)
+        if after == {"active": "A", "pending": None}:
+            break
+        expect(time.monotonic() < deadline, f"GET /firmware after an aborted upload: {after}")
+        time.sleep(0.2)
+    return "413 before anything was erased; an aborted upload left slot A running and nothing pending"
+
+
+def check_firmware_browser(port):
+    sys.path.insert(0, str(ROOT / "tests" / "python"))
+    from test_browser import upload_firmware  # headless Chromium over DevTools
+
+    path, digest = ota_image("browser")
+    try:
+        result, progress = asyncio.run(upload_firmware(f"http://127.0.0.1:{port}/", path, digest, limit=120))
+        status, _, body = result.partition(": ")
+        want = {"bytes": MIB, "sha256": digest, "slot": "B", "activated": True}
+        expect(status == "200" and json.loads(body) == want, f"the page shows {result!r}")
+        expect(progress == 100, f"progress bar at {progress}")
+        slots = firmware_slots(port)
+        expect(slots == {"active": "A", "pending": "B"}, f"GET /firmware after the form: {slots}")
+        return "the dashboard's form uploaded 1 MiB, activated in slot B"
+    finally:
+        path.unlink(missing_ok=True)
+
+
 CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
@@ -702,6 +810,9 @@ CHECKS = [
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
     ("POST /report: the device as a client", check_report),
     ("captive-portal DNS over UDP", check_dns),
+    ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
+    ("OTA: 413 too large, aborted upload", check_firmware_refused),
+    ("OTA: headless-Chromium form upload", check_firmware_browser),
 ]
 
 
@@ -730,6 +841,8 @@ def main():
     port = free_port()
     print(f"booting {elf} on 127.0.0.1:{port} (serial log {workdir}/uart.log)", flush=True)
     qemu = Qemu(args.qemu, elf, port, workdir, GUESTFWD)
+    global SERIAL_LOG
+    SERIAL_LOG = qemu.log_path
     watchdog = threading.Timer(WATCHDOG_S, lambda: (print(f"watchdog: {WATCHDOG_S} s passed, killing QEMU", flush=True), qemu.proc.kill()))
     watchdog.daemon = True
     exit_status = None

@@ -28,6 +28,7 @@ const ERROR: &str = r#"{"type":"object","required":["error"],"properties":{"erro
 const UPLOAD: &str = r#"{"type":"object","required":["bytes","sha256","slot","activated"],"properties":{"bytes":{"type":"integer","minimum":0},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"slot":{"enum":["A","B"]},"activated":{"type":"boolean"}}}"#;
 const UNAUTHORIZED: Reply<'static> = Reply::new(401, "An admin password is set and the request is not the admin's");
 const DEVICE: &[&str] = &["device"];
+const SLOTS: &str = r#"{"type":"object","required":["active","pending"],"properties":{"active":{"enum":["A","B"]},"pending":{"enum":["A","B",null]}}}"#;
 const ADMIN_TAGS: &[&str] = &["admin"];
 
 /// One note per camera route (see [`crate::Routes`]).
@@ -109,10 +110,16 @@ pub const NOTES: &[Note<'static>] = &[
         .body(Body::media("application/octet-stream"))
         .responses(&[
             Reply::json(200, "Stored (and activated when the digest matched)", UPLOAD),
+            Reply::new(400, "A malformed digest or form, or a form without the file"),
             UNAUTHORIZED,
+            Reply::new(409, "Another upload is running"),
             Reply::new(413, "Larger than a slot"),
             Reply::json(422, "The digest does not match: nothing activated", ERROR),
+            Reply::new(503, "The device has no firmware storage"),
         ])
+        .tags(ADMIN_TAGS),
+    Note::new(Get, "/firmware", "The active slot and the one marked to boot next")
+        .responses(&[Reply::json(200, "The slots", SLOTS)])
         .tags(ADMIN_TAGS),
     Note::new(Get, "/", "The dashboard")
         .responses(&[Reply::media(200, "index.html", "text/html")])

@@ -9,7 +9,9 @@
 //! - `POST /trigger` — counts a trigger, answers the new status
 //! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
 //! - `GET /files/:path*` — the path captured by a `*` wildcard
-//! - `POST /firmware` — an OTA-style upload, streamed and checksummed
+//! - `POST /firmware` — an OTA update into the inactive A/B slot, as a raw
+//!   body or a `multipart/form-data` form, checked with SHA-256; `GET
+//!   /firmware` — which slot runs and which is pending (see [`ota`])
 //! - `GET /login`, `POST /login`, `POST /logout` — the admin's session
 //!   (see [`security`]: with an admin password, `PUT /config` and
 //!   `POST /firmware` need it, or HTTP Basic `admin:PW`)
@@ -27,6 +29,7 @@
 #![no_std]
 
 pub mod api;
+pub mod ota;
 pub mod report;
 pub mod security;
 
@@ -51,6 +54,9 @@ pub struct Camera {
     reports: report::Reports,
     /// Admin password, sessions, CORS origins, rate limit.
     pub security: security::Security,
+    /// Where `POST /firmware` writes; `None`: 503.
+    firmware: Option<&'static dyn ota::FirmwareSlots>,
+    uploading: ota::UploadLock,
 }
 
 /// Room for `{"frames":4294967295,"triggers":4294967295,"light":1023}`.
@@ -71,7 +77,15 @@ impl Camera {
             updates: Broadcast::new(),
             reports: report::Reports::new(),
             security: security::Security::OPEN,
+            firmware: None,
+            uploading: ota::UploadLock::new(),
         }
+    }
+
+    /// The same camera, taking firmware updates into `slots`.
+    pub const fn with_firmware(mut self, slots: &'static dyn ota::FirmwareSlots) -> Self {
+        self.firmware = Some(slots);
+        self
     }
 
     /// The same camera with these security settings.
@@ -262,30 +276,6 @@ async fn file(Path(path): Path<&str>) -> &str {
     path
 }
 
-#[derive(Serialize)]
-struct Upload {
-    bytes: u64,
-    fnv1a: u32,
-}
-
-/// An OTA-style upload: streamed through a small buffer and checksummed
-/// (32-bit FNV-1a), so it may be far larger than any buffer.
-async fn firmware(mut body: BodyReader<'_>) -> Result<Json<Upload>, Rejection> {
-    let mut chunk = [0u8; 256];
-    let (mut bytes, mut hash) = (0u64, 0x811c_9dc5u32);
-    loop {
-        let n = body.read(&mut chunk).await.map_err(|e| e.rejection())?;
-        if n == 0 {
-            break;
-        }
-        for &b in chunk.iter().take(n) {
-            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-        bytes += n as u64;
-    }
-    Ok(Json(Upload { bytes, fnv1a: hash }))
-}
-
 /// The dashboard (`apps/camera/assets/`): HTML, CSS, JS and an SVG icon,
 /// gzipped at build time by `build.rs` (`ferrodot-assets-build`).
 pub mod assets {
@@ -317,6 +307,7 @@ ferrodot::routes! {
         POST "/trigger" => trigger,
         GET "/config" => get_config,
         GET "/files/:path*" => file,
+        GET "/firmware" => ota::slots,
         GET "/ws" => live_ws,
         GET "/events" => live_events,
         POST "/report" .max_body(256) => report::report,
@@ -331,7 +322,9 @@ ferrodot::routes! {
 ferrodot::routes! {
     pub AdminRoutes<Camera> {
         PUT "/config" .max_body(256).require_length() => put_config,
-        POST "/firmware" .max_body(64 * 1024 * 1024) => firmware,
+        // The slot's capacity bounds the image (413); this bounds a form's
+        // other parts and framing too.
+        POST "/firmware" .max_body(1 << 30) => ota::upload,
     }
 }
 

@@ -25,10 +25,16 @@
 //! committed `apps/camera/assets/openapi.json` is its output, served at
 //! `GET /openapi.json` with a page that tries it at `GET /docs`.
 //!
+//! Firmware updates (`POST /firmware`, see `camera::ota`) go into two slot
+//! files in `--firmware-dir DIR` (default: two unnamed temporary files),
+//! at most `--firmware-max BYTES` each (default 128 MiB; 413
+//! above it).
+//!
 //! First boot: `--portal --dns-port N --mdns-port M --store FILE` (see
 //! `portal.rs`): captive-portal DNS and mDNS on UDP, the probe and setup
 //! routes before the camera's.
 
+mod firmware;
 mod portal;
 
 use std::time::Duration;
@@ -66,6 +72,8 @@ struct Args {
     cors_origins: Vec<String>,
     rate_limit: Option<u32>,
     connection_rate: Option<u32>,
+    firmware_dir: Option<String>,
+    firmware_max: u64,
     portal: portal::PortalArgs,
     openapi: bool,
 }
@@ -76,6 +84,7 @@ type DemoApp = App<Camera, (portal::Routes, camera::Routes)>;
 const USAGE: &str =
     "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]
             [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]
+            [--firmware-dir DIR] [--firmware-max BYTES]
             [--portal [--dns-port N] [--mdns-port M] [--store FILE]]
        demo --openapi    (print the OpenAPI document of the device's routes)";
 
@@ -99,6 +108,8 @@ fn parse_args() -> Result<Args, String> {
         cors_origins: Vec::new(),
         rate_limit: None,
         connection_rate: None,
+        firmware_dir: None,
+        firmware_max: 128 << 20,
         portal: Default::default(),
         openapi: false,
     };
@@ -137,6 +148,8 @@ fn parse_args() -> Result<Args, String> {
             }
             "--rate-limit" => args.rate_limit = Some(positive("--rate-limit", it.next())?),
             "--connection-rate" => args.connection_rate = Some(positive("--connection-rate", it.next())?),
+            "--firmware-dir" => args.firmware_dir = Some(it.next().ok_or("--firmware-dir needs a value")?),
+            "--firmware-max" => args.firmware_max = u64::from(positive("--firmware-max", it.next())?),
             "-h" | "--help" => return Err(USAGE.into()),
             other if args.portal.take(other, &mut it)? => {}
             other => return Err(format!("unknown argument: {other} (try --help)")),
@@ -208,7 +221,12 @@ async fn serve(args: Args) -> std::io::Result<()> {
     let mut server = Server::bind(format!("{}:{}", args.host, args.port)).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("ferrodot demo listening on {scheme}://{}", server.local_addr()?);
-    let camera = camera::app_with(security(&args, tls.is_some()));
+    let mut camera = camera::app_with(security(&args, tls.is_some()));
+    let slots = firmware::FileSlots::new(
+        args.firmware_dir.as_deref().map(std::path::Path::new),
+        args.firmware_max,
+    )?;
+    camera.state = camera.state.with_firmware(Box::leak(Box::new(slots)));
     let portal = portal::start(&args.portal, server.local_addr()?).await?;
     let mut app: DemoApp = App::new(camera.state, (portal, camera.routes)).with_config(camera.config);
     if !args.quiet {

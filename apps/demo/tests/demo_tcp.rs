@@ -19,11 +19,12 @@ struct Demo {
 
 impl Demo {
     fn start(quiet: bool) -> Demo {
+        Demo::start_with(if quiet { &["--quiet"] } else { &[] })
+    }
+
+    fn start_with(args: &[&str]) -> Demo {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_demo"));
-        cmd.args(["--host", "127.0.0.1", "--port", "0"]);
-        if quiet {
-            cmd.arg("--quiet");
-        }
+        cmd.args(["--host", "127.0.0.1", "--port", "0"]).args(args);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -375,31 +376,159 @@ fn files_wildcard_captures_the_rest_of_the_path() {
     assert_eq!(curl_status(&[&demo.url("/filesx")]).0, 404);
 }
 
+fn sha256_hex(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum (coreutils)");
+    String::from_utf8_lossy(&out.stdout)[..64].to_string()
+}
+
+fn firmware_slots(demo: &Demo) -> String {
+    curl_status(&[&demo.url("/firmware")]).1
+}
+
 #[test]
-fn firmware_upload_is_streamed_and_checksummed() {
-    let demo = Demo::start(true);
+fn firmware_update_raw_and_as_a_form_with_the_digest_before_or_after() {
+    let dir = std::env::temp_dir().join(format!("ferrodot-demo-ota-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let slots = dir.join("slots");
+    let demo = Demo::start_with(&["--quiet", "--firmware-dir", slots.to_str().unwrap()]);
     let image: Vec<u8> = (0..1_000_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
-    let fnv = image
-        .iter()
-        .fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    let path = std::env::temp_dir().join(format!("ferrodot-demo-fw-{}.bin", std::process::id()));
+    let path = dir.join("fw.bin");
     std::fs::write(&path, &image).unwrap();
-    let file_arg = format!("@{}", path.display());
-    // Once with a length, once chunked.
-    let with_length = curl_status(&["--data-binary", &file_arg, &demo.url("/firmware")]);
-    let chunked = curl_status(&[
+    let sha = sha256_hex(&path);
+    let data_arg = format!("@{}", path.display());
+    let file_arg = format!("firmware=@{}", path.display());
+    let header = format!("X-Firmware-SHA256: {sha}");
+    let url = demo.url("/firmware");
+    let report = |activated: bool| {
+        format!("{{\"bytes\":1000000,\"sha256\":\"{sha}\",\"slot\":\"B\",\"activated\":{activated}}}")
+    };
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+
+    // Without a digest: stored, not activated.
+    assert_eq!(curl_status(&["--data-binary", &data_arg, &url]), (200, report(false)));
+    assert_eq!(std::fs::read(slots.join("slot-b.bin")).unwrap(), image);
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+    // A wrong digest: 422, nothing activated.
+    let wrong = format!("X-Firmware-SHA256: {}", "0".repeat(64));
+    let (status, body) = curl_status(&["-H", &wrong, "--data-binary", &data_arg, &url]);
+    assert_eq!(status, 422, "{body}");
+    assert!(body.starts_with("{\"error\":\""), "{body}");
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+    // The right digest, raw (length, then chunked) and as a form (the
+    // field before the file, after it, or the header instead).
+    assert_eq!(
+        curl_status(&["-H", &header, "--data-binary", &data_arg, &url]),
+        (200, report(true))
+    );
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":\"B\"}");
+    let chunked = [
         "-H",
         "Transfer-Encoding: chunked",
+        "-H",
+        &header,
         "--data-binary",
-        &file_arg,
-        &demo.url("/firmware"),
-    ]);
+        &data_arg,
+        &url,
+    ];
+    assert_eq!(curl_status(&chunked), (200, report(true)));
+    let field = format!("sha256={sha}");
+    assert_eq!(curl_status(&["-F", &field, "-F", &file_arg, &url]), (200, report(true)));
+    assert_eq!(curl_status(&["-F", &file_arg, "-F", &field, &url]), (200, report(true)));
+    assert_eq!(
+        curl_status(&["-H", &header, "-F", &file_arg, &url]),
+        (200, report(true))
+    );
+    assert_eq!(std::fs::read(slots.join("slot-b.bin")).unwrap(), image);
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":\"B\"}");
+    // The wrong digest in a form after a good upload: 422, and the pending
+    // image is gone (its slot was rewritten), the running slot untouched.
+    let bad_field = format!("sha256={}", "f".repeat(64));
+    assert_eq!(curl_status(&["-F", &file_arg, "-F", &bad_field, &url]).0, 422);
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+    assert_eq!(std::fs::metadata(slots.join("slot-a.bin")).unwrap().len(), 0);
+    // Malformed requests: 400, nothing erased.
+    assert_eq!(
+        curl_status(&["-H", "X-Firmware-SHA256: xyz", "--data-binary", &data_arg, &url]).0,
+        400
+    );
+    assert_eq!(curl_status(&["-F", "other=1", &url]).0, 400);
+    assert_eq!(curl_status(&["-F", "sha256=12", "-F", &file_arg, &url]).0, 400);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn firmware_upload_aborted_or_concurrent_changes_nothing_it_should_not() {
+    let demo = Demo::start(true);
+    let url = demo.url("/firmware");
+    let head = |len: usize| {
+        format!(
+            "POST /firmware HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n\
+             X-Firmware-SHA256: {}\r\nContent-Length: {len}\r\n\r\n",
+            "a".repeat(64)
+        )
+    };
+    // A first upload, half sent and held open: a second one meanwhile is 409.
+    let mut first = TcpStream::connect(demo.addr).unwrap();
+    first.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    first.write_all(head(200_000).as_bytes()).unwrap();
+    first.write_all(&[1u8; 100_000]).unwrap();
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let second = loop {
+        let (status, body) = curl_status(&["--data-binary", "x", &url]);
+        if status == 409 || Instant::now() > deadline {
+            break (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(second.0, 409, "{}", second.1);
+    // The first one's client goes away: the slot is left unmarked, and the
+    // next upload is accepted.
+    drop(first);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let (status, body) = curl_status(&["--data-binary", "x", &url]);
+        if status == 200 {
+            assert!(body.contains("\"activated\":false"), "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "uploads still refused after the client left: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
+}
+
+#[test]
+fn firmware_larger_than_a_slot_is_413_and_activates_nothing() {
+    let demo = Demo::start_with(&["--quiet", "--firmware-max", "65536"]);
+    let url = demo.url("/firmware");
+    let path = std::env::temp_dir().join(format!("ferrodot-demo-big-{}.bin", std::process::id()));
+    std::fs::write(&path, vec![7u8; 65537]).unwrap();
+    let data_arg = format!("@{}", path.display());
+    let file_arg = format!("firmware=@{}", path.display());
+    let sha = sha256_hex(&path);
+    let header = format!("X-Firmware-SHA256: {sha}");
+    assert_eq!(curl_status(&["-H", &header, "--data-binary", &data_arg, &url]).0, 413);
+    let chunked = [
+        "-H",
+        "Transfer-Encoding: chunked",
+        "-H",
+        &header,
+        "--data-binary",
+        &data_arg,
+        &url,
+    ];
+    assert_eq!(curl_status(&chunked).0, 413);
+    assert_eq!(curl_status(&["-H", &header, "-F", &file_arg, &url]).0, 413);
+    assert_eq!(firmware_slots(&demo), "{\"active\":\"A\",\"pending\":null}");
     let _ = std::fs::remove_file(&path);
-    let expected = format!("{{\"bytes\":1000000,\"fnv1a\":{fnv}}}");
-    assert_eq!(with_length, (200, expected.clone()));
-    assert_eq!(chunked, (200, expected));
 }
 
 #[test]

@@ -48,6 +48,8 @@ pub mod microserver;
 ))]
 pub mod middleware;
 pub mod mpg;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "portal")]

@@ -20,6 +20,7 @@
 mod board;
 mod irq;
 mod net_driver;
+mod ota;
 mod time_driver;
 mod virtio_hal;
 
@@ -116,7 +117,7 @@ static PORTAL: Portal = Portal::new("http://10.0.2.15/setup");
 
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
 static APP: App<Camera, (PortalRoutes<'static>, camera::Routes)> = App::new(
-    Camera::new().with_security(SECURITY),
+    Camera::new().with_security(SECURITY).with_firmware(&ota::SLOTS),
     (PortalRoutes::new(&PORTAL), camera::routes()),
 )
 .with_config(CONFIG);
