@@ -22,8 +22,11 @@ use crate::server::{BodyError, RequestBody, ResponseWriter, WriteError};
 
 /// What a run-time handler sees.
 pub struct Req<'a, S> {
+    /// The parsed request head (also reachable through `Deref`).
     pub request: &'a Request<'a>,
+    /// The app's state.
     pub state: &'a S,
+    /// The whole request body, read before the handler runs.
     pub body: &'a [u8],
 }
 
@@ -83,6 +86,7 @@ impl<S> Default for Router<S> {
 }
 
 impl<S: 'static> Router<S> {
+    /// An empty router.
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,6 +112,8 @@ impl<S: 'static> Router<S> {
         Ok(self)
     }
 
+    /// Adds a `GET` route (which also answers `HEAD`); see
+    /// [`route`](Self::route).
     pub fn get<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -116,6 +122,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Get, pattern, handler)
     }
 
+    /// Adds a `POST` route; see [`route`](Self::route).
     pub fn post<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -124,6 +131,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Post, pattern, handler)
     }
 
+    /// Adds a `PUT` route; see [`route`](Self::route).
     pub fn put<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -132,6 +140,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Put, pattern, handler)
     }
 
+    /// Adds a `DELETE` route; see [`route`](Self::route).
     pub fn delete<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,

@@ -15,6 +15,8 @@ use crate::server::{RequestBody, ResponseWriter, WriteError};
 /// `call` returns an `async move` block rather than being an `async fn`:
 /// an `async fn` holds each argument twice in its future.
 pub trait Handler<'r, S, Args> {
+    /// Extracts the arguments from the request, runs the handler and writes its
+    /// response into `out`.
     fn call<'b: 'r>(
         &self,
         req: &'r Request<'r>,

@@ -10,13 +10,17 @@ use crate::server::{ResponseWriter, WriteError};
 /// A response body: its media type, and how to write it.
 #[allow(async_fn_in_trait)]
 pub trait Content {
+    /// The `Content-Type` to send, e.g. `text/html; charset=utf-8`.
     fn content_type(&self) -> &str;
+    /// Writes the body (its length or chunks through `out`) after the head.
     async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
 }
 
 /// A whole response.
 #[allow(async_fn_in_trait)]
 pub trait IntoResponse {
+    /// Writes the status, the headers and the body into `out`, then finishes
+    /// the response.
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
 }
 
@@ -303,6 +307,7 @@ impl<C: Content> IntoResponse for Response<'_, C> {
 pub struct Redirect<'a>(pub Status, pub &'a str);
 
 impl<'a> Redirect<'a> {
+    /// A `302 Found` to `location`.
     pub fn to(location: &'a str) -> Self {
         Redirect(Status::FOUND, location)
     }

@@ -64,6 +64,7 @@ impl Default for ChunkedDecoder {
 }
 
 impl ChunkedDecoder {
+    /// A decoder at the start of a chunked body.
     pub const fn new() -> Self {
         ChunkedDecoder {
             state: State::Size { value: 0, digits: 0 },

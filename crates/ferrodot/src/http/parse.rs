@@ -20,6 +20,7 @@ pub struct HeadLimits {
 }
 
 impl HeadLimits {
+    /// A 1 KiB request line, a 2 KiB head, 24 header lines.
     pub const DEFAULT: HeadLimits = HeadLimits {
         max_request_line: 1024,
         max_head: 2048,
@@ -42,7 +43,10 @@ pub const HEADER_SLOTS: usize = 64;
 /// one from a handler keeps it when the request's body was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
+    /// The status answered, e.g. `400` or `413`.
     pub status: Status,
+    /// A short reason, sent as the body (plain text or JSON, per
+    /// [`ErrorStyle`](crate::ErrorStyle)).
     pub reason: &'static str,
     /// One header the answer needs (426's `Sec-WebSocket-Version`, 401's
     /// `WWW-Authenticate`).
@@ -50,6 +54,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// A rejection answered with `status` and `reason`, without extra headers.
     pub const fn new(status: Status, reason: &'static str) -> Self {
         Rejection {
             status,
@@ -58,6 +63,7 @@ impl Rejection {
         }
     }
 
+    /// Adds the one header the answer needs, e.g. `WWW-Authenticate` for a 401.
     pub const fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
         self.header = Some((name, value));
         self
@@ -79,7 +85,12 @@ pub enum ParsedHead<'a> {
     Partial,
     /// The head is the first `head_len` bytes; what follows is body or
     /// the next pipelined request.
-    Complete { request: Request<'a>, head_len: usize },
+    Complete {
+        /// The parsed head, borrowing from the buffer.
+        request: Request<'a>,
+        /// Length of the head, the blank line included.
+        head_len: usize,
+    },
 }
 
 /// Try to parse a request head from the start of `buf`.

@@ -125,6 +125,7 @@ pub struct QueryPairs<'a> {
 }
 
 impl<'a> QueryPairs<'a> {
+    /// The pairs of `query`, the text after `?` (without the `?`).
     pub fn new(query: &'a str) -> Self {
         QueryPairs { rest: query }
     }

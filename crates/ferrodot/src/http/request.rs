@@ -8,11 +8,15 @@ use super::Method;
 /// The protocol version of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// `HTTP/1.0`: the connection closes after the response unless the client
+    /// asks for keep-alive.
     Http10,
+    /// `HTTP/1.1`: persistent connections by default (RFC 9112 §9.3).
     Http11,
 }
 
 impl Version {
+    /// The version as on the wire, e.g. `"HTTP/1.1"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
@@ -85,6 +89,7 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// The request method.
     pub fn method(&self) -> Method {
         self.method
     }
@@ -134,6 +139,7 @@ impl<'a> Request<'a> {
             .map(|(_, v)| v)
     }
 
+    /// The protocol version of the request line.
     pub fn version(&self) -> Version {
         self.version
     }

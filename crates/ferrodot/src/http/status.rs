@@ -10,7 +10,10 @@ pub struct Status(pub u16);
 macro_rules! statuses {
     ($($name:ident = $code:literal, $reason:literal;)*) => {
         impl Status {
-            $(pub const $name: Status = Status($code);)*
+            $(
+                #[doc = concat!("`", stringify!($code), " ", $reason, "`.")]
+                pub const $name: Status = Status($code);
+            )*
         }
 
         const CODES: &[u16] = &[$($code),*];
@@ -98,6 +101,7 @@ impl Status {
         !(self.0 < 200 || self.0 == 204 || self.0 == 304)
     }
 
+    /// Whether this is a client or server error (4xx or 5xx).
     pub const fn is_error(self) -> bool {
         self.0 >= 400
     }

@@ -48,6 +48,8 @@ pub struct Csrf<'a> {
 }
 
 impl<'a> Csrf<'a> {
+    /// Same-origin requests only: no cross-site origin allowed,
+    /// `Sec-Fetch-Site: same-site` refused.
     pub const fn new() -> Self {
         Csrf {
             cors: None,

@@ -112,6 +112,8 @@ use crate::server::{RequestBody, ResponseWriter, WriteError};
 #[cfg(feature = "std")]
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 5 * 1024 * 1024;
 #[cfg(not(feature = "std"))]
+/// The largest PUT or POST body a route takes unless it says otherwise: the
+/// engine's 16 KiB without `std`.
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 16 * 1024;
 
 /// Most `.header()` or `.param()` notes on one route.
@@ -130,6 +132,7 @@ pub struct RouteDoc {
 }
 
 impl RouteDoc {
+    /// No notes: not a WebSocket route, no headers, no parameters.
     pub const EMPTY: RouteDoc = RouteDoc {
         websocket: false,
         headers: [""; MAX_NOTES],
@@ -153,7 +156,9 @@ impl RouteDoc {
 /// and what it documents.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
+    /// The route the engine matches.
     pub route: Route<'static>,
+    /// What the route documents about itself.
     pub doc: RouteDoc,
 }
 

@@ -10,7 +10,9 @@ use crate::http::Method;
 /// Every field is plain data, so a table of routes is a `static`.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<'p> {
+    /// The methods the route answers (`GET` also answers `HEAD`).
     pub methods: MethodSet,
+    /// The path pattern the route matches.
     pub pattern: Pattern<'p>,
     /// Largest body this route accepts (overrides the app's limit).
     pub max_body: Option<u64>,
@@ -107,12 +109,16 @@ pub enum Lookup<'a> {
     /// The path is known but not for this method: the methods that are.
     /// `OPTIONS` lands here too when no route handles it explicitly.
     MethodNotAllowed(MethodSet),
+    /// No route matches the path: `404`.
     NotFound,
 }
 
 #[derive(Debug)]
+/// A matched route: which one, and the values of its captures.
 pub struct RouteMatch<'a> {
+    /// The route's position in the table.
     pub index: usize,
+    /// The values of the pattern's captures, by name and position.
     pub captures: Captures<'a>,
 }
 

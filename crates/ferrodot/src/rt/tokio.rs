@@ -135,6 +135,8 @@ impl Server {
         self
     }
 
+    /// Replaces the per-server settings (connection slots, buffers, shutdown
+    /// grace, deferred accept).
     pub fn options(mut self, options: ServerOptions) -> Self {
         self.options = options;
         // Now rather than when serving starts: the connections in between
@@ -151,6 +153,8 @@ impl Server {
         self
     }
 
+    /// The address the listener is bound to (the port chosen when bound to port
+    /// 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -87,6 +87,8 @@ pub enum BodyError {
 }
 
 impl BodyError {
+    /// The response this error calls for: 413, 400, 408 or 500 (see each
+    /// variant).
     pub fn rejection(self) -> Rejection {
         match self {
             BodyError::TooLarge => Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large"),

@@ -13,15 +13,26 @@ use crate::io::{IoError, Transport};
 
 /// The socket as handed to body readers and the response writer.
 pub trait Port {
+    /// Reads into `buf`, as [`Transport::poll_read`]; `Ok(0)` is the end of the
+    /// peer's data.
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>>;
+    /// Writes some of `buf`, as [`Transport::poll_write`].
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
+    /// Pushes buffered bytes to the network.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    /// Fails reads and writes with [`IoError::TimedOut`] `ms` milliseconds from
+    /// now; `None` removes the deadline.
     fn set_deadline(&self, ms: Option<u32>);
+    /// Tells the transport whether the connection waits between requests (see
+    /// [`Transport::set_idle`]).
     fn set_idle(&self, idle: bool);
+    /// Ready once the deadline has passed, for keep-alive pings and event
+    /// streams.
     fn poll_deadline(&self, cx: &mut Context<'_>) -> Poll<()>;
     /// Another protocol (WebSocket) took the connection over: the HTTP
     /// response writer must not write to it any more.
     fn hijack(&self);
+    /// Whether [`hijack`](Self::hijack) was called.
     fn is_hijacked(&self) -> bool;
 }
 

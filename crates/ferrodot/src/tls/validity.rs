@@ -11,11 +11,18 @@ use core::fmt;
 /// A moment in UTC, to the second, as a certificate states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UtcTime {
+    /// The year, e.g. 2026 (UTCTime's two digits are read as 1950–2049, RFC
+    /// 5280 §4.1.2.5.1).
     pub year: u16,
+    /// 1–12.
     pub month: u8,
+    /// 1–31.
     pub day: u8,
+    /// 0–23.
     pub hour: u8,
+    /// 0–59.
     pub minute: u8,
+    /// 0–59 (no leap seconds in certificates).
     pub second: u8,
 }
 
@@ -58,7 +65,9 @@ fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
 /// `notBefore` and `notAfter` of a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
+    /// The first moment the certificate is valid.
     pub not_before: UtcTime,
+    /// The last moment the certificate is valid.
     pub not_after: UtcTime,
 }
 

@@ -32,6 +32,7 @@ fn check(bytes: &[u8]) -> Result<bool, InvalidUtf8> {
 }
 
 impl Utf8Stream {
+    /// A validator that has seen nothing yet.
     pub const fn new() -> Self {
         Utf8Stream {
             pending: [0; 4],
