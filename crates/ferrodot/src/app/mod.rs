@@ -29,7 +29,14 @@ pub use handler::Handler;
 pub use respond::{Content, IntoResponse};
 
 /// A route table and the handlers behind it. The `routes!` macro writes
-/// one; with `alloc`, [`dynamic::Router`] is one filled at run time.
+#[cfg_attr(
+    feature = "alloc",
+    doc = "one; with `alloc`, [`dynamic::Router`] is one filled at run time."
+)]
+#[cfg_attr(
+    not(feature = "alloc"),
+    doc = "one; with `alloc`, `dynamic::Router` is one filled at run time."
+)]
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
     /// Whether any group in here has a [`layer::Layer`]: a constant, so an

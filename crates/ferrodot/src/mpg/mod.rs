@@ -34,7 +34,14 @@
 //! ```
 //!
 //! Each route method takes `&self` and one [`Incoming`] request and
-//! returns any response: [`JsonResponse`], [`SerializableResponse`],
+#![cfg_attr(
+    feature = "postcard",
+    doc = "returns any response: [`JsonResponse`], [`SerializableResponse`],"
+)]
+#![cfg_attr(
+    not(feature = "postcard"),
+    doc = "returns any response: [`JsonResponse`], `SerializableResponse` (feature `postcard`),"
+)]
 //! [`ErrorResponse`], a `Result` of them, or anything else ferrodot
 //! responds with. The request, as mpgameserver's `Request` has it:
 //!
@@ -54,7 +61,8 @@
 //!
 //! mpgameserver's `Serializable` bodies are postcard here (feature
 //! `postcard`, in the defaults; no heap needed): `message::<T>()` decodes
-//! one, [`SerializableResponse`] sends one, both as
+#![cfg_attr(feature = "postcard", doc = "one, [`SerializableResponse`] sends one, both as")]
+#![cfg_attr(not(feature = "postcard"), doc = "one, `SerializableResponse` sends one, both as")]
 //! `application/x-serializable` ([`SERIALIZABLE`]).
 //!
 //! `WEBSOCKET` routes take mpgameserver's callback
