@@ -1,6 +1,23 @@
 //! Routes added at run time (feature `alloc`): Microdot's `app.get(...)`,
 //! MicroServer's `add_route`.
 //!
+//! ```
+//! use ferrodot::app::dynamic::{Req, Router};
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! let mut router = Router::new();
+//! router.get("/hello/:name", |req: &Req<'_, ()>| format!("hello {}", req.param("name").unwrap().raw()))?;
+//! router.post("/echo", |req: &Req<'_, ()>| req.text().map(String::from))?.max_body(64);
+//! let app = App::new((), router);
+//!
+//! let client = TestClient::new(&app);
+//! assert_eq!(client.get("/hello/ada").body, b"hello ada");
+//! assert_eq!(client.post("/echo", "hi").body, b"hi");
+//! assert_eq!(client.post("/echo", [b'x'; 65]).status, Status::PAYLOAD_TOO_LARGE);
+//! # Ok::<(), ferrodot::route::PatternError>(())
+//! ```
+//!
 //! Handlers here are plain closures of a [`Req`] (request, state, body)
 //! returning any response; the body is collected before the call. Static
 //! tables from `routes!` remain the no-heap, async-handler way.

@@ -1,6 +1,26 @@
 //! Handlers: async functions whose arguments are extractors and whose
 //! result is a response. Each arity is one generic impl, monomorphised
 //! once per handler, called from one flat dispatch.
+//!
+//! ```
+//! use core::sync::atomic::{AtomicU32, Ordering};
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! struct Counter(AtomicU32);
+//!
+//! // Any `async fn` whose arguments are extractors is a handler.
+//! async fn add(State(c): State<&Counter>, Path(n): Path<u32>, query: Query<'_>) -> String {
+//!     let step = n * query.parse::<u32>("times").unwrap_or(1);
+//!     (c.0.fetch_add(step, Ordering::Relaxed) + step).to_string()
+//! }
+//! ferrodot::routes! { Api<Counter> { POST "/add/<int:n>" => add } }
+//! static APP: App<Counter, Api> = App::new(Counter(AtomicU32::new(0)), Api);
+//!
+//! let client = TestClient::new(&APP);
+//! assert_eq!(client.post("/add/2?times=3", "").body, b"6");
+//! assert_eq!(client.post("/add/x", "").status, Status::NOT_FOUND); // `x` is not an `int`
+//! ```
 
 use core::future::Future;
 

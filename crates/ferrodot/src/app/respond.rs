@@ -1,5 +1,25 @@
 //! Responders: what a handler may return.
 //!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! async fn save() -> Response<'static, Html<&'static str>> {
+//!     Response::new(Status::CREATED).header("Location", "/photos/1").body(Html("<p>saved</p>"))
+//! }
+//! async fn gallery() -> Redirect<'static> {
+//!     Redirect::to("/photos")
+//! }
+//! ferrodot::routes! { Photos<()> { POST "/photos" => save, GET "/gallery" => gallery } }
+//! static APP: App<(), Photos> = App::new((), Photos);
+//!
+//! let client = TestClient::new(&APP);
+//! let saved = client.post("/photos", "");
+//! assert_eq!((saved.status, saved.header("location")), (Status::CREATED, Some("/photos/1")));
+//! assert!(saved.header("content-type").unwrap().starts_with("text/html"));
+//! assert_eq!(client.get("/gallery").status, Status::FOUND);
+//! ```
+//!
 //! A body type implements [`Content`] (its media type and how to write
 //! it); anything that is a whole response implements [`IntoResponse`].
 

@@ -1,4 +1,14 @@
 //! Request methods, and the bit sets a route uses to say which it accepts.
+//!
+//! ```
+//! use ferrodot::http::method::{Method, MethodSet};
+//!
+//! assert_eq!(Method::from_token("PATCH"), Some(Method::Patch));
+//! assert_eq!(Method::from_token("get"), None); // method names are case-sensitive
+//! let allowed = MethodSet::EMPTY.with(Method::Get).with(Method::Post);
+//! assert!(allowed.contains(Method::Post) && !allowed.contains(Method::Put));
+//! assert_eq!(allowed.iter().map(Method::as_str).collect::<Vec<_>>(), ["GET", "POST"]);
+//! ```
 
 /// The methods ferrodot routes. Anything else is answered with 501.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

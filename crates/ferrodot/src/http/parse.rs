@@ -1,5 +1,18 @@
 //! Request-head parsing: bytes in, a [`Request`] view or a rejection out.
 //!
+//! ```
+//! use ferrodot::http::parse::{check_partial, parse_head, HeadLimits};
+//! use ferrodot::http::Status;
+//!
+//! let limits = HeadLimits { max_request_line: 64, ..HeadLimits::DEFAULT };
+//! // A request line past the limit is refused before the head is complete: 414.
+//! let long = format!("GET /{} HTTP/1.1", "a".repeat(200));
+//! assert_eq!(check_partial(long.as_bytes(), &limits).unwrap_err().status, Status::URI_TOO_LONG);
+//! // A header line without a colon: 400.
+//! let bad = parse_head(b"GET / HTTP/1.1\r\nHost x\r\n\r\n", &limits);
+//! assert_eq!(bad.unwrap_err().status, Status::BAD_REQUEST);
+//! ```
+//!
 //! `httparse` does the tokenising; this module adds the rules of RFC 9112
 //! that decide framing and persistence, and the size limits of a device.
 

@@ -1,4 +1,17 @@
 //! The zero-copy request view handed to routes and handlers.
+//!
+//! ```
+//! use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead};
+//!
+//! let raw = b"POST /led?on=1&on=2 HTTP/1.0\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 11\r\n\r\n";
+//! let Ok(ParsedHead::Complete { request, .. }) = parse_head(raw, &HeadLimits::DEFAULT) else {
+//!     panic!("a complete head");
+//! };
+//! assert_eq!(request.query_all("on").map(|v| v.raw()).collect::<Vec<_>>(), ["1", "2"]);
+//! assert!(request.mime_is("application/json"));
+//! assert_eq!(request.content_length(), Some(11));
+//! assert!(!request.wants_keep_alive()); // HTTP/1.0 without `Connection: keep-alive`
+//! ```
 
 use super::fields::Fields;
 pub use super::fields::Headers;

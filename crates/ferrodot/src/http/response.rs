@@ -1,5 +1,24 @@
 //! Response heads, written into a caller's buffer without formatting
 //! machinery (`core::fmt` costs flash and cycles on a device).
+//!
+//! ```
+//! use ferrodot::http::response::{write_header, write_status_line, BufWriter};
+//! use ferrodot::http::Status;
+//!
+//! let mut buf = [0u8; 64];
+//! let mut w = BufWriter::new(&mut buf);
+//! write_status_line(&mut w, Status::NO_CONTENT);
+//! write_header(&mut w, "Cache-Control", "no-store");
+//! w.push(b"\r\n");
+//! assert!(!w.overflowed());
+//! assert_eq!(w.written(), b"HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n\r\n");
+//!
+//! // A buffer too small: the writer says so once, at the end.
+//! let mut small = [0u8; 8];
+//! let mut w = BufWriter::new(&mut small);
+//! write_status_line(&mut w, Status::OK);
+//! assert!(w.overflowed());
+//! ```
 
 use super::Status;
 

@@ -1,4 +1,13 @@
 //! Status codes and their reason phrases.
+//!
+//! ```
+//! use ferrodot::http::Status;
+//!
+//! assert_eq!(Status::NOT_FOUND, Status(404));
+//! assert_eq!(Status::NOT_FOUND.reason(), "Not Found");
+//! assert!(Status::NOT_FOUND.is_error() && !Status::NO_CONTENT.has_body());
+//! assert_eq!(Status(599).reason(), ""); // a code without a known phrase
+//! ```
 
 /// An HTTP status code (RFC 9110 §15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,6 +1,21 @@
 //! Route patterns: checked once (at compile time for `const` tables),
 //! then interpreted segment by segment against request paths.
 //!
+//! ```
+//! use ferrodot::http::request::Captures;
+//! use ferrodot::route::pattern::{capture_names, Pattern, PatternError};
+//!
+//! // Checked at compile time in a `const`: a bad pattern fails the build.
+//! const FILES: Pattern<'static> = Pattern::new("/users/<int:id>/files/:path*");
+//! assert_eq!(capture_names(FILES.as_str()).collect::<Vec<_>>(), ["id", "path"]);
+//! let mut caps = Captures::default();
+//! assert!(FILES.matches("/users/7/files/a/b.txt", None, &mut caps));
+//! assert!(!FILES.matches("/users/seven/files/a", None, &mut caps));
+//! // At run time the same checks are an error value.
+//! assert_eq!(Pattern::try_new("users"), Err(PatternError::NoLeadingSlash));
+//! assert_eq!(Pattern::try_new("/a/:x+/:y*"), Err(PatternError::TwoVariableLength));
+//! ```
+//!
 //! Syntax — mpgameserver's wildcards and Microdot's typed captures:
 //!
 //! | segment | matches |

@@ -1,4 +1,20 @@
 //! Route tables: plain data, searched in registration order.
+//!
+//! ```
+//! use ferrodot::http::Method;
+//! use ferrodot::route::Route;
+//!
+//! // Routes are `const` data: a firmware upload taking PUT or POST, up to
+//! // 512 KiB, with a declared length (411 without one).
+//! const UPLOAD: Route<'static> = Route::new(Method::Put, "/firmware")
+//!     .and(Method::Post)
+//!     .max_body(512 * 1024)
+//!     .require_length();
+//! assert!(UPLOAD.methods.contains(Method::Post) && UPLOAD.require_length);
+//! assert_eq!(UPLOAD.max_body, Some(512 * 1024));
+//! // `routes!` builds its tables from the method's name.
+//! assert_eq!(Route::from_name("GET", "/").methods, Route::new(Method::Get, "/").methods);
+//! ```
 
 use super::pattern::{CustomTypes, Pattern};
 use crate::http::method::MethodSet;

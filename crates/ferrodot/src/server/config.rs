@@ -1,4 +1,19 @@
 //! Limits and timeouts of a server, with defaults that fit a small device.
+//!
+//! ```
+//! use ferrodot::http::parse::HeadLimits;
+//! use ferrodot::server::{Config, Timeouts};
+//!
+//! // A device behind a slow radio link: more time for bodies, smaller heads,
+//! // no `Server` header.
+//! const CONFIG: Config = Config {
+//!     head: HeadLimits { max_head: 1024, ..HeadLimits::DEFAULT },
+//!     timeouts: Timeouts { body_ms: 15_000, ..Timeouts::DEFAULT },
+//!     server_header: None,
+//!     ..Config::DEFAULT
+//! };
+//! assert_eq!(CONFIG.max_body, 16 * 1024); // the default, kept
+//! ```
 
 use crate::http::parse::HeadLimits;
 

@@ -2,6 +2,24 @@
 //! bytes in a caller's buffer into whole messages and control frames,
 //! and a header encoder for the frames a server sends.
 //!
+//! ```
+//! use ferrodot::ws::frame::{encode_header, Decoder, Event, Opcode};
+//!
+//! // RFC 6455 §5.7: a client's masked text frame, "Hello".
+//! let frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let mut buf = [0u8; 64];
+//! let mut decoder = Decoder::new(64, 0);
+//! decoder.space(&mut buf).unwrap()[..frame.len()].copy_from_slice(&frame);
+//! decoder.filled(frame.len());
+//! let token = decoder.next(&mut buf).unwrap().expect("a whole message");
+//! assert_eq!(token.event(&buf), Event::Text("Hello"));
+//!
+//! // The server's frames are unmasked: a 2-byte header, then the payload.
+//! let mut header = [0u8; 10];
+//! let n = encode_header(true, Opcode::Text, 5, &mut header);
+//! assert_eq!(header[..n], [0x81, 0x05]);
+//! ```
+//!
 //! Messages are assembled in place: unmasked payload moves towards the
 //! front of the buffer while raw frames keep arriving behind it, so a
 //! message may be as large as the buffer, never larger.

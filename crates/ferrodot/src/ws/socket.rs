@@ -1,5 +1,31 @@
 //! A WebSocket after the handshake: receive whole messages, send frames,
 //! answer pings, ping an idle peer, and close cleanly.
+//!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::ws::{close_code, Message, WebSocketUpgrade, WsConfig};
+//!
+//! // Messages up to 1 KiB; a ping after 10 s of silence.
+//! const CONFIG: WsConfig = WsConfig { max_message: 1024, ping_interval_ms: Some(10_000), ..WsConfig::DEFAULT };
+//!
+//! async fn shout(mut upgrade: WebSocketUpgrade<'_>) {
+//!     let Ok(mut ws) = upgrade.accept(&["shout.v1"], CONFIG).await else { return };
+//!     let (rx, tx) = ws.split();
+//!     while let Ok(message) = rx.recv().await {
+//!         match message {
+//!             Message::Text(text) => {
+//!                 let _ = tx.send_text(&text.to_uppercase()).await;
+//!             }
+//!             Message::Binary(_) => {
+//!                 let _ = tx.close(close_code::UNSUPPORTED, "text only").await;
+//!                 return;
+//!             }
+//!         }
+//!     }
+//! }
+//! ferrodot::routes! { Shout<()> { GET "/shout" => shout } }
+//! static APP: App<(), Shout> = App::new((), Shout);
+//! ```
 
 use core::cell::Cell;
 use core::future::poll_fn;
