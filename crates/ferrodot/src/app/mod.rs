@@ -180,8 +180,8 @@ impl core::fmt::Write for ErrorBody<'_> {
 pub struct App<S, R> {
     /// The shared state handlers get through [`State`](crate::State).
     pub state: S,
-    /// The route table: a `const` array from [`routes!`](crate::routes), or
-    /// run-time routes.
+    /// The routes: a group declared with [`routes!`](crate::routes), a tuple
+    /// of groups, or a run-time router.
     pub routes: R,
     /// Limits, timeouts and error style for every connection.
     pub config: Config,

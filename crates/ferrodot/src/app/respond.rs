@@ -32,7 +32,7 @@ use crate::server::{ResponseWriter, WriteError};
 pub trait Content {
     /// The `Content-Type` to send, e.g. `text/html; charset=utf-8`.
     fn content_type(&self) -> &str;
-    /// Writes the body (its length or chunks through `out`) after the head.
+    /// Writes the body into `out`.
     async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
 }
 

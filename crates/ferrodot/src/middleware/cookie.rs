@@ -157,8 +157,8 @@ impl CookieValue for alloc::string::String {
 pub enum SameSite {
     /// Only sent on requests from the cookie's own site.
     Strict,
-    /// Also sent on top-level cross-site navigations (links), not on cross-site
-    /// subrequests; browsers' default.
+    /// Also sent on cross-site top-level navigations with a safe method
+    /// (following a link), not on cross-site subrequests or `POST`s.
     Lax,
     /// Sent cross-site too; browsers require `Secure` with it, so it is
     /// added.
@@ -186,14 +186,14 @@ pub struct SetCookie<'a, V = &'a str> {
     pub secure: bool,
     /// `HttpOnly`: hidden from page scripts (`document.cookie`).
     pub http_only: bool,
-    /// `SameSite`; `None` leaves the browser's default (`Lax` in current
-    /// browsers).
+    /// `SameSite`; `None` sends no attribute and leaves it to the browser.
     pub same_site: Option<SameSite>,
 }
 
 impl<'a, V> SetCookie<'a, V> {
-    /// A cookie with only a name and a value: a session cookie, sent back on
-    /// every path of the host.
+    /// A session cookie (no `Max-Age` or `Expires`) with no other attribute;
+    /// without [`path`](Self::path) the browser scopes it to the directory of
+    /// the request's path (RFC 6265 §5.1.4).
     pub const fn new(name: &'a str, value: V) -> Self {
         SetCookie {
             name,

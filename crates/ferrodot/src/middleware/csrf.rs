@@ -48,8 +48,9 @@ pub struct Csrf<'a> {
 }
 
 impl<'a> Csrf<'a> {
-    /// Same-origin requests only: no cross-site origin allowed,
-    /// `Sec-Fetch-Site: same-site` refused.
+    /// Unsafe requests pass from the same origin (or from no browser page)
+    /// only: no cross-site origin allowed, `Sec-Fetch-Site: same-site`
+    /// refused.
     pub const fn new() -> Self {
         Csrf {
             cors: None,

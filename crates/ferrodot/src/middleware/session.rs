@@ -256,7 +256,8 @@ impl<T: Serialize> CookieValue for Signed<'_, T> {
 
 /// An app state that has sessions, for the [`Session`] extractor.
 pub trait HasSessions {
-    /// The session configuration requests are verified and answered with.
+    /// The keys and cookie settings the [`Session`] extractor verifies and
+    /// signs with.
     fn sessions(&self) -> &Sessions<'_>;
 }
 

@@ -66,16 +66,16 @@ pub const TYPE_A: u16 = 1;
 /// Record type `PTR`: a pointer to another name, as in DNS-SD service
 /// enumeration (RFC 1035 §3.2.2, RFC 6763).
 pub const TYPE_PTR: u16 = 12;
-/// Record type `TXT`: character strings, DNS-SD's key=value pairs (RFC 1035
-/// §3.3.14).
+/// Record type `TXT`: character strings, DNS-SD's key=value pairs
+/// (RFC 1035 §3.3.14).
 pub const TYPE_TXT: u16 = 16;
 /// Record type `AAAA`: an IPv6 address (RFC 3596); answered empty so clients
 /// fall back to IPv4.
 pub const TYPE_AAAA: u16 = 28;
 /// Record type `SRV`: a service's target host and port (RFC 2782).
 pub const TYPE_SRV: u16 = 33;
-/// Pseudo-record type `OPT`: carries EDNS(0) in the additional section (RFC
-/// 6891 §6.1).
+/// Pseudo-record type `OPT`: carries EDNS(0) in the additional section
+/// (RFC 6891 §6.1).
 pub const TYPE_OPT: u16 = 41;
 /// Query type `ANY` (`*`): every record of the name (RFC 1035 §3.2.3).
 pub const TYPE_ANY: u16 = 255;
@@ -475,7 +475,7 @@ pub enum Parsed {
     Drop,
     /// Answer with this RCODE; the question when it could be read.
     Error {
-        /// The query's header, whose ID and `RD` bit the reply copies.
+        /// The query's header, whose ID, opcode and `RD` bit the reply copies.
         header: Header,
         /// The response code to send, e.g. [`RCODE_FORMERR`].
         rcode: u8,
@@ -484,7 +484,7 @@ pub enum Parsed {
     },
     /// A well-formed query with one question.
     Query {
-        /// The query's header, whose ID and `RD` bit the reply copies.
+        /// The query's header, whose ID, opcode and `RD` bit the reply copies.
         header: Header,
         /// The one question asked.
         question: Question,

@@ -82,9 +82,9 @@ impl Methods {
     pub const NONE: Methods = Methods(0);
     /// `GET` (Pycom's 1): read the value.
     pub const GET: Methods = Methods(1);
-    /// `PUT` (Pycom's 2): replace the value.
+    /// `PUT` (Pycom's 2): replace the value and its media type.
     pub const PUT: Methods = Methods(2);
-    /// `POST` (Pycom's 4): create or act on the resource.
+    /// `POST` (Pycom's 4): create a sub-resource holding the body.
     pub const POST: Methods = Methods(4);
     /// `DELETE` (Pycom's 8): remove the resource.
     pub const DELETE: Methods = Methods(8);

@@ -55,7 +55,8 @@ pub enum PatternError {
     TwoVariableLength,
     /// More than [`MAX_CAPTURES`] captures.
     TooManyCaptures,
-    /// A custom capture type the app does not define (see `App::custom_types`).
+    /// A custom capture type the app does not define (see
+    /// [`App::custom_types`](crate::App::custom_types)).
     UnknownCustomType,
 }
 

@@ -27,8 +27,8 @@ use core::fmt;
 /// A moment in UTC, to the second, as a certificate states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UtcTime {
-    /// The year, e.g. 2026 (UTCTime's two digits are read as 1950–2049, RFC
-    /// 5280 §4.1.2.5.1).
+    /// The year, e.g. 2026 (UTCTime's two digits are read as 1950–2049,
+    /// RFC 5280 §4.1.2.5.1).
     pub year: u16,
     /// 1–12.
     pub month: u8,

@@ -97,7 +97,8 @@ pub mod close_code {
 pub struct WsError {
     /// The close code sent to the peer, one of [`close_code`].
     pub code: u16,
-    /// The close reason sent along (at most 123 bytes, UTF-8).
+    /// The close reason sent along (a close frame has room for 123 bytes of
+    /// it).
     pub reason: &'static str,
 }
 
@@ -157,7 +158,7 @@ pub enum Event<'a> {
     Text(&'a str),
     /// A complete binary message, reassembled from its fragments.
     Binary(&'a [u8]),
-    /// A ping's payload; the server answers it with a pong.
+    /// A ping's payload, to be answered with a pong of the same payload.
     Ping(&'a [u8]),
     /// A pong's payload.
     Pong(&'a [u8]),

@@ -279,8 +279,8 @@ impl<'r> WebSocketUpgrade<'r> {
 pub struct WebSocket<'a> {
     /// The receiving half: messages, with pings answered on the way.
     pub rx: WsReceiver<'a>,
-    /// The sending half; usable while `rx` waits, e.g. from another task or
-    /// `select`.
+    /// The sending half; after [`split`](Self::split), usable while `rx`
+    /// waits for a message.
     pub tx: WsSender<'a>,
     protocol: Option<&'static str>,
 }

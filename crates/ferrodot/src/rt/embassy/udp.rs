@@ -29,7 +29,8 @@ pub struct UdpBuffers<const P: usize, const B: usize> {
     pub rx: [u8; B],
     /// The socket's send payload buffer.
     pub tx: [u8; B],
-    /// The datagram being answered (plain DNS's 512 bytes).
+    /// The datagram being answered, up to 512 bytes (plain DNS over UDP's
+    /// limit).
     pub query: [u8; 512],
     /// The reply being written.
     pub reply: [u8; 512],
