@@ -1,6 +1,23 @@
 //! One message to every subscriber, with no heap and no waiting: a
 //! device pushing sensor readings to every open dashboard.
 //!
+//! ```
+//! use ferrodot::broadcast::Broadcast;
+//!
+//! // The last 2 messages kept, each up to 16 bytes, for up to 4 subscribers.
+//! static READINGS: Broadcast<2, 16, 4> = Broadcast::new();
+//!
+//! let mut dashboard = READINGS.subscribe().expect("a free subscriber slot");
+//! for reading in [b"21.5", b"21.6", b"21.8"] {
+//!     READINGS.publish(reading).expect("fits in 16 bytes");
+//! }
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let mut buf = [0u8; 16];
+//! let got = rt.block_on(dashboard.recv(&mut buf));
+//! // The first reading was overwritten: the subscriber is told it missed one.
+//! assert_eq!((&buf[..got.len], got.skipped), (&b"21.6"[..], 1));
+//! ```
+//!
 //! The last `SLOTS` messages are kept in a ring. Publishing never blocks:
 //! it overwrites the oldest message. A subscriber that falls more than
 //! `SLOTS` messages behind skips to the oldest one still kept, and is told
@@ -51,6 +68,7 @@ impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Default fo
 }
 
 impl<const SLOTS: usize, const SIZE: usize, const SUBSCRIBERS: usize> Broadcast<SLOTS, SIZE, SUBSCRIBERS> {
+    /// An empty channel with no subscriber; `const`, so it can be a `static`.
     pub const fn new() -> Self {
         Broadcast {
             ring: Mutex::new(RefCell::new(Ring {

@@ -1,5 +1,15 @@
 //! The one future combinator apps need to serve live data without an
 //! executor crate: wait for whichever of two futures finishes first.
+//!
+//! ```
+//! use core::future::{pending, ready};
+//! use ferrodot::future::{select, Either};
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! // A socket that never answers against a timer that fires: the timer wins.
+//! let first = rt.block_on(select(pending::<u8>(), ready("timeout")));
+//! assert_eq!(first, Either::Second("timeout"));
+//! ```
 
 use core::future::{poll_fn, Future};
 use core::pin::pin;
@@ -8,7 +18,9 @@ use core::task::Poll;
 /// Which future finished first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Either<A, B> {
+    /// The first future finished first, with this output.
     First(A),
+    /// The second future finished first, with this output.
     Second(B),
 }
 

@@ -1,5 +1,45 @@
 //! The one socket trait the engine talks to.
 //!
+//! ```
+//! use core::task::{Context, Poll};
+//! use ferrodot::io::{IoError, Transport};
+//! use ferrodot::prelude::*;
+//!
+//! /// A connection that has received `input` and keeps what is written to it.
+//! struct Memory<'a> {
+//!     input: &'a [u8],
+//!     output: Vec<u8>,
+//! }
+//!
+//! impl Transport for Memory<'_> {
+//!     fn poll_read(&mut self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>> {
+//!         let n = buf.len().min(self.input.len());
+//!         buf[..n].copy_from_slice(&self.input[..n]);
+//!         self.input = &self.input[n..];
+//!         Poll::Ready(Ok(n)) // 0 once `input` is used up: the peer finished
+//!     }
+//!     fn poll_write(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+//!         self.output.extend_from_slice(buf);
+//!         Poll::Ready(Ok(buf.len()))
+//!     }
+//!     fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<Result<(), IoError>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!     fn set_deadline(&mut self, _ms: Option<u32>) {}
+//! }
+//!
+//! async fn hello() -> &'static str { "hello" }
+//! ferrodot::routes! { Hello<()> { GET "/" => hello } }
+//! static APP: App<(), Hello> = App::new((), Hello);
+//!
+//! let mut socket = Memory { input: b"GET / HTTP/1.1\r\nHost: cam\r\n\r\n", output: Vec::new() };
+//! let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let _ = rt.block_on(ferrodot::server::serve_connection(&APP, &mut socket, &mut rx, &mut tx, None));
+//! assert!(socket.output.starts_with(b"HTTP/1.1 200 OK\r\n"));
+//! assert!(socket.output.ends_with(b"hello"));
+//! ```
+//!
 //! It is poll-based so it stays object-safe: the engine, the body reader and
 //! the response writer all use it through `dyn`, which keeps one copy of the
 //! engine in flash whatever the runtime is, and keeps the runtime's types

@@ -4,6 +4,7 @@
 //! tokio or embassy-net.
 #![doc = include_str!("../README.md")]
 #![no_std]
+#![deny(missing_docs)]
 // The audited exceptions are in `rt::tokio::accept` (registering the
 // listener with tokio, `poll` on it).
 #![deny(unsafe_code)]

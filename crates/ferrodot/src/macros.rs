@@ -53,6 +53,10 @@ macro_rules! routes {
     (@define $vis:vis $name:ident $state:ty;
         $( $method:ident ($pattern:expr) $( . $opt:ident ( $($arg:expr),* ) )* => $handler:expr ),*
     ) => {
+        #[doc = concat!(
+            "The route group `", stringify!($name), "`, declared with `ferrodot::routes!`: ",
+            "its routes are in [`Self::TABLE`]."
+        )]
         #[derive(Clone, Copy, Debug, Default)]
         $vis struct $name;
 

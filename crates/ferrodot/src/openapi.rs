@@ -31,9 +31,16 @@
 //! responses with their media types and JSON schemas (written by hand, so a device
 //! needs no schema generator).
 //!
-//! The writer needs no heap: [`write`] streams into any [`core::fmt::Write`]
+//! The writer needs no heap: [`write`](fn@write) streams into any [`core::fmt::Write`]
 //! (a chunked response, a buffer), and two passes over the routes group the
-//! operations of one path without collecting them. [`document`] returns a `String`
+#![cfg_attr(
+    feature = "alloc",
+    doc = "operations of one path without collecting them. [`document`] returns a `String`"
+)]
+#![cfg_attr(
+    not(feature = "alloc"),
+    doc = "operations of one path without collecting them. `document` (feature `alloc`) returns a `String`"
+)]
 //! on hosts. A device can also serve a document written once on a host, from the
 //! asset table (the camera app does, at `GET /openapi.json`).
 //!
@@ -304,7 +311,7 @@ impl<'a> Note<'a> {
     }
 }
 
-/// The document as a string (see [`write`]).
+/// The document as a string (see [`write`](fn@write)).
 #[cfg(feature = "alloc")]
 pub fn document<'r, I>(info: &Info<'_>, routes: I, notes: &[Note<'_>]) -> alloc::string::String
 where

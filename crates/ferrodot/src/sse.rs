@@ -43,6 +43,8 @@ pub struct Event<'a> {
 }
 
 impl Event<'_> {
+    /// An event with only empty data and every optional field left out; fill it
+    /// with struct update syntax.
     pub const DEFAULT: Event<'static> = Event {
         event: None,
         id: None,

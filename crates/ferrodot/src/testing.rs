@@ -83,26 +83,32 @@ impl<'a, S, R: Dispatch<S>> TestClient<'a, S, R> {
         }
     }
 
+    /// Sends `GET target` and reads the response.
     pub fn get(&self, target: &str) -> TestResponse {
         self.request(Method::Get, target).send()
     }
 
+    /// Sends `HEAD target`; the response has headers and no body.
     pub fn head(&self, target: &str) -> TestResponse {
         self.request(Method::Head, target).send()
     }
 
+    /// Sends `DELETE target` without a body.
     pub fn delete(&self, target: &str) -> TestResponse {
         self.request(Method::Delete, target).send()
     }
 
+    /// Sends `OPTIONS target` without a body.
     pub fn options(&self, target: &str) -> TestResponse {
         self.request(Method::Options, target).send()
     }
 
+    /// Sends `POST target` with `body` (and its `Content-Length`).
     pub fn post(&self, target: &str, body: impl AsRef<[u8]>) -> TestResponse {
         self.request(Method::Post, target).body(body).send()
     }
 
+    /// Sends `PUT target` with `body` (and its `Content-Length`).
     pub fn put(&self, target: &str, body: impl AsRef<[u8]>) -> TestResponse {
         self.request(Method::Put, target).body(body).send()
     }
@@ -138,11 +144,14 @@ pub struct TestRequest<'c, 'a, S, R> {
 }
 
 impl<S, R: Dispatch<S>> TestRequest<'_, '_, S, R> {
+    /// Adds a header field, sent in the order added.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((String::from(name), String::from(value)));
         self
     }
 
+    /// The request body; `Content-Length` is added unless a header sets it or
+    /// `Transfer-Encoding`.
     pub fn body(mut self, body: impl AsRef<[u8]>) -> Self {
         self.body = body.as_ref().to_vec();
         self
@@ -204,9 +213,13 @@ impl<S, R: Dispatch<S>> TestRequest<'_, '_, S, R> {
 /// A response as the client read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResponse {
+    /// The status code.
     pub status: Status,
+    /// The reason phrase of the status line.
     pub reason: String,
+    /// The header fields in the order received, names as sent.
     pub headers: Vec<(String, String)>,
+    /// The body, de-chunked when it came chunked.
     pub body: Vec<u8>,
 }
 

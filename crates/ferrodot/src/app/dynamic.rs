@@ -1,6 +1,23 @@
 //! Routes added at run time (feature `alloc`): Microdot's `app.get(...)`,
 //! MicroServer's `add_route`.
 //!
+//! ```
+//! use ferrodot::app::dynamic::{Req, Router};
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! let mut router = Router::new();
+//! router.get("/hello/:name", |req: &Req<'_, ()>| format!("hello {}", req.param("name").unwrap().raw()))?;
+//! router.post("/echo", |req: &Req<'_, ()>| req.text().map(String::from))?.max_body(64);
+//! let app = App::new((), router);
+//!
+//! let client = TestClient::new(&app);
+//! assert_eq!(client.get("/hello/ada").body, b"hello ada");
+//! assert_eq!(client.post("/echo", "hi").body, b"hi");
+//! assert_eq!(client.post("/echo", [b'x'; 65]).status, Status::PAYLOAD_TOO_LARGE);
+//! # Ok::<(), ferrodot::route::PatternError>(())
+//! ```
+//!
 //! Handlers here are plain closures of a [`Req`] (request, state, body)
 //! returning any response; the body is collected before the call. Static
 //! tables from `routes!` remain the no-heap, async-handler way.
@@ -22,8 +39,11 @@ use crate::server::{BodyError, RequestBody, ResponseWriter, WriteError};
 
 /// What a run-time handler sees.
 pub struct Req<'a, S> {
+    /// The parsed request head (also reachable through `Deref`).
     pub request: &'a Request<'a>,
+    /// The app's state.
     pub state: &'a S,
+    /// The whole request body, read before the handler runs.
     pub body: &'a [u8],
 }
 
@@ -83,6 +103,7 @@ impl<S> Default for Router<S> {
 }
 
 impl<S: 'static> Router<S> {
+    /// An empty router.
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,6 +129,8 @@ impl<S: 'static> Router<S> {
         Ok(self)
     }
 
+    /// Adds a `GET` route (which also answers `HEAD`); see
+    /// [`route`](Self::route).
     pub fn get<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -116,6 +139,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Get, pattern, handler)
     }
 
+    /// Adds a `POST` route; see [`route`](Self::route).
     pub fn post<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -124,6 +148,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Post, pattern, handler)
     }
 
+    /// Adds a `PUT` route; see [`route`](Self::route).
     pub fn put<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,
@@ -132,6 +157,7 @@ impl<S: 'static> Router<S> {
         self.route(Method::Put, pattern, handler)
     }
 
+    /// Adds a `DELETE` route; see [`route`](Self::route).
     pub fn delete<F, R>(&mut self, pattern: &str, handler: F) -> Result<&mut Self, PatternError>
     where
         F: Fn(&Req<'_, S>) -> R + 'static,

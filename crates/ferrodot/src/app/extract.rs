@@ -50,6 +50,8 @@ use crate::server::{BodyError, BodyReader, RequestBody};
 /// Something built from the request for a handler argument.
 #[allow(async_fn_in_trait)]
 pub trait FromRequest<'r, S>: Sized {
+    /// Extracts the value, or answers with a [`Rejection`] instead of calling
+    /// the handler.
     async fn from_request<'b: 'r>(
         req: &'r Request<'r>,
         state: &'r S,
@@ -85,6 +87,8 @@ impl<'r, S> FromRequest<'r, S> for ClientAddr {
 /// One path capture value, parsed. Implement it for your own types to
 /// get a custom parser (failure answers 404, as an unmatched route would).
 pub trait FromParam<'r>: Sized {
+    /// Parses one capture from its raw, percent-encoded text; `None` answers
+    /// 404.
     fn from_param(raw: Encoded<'r>) -> Option<Self>;
 }
 
@@ -125,6 +129,7 @@ pub struct Path<T>(pub T);
 
 /// Path captures as a tuple, in pattern order.
 pub trait FromParams<'r>: Sized {
+    /// The captures in pattern order; `None` when one does not parse.
     fn from_params(req: &Request<'r>) -> Option<Self>;
 }
 
@@ -193,14 +198,18 @@ path_tuple!(A, B, C, D);
 pub struct Query<'r>(pub QueryPairs<'r>);
 
 impl<'r> Query<'r> {
+    /// The first value of `key`, still percent-encoded; `None` when absent.
     pub fn get(&self, key: &str) -> Option<Encoded<'r>> {
         self.0.clone().find(|(k, _)| k.eq_decoded(key)).map(|(_, v)| v)
     }
 
+    /// The first value of `key` decoded and parsed as `T`; `None` when absent
+    /// or unparsable.
     pub fn parse<T: core::str::FromStr>(&self, key: &str) -> Option<T> {
         self.get(key)?.parse()
     }
 
+    /// Every value of `key` (`?tag=a&tag=b`), in order.
     pub fn all<'k>(&self, key: &'k str) -> impl Iterator<Item = Encoded<'r>> + 'k
     where
         'r: 'k,
@@ -208,6 +217,7 @@ impl<'r> Query<'r> {
         self.0.clone().filter(move |(k, _)| k.eq_decoded(key)).map(|(_, v)| v)
     }
 
+    /// All `key=value` pairs, in order.
     pub fn pairs(&self) -> QueryPairs<'r> {
         self.0.clone()
     }

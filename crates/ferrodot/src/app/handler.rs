@@ -1,6 +1,26 @@
 //! Handlers: async functions whose arguments are extractors and whose
 //! result is a response. Each arity is one generic impl, monomorphised
 //! once per handler, called from one flat dispatch.
+//!
+//! ```
+//! use core::sync::atomic::{AtomicU32, Ordering};
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! struct Counter(AtomicU32);
+//!
+//! // Any `async fn` whose arguments are extractors is a handler.
+//! async fn add(State(c): State<&Counter>, Path(n): Path<u32>, query: Query<'_>) -> String {
+//!     let step = n * query.parse::<u32>("times").unwrap_or(1);
+//!     (c.0.fetch_add(step, Ordering::Relaxed) + step).to_string()
+//! }
+//! ferrodot::routes! { Api<Counter> { POST "/add/<int:n>" => add } }
+//! static APP: App<Counter, Api> = App::new(Counter(AtomicU32::new(0)), Api);
+//!
+//! let client = TestClient::new(&APP);
+//! assert_eq!(client.post("/add/2?times=3", "").body, b"6");
+//! assert_eq!(client.post("/add/x", "").status, Status::NOT_FOUND); // `x` is not an `int`
+//! ```
 
 use core::future::Future;
 
@@ -15,6 +35,8 @@ use crate::server::{RequestBody, ResponseWriter, WriteError};
 /// `call` returns an `async move` block rather than being an `async fn`:
 /// an `async fn` holds each argument twice in its future.
 pub trait Handler<'r, S, Args> {
+    /// Extracts the arguments from the request, runs the handler and writes its
+    /// response into `out`.
     fn call<'b: 'r>(
         &self,
         req: &'r Request<'r>,

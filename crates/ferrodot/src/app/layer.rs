@@ -125,7 +125,9 @@ impl<S, L: Layer<S>> Layer<S> for InState<S, L> {
 /// A route group with a layer around it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Layered<L, R> {
+    /// What runs around every request of the group.
     pub layer: L,
+    /// The route group the layer wraps.
     pub routes: R,
 }
 

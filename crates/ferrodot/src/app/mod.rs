@@ -29,7 +29,14 @@ pub use handler::Handler;
 pub use respond::{Content, IntoResponse};
 
 /// A route table and the handlers behind it. The `routes!` macro writes
-/// one; with `alloc`, [`dynamic::Router`] is one filled at run time.
+#[cfg_attr(
+    feature = "alloc",
+    doc = "one; with `alloc`, [`dynamic::Router`] is one filled at run time."
+)]
+#[cfg_attr(
+    not(feature = "alloc"),
+    doc = "one; with `alloc`, `dynamic::Router` is one filled at run time."
+)]
 #[allow(async_fn_in_trait)]
 pub trait Dispatch<S> {
     /// Whether any group in here has a [`layer::Layer`]: a constant, so an
@@ -157,6 +164,7 @@ pub struct ErrorBody<'a> {
 }
 
 impl ErrorBody<'_> {
+    /// Sets the page's `Content-Type` (`text/plain; charset=utf-8` unless set).
     pub fn content_type(&mut self, content_type: &'static str) {
         self.content_type = content_type;
     }
@@ -170,8 +178,12 @@ impl core::fmt::Write for ErrorBody<'_> {
 
 /// An application: state `S` and routes `R`.
 pub struct App<S, R> {
+    /// The shared state handlers get through [`State`](crate::State).
     pub state: S,
+    /// The routes: a group declared with [`routes!`](crate::routes), a tuple
+    /// of groups, or a run-time router.
     pub routes: R,
+    /// Limits, timeouts and error style for every connection.
     pub config: Config,
     pub(crate) before: Option<BeforeRequest<S>>,
     pub(crate) after: Option<AfterRequest<S>>,
@@ -195,26 +207,33 @@ impl<S, R: Dispatch<S>> App<S, R> {
         }
     }
 
+    /// Replaces the default configuration (limits, timeouts, error style).
     pub const fn with_config(mut self, config: Config) -> Self {
         self.config = config;
         self
     }
 
+    /// Runs `hook` before routing every parsed request; see [`BeforeRequest`].
     pub const fn before_request(mut self, hook: BeforeRequest<S>) -> Self {
         self.before = Some(hook);
         self
     }
 
+    /// Runs `hook` on every response head; see [`AfterRequest`].
     pub const fn after_request(mut self, hook: AfterRequest<S>) -> Self {
         self.after = Some(hook);
         self
     }
 
+    /// Calls `hook` for requests refused before they could be served; see
+    /// [`OnRefuse`].
     pub const fn on_refuse(mut self, hook: OnRefuse) -> Self {
         self.on_refuse = Some(hook);
         self
     }
 
+    /// Renders error responses with `page` instead of the built-in bodies; see
+    /// [`ErrorPage`].
     pub const fn error_page(mut self, page: ErrorPage) -> Self {
         self.error_page = Some(page);
         self

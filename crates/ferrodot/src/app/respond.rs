@@ -1,5 +1,25 @@
 //! Responders: what a handler may return.
 //!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! async fn save() -> Response<'static, Html<&'static str>> {
+//!     Response::new(Status::CREATED).header("Location", "/photos/1").body(Html("<p>saved</p>"))
+//! }
+//! async fn gallery() -> Redirect<'static> {
+//!     Redirect::to("/photos")
+//! }
+//! ferrodot::routes! { Photos<()> { POST "/photos" => save, GET "/gallery" => gallery } }
+//! static APP: App<(), Photos> = App::new((), Photos);
+//!
+//! let client = TestClient::new(&APP);
+//! let saved = client.post("/photos", "");
+//! assert_eq!((saved.status, saved.header("location")), (Status::CREATED, Some("/photos/1")));
+//! assert!(saved.header("content-type").unwrap().starts_with("text/html"));
+//! assert_eq!(client.get("/gallery").status, Status::FOUND);
+//! ```
+//!
 //! A body type implements [`Content`] (its media type and how to write
 //! it); anything that is a whole response implements [`IntoResponse`].
 
@@ -10,13 +30,17 @@ use crate::server::{ResponseWriter, WriteError};
 /// A response body: its media type, and how to write it.
 #[allow(async_fn_in_trait)]
 pub trait Content {
+    /// The `Content-Type` to send, e.g. `text/html; charset=utf-8`.
     fn content_type(&self) -> &str;
+    /// Writes the body into `out`.
     async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
 }
 
 /// A whole response.
 #[allow(async_fn_in_trait)]
 pub trait IntoResponse {
+    /// Writes the status, the headers and the body into `out`, then finishes
+    /// the response.
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError>;
 }
 
@@ -303,6 +327,7 @@ impl<C: Content> IntoResponse for Response<'_, C> {
 pub struct Redirect<'a>(pub Status, pub &'a str);
 
 impl<'a> Redirect<'a> {
+    /// A `302 Found` to `location`.
     pub fn to(location: &'a str) -> Self {
         Redirect(Status::FOUND, location)
     }

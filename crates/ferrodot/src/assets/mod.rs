@@ -29,7 +29,7 @@
 //! - The table ([`Assets`] of [`Asset`]s) is `static` data: `ferrodot-assets-build`
 //!   writes it from a folder in a `build.rs` (gzip at the best level once, at build
 //!   time; a strong ETag per copy; MIME types from the extensions), sorted by path.
-//! - [`serve`] mounts a table as a route group, [`file`] one file at a fixed path,
+//! - [`serve`] mounts a table as a route group, [`file`](fn@file) one file at a fixed path,
 //!   and [`Served`] answers with one asset from a handler of your own.
 //! - What is answered is decided by [`plan`], a pure function of the asset and the
 //!   request's `Accept-Encoding`, `If-None-Match`, `Range` and `If-Range`:

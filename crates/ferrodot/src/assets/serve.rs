@@ -26,6 +26,8 @@ pub struct CachePolicy {
 }
 
 impl CachePolicy {
+    /// `no-cache` for plain names, a year and `immutable` for fingerprinted
+    /// ones.
     pub const DEFAULT: CachePolicy = CachePolicy {
         default: "no-cache",
         fingerprinted: "public, max-age=31536000, immutable",
@@ -51,7 +53,12 @@ pub enum Plan {
     /// 200 with the whole copy.
     Full(Variant, Encoding),
     /// 206 with identity bytes `start..=end`.
-    Partial { start: u64, end: u64 },
+    Partial {
+        /// The first byte sent.
+        start: u64,
+        /// The last byte sent (inclusive, as in `Content-Range`).
+        end: u64,
+    },
     /// 416 with `Content-Range: bytes */len`.
     Unsatisfiable,
 }
@@ -59,9 +66,13 @@ pub enum Plan {
 /// The request headers [`plan`] reads, as raw bytes (`None` when absent).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Conditions<'a> {
+    /// `Accept-Encoding`: whether the gzip copy may be sent.
     pub accept_encoding: Option<&'a [u8]>,
+    /// `If-None-Match`: the ETags the client has cached (304 when one matches).
     pub if_none_match: Option<&'a [u8]>,
+    /// `Range`: the bytes the client asks for (RFC 9110 §14.2).
     pub range: Option<&'a [u8]>,
+    /// `If-Range`: honour `Range` only while the ETag is still this one.
     pub if_range: Option<&'a [u8]>,
 }
 

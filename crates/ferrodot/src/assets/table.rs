@@ -5,6 +5,7 @@ use crate::http::query::Encoded;
 /// One stored representation of a file: its bytes and their strong ETag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variant {
+    /// The bytes as stored in flash (gzip-compressed for a gzip variant).
     pub bytes: &'static [u8],
     /// The entity tag, quotes included: `"0123456789abcdef"`.
     pub etag: &'static str,

@@ -19,7 +19,14 @@
 //! ```
 //!
 //! Masking keys and the handshake key come from the caller's random
-//! source (`rng`): a device's hardware RNG, or [`std_random`] on a host.
+#![cfg_attr(
+    feature = "std",
+    doc = "source (`rng`): a device's hardware RNG, or [`std_random`] on a host."
+)]
+#![cfg_attr(
+    not(feature = "std"),
+    doc = "source (`rng`): a device's hardware RNG, or `std_random` (feature `std`) on a host."
+)]
 //! Pings are answered as they arrive and still handed to the caller.
 
 use crate::base64::{self, Alphabet};

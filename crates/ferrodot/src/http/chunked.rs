@@ -2,6 +2,17 @@
 //! place, a byte at a time where it matters, so a body may be split across
 //! reads at any byte.
 //!
+//! ```
+//! use ferrodot::http::chunked::ChunkedDecoder;
+//!
+//! let mut body = *b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n";
+//! let mut decoder = ChunkedDecoder::new();
+//! let (consumed, produced) = decoder.decode_in_place(&mut body).unwrap();
+//! assert_eq!(&body[..produced], b"hello world");
+//! assert_eq!(consumed, body.len());
+//! assert!(decoder.is_done());
+//! ```
+//!
 //! httparse's `parse_chunk_size` needs the whole size line in one slice;
 //! this state machine does not, and it also bounds extensions and
 //! trailers, which are otherwise free memory for an attacker.
@@ -64,6 +75,7 @@ impl Default for ChunkedDecoder {
 }
 
 impl ChunkedDecoder {
+    /// A decoder at the start of a chunked body.
     pub const fn new() -> Self {
         ChunkedDecoder {
             state: State::Size { value: 0, digits: 0 },

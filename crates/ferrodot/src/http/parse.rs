@@ -1,5 +1,18 @@
 //! Request-head parsing: bytes in, a [`Request`] view or a rejection out.
 //!
+//! ```
+//! use ferrodot::http::parse::{check_partial, parse_head, HeadLimits};
+//! use ferrodot::http::Status;
+//!
+//! let limits = HeadLimits { max_request_line: 64, ..HeadLimits::DEFAULT };
+//! // A request line past the limit is refused before the head is complete: 414.
+//! let long = format!("GET /{} HTTP/1.1", "a".repeat(200));
+//! assert_eq!(check_partial(long.as_bytes(), &limits).unwrap_err().status, Status::URI_TOO_LONG);
+//! // A header line without a colon: 400.
+//! let bad = parse_head(b"GET / HTTP/1.1\r\nHost x\r\n\r\n", &limits);
+//! assert_eq!(bad.unwrap_err().status, Status::BAD_REQUEST);
+//! ```
+//!
 //! `httparse` does the tokenising; this module adds the rules of RFC 9112
 //! that decide framing and persistence, and the size limits of a device.
 
@@ -20,6 +33,7 @@ pub struct HeadLimits {
 }
 
 impl HeadLimits {
+    /// A 1 KiB request line, a 2 KiB head, 24 header lines.
     pub const DEFAULT: HeadLimits = HeadLimits {
         max_request_line: 1024,
         max_head: 2048,
@@ -42,7 +56,10 @@ pub const HEADER_SLOTS: usize = 64;
 /// one from a handler keeps it when the request's body was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
+    /// The status answered, e.g. `400` or `413`.
     pub status: Status,
+    /// A short reason, sent as the body (plain text or JSON, per
+    /// [`ErrorStyle`](crate::ErrorStyle)).
     pub reason: &'static str,
     /// One header the answer needs (426's `Sec-WebSocket-Version`, 401's
     /// `WWW-Authenticate`).
@@ -50,6 +67,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// A rejection answered with `status` and `reason`, without extra headers.
     pub const fn new(status: Status, reason: &'static str) -> Self {
         Rejection {
             status,
@@ -58,6 +76,7 @@ impl Rejection {
         }
     }
 
+    /// Adds the one header the answer needs, e.g. `WWW-Authenticate` for a 401.
     pub const fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
         self.header = Some((name, value));
         self
@@ -79,7 +98,12 @@ pub enum ParsedHead<'a> {
     Partial,
     /// The head is the first `head_len` bytes; what follows is body or
     /// the next pipelined request.
-    Complete { request: Request<'a>, head_len: usize },
+    Complete {
+        /// The parsed head, borrowing from the buffer.
+        request: Request<'a>,
+        /// Length of the head, the blank line included.
+        head_len: usize,
+    },
 }
 
 /// Try to parse a request head from the start of `buf`.

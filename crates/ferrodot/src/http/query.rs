@@ -1,5 +1,19 @@
 //! Percent-encoded text and query strings, decoded on demand.
 //!
+//! ```
+//! use ferrodot::http::query::{Encoded, QueryPairs};
+//!
+//! let mut pairs = QueryPairs::new("name=Ada+Lovelace&city=K%C3%B6ln&flag");
+//! let (key, value) = pairs.next().unwrap();
+//! assert_eq!((key.raw(), value.raw()), ("name", "Ada+Lovelace"));
+//! let mut buf = [0u8; 32];
+//! assert_eq!(value.decode_into(&mut buf), Some("Ada Lovelace"));
+//! assert!(pairs.next().unwrap().1.eq_decoded("Köln"));
+//! assert_eq!(pairs.next().map(|(k, v)| (k.raw(), v.raw())), Some(("flag", "")));
+//! // In a path, `+` stays a plus.
+//! assert!(Encoded::path("a+b%20c").eq_decoded("a+b c"));
+//! ```
+//!
 //! Nothing is decoded until asked: a request view keeps the raw slices and
 //! a caller decodes into a buffer of its own (or a `String` with `alloc`).
 
@@ -125,6 +139,7 @@ pub struct QueryPairs<'a> {
 }
 
 impl<'a> QueryPairs<'a> {
+    /// The pairs of `query`, the text after `?` (without the `?`).
     pub fn new(query: &'a str) -> Self {
         QueryPairs { rest: query }
     }

@@ -1,4 +1,17 @@
 //! The zero-copy request view handed to routes and handlers.
+//!
+//! ```
+//! use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead};
+//!
+//! let raw = b"POST /led?on=1&on=2 HTTP/1.0\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 11\r\n\r\n";
+//! let Ok(ParsedHead::Complete { request, .. }) = parse_head(raw, &HeadLimits::DEFAULT) else {
+//!     panic!("a complete head");
+//! };
+//! assert_eq!(request.query_all("on").map(|v| v.raw()).collect::<Vec<_>>(), ["1", "2"]);
+//! assert!(request.mime_is("application/json"));
+//! assert_eq!(request.content_length(), Some(11));
+//! assert!(!request.wants_keep_alive()); // HTTP/1.0 without `Connection: keep-alive`
+//! ```
 
 use super::fields::Fields;
 pub use super::fields::Headers;
@@ -8,11 +21,15 @@ use super::Method;
 /// The protocol version of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// `HTTP/1.0`: the connection closes after the response unless the client
+    /// asks for keep-alive.
     Http10,
+    /// `HTTP/1.1`: persistent connections by default (RFC 9112 §9.3).
     Http11,
 }
 
 impl Version {
+    /// The version as on the wire, e.g. `"HTTP/1.1"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
@@ -85,6 +102,7 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// The request method.
     pub fn method(&self) -> Method {
         self.method
     }
@@ -134,6 +152,7 @@ impl<'a> Request<'a> {
             .map(|(_, v)| v)
     }
 
+    /// The protocol version of the request line.
     pub fn version(&self) -> Version {
         self.version
     }

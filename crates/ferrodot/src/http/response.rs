@@ -1,5 +1,24 @@
 //! Response heads, written into a caller's buffer without formatting
 //! machinery (`core::fmt` costs flash and cycles on a device).
+//!
+//! ```
+//! use ferrodot::http::response::{write_header, write_status_line, BufWriter};
+//! use ferrodot::http::Status;
+//!
+//! let mut buf = [0u8; 64];
+//! let mut w = BufWriter::new(&mut buf);
+//! write_status_line(&mut w, Status::NO_CONTENT);
+//! write_header(&mut w, "Cache-Control", "no-store");
+//! w.push(b"\r\n");
+//! assert!(!w.overflowed());
+//! assert_eq!(w.written(), b"HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n\r\n");
+//!
+//! // A buffer too small: the writer says so once, at the end.
+//! let mut small = [0u8; 8];
+//! let mut w = BufWriter::new(&mut small);
+//! write_status_line(&mut w, Status::OK);
+//! assert!(w.overflowed());
+//! ```
 
 use super::Status;
 
@@ -12,6 +31,7 @@ pub struct BufWriter<'a> {
 }
 
 impl<'a> BufWriter<'a> {
+    /// An empty writer over `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
         BufWriter {
             buf,
@@ -20,14 +40,18 @@ impl<'a> BufWriter<'a> {
         }
     }
 
+    /// Bytes written so far (not counting any that did not fit).
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Whether a write did not fit: the output is then incomplete and must not
+    /// be sent.
     pub fn overflowed(&self) -> bool {
         self.overflow
     }
@@ -40,6 +64,8 @@ impl<'a> BufWriter<'a> {
     // `len <= buf.len()` and a slice is at most `isize::MAX` bytes, so the
     // end cannot overflow; when the bytes fit, it is at most `buf.len()`.
     #[allow(clippy::arithmetic_side_effects)]
+    /// Appends `bytes`, or marks the writer overflowed if they do not all fit
+    /// (nothing is written then).
     pub fn push(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         match self.buf.get_mut(self.len..end) {
@@ -51,6 +77,7 @@ impl<'a> BufWriter<'a> {
         }
     }
 
+    /// Appends `s`'s bytes, as [`push`](Self::push).
     pub fn push_str(&mut self, s: &str) {
         self.push(s.as_bytes());
     }
@@ -70,10 +97,12 @@ impl<'a> BufWriter<'a> {
         }
     }
 
+    /// What was written.
     pub fn written(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
+    /// The buffer back, and how many bytes of it were written.
     pub fn into_parts(self) -> (&'a mut [u8], usize) {
         (self.buf, self.len)
     }

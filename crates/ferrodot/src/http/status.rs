@@ -1,4 +1,13 @@
 //! Status codes and their reason phrases.
+//!
+//! ```
+//! use ferrodot::http::Status;
+//!
+//! assert_eq!(Status::NOT_FOUND, Status(404));
+//! assert_eq!(Status::NOT_FOUND.reason(), "Not Found");
+//! assert!(Status::NOT_FOUND.is_error() && !Status::NO_CONTENT.has_body());
+//! assert_eq!(Status(599).reason(), ""); // a code without a known phrase
+//! ```
 
 /// An HTTP status code (RFC 9110 §15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -10,7 +19,10 @@ pub struct Status(pub u16);
 macro_rules! statuses {
     ($($name:ident = $code:literal, $reason:literal;)*) => {
         impl Status {
-            $(pub const $name: Status = Status($code);)*
+            $(
+                #[doc = concat!("`", stringify!($code), " ", $reason, "`.")]
+                pub const $name: Status = Status($code);
+            )*
         }
 
         const CODES: &[u16] = &[$($code),*];
@@ -98,6 +110,7 @@ impl Status {
         !(self.0 < 200 || self.0 == 204 || self.0 == 304)
     }
 
+    /// Whether this is a client or server error (4xx or 5xx).
     pub const fn is_error(self) -> bool {
         self.0 >= 400
     }

@@ -67,10 +67,14 @@ pub const MAX_CREDENTIALS: usize = 192;
 /// What an `Authorization` header carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credentials<'a> {
+    /// `Basic` (RFC 7617): base64 of `user:password`, decoded.
     Basic {
+        /// The user-id, before the first `:`.
         user: &'a str,
+        /// The password, after the first `:` (it may contain `:`).
         password: &'a str,
     },
+    /// `Bearer` (RFC 6750): the token, as sent.
     Bearer(&'a str),
     /// A scheme this module does not read (Digest, …).
     Other,
@@ -83,6 +87,7 @@ pub enum AuthError {
     BadBase64,
     /// Basic credentials without the `:` between user and password.
     NoColon,
+    /// The decoded credentials are not UTF-8.
     NotUtf8,
     /// A Bearer token with characters outside RFC 6750's `b64token`.
     BadToken,
@@ -163,6 +168,7 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// A verifier's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// Authenticated and allowed: the handler runs.
     Allow,
     /// Authenticated, but not allowed here: `403`.
     Deny,

@@ -51,6 +51,7 @@ pub struct Cookies<'r> {
 }
 
 impl<'r> Cookies<'r> {
+    /// The cookies in `req`'s `Cookie` headers.
     pub fn of(req: &Request<'r>) -> Self {
         Cookies { fields: req.fields() }
     }
@@ -154,7 +155,10 @@ impl CookieValue for alloc::string::String {
 /// `SameSite` (RFC 6265bis): whether cross-site requests carry the cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
+    /// Only sent on requests from the cookie's own site.
     Strict,
+    /// Also sent on cross-site top-level navigations with a safe method
+    /// (following a link), not on cross-site subrequests or `POST`s.
     Lax,
     /// Sent cross-site too; browsers require `Secure` with it, so it is
     /// added.
@@ -164,19 +168,32 @@ pub enum SameSite {
 /// A `Set-Cookie` header: `SetCookie::new("sid", "x").path("/").http_only()`.
 #[derive(Debug, Clone, Copy)]
 pub struct SetCookie<'a, V = &'a str> {
+    /// The cookie's name (an RFC 6265 token).
     pub name: &'a str,
+    /// The cookie's value; one that is not a valid cookie value makes writing
+    /// the header fail.
     pub value: V,
+    /// `Path`: the URL path prefix the cookie is sent for.
     pub path: Option<&'a str>,
+    /// `Domain`: also sent to this domain's subdomains; `None` keeps it to the
+    /// exact host.
     pub domain: Option<&'a str>,
+    /// `Max-Age`, in seconds; `0` deletes the cookie.
     pub max_age: Option<u64>,
     /// Unix seconds, written as an HTTP date.
     pub expires: Option<u64>,
+    /// `Secure`: sent over HTTPS only.
     pub secure: bool,
+    /// `HttpOnly`: hidden from page scripts (`document.cookie`).
     pub http_only: bool,
+    /// `SameSite`; `None` sends no attribute and leaves it to the browser.
     pub same_site: Option<SameSite>,
 }
 
 impl<'a, V> SetCookie<'a, V> {
+    /// A session cookie (no `Max-Age` or `Expires`) with no other attribute;
+    /// without [`path`](Self::path) the browser scopes it to the directory of
+    /// the request's path (RFC 6265 §5.1.4).
     pub const fn new(name: &'a str, value: V) -> Self {
         SetCookie {
             name,
@@ -191,11 +208,13 @@ impl<'a, V> SetCookie<'a, V> {
         }
     }
 
+    /// Sets `Path`.
     pub const fn path(mut self, path: &'a str) -> Self {
         self.path = Some(path);
         self
     }
 
+    /// Sets `Domain`.
     pub const fn domain(mut self, domain: &'a str) -> Self {
         self.domain = Some(domain);
         self
@@ -213,16 +232,19 @@ impl<'a, V> SetCookie<'a, V> {
         self
     }
 
+    /// Sets `Secure`: the browser sends it back over HTTPS only.
     pub const fn secure(mut self) -> Self {
         self.secure = true;
         self
     }
 
+    /// Sets `HttpOnly`: page scripts cannot read it.
     pub const fn http_only(mut self) -> Self {
         self.http_only = true;
         self
     }
 
+    /// Sets `SameSite`; [`SameSite::None`] adds `Secure` too.
     pub const fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = Some(same_site);
         self

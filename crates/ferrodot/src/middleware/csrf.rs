@@ -48,6 +48,9 @@ pub struct Csrf<'a> {
 }
 
 impl<'a> Csrf<'a> {
+    /// Unsafe requests pass from the same origin (or from no browser page)
+    /// only: no cross-site origin allowed, `Sec-Fetch-Site: same-site`
+    /// refused.
     pub const fn new() -> Self {
         Csrf {
             cors: None,

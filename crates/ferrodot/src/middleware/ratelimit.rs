@@ -40,7 +40,14 @@
 //! proxy in front sets it; then its last entry (the one the proxy added)
 //! counts. Put the layer around the whole route table for a per-app
 //! limit, around one group for a per-route one; requests that match no
-//! route are not counted. [`ConnectionRate`] limits new connections per
+#![cfg_attr(
+    feature = "std",
+    doc = "route are not counted. [`ConnectionRate`] limits new connections per"
+)]
+#![cfg_attr(
+    not(feature = "std"),
+    doc = "route are not counted. `ConnectionRate` (feature `std`) limits new connections per"
+)]
 //! second on the host runtime (see `rt::tokio::Server::admit`).
 
 use core::cell::RefCell;

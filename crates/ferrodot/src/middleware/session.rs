@@ -85,11 +85,15 @@ pub struct Sessions<'k> {
     pub keys: &'k [&'k [u8]],
     /// Seconds of the app's clock.
     pub clock: fn() -> u64,
+    /// The cookie's name; `session` by default.
     pub cookie_name: &'k str,
+    /// The cookie's `Path`; `/` by default.
     pub path: &'k str,
     /// Seconds a session lives (also the cookie's `Max-Age`).
     pub max_age: u32,
+    /// Whether the cookie is `Secure` (sent over HTTPS only); off by default.
     pub secure: bool,
+    /// The cookie's `SameSite`; `Lax` by default.
     pub same_site: SameSite,
 }
 
@@ -108,11 +112,13 @@ impl<'k> Sessions<'k> {
         }
     }
 
+    /// Another cookie name (a device serving two apps, say).
     pub const fn cookie_name(mut self, name: &'k str) -> Self {
         self.cookie_name = name;
         self
     }
 
+    /// Another lifetime, in seconds; also the cookie's `Max-Age`.
     pub const fn max_age(mut self, seconds: u32) -> Self {
         self.max_age = seconds;
         self
@@ -124,6 +130,7 @@ impl<'k> Sessions<'k> {
         self
     }
 
+    /// Another `SameSite` (`Strict` for an admin-only device).
     pub const fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = same_site;
         self
@@ -249,6 +256,8 @@ impl<T: Serialize> CookieValue for Signed<'_, T> {
 
 /// An app state that has sessions, for the [`Session`] extractor.
 pub trait HasSessions {
+    /// The keys and cookie settings the [`Session`] extractor verifies and
+    /// signs with.
     fn sessions(&self) -> &Sessions<'_>;
 }
 

@@ -34,7 +34,14 @@
 //! ```
 //!
 //! Each route method takes `&self` and one [`Incoming`] request and
-//! returns any response: [`JsonResponse`], [`SerializableResponse`],
+#![cfg_attr(
+    feature = "postcard",
+    doc = "returns any response: [`JsonResponse`], [`SerializableResponse`],"
+)]
+#![cfg_attr(
+    not(feature = "postcard"),
+    doc = "returns any response: [`JsonResponse`], `SerializableResponse` (feature `postcard`),"
+)]
 //! [`ErrorResponse`], a `Result` of them, or anything else ferrodot
 //! responds with. The request, as mpgameserver's `Request` has it:
 //!
@@ -54,7 +61,8 @@
 //!
 //! mpgameserver's `Serializable` bodies are postcard here (feature
 //! `postcard`, in the defaults; no heap needed): `message::<T>()` decodes
-//! one, [`SerializableResponse`] sends one, both as
+#![cfg_attr(feature = "postcard", doc = "one, [`SerializableResponse`] sends one, both as")]
+#![cfg_attr(not(feature = "postcard"), doc = "one, `SerializableResponse` sends one, both as")]
 //! `application/x-serializable` ([`SERIALIZABLE`]).
 //!
 //! `WEBSOCKET` routes take mpgameserver's callback
@@ -114,6 +122,8 @@ use crate::server::{RequestBody, ResponseWriter, WriteError};
 #[cfg(feature = "std")]
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 5 * 1024 * 1024;
 #[cfg(not(feature = "std"))]
+/// The largest PUT or POST body a route takes unless it says otherwise: the
+/// engine's 16 KiB without `std`.
 pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 16 * 1024;
 
 /// Most `.header()` or `.param()` notes on one route.
@@ -132,6 +142,7 @@ pub struct RouteDoc {
 }
 
 impl RouteDoc {
+    /// No notes: not a WebSocket route, no headers, no parameters.
     pub const EMPTY: RouteDoc = RouteDoc {
         websocket: false,
         headers: [""; MAX_NOTES],
@@ -155,7 +166,9 @@ impl RouteDoc {
 /// and what it documents.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
+    /// The route the engine matches.
     pub route: Route<'static>,
+    /// What the route documents about itself.
     pub doc: RouteDoc,
 }
 

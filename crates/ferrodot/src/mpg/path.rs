@@ -21,6 +21,7 @@ pub enum UnsafePath {
 }
 
 impl UnsafePath {
+    /// A one-line explanation, as `Display` writes it.
     pub const fn message(self) -> &'static str {
         match self {
             UnsafePath::Empty => "empty path",

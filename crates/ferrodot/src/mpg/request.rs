@@ -31,6 +31,7 @@ pub struct BodyKeep {
 }
 
 impl BodyKeep {
+    /// An empty keeper.
     pub const fn new() -> Self {
         BodyKeep {
             #[cfg(feature = "alloc")]
@@ -47,6 +48,7 @@ impl BodyKeep {
 /// [`Rejection`] (without it), so `?` works in either kind of handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyRejection {
+    /// The status and reason to answer with.
     pub rejection: Rejection,
     /// Bytes free in the connection buffer after the request head, when
     /// that is what the body did not fit.

@@ -161,8 +161,16 @@ impl<B: AsRef<[u8]>> IntoResponse for Response<'_, B> {
 }
 
 /// The media type of mpgameserver's `Serializable` bodies, kept for
-/// postcard ones: what [`SerializableResponse`] sends and what clients
-/// send to [`super::Incoming::message`].
+#[cfg_attr(
+    feature = "postcard",
+    doc = "postcard ones: what [`SerializableResponse`] sends and what clients"
+)]
+#[cfg_attr(
+    not(feature = "postcard"),
+    doc = "postcard ones: what `SerializableResponse` (feature `postcard`) sends and what clients"
+)]
+#[cfg_attr(feature = "postcard", doc = "send to [`super::Incoming::message`].")]
+#[cfg_attr(not(feature = "postcard"), doc = "send to `Incoming::message`.")]
 pub const SERIALIZABLE: &str = "application/x-serializable";
 
 /// `obj` in postcard, a compact binary serde format (the Rust counterpart

@@ -48,9 +48,14 @@ const OFFER_HOLD_SECS: u32 = 60;
 /// The server's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
+    /// The device's address: the DHCP server identifier, the router and the DNS
+    /// server it hands out.
     pub server: Ipv4Addr,
+    /// The first address leased; the `N` addresses from it are the pool.
     pub first: Ipv4Addr,
+    /// The subnet mask handed out.
     pub netmask: Ipv4Addr,
+    /// Lease time, in seconds.
     pub lease_secs: u32,
     /// Option 114, the RFC 8908 API URL (at most 255 bytes; longer is left out).
     pub captive_url: &'static str,
@@ -78,6 +83,7 @@ struct Lease {
 /// A reply to send from port 67 to port 68.
 #[derive(Debug)]
 pub struct Reply<'b> {
+    /// The reply message.
     pub bytes: &'b [u8],
     /// To 255.255.255.255; otherwise to the client's `ciaddr`.
     pub broadcast: bool,
@@ -146,6 +152,7 @@ fn parse(msg: &[u8]) -> Option<Request> {
 }
 
 impl<const N: usize> Server<N> {
+    /// A server with no leases yet.
     pub const fn new(config: Config) -> Self {
         Server {
             config,

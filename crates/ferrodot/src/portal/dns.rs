@@ -61,18 +61,35 @@ pub const MAX_NAME: usize = 255;
 /// The longest label.
 pub const MAX_LABEL: usize = 63;
 
+/// Resource record type `A`: an IPv4 address (RFC 1035 §3.2.2).
 pub const TYPE_A: u16 = 1;
+/// Record type `PTR`: a pointer to another name, as in DNS-SD service
+/// enumeration (RFC 1035 §3.2.2, RFC 6763).
 pub const TYPE_PTR: u16 = 12;
+/// Record type `TXT`: character strings, DNS-SD's key=value pairs
+/// (RFC 1035 §3.3.14).
 pub const TYPE_TXT: u16 = 16;
+/// Record type `AAAA`: an IPv6 address (RFC 3596); answered empty so clients
+/// fall back to IPv4.
 pub const TYPE_AAAA: u16 = 28;
+/// Record type `SRV`: a service's target host and port (RFC 2782).
 pub const TYPE_SRV: u16 = 33;
+/// Pseudo-record type `OPT`: carries EDNS(0) in the additional section
+/// (RFC 6891 §6.1).
 pub const TYPE_OPT: u16 = 41;
+/// Query type `ANY` (`*`): every record of the name (RFC 1035 §3.2.3).
 pub const TYPE_ANY: u16 = 255;
+/// Class `IN`, the Internet.
 pub const CLASS_IN: u16 = 1;
+/// Query class `ANY` (`*`).
 pub const CLASS_ANY: u16 = 255;
 
+/// Response code 0: no error.
 pub const RCODE_NOERROR: u8 = 0;
+/// Response code 1, `FORMERR`: the server could not read the query.
 pub const RCODE_FORMERR: u8 = 1;
+/// Response code 4, `NOTIMP`: the query's kind (opcode, type or class) is not
+/// supported.
 pub const RCODE_NOTIMP: u8 = 4;
 /// Extended RCODE 16 (EDNS `BADVERS`): upper 8 bits 1 in the `OPT` record.
 const EXT_BADVERS: u8 = 1;
@@ -96,6 +113,7 @@ impl Default for Name {
 }
 
 impl Name {
+    /// The root name (no labels), to be filled by the parser.
     pub const fn new() -> Self {
         Name {
             buf: [0; MAX_NAME],
@@ -261,15 +279,24 @@ pub fn be32(msg: &[u8], at: usize) -> Result<u32, Malformed> {
 /// A message's header fields that a responder needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Chosen by the querier and copied into the reply, which matches them up.
     pub id: u16,
+    /// `QR`, opcode, `AA`, `TC`, `RD`, `RA`, `Z` and `RCODE` bits, as on the
+    /// wire.
     pub flags: u16,
+    /// Number of entries in the question section.
     pub qdcount: u16,
+    /// Number of records in the answer section.
     pub ancount: u16,
+    /// Number of records in the authority section.
     pub nscount: u16,
+    /// Number of records in the additional section.
     pub arcount: u16,
 }
 
 impl Header {
+    /// Reads the 12-byte header at the start of `msg`; [`Malformed`] when
+    /// shorter.
     pub fn read(msg: &[u8]) -> Result<Header, Malformed> {
         Ok(Header {
             id: be16(msg, 0)?,
@@ -286,6 +313,7 @@ impl Header {
         self.flags & 0x8000 != 0
     }
 
+    /// The 4-bit opcode: 0 is a standard `QUERY`.
     pub fn opcode(&self) -> u8 {
         let [high, _] = self.flags.to_be_bytes();
         (high >> 3) & 0xF
@@ -295,8 +323,12 @@ impl Header {
 /// One question: its name, type and class.
 #[derive(Clone, Debug)]
 pub struct Question {
+    /// The name asked about, compression pointers resolved.
     pub name: Name,
+    /// The record type asked for (`QTYPE`), e.g. [`TYPE_A`].
     pub qtype: u16,
+    /// The class asked for (`QCLASS`) as on the wire, e.g. [`CLASS_IN`] (in
+    /// mDNS its top bit asks for a unicast reply).
     pub qclass: u16,
 }
 
@@ -338,18 +370,22 @@ pub struct Writer<'b> {
 }
 
 impl<'b> Writer<'b> {
+    /// An empty message writing into `buf` from its start.
     pub fn new(buf: &'b mut [u8]) -> Self {
         Writer { buf, len: 0 }
     }
 
+    /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether nothing has been written yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Appends `bytes`; `None` when they do not fit.
     pub fn put(&mut self, bytes: &[u8]) -> Option<()> {
         let end = self.len.checked_add(bytes.len())?;
         self.buf.get_mut(self.len..end)?.copy_from_slice(bytes);
@@ -357,10 +393,12 @@ impl<'b> Writer<'b> {
         Some(())
     }
 
+    /// Appends `v` big-endian (network order); `None` when it does not fit.
     pub fn u16(&mut self, v: u16) -> Option<()> {
         self.put(&v.to_be_bytes())
     }
 
+    /// Appends `v` big-endian (network order); `None` when it does not fit.
     pub fn u32(&mut self, v: u32) -> Option<()> {
         self.put(&v.to_be_bytes())
     }
@@ -423,6 +461,7 @@ impl<'b> Writer<'b> {
         self.set_u16(at, u16::try_from(n).ok()?)
     }
 
+    /// The message written, borrowed from the caller's buffer.
     pub fn finish(self) -> &'b [u8] {
         let Writer { buf, len } = self;
         buf.get(..len).unwrap_or(&[])
@@ -436,13 +475,18 @@ pub enum Parsed {
     Drop,
     /// Answer with this RCODE; the question when it could be read.
     Error {
+        /// The query's header, whose ID, opcode and `RD` bit the reply copies.
         header: Header,
+        /// The response code to send, e.g. [`RCODE_FORMERR`].
         rcode: u8,
+        /// The question, echoed in the reply when it could be read.
         question: Option<Question>,
     },
     /// A well-formed query with one question.
     Query {
+        /// The query's header, whose ID, opcode and `RD` bit the reply copies.
         header: Header,
+        /// The one question asked.
         question: Question,
         /// The `OPT` record's version, when the query had one.
         edns: Option<u8>,
@@ -521,6 +565,7 @@ impl Responder {
         self
     }
 
+    /// The address every `A` question is answered with.
     pub const fn addr(&self) -> Ipv4Addr {
         self.addr
     }

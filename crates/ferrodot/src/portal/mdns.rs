@@ -75,6 +75,7 @@ const SERVICES_PTR: u8 = 16;
 /// A reply to send.
 #[derive(Debug)]
 pub struct Reply<'b> {
+    /// The reply message.
     pub bytes: &'b [u8],
     /// To the query's sender; otherwise to [`GROUP`]:[`PORT`].
     pub unicast: bool,

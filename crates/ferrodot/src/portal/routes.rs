@@ -106,6 +106,7 @@ pub enum CredentialsError {
 }
 
 impl CredentialsError {
+    /// A sentence for the setup page, telling the user what to fix.
     pub const fn message(self) -> &'static str {
         match self {
             CredentialsError::Ssid => "The network name must be 1 to 32 bytes long.",
@@ -147,6 +148,7 @@ impl Credentials {
         Ok(c)
     }
 
+    /// The network name (SSID).
     pub fn ssid(&self) -> &str {
         let bytes = self.ssid.get(..usize::from(self.ssid_len)).unwrap_or(&[]);
         core::str::from_utf8(bytes).unwrap_or("")
@@ -232,6 +234,7 @@ impl Portal {
         self
     }
 
+    /// Where the probe routes redirect: the device's own setup page.
     pub const fn setup_url(&self) -> &'static str {
         self.setup_url
     }
@@ -241,6 +244,7 @@ impl Portal {
         self.credentials().is_some()
     }
 
+    /// The saved credentials; `None` while the portal runs.
     pub fn credentials(&self) -> Option<Credentials> {
         critical_section::with(|cs| self.credentials.borrow(cs).get())
     }
@@ -359,6 +363,7 @@ fn decode(image: &[u8]) -> Result<Option<Credentials>, PersistError> {
 pub enum Answer {
     /// `302` to this URL.
     Redirect(&'static str),
+    /// `204 No Content`, no body.
     NoContent,
     /// `200` with a media type and a body.
     Body(&'static str, &'static str),
@@ -689,6 +694,8 @@ pub struct PortalRoutes<'p> {
 }
 
 impl<'p> PortalRoutes<'p> {
+    /// The probe, RFC 8908 and setup routes of `portal` (see the [module
+    /// docs](self)).
     pub const fn new(portal: &'p Portal) -> Self {
         PortalRoutes { portal: Some(portal) }
     }
@@ -708,10 +715,12 @@ pub struct ResetRoutes<'p> {
 }
 
 impl<'p> ResetRoutes<'p> {
+    /// The reset route for `portal`.
     pub const fn new(portal: &'p Portal) -> Self {
         ResetRoutes { portal: Some(portal) }
     }
 
+    /// No route at all: an app type that has a portal only sometimes.
     pub const fn off() -> Self {
         ResetRoutes { portal: None }
     }

@@ -18,6 +18,7 @@ use crate::http::{Method, Status};
 pub struct Event<'a> {
     /// The resource's URI (without the query string).
     pub uri: &'a str,
+    /// The request's method.
     pub method: Method,
     /// Every request header, in order.
     pub headers: Headers<'a>,

@@ -49,6 +49,7 @@ impl MediaType {
         self as u8
     }
 
+    /// The media type of Pycom's numeric code (0–5); `None` for any other.
     pub const fn from_code(code: u8) -> Option<MediaType> {
         match code {
             0 => Some(MediaType::Html),
@@ -77,21 +78,31 @@ impl MediaType {
 pub struct Methods(pub u8);
 
 impl Methods {
+    /// No method.
     pub const NONE: Methods = Methods(0);
+    /// `GET` (Pycom's 1): read the value.
     pub const GET: Methods = Methods(1);
+    /// `PUT` (Pycom's 2): replace the value and its media type.
     pub const PUT: Methods = Methods(2);
+    /// `POST` (Pycom's 4): create a sub-resource holding the body.
     pub const POST: Methods = Methods(4);
+    /// `DELETE` (Pycom's 8): remove the resource.
     pub const DELETE: Methods = Methods(8);
+    /// All four methods.
     pub const ALL: Methods = Methods(15);
 
+    /// The methods in either set (bits above the four dropped).
     pub const fn union(self, other: Methods) -> Methods {
         Methods((self.0 | other.0) & 15)
     }
 
+    /// Whether every method of `other` is in the set; `false` for an empty
+    /// `other`.
     pub const fn contains(self, other: Methods) -> bool {
         other.0 != 0 && self.0 & other.0 == other.0
     }
 
+    /// Whether no method is in the set.
     pub const fn is_empty(self) -> bool {
         self.0 & 15 == 0
     }

@@ -255,6 +255,8 @@ pub struct FileBacking {
 
 #[cfg(feature = "std")]
 impl FileBacking {
+    /// A backing that keeps the image in the file at `path` (written through
+    /// `<path>.tmp`).
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
         FileBacking {
             path: path.into(),
@@ -269,6 +271,7 @@ impl FileBacking {
         std::boxed::Box::leak(std::boxed::Box::new(FileBacking::new(path)))
     }
 
+    /// The file the image is kept in.
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }

@@ -34,7 +34,9 @@ pub(crate) struct Found<const U: usize> {
 /// Size and kind of a resource (see [`ResourceStore::info`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Info {
+    /// The media type its value is sent and accepted as.
     pub media: MediaType,
+    /// The methods it answers.
     pub methods: Methods,
     /// Bytes of value.
     pub len: usize,
@@ -155,6 +157,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         self.with(|inner| Ok(inner.count)).unwrap_or(0)
     }
 
+    /// Whether the store holds no resource.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -198,6 +201,7 @@ impl<const N: usize, const U: usize, const V: usize> ResourceStore<N, U, V> {
         Ok(ResourceRef { store: self, uri })
     }
 
+    /// Whether a resource with this URI exists.
     pub fn contains(&self, uri: &str) -> bool {
         self.with(|inner| Ok(inner.find(uri).is_some())).unwrap_or(false)
     }

@@ -33,6 +33,7 @@ impl<const U: usize> Default for UriBuf<U> {
 }
 
 impl<const U: usize> UriBuf<U> {
+    /// An empty URI.
     pub const fn new() -> Self {
         UriBuf { bytes: [0; U], len: 0 }
     }
@@ -43,10 +44,12 @@ impl<const U: usize> UriBuf<U> {
         buf.push(uri.as_bytes()).then_some(buf)
     }
 
+    /// The URI as text.
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 
+    /// The URI's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }

@@ -1,6 +1,21 @@
 //! Route patterns: checked once (at compile time for `const` tables),
 //! then interpreted segment by segment against request paths.
 //!
+//! ```
+//! use ferrodot::http::request::Captures;
+//! use ferrodot::route::pattern::{capture_names, Pattern, PatternError};
+//!
+//! // Checked at compile time in a `const`: a bad pattern fails the build.
+//! const FILES: Pattern<'static> = Pattern::new("/users/<int:id>/files/:path*");
+//! assert_eq!(capture_names(FILES.as_str()).collect::<Vec<_>>(), ["id", "path"]);
+//! let mut caps = Captures::default();
+//! assert!(FILES.matches("/users/7/files/a/b.txt", None, &mut caps));
+//! assert!(!FILES.matches("/users/seven/files/a", None, &mut caps));
+//! // At run time the same checks are an error value.
+//! assert_eq!(Pattern::try_new("users"), Err(PatternError::NoLeadingSlash));
+//! assert_eq!(Pattern::try_new("/a/:x+/:y*"), Err(PatternError::TwoVariableLength));
+//! ```
+//!
 //! Syntax — mpgameserver's wildcards and Microdot's typed captures:
 //!
 //! | segment | matches |
@@ -24,17 +39,30 @@ use crate::http::request::{Captures, MAX_CAPTURES};
 /// Why a pattern was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternError {
+    /// The pattern does not start with `/`.
     NoLeadingSlash,
+    /// A capture without a name (`:` or `<>` alone).
     EmptyName,
+    /// A capture name with a character other than letters, digits and `_`.
     BadName,
+    /// A `<type:name>` capture with a type other than `string`, `int`, `path`
+    /// or a custom type name.
     UnknownType,
+    /// A `<` capture not closed by `>` at the end of its segment.
     UnclosedAngle,
+    /// More than one variable-length capture (`?`, `+`, `*` or `<path:..>`):
+    /// matching would be ambiguous.
     TwoVariableLength,
+    /// More than [`MAX_CAPTURES`] captures.
     TooManyCaptures,
+    /// A custom capture type the app does not define (see
+    /// [`App::custom_types`](crate::App::custom_types)).
     UnknownCustomType,
 }
 
 impl PatternError {
+    /// A one-line explanation, also the compile-time panic message of
+    /// [`Pattern::new`].
     pub const fn message(self) -> &'static str {
         match self {
             PatternError::NoLeadingSlash => "route pattern must start with '/'",
@@ -88,6 +116,7 @@ impl<'p> Pattern<'p> {
         }
     }
 
+    /// The pattern as written.
     pub const fn as_str(&self) -> &'p str {
         self.text
     }
@@ -147,7 +176,12 @@ pub enum Segment<'p> {
     /// Text matched as it is (after percent-decoding the path).
     Literal(&'p str),
     /// A named capture.
-    Capture { name: &'p str, kind: Kind<'p> },
+    Capture {
+        /// The name handlers look the value up by.
+        name: &'p str,
+        /// How many segments it matches, and which.
+        kind: Kind<'p>,
+    },
 }
 
 /// `b[i]`, or 0 past the end; const-usable, so the validator needs no

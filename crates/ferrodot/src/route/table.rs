@@ -1,4 +1,20 @@
 //! Route tables: plain data, searched in registration order.
+//!
+//! ```
+//! use ferrodot::http::Method;
+//! use ferrodot::route::Route;
+//!
+//! // Routes are `const` data: a firmware upload taking PUT or POST, up to
+//! // 512 KiB, with a declared length (411 without one).
+//! const UPLOAD: Route<'static> = Route::new(Method::Put, "/firmware")
+//!     .and(Method::Post)
+//!     .max_body(512 * 1024)
+//!     .require_length();
+//! assert!(UPLOAD.methods.contains(Method::Post) && UPLOAD.require_length);
+//! assert_eq!(UPLOAD.max_body, Some(512 * 1024));
+//! // `routes!` builds its tables from the method's name.
+//! assert_eq!(Route::from_name("GET", "/").methods, Route::new(Method::Get, "/").methods);
+//! ```
 
 use super::pattern::{CustomTypes, Pattern};
 use crate::http::method::MethodSet;
@@ -10,7 +26,9 @@ use crate::http::Method;
 /// Every field is plain data, so a table of routes is a `static`.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<'p> {
+    /// The methods the route answers (`GET` also answers `HEAD`).
     pub methods: MethodSet,
+    /// The path pattern the route matches.
     pub pattern: Pattern<'p>,
     /// Largest body this route accepts (overrides the app's limit).
     pub max_body: Option<u64>,
@@ -107,12 +125,16 @@ pub enum Lookup<'a> {
     /// The path is known but not for this method: the methods that are.
     /// `OPTIONS` lands here too when no route handles it explicitly.
     MethodNotAllowed(MethodSet),
+    /// No route matches the path: `404`.
     NotFound,
 }
 
 #[derive(Debug)]
+/// A matched route: which one, and the values of its captures.
 pub struct RouteMatch<'a> {
+    /// The route's position in the table.
     pub index: usize,
+    /// The values of the pattern's captures, by name and position.
     pub captures: Captures<'a>,
 }
 

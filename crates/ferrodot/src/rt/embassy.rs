@@ -48,13 +48,18 @@ use crate::server::serve_connection;
 /// The buffers of one connection slot: the TCP socket's own windows and
 /// ferrodot's request and response buffers.
 pub struct Buffers<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize> {
+    /// The TCP socket's receive window.
     pub tcp_rx: [u8; TCP_RX],
+    /// The TCP socket's send buffer.
     pub tcp_tx: [u8; TCP_TX],
+    /// ferrodot's request buffer: the head and any body it collects.
     pub rx: [u8; RX],
+    /// ferrodot's response buffer: the head and buffered body bytes.
     pub tx: [u8; TX],
 }
 
 impl<const TCP_RX: usize, const TCP_TX: usize, const RX: usize, const TX: usize> Buffers<TCP_RX, TCP_TX, RX, TX> {
+    /// Zeroed buffers; `const`, so a slot can live in a `static`.
     pub const fn new() -> Self {
         Buffers {
             tcp_rx: [0; TCP_RX],

@@ -1,5 +1,36 @@
 //! The host runtime: serve an [`App`] with tokio.
 //!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::rt::tokio::{Server, ServerOptions};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! async fn hello() -> &'static str { "hello" }
+//! ferrodot::routes! { Hello<()> { GET "/" => hello } }
+//! static APP: App<(), Hello> = App::new((), Hello);
+//!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! # tokio::task::LocalSet::new().block_on(&runtime, async {
+//! let server = Server::bind("127.0.0.1:0").await?.options(ServerOptions { max_connections: 4, ..Default::default() });
+//! let addr = server.local_addr()?;
+//! let (done, shutdown) = tokio::sync::oneshot::channel::<()>();
+//! let client = async move {
+//!     let mut socket = tokio::net::TcpStream::connect(addr).await?;
+//!     socket.write_all(b"GET / HTTP/1.1\r\nHost: cam\r\nConnection: close\r\n\r\n").await?;
+//!     let mut response = Vec::new();
+//!     socket.read_to_end(&mut response).await?;
+//!     let _ = done.send(());
+//!     Ok::<_, std::io::Error>(response)
+//! };
+//! // Serve until the shutdown future completes (here: once the client has its answer).
+//! let (served, response) = tokio::join!(server.serve_with_shutdown(&APP, async { let _ = shutdown.await; }), client);
+//! served?;
+//! assert!(response?.ends_with(b"hello"));
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! Connections run as local tasks on the calling thread (a `LocalSet`),
 //! like the one-executor model of a microcontroller: handlers need not be
 //! `Send`, and one core serves everything. Run several servers (one per
@@ -135,6 +166,8 @@ impl Server {
         self
     }
 
+    /// Replaces the per-server settings (connection slots, buffers, shutdown
+    /// grace, deferred accept).
     pub fn options(mut self, options: ServerOptions) -> Self {
         self.options = options;
         // Now rather than when serving starts: the connections in between
@@ -151,6 +184,8 @@ impl Server {
         self
     }
 
+    /// The address the listener is bound to (the port chosen when bound to port
+    /// 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

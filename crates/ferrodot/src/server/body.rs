@@ -1,6 +1,26 @@
 //! Request bodies as a handler sees them: streamed piece by piece, or
 //! collected into the connection buffer after the head.
 //!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::testing::TestClient;
+//!
+//! // Streamed: the body goes through a 16-byte buffer, never held whole.
+//! async fn count(mut body: BodyReader<'_>) -> Result<String, Rejection> {
+//!     let (mut total, mut buf) = (0, [0u8; 16]);
+//!     loop {
+//!         match body.read(&mut buf).await.map_err(|e| e.rejection())? {
+//!             0 => return Ok(total.to_string()),
+//!             n => total += n,
+//!         }
+//!     }
+//! }
+//! ferrodot::routes! { Upload<()> { POST "/count" => count } }
+//! static APP: App<(), Upload> = App::new((), Upload);
+//!
+//! assert_eq!(TestClient::new(&APP).post("/count", [7u8; 100]).body, b"100");
+//! ```
+//!
 //! The buffer is lent to the first reader that asks for it; the cursor
 //! stays in a `Cell` the engine keeps, so after the handler the engine
 //! knows where the body ended and where a pipelined request begins.
@@ -87,6 +107,8 @@ pub enum BodyError {
 }
 
 impl BodyError {
+    /// The response this error calls for: 413, 400, 408 or 500 (see each
+    /// variant).
     pub fn rejection(self) -> Rejection {
         match self {
             BodyError::TooLarge => Rejection::new(Status::PAYLOAD_TOO_LARGE, "request body too large"),

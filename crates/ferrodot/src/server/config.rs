@@ -1,4 +1,19 @@
 //! Limits and timeouts of a server, with defaults that fit a small device.
+//!
+//! ```
+//! use ferrodot::http::parse::HeadLimits;
+//! use ferrodot::server::{Config, Timeouts};
+//!
+//! // A device behind a slow radio link: more time for bodies, smaller heads,
+//! // no `Server` header.
+//! const CONFIG: Config = Config {
+//!     head: HeadLimits { max_head: 1024, ..HeadLimits::DEFAULT },
+//!     timeouts: Timeouts { body_ms: 15_000, ..Timeouts::DEFAULT },
+//!     server_header: None,
+//!     ..Config::DEFAULT
+//! };
+//! assert_eq!(CONFIG.max_body, 16 * 1024); // the default, kept
+//! ```
 
 use crate::http::parse::HeadLimits;
 
@@ -20,6 +35,8 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
+    /// 5 s to the first byte, 10 s for the head, 5 s per body read, 10 s per
+    /// write, 5 s idle.
     pub const DEFAULT: Timeouts = Timeouts {
         first_byte_ms: 5_000,
         head_ms: 10_000,
@@ -32,18 +49,23 @@ impl Timeouts {
 /// Everything configurable about serving requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
+    /// Limits on the request head (414, 431).
     pub head: HeadLimits,
     /// Largest request body, unless a route says otherwise (413 above it).
     pub max_body: u64,
     /// Answer 411 to POST/PUT/PATCH without a declared length, on every route.
     pub length_required: bool,
+    /// Deadlines of each phase of a connection (408 or a close).
     pub timeouts: Timeouts,
+    /// Whether error responses have plain-text or JSON bodies.
     pub error_style: ErrorStyle,
     /// The `Server` header; `None` sends none.
     pub server_header: Option<&'static str>,
 }
 
 impl Config {
+    /// [`HeadLimits::DEFAULT`], [`Timeouts::DEFAULT`], bodies up to 16 KiB,
+    /// plain-text errors, `Server: ferrodot`.
     pub const DEFAULT: Config = Config {
         head: HeadLimits::DEFAULT,
         max_body: 16 * 1024,

@@ -1,6 +1,45 @@
 //! One connection's life: read a head, route it, run the handler, write
 //! the response, then keep the connection for the next request or close.
 //!
+//! ```
+//! # use core::task::{Context, Poll};
+//! # use ferrodot::io::{IoError, Transport};
+//! # struct Memory<'a> { input: &'a [u8], output: Vec<u8> }
+//! # impl Transport for Memory<'_> {
+//! #     fn poll_read(&mut self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>> {
+//! #         let n = buf.len().min(self.input.len());
+//! #         buf[..n].copy_from_slice(&self.input[..n]);
+//! #         self.input = &self.input[n..];
+//! #         Poll::Ready(Ok(n))
+//! #     }
+//! #     fn poll_write(&mut self, _: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+//! #         self.output.extend_from_slice(buf);
+//! #         Poll::Ready(Ok(buf.len()))
+//! #     }
+//! #     fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<Result<(), IoError>> { Poll::Ready(Ok(())) }
+//! #     fn set_deadline(&mut self, _ms: Option<u32>) {}
+//! # }
+//! use ferrodot::prelude::*;
+//! use ferrodot::server::serve_connection;
+//!
+//! async fn hello() -> &'static str { "hello" }
+//! ferrodot::routes! { Hello<()> { GET "/" => hello } }
+//! static APP: App<(), Hello> = App::new((), Hello);
+//!
+//! // Two pipelined requests in one read (`Memory` is an in-memory
+//! // `Transport`, as in the `io` module's example): both answered, in order,
+//! // on one connection.
+//! let two = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n";
+//! let mut socket = Memory { input: two, output: Vec::new() };
+//! let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let _ = rt.block_on(serve_connection(&APP, &mut socket, &mut rx, &mut tx, None));
+//! let out = String::from_utf8(socket.output).unwrap();
+//! assert!(out.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert_eq!(out.matches("HTTP/1.1 ").count(), 2);
+//! assert!(out.contains("HTTP/1.1 404 Not Found\r\n"));
+//! ```
+//!
 //! Only `exchange` is generic over the app; reading heads, answering
 //! without a handler, draining bodies and refusing requests are plain
 //! functions, each awaited at one place. Every `.await` site of a nested

@@ -1,5 +1,40 @@
 //! Shared access to the connection's transport.
 //!
+//! ```
+//! use core::task::{Context, Poll};
+//! use ferrodot::io::IoError;
+//! use ferrodot::server::port::{with_timeout, Port};
+//!
+//! /// A socket whose deadline has always passed, to show the time-out path.
+//! struct Expired;
+//!
+//! impl Port for Expired {
+//!     fn poll_read(&self, _: &mut Context<'_>, _: &mut [u8]) -> Poll<Result<usize, IoError>> {
+//!         Poll::Ready(Err(IoError::TimedOut))
+//!     }
+//!     fn poll_write(&self, _: &mut Context<'_>, _: &[u8]) -> Poll<Result<usize, IoError>> {
+//!         Poll::Ready(Err(IoError::TimedOut))
+//!     }
+//!     fn poll_flush(&self, _: &mut Context<'_>) -> Poll<Result<(), IoError>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!     fn set_deadline(&self, _ms: Option<u32>) {}
+//!     fn set_idle(&self, _idle: bool) {}
+//!     fn poll_deadline(&self, _: &mut Context<'_>) -> Poll<()> {
+//!         Poll::Ready(())
+//!     }
+//!     fn hijack(&self) {}
+//!     fn is_hijacked(&self) -> bool {
+//!         false
+//!     }
+//! }
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! assert_eq!(rt.block_on(with_timeout(&Expired, 1000, core::future::pending::<()>())), None);
+//! // A future that is ready at once still wins: it is polled first.
+//! assert_eq!(rt.block_on(with_timeout(&Expired, 1000, async { 7 })), Some(7));
+//! ```
+//!
 //! The request body (read by a handler) and the response writer both need
 //! the socket during one exchange. Each use is a single poll, never held
 //! across an `.await`, so a `RefCell` borrow cannot collide; if it ever
@@ -13,15 +48,26 @@ use crate::io::{IoError, Transport};
 
 /// The socket as handed to body readers and the response writer.
 pub trait Port {
+    /// Reads into `buf`, as [`Transport::poll_read`]; `Ok(0)` is the end of the
+    /// peer's data.
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, IoError>>;
+    /// Writes some of `buf`, as [`Transport::poll_write`].
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
+    /// Pushes buffered bytes to the network.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    /// Fails reads and writes with [`IoError::TimedOut`] `ms` milliseconds from
+    /// now; `None` removes the deadline.
     fn set_deadline(&self, ms: Option<u32>);
+    /// Tells the transport whether the connection waits between requests (see
+    /// [`Transport::set_idle`]).
     fn set_idle(&self, idle: bool);
+    /// Ready once the deadline has passed, for keep-alive pings and event
+    /// streams.
     fn poll_deadline(&self, cx: &mut Context<'_>) -> Poll<()>;
     /// Another protocol (WebSocket) took the connection over: the HTTP
     /// response writer must not write to it any more.
     fn hijack(&self);
+    /// Whether [`hijack`](Self::hijack) was called.
     fn is_hijacked(&self) -> bool;
 }
 

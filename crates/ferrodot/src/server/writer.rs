@@ -90,7 +90,9 @@ impl From<IoError> for WriteError {
 /// mpgameserver's JSON `{"error": "..."}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorStyle {
+    /// `text/plain`: the reason as the body (Microdot).
     Text,
+    /// `application/json`: `{"error": "reason"}` (MicroServer, mpgameserver).
     Json,
 }
 
@@ -106,6 +108,8 @@ pub struct HeadExtras<'a, 'b> {
 }
 
 impl HeadExtras<'_, '_> {
+    /// Adds a header. An invalid name or value (CR, LF, a framing header such
+    /// as `Content-Length`) turns the response into a 500.
     pub fn header(&mut self, name: &str, value: &str) {
         add_header(self.head, self.invalid, name, value, true);
     }

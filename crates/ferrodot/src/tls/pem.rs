@@ -20,7 +20,9 @@ pub const MAX_PEM_FILE: u64 = 1024 * 1024;
 /// Which of the two files a problem is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// The certificate chain file.
     Certificate,
+    /// The private key file.
     Key,
 }
 
@@ -39,14 +41,27 @@ impl fmt::Display for Part {
 pub enum LoadError {
     /// The file could not be read (missing, unreadable, a directory).
     Read {
+        /// Which file it was.
         part: Part,
+        /// The path as given.
         path: PathBuf,
+        /// What the operating system reported.
         error: std::io::Error,
     },
     /// The file is larger than [`MAX_PEM_FILE`].
-    TooLarge { part: Part, path: PathBuf },
+    TooLarge {
+        /// Which file it was.
+        part: Part,
+        /// The path as given.
+        path: PathBuf,
+    },
     /// Not PEM: no `-----BEGIN …-----` section, or a broken one.
-    NotPem { part: Part, reason: String },
+    NotPem {
+        /// Which file it was.
+        part: Part,
+        /// What the PEM parser found wrong.
+        reason: String,
+    },
     /// PEM, but without a `CERTIFICATE` section (a key given as the
     /// certificate, say).
     NoCertificate,
@@ -59,14 +74,23 @@ pub enum LoadError {
     BadCertificate,
     /// The key is of a kind or encoding the TLS stack cannot sign with
     /// (RSA, ECDSA P-256/P-384 and Ed25519 work).
-    BadKey { reason: String },
+    BadKey {
+        /// What the TLS stack reported.
+        reason: String,
+    },
     /// The key is not the one the (first) certificate was issued for.
     KeyMismatch,
     /// The certificate's `notAfter` has passed.
-    Expired { not_after: UtcTime },
+    Expired {
+        /// The certificate's `notAfter`, in UTC.
+        not_after: UtcTime,
+    },
     /// The certificate's `notBefore` has not come yet (a clock set wrong, or
     /// a certificate made for later).
-    NotYetValid { not_before: UtcTime },
+    NotYetValid {
+        /// The certificate's `notBefore`, in UTC.
+        not_before: UtcTime,
+    },
 }
 
 impl fmt::Display for LoadError {

@@ -1,5 +1,21 @@
 //! A certificate's validity period, read from its DER encoding.
 //!
+//! ```
+//! use ferrodot::tls::validity::validity;
+//!
+//! // A certificate's start, as far as it is read: serial 1, an empty
+//! // signature algorithm and issuer, then the validity: all of 2026.
+//! let mut der = vec![0x30, 0x29, 0x30, 0x27, 0x02, 0x01, 0x01, 0x30, 0x00, 0x30, 0x00, 0x30, 0x1e];
+//! for time in [b"260101000000Z", b"261231235959Z"] {
+//!     der.extend_from_slice(&[0x17, 0x0d]); // UTCTime, 13 bytes
+//!     der.extend_from_slice(time);
+//! }
+//! let period = validity(&der).expect("a certificate");
+//! assert_eq!(period.not_after.to_string(), "2026-12-31 23:59:59 UTC");
+//! assert!(period.not_before.unix_seconds() < period.not_after.unix_seconds());
+//! assert_eq!(validity(b"not DER"), None);
+//! ```
+//!
 //! rustls checks the dates of the certificates a *client* presents, but
 //! nothing checks the server's own: an expired certificate loads and every
 //! browser then refuses it. A server should say so when it starts. Only the
@@ -11,11 +27,18 @@ use core::fmt;
 /// A moment in UTC, to the second, as a certificate states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UtcTime {
+    /// The year, e.g. 2026 (UTCTime's two digits are read as 1950–2049,
+    /// RFC 5280 §4.1.2.5.1).
     pub year: u16,
+    /// 1–12.
     pub month: u8,
+    /// 1–31.
     pub day: u8,
+    /// 0–23.
     pub hour: u8,
+    /// 0–59.
     pub minute: u8,
+    /// 0–59 (no leap seconds in certificates).
     pub second: u8,
 }
 
@@ -58,7 +81,9 @@ fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
 /// `notBefore` and `notAfter` of a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
+    /// The first moment the certificate is valid.
     pub not_before: UtcTime,
+    /// The last moment the certificate is valid.
     pub not_after: UtcTime,
 }
 

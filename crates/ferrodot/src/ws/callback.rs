@@ -64,10 +64,20 @@ pub const ENTRY_OVERHEAD: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyError {
     /// Larger than the buffer can hold in any event: at most `max` bytes.
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The message's length, in bytes.
+        len: usize,
+        /// The largest message the buffer can hold.
+        max: usize,
+    },
     /// Does not fit beside the messages already queued in this event:
     /// `free` bytes are left.
-    Full { len: usize, free: usize },
+    Full {
+        /// The message's length, in bytes.
+        len: usize,
+        /// Bytes still free in this event's buffer.
+        free: usize,
+    },
     /// The socket is closed (the `Close` event): nothing can be sent.
     Closed,
 }

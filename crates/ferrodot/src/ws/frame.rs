@@ -2,6 +2,24 @@
 //! bytes in a caller's buffer into whole messages and control frames,
 //! and a header encoder for the frames a server sends.
 //!
+//! ```
+//! use ferrodot::ws::frame::{encode_header, Decoder, Event, Opcode};
+//!
+//! // RFC 6455 §5.7: a client's masked text frame, "Hello".
+//! let frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let mut buf = [0u8; 64];
+//! let mut decoder = Decoder::new(64, 0);
+//! decoder.space(&mut buf).unwrap()[..frame.len()].copy_from_slice(&frame);
+//! decoder.filled(frame.len());
+//! let token = decoder.next(&mut buf).unwrap().expect("a whole message");
+//! assert_eq!(token.event(&buf), Event::Text("Hello"));
+//!
+//! // The server's frames are unmasked: a 2-byte header, then the payload.
+//! let mut header = [0u8; 10];
+//! let n = encode_header(true, Opcode::Text, 5, &mut header);
+//! assert_eq!(header[..n], [0x81, 0x05]);
+//! ```
+//!
 //! Messages are assembled in place: unmasked payload moves towards the
 //! front of the buffer while raw frames keep arriving behind it, so a
 //! message may be as large as the buffer, never larger.
@@ -11,11 +29,18 @@ use super::utf8::Utf8Stream;
 /// Frame opcodes (RFC 6455 §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opcode {
+    /// Continues a fragmented text or binary message (RFC 6455 §5.4).
     Continuation = 0,
+    /// A text frame: its payload is UTF-8.
     Text = 1,
+    /// A binary frame: arbitrary bytes.
     Binary = 2,
+    /// Starts the closing handshake (§5.5.1); carries an optional code and
+    /// reason.
     Close = 8,
+    /// A keep-alive probe, answered with a pong of the same payload (§5.5.2).
     Ping = 9,
+    /// The answer to a ping, or an unsolicited heartbeat (§5.5.3).
     Pong = 10,
 }
 
@@ -32,6 +57,8 @@ impl Opcode {
         })
     }
 
+    /// Control frames (close, ping, pong) are at most 125 bytes and never
+    /// fragmented (§5.5).
     pub const fn is_control(self) -> bool {
         (self as u8) & 0x8 != 0
     }
@@ -39,13 +66,24 @@ impl Opcode {
 
 /// Close status codes (RFC 6455 §7.4).
 pub mod close_code {
+    /// 1000: the connection's purpose is fulfilled.
     pub const NORMAL: u16 = 1000;
+    /// 1001: the endpoint goes away (server shutdown, page navigated away).
     pub const GOING_AWAY: u16 = 1001;
+    /// 1002: the peer broke the protocol (bad framing, unmasked client frame,
+    /// …).
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// 1003: a data type the endpoint does not accept (text to a binary-only
+    /// route, say).
     pub const UNSUPPORTED: u16 = 1003;
+    /// 1007: the payload did not match the message type (text that is not
+    /// UTF-8).
     pub const INVALID_PAYLOAD: u16 = 1007;
+    /// 1008: the message violates the endpoint's policy (the generic refusal).
     pub const POLICY: u16 = 1008;
+    /// 1009: the message is larger than the endpoint can take.
     pub const TOO_BIG: u16 = 1009;
+    /// 1011: the server hit an unexpected condition.
     pub const INTERNAL_ERROR: u16 = 1011;
 
     /// May this code appear in a close frame on the wire?
@@ -57,7 +95,10 @@ pub mod close_code {
 /// Why the peer must be disconnected, as a close code and a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WsError {
+    /// The close code sent to the peer, one of [`close_code`].
     pub code: u16,
+    /// The close reason sent along (a close frame has room for 123 bytes of
+    /// it).
     pub reason: &'static str,
 }
 
@@ -82,10 +123,15 @@ const BAD_UTF8: WsError = WsError {
 /// it into an [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
+    /// A complete text message: the payload's range, validated UTF-8.
     Text(core::ops::Range<usize>),
+    /// A complete binary message: the payload's range.
     Binary(core::ops::Range<usize>),
+    /// A ping: its payload's range.
     Ping(core::ops::Range<usize>),
+    /// A pong: its payload's range.
     Pong(core::ops::Range<usize>),
+    /// A close frame: its code (`None` if it sent none) and its reason's range.
     Close(Option<u16>, core::ops::Range<usize>),
 }
 
@@ -108,9 +154,13 @@ impl Token {
 /// Whole messages and control frames, borrowed from the buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
+    /// A complete text message, reassembled from its fragments.
     Text(&'a str),
+    /// A complete binary message, reassembled from its fragments.
     Binary(&'a [u8]),
+    /// A ping's payload, to be answered with a pong of the same payload.
     Ping(&'a [u8]),
+    /// A pong's payload.
     Pong(&'a [u8]),
     /// The peer's close frame: its code (`None` if it sent none) and reason.
     Close(Option<u16>, &'a str),

@@ -1,5 +1,21 @@
 //! The opening handshake (RFC 6455 §4.2): checking an upgrade request
 //! and computing `Sec-WebSocket-Accept`.
+//!
+//! ```
+//! use ferrodot::http::parse::{parse_head, HeadLimits, ParsedHead};
+//! use ferrodot::ws::handshake::{accept_key, check_upgrade, choose_protocol};
+//!
+//! let raw = b"GET /chat HTTP/1.1\r\nHost: cam\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+//!     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+//!     Sec-WebSocket-Protocol: chat.v2, chat.v1\r\n\r\n";
+//! let Ok(ParsedHead::Complete { request, .. }) = parse_head(raw, &HeadLimits::DEFAULT) else {
+//!     panic!("a complete head");
+//! };
+//! let key = check_upgrade(&request).expect("a valid upgrade");
+//! // RFC 6455 §1.3's example key and its answer.
+//! assert_eq!(&accept_key(key), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+//! assert_eq!(choose_protocol(&request, &["chat.v1"]), Some("chat.v1"));
+//! ```
 
 use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;

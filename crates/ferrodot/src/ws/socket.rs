@@ -1,5 +1,31 @@
 //! A WebSocket after the handshake: receive whole messages, send frames,
 //! answer pings, ping an idle peer, and close cleanly.
+//!
+//! ```
+//! use ferrodot::prelude::*;
+//! use ferrodot::ws::{close_code, Message, WebSocketUpgrade, WsConfig};
+//!
+//! // Messages up to 1 KiB; a ping after 10 s of silence.
+//! const CONFIG: WsConfig = WsConfig { max_message: 1024, ping_interval_ms: Some(10_000), ..WsConfig::DEFAULT };
+//!
+//! async fn shout(mut upgrade: WebSocketUpgrade<'_>) {
+//!     let Ok(mut ws) = upgrade.accept(&["shout.v1"], CONFIG).await else { return };
+//!     let (rx, tx) = ws.split();
+//!     while let Ok(message) = rx.recv().await {
+//!         match message {
+//!             Message::Text(text) => {
+//!                 let _ = tx.send_text(&text.to_uppercase()).await;
+//!             }
+//!             Message::Binary(_) => {
+//!                 let _ = tx.close(close_code::UNSUPPORTED, "text only").await;
+//!                 return;
+//!             }
+//!         }
+//!     }
+//! }
+//! ferrodot::routes! { Shout<()> { GET "/shout" => shout } }
+//! static APP: App<(), Shout> = App::new((), Shout);
+//! ```
 
 use core::cell::Cell;
 use core::future::poll_fn;
@@ -29,6 +55,7 @@ pub struct WsConfig {
 }
 
 impl WsConfig {
+    /// 16 KiB messages, a ping after 30 s of silence, 10 s to answer it.
     pub const DEFAULT: WsConfig = WsConfig {
         max_message: 16 * 1024,
         ping_interval_ms: Some(30_000),
@@ -45,7 +72,9 @@ impl Default for WsConfig {
 /// A message received.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Message<'a> {
+    /// A text message, validated UTF-8.
     Text(&'a str),
+    /// A binary message.
     Binary(&'a [u8]),
 }
 
@@ -248,7 +277,10 @@ impl<'r> WebSocketUpgrade<'r> {
 
 /// An open WebSocket.
 pub struct WebSocket<'a> {
+    /// The receiving half: messages, with pings answered on the way.
     pub rx: WsReceiver<'a>,
+    /// The sending half; after [`split`](Self::split), usable while `rx`
+    /// waits for a message.
     pub tx: WsSender<'a>,
     protocol: Option<&'static str>,
 }
@@ -264,10 +296,12 @@ impl<'a> WebSocket<'a> {
         self.rx.recv().await
     }
 
+    /// Sends `text` as one text frame.
     pub async fn send_text(&mut self, text: &str) -> Result<(), IoError> {
         self.tx.send_text(text).await
     }
 
+    /// Sends `data` as one binary frame.
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), IoError> {
         self.tx.send_binary(data).await
     }
@@ -405,10 +439,12 @@ pub struct WsSender<'a> {
 }
 
 impl WsSender<'_> {
+    /// Sends `text` as one unfragmented text frame.
     pub async fn send_text(&mut self, text: &str) -> Result<(), IoError> {
         write_frame(self.port, self.lock, Opcode::Text, text.as_bytes()).await
     }
 
+    /// Sends `data` as one unfragmented binary frame.
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), IoError> {
         write_frame(self.port, self.lock, Opcode::Binary, data).await
     }
@@ -426,6 +462,8 @@ impl WsSender<'_> {
         }
     }
 
+    /// Sends a ping; a payload over 125 bytes (the control-frame limit) is cut
+    /// to 125.
     pub async fn ping(&mut self, payload: &[u8]) -> Result<(), IoError> {
         write_frame(
             self.port,

@@ -1,5 +1,20 @@
 //! UTF-8 validation that can be fed a text message in pieces (frames,
 //! or parts of frames) and fails as soon as an invalid byte arrives.
+//!
+//! ```
+//! use ferrodot::ws::utf8::Utf8Stream;
+//!
+//! // "é" is two bytes: split across two frames, the text is still valid.
+//! let mut text = Utf8Stream::new();
+//! assert!(text.feed(b"caf\xc3").is_ok());
+//! assert!(text.feed(b"\xa9!").is_ok());
+//! assert!(text.finish().is_ok());
+//! // A byte that is never UTF-8 fails at once, before the message ends.
+//! assert!(Utf8Stream::new().feed(b"\xff").is_err());
+//! // A sequence cut off at the end fails when the text ends.
+//! let mut cut = Utf8Stream::new();
+//! assert!(cut.feed(b"caf\xc3").is_ok() && cut.finish().is_err());
+//! ```
 
 /// Bytes of a sequence split across pieces (at most 3 are ever waiting).
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,6 +47,7 @@ fn check(bytes: &[u8]) -> Result<bool, InvalidUtf8> {
 }
 
 impl Utf8Stream {
+    /// A validator that has seen nothing yet.
     pub const fn new() -> Self {
         Utf8Stream {
             pending: [0; 4],

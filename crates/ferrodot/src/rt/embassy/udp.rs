@@ -21,15 +21,23 @@ use embassy_net::Stack;
 /// A UDP socket's buffers: `P` datagrams of metadata each way, `B` bytes
 /// of payload each way, and one datagram in and one out for the responder.
 pub struct UdpBuffers<const P: usize, const B: usize> {
+    /// Metadata of the datagrams received and not yet read.
     pub rx_meta: [PacketMetadata; P],
+    /// Metadata of the datagrams queued to send.
     pub tx_meta: [PacketMetadata; P],
+    /// The socket's receive payload buffer.
     pub rx: [u8; B],
+    /// The socket's send payload buffer.
     pub tx: [u8; B],
+    /// The datagram being answered, up to 512 bytes (plain DNS over UDP's
+    /// limit).
     pub query: [u8; 512],
+    /// The reply being written.
     pub reply: [u8; 512],
 }
 
 impl<const P: usize, const B: usize> UdpBuffers<P, B> {
+    /// Zeroed buffers; `const`, so they can live in a `static`.
     pub const fn new() -> Self {
         UdpBuffers {
             rx_meta: [PacketMetadata::EMPTY; P],
