@@ -17,10 +17,12 @@ pub struct SavedFile {
     pub field: String,
     /// The client's filename.
     pub filename: String,
+    /// The part's `Content-Type`, when it had one.
     pub content_type: Option<String>,
     /// Where it was written: under the directory given, by
     /// [`crate::mpg::path_join_safe`].
     pub path: PathBuf,
+    /// How many bytes were written.
     pub bytes: u64,
 }
 
@@ -29,6 +31,7 @@ pub struct SavedFile {
 pub struct Collected {
     /// Text fields by name; a repeated name keeps its last value.
     pub fields: BTreeMap<String, String>,
+    /// The file parts, saved, in the order they came.
     pub files: Vec<SavedFile>,
 }
 

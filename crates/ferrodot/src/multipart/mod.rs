@@ -110,6 +110,7 @@ pub enum MultipartError {
 }
 
 impl MultipartError {
+    /// The answer for this error: 413, 400, or the body's or storage's own status.
     pub fn rejection(self) -> Rejection {
         match self {
             MultipartError::TooLarge(why) => Rejection::new(Status::PAYLOAD_TOO_LARGE, why),
