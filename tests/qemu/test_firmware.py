@@ -11,8 +11,16 @@ line in the serial log, or if QEMU exits with a non-zero status.
     python3 tests/qemu/test_firmware.py --no-build     # test the last build
     python3 tests/qemu/test_firmware.py --target riscv32imc-unknown-none-elf
 
-Python standard library only. QEMU is always killed (by its PID) at the
-end, and the whole run is bounded by a watchdog.
+Python standard library only, and `websockets` for the wss:// check. QEMU
+is always killed (by its PID) at the end, and the whole run is bounded by a
+watchdog.
+
+HTTPS: 127.0.0.1:TLS_PORT is forwarded to the guest's port 443, where the
+firmware serves the same app over TLS (MbedTLS) with the certificate in
+firmware/qemu-virt/certs/, which every client here trusts as its only CA.
+QEMU gets a virtio-rng device (the firmware's entropy); a second, short
+boot without it checks that the firmware then refuses to start TLS and
+still serves HTTP.
 
 `POST /report` makes the firmware a client: QEMU's `guestfwd` runs
 tests/qemu/relay.py for each connection the guest opens to 10.0.2.100:8080
@@ -788,6 +796,43 @@ def check_wss(port):
     return f"messages with frames {frames}, clean close"
 
 
+def check_tls_connection_limit(port):
+    """Two TLS connections at once (the firmware's limit, and what its heap
+    is sized for) both work; a third finds no listening socket and is
+    refused; once they close, HTTPS is served again."""
+    refusals = len(re.findall(r"tls: connection refused", QEMU.log()))
+    conns = []
+    try:
+        for i in range(2):
+            conn = tls_connect()
+            conn.request("GET", "/status")
+            resp = conn.getresponse()
+            expect(resp.status == 200, f"connection {i}: status {resp.status}")
+            resp.read()
+            conns.append(conn)
+        try:
+            extra = tls_connect()
+            extra.request("GET", "/status")
+            third = f"served ({extra.getresponse().status})"
+            extra.close()
+        except (ssl.SSLError, ConnectionError, socket.timeout) as e:
+            third = f"refused ({type(e).__name__})"
+        expect(third.startswith("refused"), f"a third TLS connection was {third}, want refused")
+        for i, conn in enumerate(conns):  # both still work, after the refusal
+            conn.request("GET", "/status")
+            resp = conn.getresponse()
+            expect(resp.status == 200, f"connection {i}, second request: status {resp.status}")
+            resp.read()
+    finally:
+        for conn in conns:
+            conn.close()
+    settle()
+    tls_json("GET", "/status")
+    new = len(re.findall(r"tls: connection refused", QEMU.log())) - refusals
+    expect(new == 0, f"the firmware refused {new} of the two connections (out of heap?)")
+    return f"2 at once served, the third {third}, served again after"
+
+
 def check_plain_http_on_tls_port(port):
     """A plain HTTP request on the TLS port: nginx's 400 (or a close), and
     HTTPS works afterwards."""
@@ -896,6 +941,7 @@ CHECKS = [
     ("https: keep-alive x20 on one TLS connection", check_https_keep_alive),
     ("https: POST /trigger", check_https_trigger),
     ("https: wss:// /ws (websockets)", check_wss),
+    ("https: 2 TLS connections at once, a third refused", check_tls_connection_limit),
     ("https: plain HTTP on the TLS port", check_plain_http_on_tls_port),
     ("https: garbage instead of a ClientHello", check_tls_garbage),
     ("https: silent client, handshake time-out", check_tls_stall),
