@@ -14,7 +14,10 @@
 //!
 //! Limits (what one hostile client can hold):
 //! - [`CONNECTIONS`] TLS connections at once, one task and one heap context
-//!   each; more connections find no listening socket and are refused.
+//!   each; more connections find no listening socket and are refused. When
+//!   a slot takes the last free place, the connection that has waited the
+//!   longest without sending a byte is closed ([`Board`]), so a flood of
+//!   silent connections cannot keep real clients out.
 //! - [`HANDSHAKES`] handshake at a time (the CPU- and heap-heavy part); a
 //!   connection waits for its turn inside its own time-out.
 //! - [`HANDSHAKE_TIMEOUT`] from accept to the end of the handshake: a client
@@ -25,6 +28,9 @@
 //! A plain HTTP request on this port gets nginx's answer (`400`, "The plain
 //! HTTP request was sent to HTTPS port") and the connection is closed.
 use core::ffi::CStr;
+
+use embassy_futures::select::{Either, select};
+use embassy_sync::signal::Signal;
 
 use embassy_executor::Spawner;
 use embassy_net::Stack;
@@ -38,7 +44,7 @@ use mbedtls_rs::{
     Certificate, Credentials, PrivateKey, ServerSessionConfig, Session, SessionConfig, SessionError, Tls, TlsReference,
     X509,
 };
-use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
+use portable_atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use static_cell::{ConstStaticCell, StaticCell};
 
 use crate::println;
@@ -71,6 +77,7 @@ const CERT_PEM: &str = concat!(include_str!("../certs/cert.pem"), "\0");
 const KEY_PEM: &str = concat!(include_str!("../certs/key.pem"), "\0");
 
 static HANDSHAKE_TURN: Mutex<CriticalSectionRawMutex, ()> = Mutex::new(());
+static BOARD: Board = Board::new();
 static BUFFERS: ConstStaticCell<[TlsBuffers; CONNECTIONS]> =
     ConstStaticCell::new([const { TlsBuffers::new() }; CONNECTIONS]);
 static RNG: StaticCell<rng::VirtioRng> = StaticCell::new();
@@ -111,8 +118,8 @@ pub fn start(spawner: &Spawner, stack: Stack<'static>) {
         }
     };
     let credentials_heap = heap::stats().used;
-    for buffers in BUFFERS.take().iter_mut() {
-        let token = tls_task(stack, buffers, tls.reference(), config.clone());
+    for (slot, buffers) in BUFFERS.take().iter_mut().enumerate() {
+        let token = tls_task(slot, stack, buffers, tls.reference(), config.clone());
         match token {
             Ok(token) => spawner.spawn(token),
             Err(_) => println!("tls: no task left"),
@@ -144,6 +151,7 @@ fn credentials() -> Result<Credentials<'static>, &'static str> {
 /// One TLS connection slot: accept, serve, close, forever.
 #[embassy_executor::task(pool_size = CONNECTIONS)]
 async fn tls_task(
+    slot: usize,
     stack: Stack<'static>,
     buffers: &'static mut TlsBuffers,
     tls: TlsReference<'static>,
@@ -155,10 +163,13 @@ async fn tls_task(
         if socket.accept(TLS_PORT).await.is_err() {
             continue;
         }
+        BOARD.accepted(slot);
         socket.set_nagle_enabled(false);
-        let connection = serve_one(&mut socket, tls, &config, rx, tx);
+        let connection = serve_one(slot, &mut socket, tls, &config, rx, tx);
         FUTURE_SIZE.store(core::mem::size_of_val(&connection), Ordering::Relaxed);
         connection.await;
+        // Closing counts as free: the slot listens again within moments.
+        BOARD.set(slot, LISTENING);
         // Let the last bytes drain (bounded), then free the socket.
         socket.close();
         if with_timeout(Duration::from_millis(500), socket.flush()).await.is_err() {
@@ -172,11 +183,14 @@ async fn tls_task(
 enum Refused {
     TimedOut,
     Closed,
+    /// Silent while every slot was taken: closed to make room.
+    Evicted,
     PlainHttp,
     Tls(#[allow(dead_code)] SessionError),
 }
 
 async fn serve_one(
+    slot: usize,
     socket: &mut TcpSocket<'_>,
     tls: TlsReference<'static>,
     config: &ServerSessionConfig<'static>,
@@ -199,10 +213,12 @@ async fn serve_one(
     let handshake = async {
         // A client that speaks HTTP here starts with a method name; a TLS
         // client with a handshake record (0x16).
-        let first = socket
-            .read_with(|data| (0, data.first().copied()))
-            .await
-            .map_err(|_| Refused::Closed)?;
+        let first = socket.read_with(|data| (0, data.first().copied()));
+        let first = match select(first, BOARD.evicted(slot)).await {
+            Either::First(first) => first.map_err(|_| Refused::Closed)?,
+            Either::Second(()) => return Err(Refused::Evicted),
+        };
+        BOARD.set(slot, BUSY);
         if first.is_some_and(|b| b.is_ascii_uppercase()) {
             let _ = socket.write_all(PLAIN_HTTP_ANSWER).await;
             return Err(Refused::PlainHttp);
@@ -335,5 +351,71 @@ impl<T: Read + Write> Write for TlsStream<'_, T> {
         let flushed = self.session.flush().await;
         self.in_flight = None;
         flushed
+    }
+}
+
+const LISTENING: u32 = 0;
+const BUSY: u32 = 1;
+/// Values from `SILENT` up: accepted and silent since that mark (a larger
+/// mark is a later connection).
+const SILENT: u32 = 2;
+
+/// The TLS slots' states, for making room: smoltcp has no accept queue, so
+/// with every slot taken the next client is refused. A connection that has
+/// sent nothing yet costs the attacker nothing to hold; closing the one
+/// silent the longest when the last slot is taken keeps a slot listening
+/// under any flood of them. (Connections that have spoken are never closed
+/// for this; a keep-alive idle one ends at ferrodot's idle time-out.)
+pub struct Board {
+    state: [AtomicU32; CONNECTIONS],
+    evict: [Signal<CriticalSectionRawMutex, ()>; CONNECTIONS],
+    mark: AtomicU32,
+}
+
+impl Board {
+    const fn new() -> Self {
+        Board {
+            state: [const { AtomicU32::new(LISTENING) }; CONNECTIONS],
+            evict: [const { Signal::new() }; CONNECTIONS],
+            mark: AtomicU32::new(SILENT),
+        }
+    }
+
+    fn set(&self, slot: usize, state: u32) {
+        if let Some(s) = self.state.get(slot) {
+            s.store(state, Ordering::Relaxed);
+        }
+        if let Some(e) = self.evict.get(slot) {
+            e.reset();
+        }
+    }
+
+    /// `slot` has a new, silent connection; if no slot listens now, ask
+    /// the one silent the longest (not `slot`) to close.
+    fn accepted(&self, slot: usize) {
+        let mark = self.mark.fetch_add(1, Ordering::Relaxed).max(SILENT);
+        self.set(slot, mark);
+        // One task runs at a time (one executor), so this view is current.
+        let states = self.state.each_ref().map(|s| s.load(Ordering::Relaxed));
+        if states.contains(&LISTENING) {
+            return;
+        }
+        let oldest = states
+            .iter()
+            .enumerate()
+            .filter(|&(i, &s)| i != slot && s >= SILENT)
+            .min_by_key(|&(_, &s)| s)
+            .map(|(i, _)| i);
+        if let Some(e) = oldest.and_then(|i| self.evict.get(i)) {
+            e.signal(());
+        }
+    }
+
+    /// Ready when `slot` is asked to make room.
+    async fn evicted(&self, slot: usize) {
+        match self.evict.get(slot) {
+            Some(e) => e.wait().await,
+            None => core::future::pending().await,
+        }
     }
 }
