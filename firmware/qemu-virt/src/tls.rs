@@ -37,7 +37,7 @@ use embassy_net::Stack;
 use embassy_net::tcp::TcpSocket;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::mutex::Mutex;
-use embassy_time::{Duration, Instant, Timer, with_timeout};
+use embassy_time::{Duration, Instant, with_timeout};
 use embedded_io_async::{ErrorType, Read, Write};
 use ferrodot::rt::embassy::{Buffers, serve_stream};
 use mbedtls_rs::{
@@ -271,8 +271,6 @@ async fn serve_one(
         );
     }
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
-    // Give the other slot a chance to run between two connections.
-    Timer::after(Duration::from_millis(0)).await;
 }
 
 const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 46\r\n\
