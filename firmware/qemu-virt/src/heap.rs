@@ -18,13 +18,18 @@ use core::ffi::c_void;
 use embedded_alloc::LlffHeap;
 use portable_atomic::{AtomicUsize, Ordering};
 
-/// Heap size, measured: a TLS 1.3 handshake peaks at about 57 KB, an
-/// established connection holds about 44 KB (MbedTLS' two 16 KB record
-/// buffers and its contexts), the parsed certificate and key 1.4 KB. One
-/// handshake at a time beside `tls::CONNECTIONS - 1` established
-/// connections, and some room against fragmentation. When it runs out, the
-/// connection that asked is refused (MbedTLS reports `ALLOC_FAILED`).
-pub const HEAP_SIZE: usize = 120 * 1024;
+/// Heap size, measured (TLS 1.3; the README has TLS 1.2 too): a handshake
+/// peaks at 32 KB with a 4 KB send buffer (`tls-small-records`) or 57 KB
+/// with the prebuilt 16 KB one, an open connection holds 32 KB or 44 KB
+/// (mostly MbedTLS' record buffers), the parsed certificate and key 1.4 KB.
+/// Sized for one handshake beside `tls::CONNECTIONS - 1` open connections,
+/// with room against fragmentation. When it runs out, the connection that
+/// asked is refused (MbedTLS reports `ALLOC_FAILED`).
+pub const HEAP_SIZE: usize = if cfg!(feature = "tls-small-records") {
+    80 * 1024
+} else {
+    120 * 1024
+};
 
 #[repr(C, align(16))]
 struct Arena([u8; HEAP_SIZE]);

@@ -52,8 +52,9 @@ use crate::{heap, rng};
 
 pub const TLS_PORT: u16 = 443;
 /// TLS connections at once. Each holds an MbedTLS context on the heap
-/// (about 37 KB, mostly its two 16 KB record buffers: see the README) and a
-/// [`TlsBuffers`] in `.bss`; the heap is sized for this many.
+/// (32 KB open, most of it the record buffers; `heap.rs` and the README
+/// have the figures) and a [`TlsBuffers`] in `.bss`; the heap is sized for
+/// this many.
 pub const CONNECTIONS: usize = 2;
 /// Handshakes at once: the key exchange and the signature are the slow
 /// part (hundreds of milliseconds of CPU under QEMU) and the heap's peak.
