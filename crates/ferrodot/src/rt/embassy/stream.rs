@@ -53,6 +53,7 @@ pub struct StreamTransport<'s, T> {
 }
 
 impl<'s, T: Read + Write> StreamTransport<'s, T> {
+    /// Borrow `stream` for one connection, with no deadline set yet.
     pub fn new(stream: &'s mut T) -> Self {
         StreamTransport { stream, deadline: None }
     }
