@@ -11,8 +11,16 @@ line in the serial log, or if QEMU exits with a non-zero status.
     python3 tests/qemu/test_firmware.py --no-build     # test the last build
     python3 tests/qemu/test_firmware.py --target riscv32imc-unknown-none-elf
 
-Python standard library only. QEMU is always killed (by its PID) at the
-end, and the whole run is bounded by a watchdog.
+Python standard library only, and `websockets` for the wss:// check. QEMU
+is always killed (by its PID) at the end, and the whole run is bounded by a
+watchdog.
+
+HTTPS: 127.0.0.1:TLS_PORT is forwarded to the guest's port 443, where the
+firmware serves the same app over TLS (MbedTLS) with the certificate in
+firmware/qemu-virt/certs/, which every client here trusts as its only CA.
+QEMU gets a virtio-rng device (the firmware's entropy); a second, short
+boot without it checks that the firmware then refuses to start TLS and
+still serves HTTP.
 
 `POST /report` makes the firmware a client: QEMU's `guestfwd` runs
 tests/qemu/relay.py for each connection the guest opens to 10.0.2.100:8080
@@ -35,6 +43,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -102,10 +111,13 @@ def free_port():
 class Qemu:
     """qemu-system-riscv32 running the firmware, serial output in a file."""
 
-    def __init__(self, qemu, elf, port, workdir, guestfwd=()):
+    def __init__(self, qemu, elf, port, workdir, guestfwd=(), tls_port=None, rng=True):
         self.log_path = Path(workdir) / "uart.log"
         self.out_path = Path(workdir) / "qemu.out"
         self.port = port
+        tls = f",hostfwd=tcp:127.0.0.1:{tls_port}-:443" if tls_port else ""
+        # The entropy device TLS needs (the host's /dev/urandom).
+        entropy = ["-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-device,rng=rng0"] if rng else []
         # Each guest address:port is joined to a port on 127.0.0.1 by a
         # relay process that QEMU starts per connection.
         relay = ROOT / "tests" / "qemu" / "relay.py"
@@ -114,8 +126,9 @@ class Qemu:
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80,hostfwd=udp:127.0.0.1:{DNS_PORT}-:53{forwards}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53{forwards}",
             "-device", "virtio-net-device,netdev=n0",
+            *entropy,
             "-kernel", str(elf),
         ]
         self.out = open(self.out_path, "wb")
@@ -685,6 +698,310 @@ def check_dns(port):
     expect(dns_exchange(b"\x00\x01\x02", timeout=1) is None, "a 3-byte packet was answered")
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
+# ------------------------------------------------------------ HTTPS (443)
+#
+# The firmware serves the same app over TLS (MbedTLS) on guest port 443,
+# forwarded from TLS_PORT. The certificate is the one compiled into the
+# image; every client trusts it as its CA (no -k, no unverified context).
+
+CERT = FIRMWARE / "certs" / "cert.pem"
+TLS_PORT = None  # set in main()
+QEMU = None  # the running Qemu, for its serial log
+HANDSHAKE_TIMEOUT_S = 10  # firmware/qemu-virt/src/tls.rs
+
+
+def tls_context():
+    ctx = ssl.create_default_context(cafile=str(CERT))
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def tls_connect():
+    return http.client.HTTPSConnection("127.0.0.1", TLS_PORT, timeout=IO_TIMEOUT_S, context=tls_context())
+
+
+def tls_request(method, path, body=None, headers=None):
+    conn = tls_connect()
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp, resp.read()
+    finally:
+        conn.close()
+
+
+def tls_json(method, path):
+    resp, body = tls_request(method, path)
+    expect(resp.status == 200, f"https {method} {path}: status {resp.status}, want 200")
+    return json.loads(body)
+
+
+def handshakes_logged():
+    return len(re.findall(r"tls: handshake \d+ ms", QEMU.log()))
+
+
+def curl_https(path, *extra):
+    """curl with the firmware's certificate as the only CA; returns (body,
+    handshake seconds as curl measured them)."""
+    cmd = ["curl", "-sS", "--max-time", str(IO_TIMEOUT_S), "--cacert", str(CERT), *extra,
+           "-w", "\n%{time_connect} %{time_appconnect}", f"https://127.0.0.1:{TLS_PORT}{path}"]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=IO_TIMEOUT_S + 5)
+    expect(proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr.strip()}")
+    body, _, times = proc.stdout.rpartition("\n")
+    connect_s, appconnect_s = (float(t) for t in times.split())
+    return body, appconnect_s - connect_s
+
+
+def check_https_curl(port):
+    """curl --cacert (no -k): TLS 1.3 and TLS 1.2, the certificate verified."""
+    body, t13 = curl_https("/status")
+    status = json.loads(body)
+    expect(set(status) == {"frames", "triggers"}, f"https /status: {body!r}")
+    body, t12 = curl_https("/status", "--tlsv1.2", "--tls-max", "1.2")
+    expect(json.loads(body).keys() == status.keys(), f"https /status over TLS 1.2: {body!r}")
+    return f"handshake (curl) TLS 1.3 {t13 * 1000:.0f} ms, TLS 1.2 {t12 * 1000:.0f} ms"
+
+
+def check_https_keep_alive(port):
+    """20 requests over one TLS connection, one handshake for all of them."""
+    before = handshakes_logged()
+    conn = tls_connect()
+    try:
+        sock = None
+        for i in range(20):
+            conn.request("GET", "/status")
+            resp = conn.getresponse()
+            data = resp.read()
+            expect(resp.status == 200, f"request {i}: status {resp.status}")
+            expect(json.loads(data).keys() == {"frames", "triggers"}, f"request {i}: body {data!r}")
+            expect(not resp.will_close, f"request {i}: server closed the connection")
+            if sock is None:
+                sock = conn.sock
+                expect(sock.version() in ("TLSv1.3", "TLSv1.2"), f"version {sock.version()}")
+                expect(sock.selected_alpn_protocol() == "http/1.1", f"ALPN {sock.selected_alpn_protocol()!r}")
+            expect(conn.sock is sock, f"request {i}: a new connection was opened")
+        version = sock.version()
+    finally:
+        conn.close()
+    time.sleep(0.2)  # the log line comes with the handshake; let it land
+    new = handshakes_logged() - before
+    expect(new == 1, f"{new} handshakes logged for one connection, want 1")
+    return f"20 requests, 1 handshake, {version}, ALPN http/1.1"
+
+
+def check_https_trigger(port):
+    before = tls_json("GET", "/status")["triggers"]
+    after = tls_json("POST", "/trigger")["triggers"]
+    expect(after == before + 1, f"https POST /trigger: triggers {before} -> {after}")
+    seen = get_json(port, "/status")["triggers"]  # the same app on port 80
+    expect(seen == after, f"http /status after the https trigger shows {seen}, want {after}")
+    return f"triggers {before} -> {after}, seen on port 80 too"
+
+
+def check_wss(port):
+    """wss:// to /ws with Python websockets: live status messages, clean close."""
+    from websockets.sync.client import connect as ws_connect
+
+    frames = []
+    with ws_connect(f"wss://127.0.0.1:{TLS_PORT}/ws", ssl=tls_context(), open_timeout=IO_TIMEOUT_S,
+                    close_timeout=IO_TIMEOUT_S) as ws:
+        while len(frames) < 3:
+            message = ws.recv(timeout=IO_TIMEOUT_S)
+            expect(isinstance(message, str), f"binary message {message!r}")
+            frames.append(json.loads(message)["frames"])
+    expect(frames == sorted(frames) and frames[-1] > frames[0], f"frames {frames} do not advance")
+    return f"messages with frames {frames}, clean close"
+
+
+def check_tls_connection_limit(port):
+    """Two TLS connections at once (the firmware's limit, and what its heap
+    is sized for) both work; a third finds no listening socket and is
+    refused; once they close, HTTPS is served again."""
+    refusals = len(re.findall(r"tls: connection refused", QEMU.log()))
+    conns = []
+    try:
+        for i in range(2):
+            conn = tls_connect()
+            conn.request("GET", "/status")
+            resp = conn.getresponse()
+            expect(resp.status == 200, f"connection {i}: status {resp.status}")
+            resp.read()
+            conns.append(conn)
+        try:
+            extra = tls_connect()
+            extra.request("GET", "/status")
+            third = f"served ({extra.getresponse().status})"
+            extra.close()
+        except (ssl.SSLError, ConnectionError, socket.timeout) as e:
+            third = f"refused ({type(e).__name__})"
+        expect(third.startswith("refused"), f"a third TLS connection was {third}, want refused")
+        for i, conn in enumerate(conns):  # both still work, after the refusal
+            conn.request("GET", "/status")
+            resp = conn.getresponse()
+            expect(resp.status == 200, f"connection {i}, second request: status {resp.status}")
+            resp.read()
+    finally:
+        for conn in conns:
+            conn.close()
+    settle()
+    tls_json("GET", "/status")
+    new = len(re.findall(r"tls: connection refused", QEMU.log())) - refusals
+    expect(new == 0, f"the firmware refused {new} of the two connections (out of heap?)")
+    return f"2 at once served, the third {third}, served again after"
+
+
+def check_plain_http_on_tls_port(port):
+    """A plain HTTP request on the TLS port: nginx's 400 (or a close), and
+    HTTPS works afterwards."""
+    raw = raw_exchange(TLS_PORT, b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+    code, line = status_line(raw)
+    expect(raw == b"" or code == 400, f"answer {line!r}, want 400 or a close")
+    settle()
+    tls_json("GET", "/status")
+    return f"{line!r}, then HTTPS served" if raw else "closed, then HTTPS served"
+
+
+def check_tls_garbage(port):
+    """Random bytes, and a handshake record full of garbage, instead of a
+    ClientHello: the connection is closed, nothing crashes, HTTPS goes on."""
+    rnd = os.urandom(512)
+    garbage = [
+        b"\x00" + rnd[:300],  # not a TLS record type
+        b"\x16\x03\x01\x01\x00" + rnd[:256],  # a handshake record of random bytes
+        b"\x16\x03\x01\xff\xff" + rnd,  # a record longer than what is sent (closed by us)
+    ]
+    for data in garbage:
+        with socket.create_connection(("127.0.0.1", TLS_PORT), timeout=IO_TIMEOUT_S) as s:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(IO_TIMEOUT_S)
+            read_to_close(s)
+        settle()
+    tls_json("GET", "/status")
+    refused = len(re.findall(r"tls: connection refused", QEMU.log()))
+    return f"{len(garbage)} garbage openings closed ({refused} refusals logged), HTTPS still served"
+
+
+def client_hello():
+    """A real ClientHello (Python's, for 127.0.0.1), as bytes."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = tls_context().wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def closed_within(s, seconds):
+    """Whether the server closes `s` within `seconds`; the time it took."""
+    start = time.monotonic()
+    s.settimeout(seconds)
+    try:
+        read_to_close(s)
+    except socket.timeout:
+        return False, time.monotonic() - start
+    return True, time.monotonic() - start
+
+
+def check_tls_stall(port):
+    """A client that stops halfway through its ClientHello is closed at the
+    handshake time-out (10 s); one that never sends a byte is closed at once
+    when it holds the last free TLS slot; HTTP is served meanwhile."""
+    hello = client_hello()
+    with socket.create_connection(("127.0.0.1", TLS_PORT), timeout=IO_TIMEOUT_S) as silent:
+        # QEMU connects to the guest after it has accepted us: let the silent
+        # one reach the firmware first, so it is the older of the two.
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", TLS_PORT), timeout=IO_TIMEOUT_S) as stalled:
+            stalled.sendall(hello[: len(hello) // 2])
+            opened = time.monotonic()
+            closed, took = closed_within(silent, 3)
+            expect(closed, "the silent client holding a slot was not closed when the other slot was taken")
+            served = 0
+            while time.monotonic() - opened < HANDSHAKE_TIMEOUT_S - 2:
+                get_json(port, "/status")
+                served += 1
+                time.sleep(0.5)
+            closed, _ = closed_within(stalled, HANDSHAKE_TIMEOUT_S + 5)
+            held = time.monotonic() - opened
+    expect(closed, f"the stalled handshake was still open after {held:.1f} s")
+    expect(HANDSHAKE_TIMEOUT_S - 1 <= held <= HANDSHAKE_TIMEOUT_S + 3, f"stalled handshake closed after {held:.1f} s, want about {HANDSHAKE_TIMEOUT_S} s")
+    settle()
+    tls_json("GET", "/status")
+    return (f"half a ClientHello closed after {held:.1f} s, the silent client after {took:.2f} s "
+            f"(made room), {served} HTTP requests served meanwhile")
+
+
+def check_tls_silent_flood(port):
+    """50 connections to 443 that never send a byte, all kept open: at most
+    one holds a slot at a time, so a real HTTPS client is still served."""
+    socks = []
+    try:
+        for _ in range(50):
+            socks.append(socket.create_connection(("127.0.0.1", TLS_PORT), timeout=IO_TIMEOUT_S))
+            time.sleep(0.02)  # QEMU's user networking: a backlog of one
+        started = time.monotonic()
+        tls_json("GET", "/status")
+        took = time.monotonic() - started
+        open_now = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                s.recv(1)  # b"": closed by the firmware
+            except BlockingIOError:
+                open_now += 1  # nothing to read and not closed: still held
+            except ConnectionError:
+                pass  # reset: refused
+    finally:
+        for s in socks:
+            s.close()
+    expect(open_now <= 2, f"{open_now} silent connections still held after the flood")
+    settle()
+    tls_json("GET", "/status")
+    return f"50 silent connections, {open_now} still held, HTTPS served in {took * 1000:.0f} ms"
+
+
+def tls_figures(log):
+    """The firmware's own TLS figures from its serial log."""
+    out = []
+    shakes = [int(ms) for ms in re.findall(r"tls: handshake (\d+) ms", log)]
+    if shakes:
+        out.append(f"firmware handshake time: min {min(shakes)} ms, max {max(shakes)} ms over {len(shakes)} handshakes")
+    ram = re.findall(r"tls: connection RAM: .*", log)
+    if ram:
+        out.append(f"firmware {ram[0][5:]}")
+    peaks = re.findall(r"tls: handshake .*heap peak \+(\d+) B, held \+(\d+) B", log)
+    if peaks:
+        out.append(f"firmware heap per TLS connection: handshake peak {max(int(p) for p, _ in peaks)} B, "
+                   f"held while open {max(int(h) for _, h in peaks)} B")
+    return out
+
+
+def check_no_entropy(qemu_bin, elf, workdir):
+    """Booted without the virtio RNG: the firmware says so, does not start
+    TLS, and serves HTTP on port 80 as always."""
+    port, tls_port = free_port(), free_port()
+    qemu = Qemu(qemu_bin, elf, port, workdir, tls_port=tls_port, rng=False)
+    try:
+        qemu.wait_ready(READY_TIMEOUT_S)
+        log = qemu.log()
+        expect("tls: no entropy source" in log, "no 'tls: no entropy source' line on the serial log")
+        expect("tls: serving" not in log, "TLS started without an entropy source")
+        status = get_json(port, "/status")
+        try:
+            with socket.create_connection(("127.0.0.1", tls_port), timeout=3) as s:
+                s.settimeout(3)
+                got = read_to_close(s)
+        except (ConnectionError, socket.timeout) as e:
+            got = b""
+        expect(got == b"", f"port 443 answered without TLS: {got[:60]!r}")
+        expect("PANIC" not in qemu.log(), "firmware panicked")
+    finally:
+        status_code = qemu.stop()
+    expect(not status_code, f"QEMU exited with {status_code}")
+    return f"'no entropy source' logged, HTTP served ({status}), nothing on 443"
+
 
 # ------------------------------------------------------------ OTA updates
 
@@ -813,6 +1130,15 @@ CHECKS = [
     ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
     ("OTA: 413 too large, aborted upload", check_firmware_refused),
     ("OTA: headless-Chromium form upload", check_firmware_browser),
+    ("https: curl --cacert, TLS 1.3 and 1.2", check_https_curl),
+    ("https: keep-alive x20 on one TLS connection", check_https_keep_alive),
+    ("https: POST /trigger", check_https_trigger),
+    ("https: wss:// /ws (websockets)", check_wss),
+    ("https: 2 TLS connections at once, a third refused", check_tls_connection_limit),
+    ("https: plain HTTP on the TLS port", check_plain_http_on_tls_port),
+    ("https: garbage instead of a ClientHello", check_tls_garbage),
+    ("https: stalled handshake time-out, silent client made room", check_tls_stall),
+    ("https: 50 silent connections, HTTPS still served", check_tls_silent_flood),
 ]
 
 
@@ -839,9 +1165,10 @@ def main():
     results = []  # (name, ok, detail)
     workdir = tempfile.mkdtemp(prefix="ferrodot-qemu-")
     port = free_port()
-    print(f"booting {elf} on 127.0.0.1:{port} (serial log {workdir}/uart.log)", flush=True)
-    qemu = Qemu(args.qemu, elf, port, workdir, GUESTFWD)
-    global SERIAL_LOG
+    global TLS_PORT, QEMU, SERIAL_LOG
+    TLS_PORT = free_port()
+    print(f"booting {elf} on 127.0.0.1:{port}, https on 127.0.0.1:{TLS_PORT} (serial log {workdir}/uart.log)", flush=True)
+    qemu = QEMU = Qemu(args.qemu, elf, port, workdir, GUESTFWD, tls_port=TLS_PORT)
     SERIAL_LOG = qemu.log_path
     watchdog = threading.Timer(WATCHDOG_S, lambda: (print(f"watchdog: {WATCHDOG_S} s passed, killing QEMU", flush=True), qemu.proc.kill()))
     watchdog.daemon = True
@@ -878,12 +1205,22 @@ def main():
     results.append(("no PANIC on the serial log", not panics, "; ".join(panics) or "clean"))
     results.append(("QEMU exit status", not exit_status, "killed by the test" if exit_status is None else f"exited with {exit_status}"))
     stack = re.findall(r"stack high-water: (\d+) bytes", log)
+    figures = tls_figures(log)
+
+    # A second boot, without the entropy device.
+    workdir2 = tempfile.mkdtemp(prefix="ferrodot-qemu-nornd-")
+    try:
+        results.append(("boot without entropy: no TLS, HTTP served", True, check_no_entropy(args.qemu, elf, workdir2)))
+    except Exception as e:
+        results.append(("boot without entropy: no TLS, HTTP served", False, f"{type(e).__name__}: {e}"))
 
     print()
     for name, ok, detail in results:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
     if stack:
         print(f"firmware stack high-water: {stack[-1]} bytes")
+    for line in figures:
+        print(line)
     failed = sum(1 for _, ok, _ in results if not ok)
     if failed:
         print(f"\n--- serial log ({qemu.log_path}) ---\n{log}--- QEMU output ---\n{qemu.out_path.read_text(errors='replace')}")

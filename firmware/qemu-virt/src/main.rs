@@ -10,6 +10,8 @@
 //! - Network: static 10.0.2.15/24, gateway 10.0.2.2 (QEMU user networking).
 //! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15);
 //!   the portal's routes before the camera's (`/generate_204`, `/setup`, …).
+//! - HTTPS (feature `tls`, on by default): the same app on port 443 through
+//!   MbedTLS, entropy from virtio-rng (`tls.rs`, `rng.rs`, `heap.rs`).
 //!
 //! Build: `cargo build --release` (riscv32imac; add `--target
 //! riscv32imc-unknown-none-elf` for the ESP32-C3 ISA). Run and test:
@@ -18,11 +20,26 @@
 #![no_main]
 
 mod board;
+#[cfg(feature = "tls")]
+mod heap;
 mod irq;
+#[cfg(feature = "tls")]
+mod libc;
 mod net_driver;
 mod ota;
+#[cfg(feature = "tls")]
+mod rng;
 mod time_driver;
+#[cfg(feature = "tls")]
+mod tls;
 mod virtio_hal;
+
+// MbedTLS' heap (`heap.rs`); nothing else allocates.
+#[cfg(feature = "tls")]
+extern crate alloc;
+// MbedTLS' C string functions.
+#[cfg(feature = "tls")]
+use tinyrlibc as _;
 
 use core::ptr::NonNull;
 
@@ -57,6 +74,10 @@ use virtio_drivers::transport::{DeviceType, Transport};
 /// otherwise lock every client out until their time-outs).
 const SLOTS: usize = 4;
 const HTTP_PORT: u16 = 80;
+#[cfg(feature = "tls")]
+const TLS_SOCKETS: usize = tls::CONNECTIONS;
+#[cfg(not(feature = "tls"))]
+const TLS_SOCKETS: usize = 0;
 
 /// One slot's memory: TCP receive window, TCP send buffer, ferrodot's
 /// request buffer (bounds a request head: 2 KB = `HeadLimits::DEFAULT`)
@@ -282,8 +303,9 @@ async fn main(spawner: Spawner) {
         gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
         dns_servers: Default::default(),
     });
-    // One socket per slot, one for the uplink, one for the DNS responder.
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 2 }>> = StaticCell::new();
+    // One socket per slot, one for the uplink, one for the DNS responder,
+    // one per TLS connection.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 2 + TLS_SOCKETS }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -293,6 +315,8 @@ async fn main(spawner: Spawner) {
     spawner.spawn(camera_task(&APP.state).unwrap());
     spawner.spawn(uplink_task(stack, &APP.state).unwrap());
     spawner.spawn(dns_task(stack).unwrap());
+    #[cfg(feature = "tls")]
+    tls::start(&spawner, stack);
 
     // Readiness: the address is up and every slot task has run to its
     // first `accept` (they are ready to run now; a short sleep lets them).

@@ -43,7 +43,7 @@ pub struct RamFlash {
 impl RamFlash {
     /// Erase the sectors of `from..to` (sector-aligned) to 0xFF.
     pub fn erase(&mut self, from: usize, to: usize) -> Result<(), FlashError> {
-        if from % SECTOR != 0 || to % SECTOR != 0 {
+        if !from.is_multiple_of(SECTOR) || !to.is_multiple_of(SECTOR) {
             return Err(FlashError::Erase);
         }
         self.mem.get_mut(from..to).ok_or(FlashError::OutOfBounds)?.fill(0xFF);

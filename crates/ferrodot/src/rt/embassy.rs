@@ -6,6 +6,9 @@
 //!   spread over executors and priorities);
 //! - all slots in one future with [`serve_slots`], for a single task.
 //!
+//! A connection that is not a bare socket (HTTPS: a TLS session over one)
+//! is served with [`serve_stream`] over any `embedded-io-async` stream.
+//!
 //! Each slot's RAM is its [`Buffers`] plus the slot future itself; the
 //! footprint report (`footprint/`) prints both.
 //!
@@ -39,8 +42,10 @@ use embassy_time::{Duration, Instant, Timer};
 
 use crate::app::{App, Dispatch};
 
+pub mod stream;
 #[cfg(feature = "portal")]
 pub mod udp;
+pub use self::stream::{serve_stream, StreamTransport};
 use crate::io::{IoError, Transport};
 use crate::rt::idle::{longest_idle, IdleOrder};
 use crate::server::serve_connection;
