@@ -89,7 +89,7 @@
 //! for you, a close is answered with 1000, not 200, and the callback
 //! sends binary as well as text; without a heap, bodies are bounded by the
 //! connection buffer; there is no rate limiter in this face (see
-//! `middleware::ratelimit`); `compress=True` ([`Response::compress`]) gzips
+//! `middleware::ratelimit`); `compress=True` (`Response::compress`, feature `compress`) gzips
 //! only for clients that accept gzip;
 //! `JsonResponse` writes compact JSON (no space after `,` and `:`), which
 //! also works without a heap; a handler error is the `ErrorResponse` it

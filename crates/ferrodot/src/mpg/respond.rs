@@ -78,7 +78,7 @@ impl<T: serde::Serialize> IntoResponse for JsonResponse<'_, T> {
 
 /// mpgameserver's `Response(payload, status_code, headers, compress)`: bytes
 /// or text with status 200 and `Content-Type: text/html` (Twisted's default)
-/// unless set. With [`Response::compress`] the payload is gzipped on the
+/// unless set. With `Response::compress` (feature `compress`) the payload is gzipped on the
 /// fly, but only for a client that accepts gzip (the seed compressed for
 /// every client).
 ///
