@@ -13,36 +13,65 @@
 //! assert_eq!(parse(b"yesterday"), None);
 //! ```
 
+use crate::http::response::BufWriter;
+
 const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
 const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-/// The IMF-fixdate of `secs` (seconds since 1970-01-01 UTC), 29 bytes:
+/// Write the IMF-fixdate of `unix_seconds` (seconds since 1970-01-01 UTC):
 /// `Sun, 06 Nov 1994 08:49:37 GMT`. Years past 9999 are written as 9999.
-// Every value below is reduced modulo its field's range first, so the
-// casts and the indexing stay in bounds.
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::indexing_slicing
-)]
+// Bounded arithmetic: the seconds are clamped to year 9999, so the days
+// fit an i32, and the civil-date steps (Hinnant's `civil_from_days`)
+// divide by positive constants.
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+pub fn write(w: &mut BufWriter<'_>, unix_seconds: u64) {
+    // Beyond year 9999 the format has no room: clamp there.
+    let secs = unix_seconds.min(253_402_300_799);
+    // 86400 = 128 × 675, and 253402300799 >> 7 fits a u32: days without
+    // a 64-bit division, which would pull a software routine into 32-bit
+    // firmware.
+    let days = (secs >> 7) as u32 / 675;
+    let rem = (secs - u64::from(days) * 86_400) as u32;
+    // Up to year 9999 every step below fits an i32 (no 64-bit division).
+    let days = days as i32;
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i32::from(month <= 2);
+    w.push(DAYS.get((days % 7) as usize).copied().unwrap_or(b"Thu"));
+    w.push(b", ");
+    push_two(w, day as u32);
+    w.push(b" ");
+    w.push(MONTHS.get((month - 1) as usize).copied().unwrap_or(b"Jan"));
+    w.push(b" ");
+    w.push_u64(year as u64);
+    w.push(b" ");
+    push_two(w, rem / 3600);
+    w.push(b":");
+    push_two(w, rem % 3600 / 60);
+    w.push(b":");
+    push_two(w, rem % 60);
+    w.push(b" GMT");
+}
+
+fn push_two(w: &mut BufWriter<'_>, n: u32) {
+    if n < 10 {
+        w.push(b"0");
+    }
+    w.push_u64(u64::from(n));
+}
+
+/// The IMF-fixdate of `secs` as 29 bytes (see [`write`]).
 pub fn format(secs: u64) -> [u8; 29] {
-    let secs = secs.min(253_402_300_799); // 9999-12-31 23:59:59
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-    out[..3].copy_from_slice(DAYS[(days % 7) as usize]);
-    two(&mut out[5..7], day);
-    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
-    let y = year as u32;
-    out[12] = b'0' + (y / 1000 % 10) as u8;
-    out[13] = b'0' + (y / 100 % 10) as u8;
-    two(&mut out[14..16], y % 100);
-    two(&mut out[17..19], (rem / 3600) as u32);
-    two(&mut out[20..22], (rem / 60 % 60) as u32);
-    two(&mut out[23..25], (rem % 60) as u32);
+    let mut out = [0u8; 29];
+    write(&mut BufWriter::new(&mut out), secs);
     out
 }
 
@@ -85,17 +114,18 @@ pub fn parse(text: &[u8]) -> Option<u64> {
 }
 
 // Every field is checked against its range before it is used.
-#[allow(clippy::arithmetic_side_effects)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_wrap)]
 fn seconds(year: u64, month: u64, day: u64, time: &[u8]) -> Option<u64> {
     let mut hms = time.split(|&b| b == b':');
     let (h, m, s) = (number(hms.next()?)?, number(hms.next()?)?, number(hms.next()?)?);
     if hms.next().is_some() || h > 23 || m > 59 || s > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
-    if day == 0 || day > days_in_month(year, month) {
+    let (y, mo, d) = (year as i64, month as i64, day as i64);
+    if d == 0 || d > days_in_month(y, mo) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    let days = u64::try_from(days_from_civil(y, mo, d)).ok()?;
     days.checked_mul(86_400)?.checked_add(h * 3600 + m * 60 + s)
 }
 
@@ -114,9 +144,11 @@ fn month_of(name: &[u8]) -> Option<u64> {
     u64::try_from(index).ok()?.checked_add(1)
 }
 
-fn days_in_month(year: u64, month: u64) -> u64 {
+/// Days in `month` (1..=12) of `year`, proleptic Gregorian; 0 for a month
+/// that does not exist.
+pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 if year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         1..=12 => 31,
@@ -124,45 +156,17 @@ fn days_in_month(year: u64, month: u64) -> u64 {
     }
 }
 
-/// Days since 1970-01-01 of a date in 1970..=9999 (the proleptic Gregorian
-/// calendar, counted in 400-year eras from 0000-03-01).
-// Bounded inputs: year ≤ 9999, month 1..=12, day 1..=31.
-#[allow(clippy::arithmetic_side_effects)]
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`]: (year, month, day).
-// `days` is at most 2_932_896 (9999-12-31), so nothing overflows.
-#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
-fn civil_from_days(days: u64) -> (u64, u32, u32) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-// `n < 100`.
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::indexing_slicing
-)]
-fn two(out: &mut [u8], n: u32) {
-    out[0] = b'0' + (n / 10 % 10) as u8;
-    out[1] = b'0' + (n % 10) as u8;
+/// Days from 1970-01-01 to a valid date (negative before it), counted in
+/// 400-year eras that start on 1 March, so the leap day ends its year.
+#[allow(clippy::arithmetic_side_effects)] // |year| ≤ 9999, month 1..=12, day 1..=31: a few million at most
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let shifted_month = (month + 9) % 12; // March = 0
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

@@ -347,56 +347,9 @@ impl<V: CookieValue, C: Content> IntoResponse for WithCookie<'_, V, (Status, C)>
     }
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7) for Unix seconds.
-// Bounded arithmetic: the seconds are clamped to year 9999, so the days
-// fit an i32, and the civil-date steps (Hinnant's `civil_from_days`)
-// divide by positive constants.
-#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
-pub fn write_http_date(w: &mut BufWriter<'_>, unix_seconds: u64) {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    // Beyond year 9999 the format has no room: clamp there.
-    let secs = unix_seconds.min(253_402_300_799);
-    // 86400 = 128 × 675, and 253402300799 >> 7 fits a u32: days without
-    // a 64-bit division, which would pull a software routine into 32-bit
-    // firmware.
-    let days = (secs >> 7) as u32 / 675;
-    let rem = (secs - u64::from(days) * 86_400) as u32;
-    // Up to year 9999 every step below fits an i32 (no 64-bit division).
-    let days = days as i32;
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i32::from(month <= 2);
-    w.push_str(DAYS.get((days % 7) as usize).copied().unwrap_or("Thu"));
-    w.push(b", ");
-    push_two(w, day as u32);
-    w.push(b" ");
-    w.push_str(MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan"));
-    w.push(b" ");
-    w.push_u64(year as u64);
-    w.push(b" ");
-    push_two(w, rem / 3600);
-    w.push(b":");
-    push_two(w, rem % 3600 / 60);
-    w.push(b":");
-    push_two(w, rem % 60);
-    w.push(b" GMT");
-}
-
-fn push_two(w: &mut BufWriter<'_>, n: u32) {
-    if n < 10 {
-        w.push(b"0");
-    }
-    w.push_u64(u64::from(n));
-}
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7) for Unix seconds: the
+/// `Expires` attribute's format, [`crate::http::date::write`].
+pub use crate::http::date::write as write_http_date;
 
 #[cfg(test)]
 mod tests {

@@ -63,19 +63,9 @@ impl fmt::Display for UtcTime {
     }
 }
 
-/// Days from 1970-01-01 to a (valid) date of the proleptic Gregorian
-/// calendar: counted in 400-year eras that start on 1 March, so the leap
-/// day is the last of its year.
-#[allow(clippy::arithmetic_side_effects)] // year ≤ 9999, month 1..=12, day 1..=31: every value is a few million at most.
+/// Days from 1970-01-01 to a (valid) date: the HTTP date reader's calendar.
 fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
-    let (month, day) = (i64::from(month), i64::from(day));
-    let year = i64::from(year) - i64::from(month <= 2);
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let shifted_month = (month + 9) % 12; // March = 0
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    crate::http::date::days_from_civil(i64::from(year), i64::from(month), i64::from(day))
 }
 
 /// `notBefore` and `notAfter` of a certificate.
@@ -189,12 +179,8 @@ fn two(tens: u8, ones: u8) -> Option<u8> {
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    // 28..=31 for the months a certificate time can name.
+    u8::try_from(crate::http::date::days_in_month(i64::from(year), i64::from(month))).unwrap_or(0)
 }
 
 #[cfg(test)]
