@@ -121,7 +121,7 @@ where
         {
             let mut transport = EmbassyTransport {
                 socket: &mut socket,
-                deadline: None,
+                deadline: Deadline::default(),
                 place: place.as_ref().map(|p| p as _),
             };
             let _ = serve_connection(app, &mut transport, &mut buffers.rx, &mut buffers.tx, client).await;
@@ -168,6 +168,40 @@ where
     }
 }
 
+/// A connection's embassy-time deadline, shared by the transports here.
+#[derive(Default)]
+pub(crate) struct Deadline(Option<Timer>);
+
+impl Deadline {
+    /// Expire `ms` milliseconds from now; `None` clears it.
+    pub(crate) fn set(&mut self, ms: Option<u32>) {
+        // A deadline past the clock's end is no deadline.
+        let at = |ms: u32| {
+            Instant::now()
+                .checked_add(Duration::from_millis(u64::from(ms)))
+                .unwrap_or(Instant::MAX)
+        };
+        self.0 = ms.map(|ms| Timer::at(at(ms)));
+    }
+
+    /// Whether it has passed (registering the waker if not).
+    pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        match &mut self.0 {
+            Some(timer) => Pin::new(timer).poll(cx).is_ready(),
+            None => false,
+        }
+    }
+
+    /// [`Transport::poll_deadline`]: ready once it has passed.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.expired(cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 /// An embassy-net socket as a [`Transport`].
 ///
 /// embassy-net's `read`/`write` futures are stateless `poll_fn`s over the
@@ -175,7 +209,7 @@ where
 /// each time is exactly as good as keeping one.
 pub struct EmbassyTransport<'s, 'a> {
     socket: &'s mut TcpSocket<'a>,
-    deadline: Option<Timer>,
+    deadline: Deadline,
     /// Its slot on a board, if it serves one.
     place: Option<&'s dyn Tracked>,
 }
@@ -185,16 +219,13 @@ impl<'s, 'a> EmbassyTransport<'s, 'a> {
     pub fn new(socket: &'s mut TcpSocket<'a>) -> Self {
         EmbassyTransport {
             socket,
-            deadline: None,
+            deadline: Deadline::default(),
             place: None,
         }
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        match &mut self.deadline {
-            Some(timer) => Pin::new(timer).poll(cx).is_ready(),
-            None => false,
-        }
+        self.deadline.expired(cx)
     }
 }
 
@@ -231,21 +262,11 @@ impl Transport for EmbassyTransport<'_, '_> {
     }
 
     fn set_deadline(&mut self, ms: Option<u32>) {
-        // A deadline past the clock's end is no deadline.
-        let at = |ms: u32| {
-            Instant::now()
-                .checked_add(Duration::from_millis(u64::from(ms)))
-                .unwrap_or(Instant::MAX)
-        };
-        self.deadline = ms.map(|ms| Timer::at(at(ms)));
+        self.deadline.set(ms);
     }
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.timed_out(cx) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+        self.deadline.poll(cx)
     }
 
     fn set_idle(&mut self, idle: bool) {

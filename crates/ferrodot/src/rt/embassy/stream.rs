@@ -16,12 +16,12 @@
 //! so (the firmware's `tls.rs` shows how for mbedtls-rs).
 
 use core::future::Future;
-use core::pin::{pin, Pin};
+use core::pin::pin;
 use core::task::{Context, Poll};
 
-use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
+use super::Deadline;
 use crate::app::{App, Dispatch};
 use crate::io::{IoError, Transport};
 use crate::server::serve_connection;
@@ -49,20 +49,20 @@ where
 /// deadline (see the module doc for what the stream must promise).
 pub struct StreamTransport<'s, T> {
     stream: &'s mut T,
-    deadline: Option<Timer>,
+    deadline: Deadline,
 }
 
 impl<'s, T: Read + Write> StreamTransport<'s, T> {
     /// Borrow `stream` for one connection, with no deadline set yet.
     pub fn new(stream: &'s mut T) -> Self {
-        StreamTransport { stream, deadline: None }
+        StreamTransport {
+            stream,
+            deadline: Deadline::default(),
+        }
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        match &mut self.deadline {
-            Some(timer) => Pin::new(timer).poll(cx).is_ready(),
-            None => false,
-        }
+        self.deadline.expired(cx)
     }
 }
 
@@ -110,20 +110,10 @@ impl<T: Read + Write> Transport for StreamTransport<'_, T> {
     }
 
     fn set_deadline(&mut self, ms: Option<u32>) {
-        // A deadline past the clock's end is no deadline.
-        let at = |ms: u32| {
-            Instant::now()
-                .checked_add(Duration::from_millis(u64::from(ms)))
-                .unwrap_or(Instant::MAX)
-        };
-        self.deadline = ms.map(|ms| Timer::at(at(ms)));
+        self.deadline.set(ms);
     }
 
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.timed_out(cx) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+        self.deadline.poll(cx)
     }
 }
