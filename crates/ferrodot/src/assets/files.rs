@@ -42,9 +42,9 @@ use std::path::{Path, PathBuf};
 use std::string::String;
 use std::time::UNIX_EPOCH;
 
+use super::conditional::{content_range, none_match_hits, Conditions};
 use super::mime::mime_for;
 use super::range::{parse_range, RangeOutcome};
-use super::serve::{content_range, none_match_hits, Conditions};
 use crate::app::respond::IntoResponse;
 use crate::http::date;
 use crate::http::parse::Rejection;

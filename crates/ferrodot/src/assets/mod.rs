@@ -47,6 +47,7 @@
 //! [`parse_range`] reads `Range: bytes=` (RFC 9110 §14). Both are pure functions over the
 //! header bytes, so they are unit-tested and fuzzed without a network.
 
+mod conditional;
 #[cfg(feature = "std")]
 pub mod files;
 mod mime;

@@ -68,7 +68,7 @@ fn push_two(w: &mut BufWriter<'_>, n: u32) {
     w.push_u64(u64::from(n));
 }
 
-/// The IMF-fixdate of `secs` as 29 bytes (see [`write`]).
+/// The IMF-fixdate of `secs` as 29 bytes (see [`write`](fn@write)).
 pub fn format(secs: u64) -> [u8; 29] {
     let mut out = [0u8; 29];
     write(&mut BufWriter::new(&mut out), secs);
