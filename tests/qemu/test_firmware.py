@@ -1110,6 +1110,38 @@ def check_firmware_browser(port):
         path.unlink(missing_ok=True)
 
 
+def check_portal_routes(port):
+    """First boot over HTTP: the probes redirect to the setup page until the
+    form is saved, then answer as each OS expects; the password never comes back."""
+    password = "lab-pass-4711"
+    resp, _ = request(port, "GET", "/generate_204")
+    expect(resp.status == 302, f"GET /generate_204 before setup: {resp.status}, want 302")
+    expect(resp.getheader("Location", "").endswith("/setup"), f"Location {resp.getheader('Location')!r}")
+    resp, _ = request(port, "GET", "/hotspot-detect.html")
+    expect(resp.status == 302, f"Apple's probe before setup: {resp.status}, want 302")
+    api = json.loads(request(port, "GET", "/captive-portal")[1])
+    expect(api.get("captive") is True and api.get("user-portal-url", "").endswith("/setup"), f"/captive-portal {api}")
+    resp, page = request(port, "GET", "/setup")
+    expect(resp.status == 200 and b"<form" in page, f"GET /setup: {resp.status}")
+    form = f"ssid=camera-lab&password={password}".encode()
+    resp, page = request(port, "POST", "/setup", body=form,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    expect(resp.status == 200, f"POST /setup: {resp.status} {page[:120]!r}")
+    expect(password.encode() not in page, "POST /setup sent the password back")
+    resp, _ = request(port, "GET", "/generate_204")
+    expect(resp.status == 204, f"GET /generate_204 after setup: {resp.status}, want 204")
+    resp, body = request(port, "GET", "/hotspot-detect.html")
+    expect(resp.status == 200 and b"Success" in body, f"Apple's probe after setup: {resp.status}")
+    api = json.loads(request(port, "GET", "/captive-portal")[1])
+    expect(api.get("captive") is False, f"/captive-portal after setup {api}")
+    resp, page = request(port, "GET", "/setup")
+    expect(b"camera-lab" in page and password.encode() not in page, "GET /setup after setup")
+    resp, _ = request(port, "POST", "/setup", body=b"ssid=other&password=12345678",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    expect(resp.status == 403, f"a second POST /setup: {resp.status}, want 403")
+    return "302 before, 204/Success after, RFC 8908 both ways, password never sent back"
+
+
 CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
@@ -1127,6 +1159,7 @@ CHECKS = [
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
     ("POST /report: the device as a client", check_report),
     ("captive-portal DNS over UDP", check_dns),
+    ("captive-portal routes over HTTP (probes, /setup)", check_portal_routes),
     ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
     ("OTA: 413 too large, aborted upload", check_firmware_refused),
     ("OTA: headless-Chromium form upload", check_firmware_browser),
