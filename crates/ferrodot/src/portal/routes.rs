@@ -584,6 +584,12 @@ async fn setup_save(State(p): State<&Portal>, form: Form<'_>) -> Answer {
     }
 }
 
+/// Any other page: the setup page while the device is not set up (so a
+/// browser that opens any address lands there), `404` afterwards.
+async fn catch_all(State(p): State<&Portal>) -> Answer {
+    probe(p, Answer::Refused(Status::NOT_FOUND, "no such resource"))
+}
+
 async fn setup_reset(State(p): State<&Portal>) -> Answer {
     match p.reset() {
         Ok(()) => Answer::Redirect(p.setup_url),
@@ -618,8 +624,14 @@ mod table {
             POST "/setup/reset" => setup_reset,
         }
     }
+
+    crate::routes! {
+        pub(super) InnerCatchAll<Portal> {
+            GET "/:path*" => catch_all,
+        }
+    }
 }
-use table::{Inner, InnerReset};
+use table::{Inner, InnerCatchAll, InnerReset};
 
 /// What the portal's routes do, for the app's OpenAPI document
 /// ([`crate::openapi`]): put them beside the app's own notes.
@@ -726,6 +738,28 @@ impl<'p> ResetRoutes<'p> {
     }
 }
 
+/// `GET` on every other path: `302` to the setup page while the device is
+/// not set up (picoserve #38's catch-all), `404` once it is. It matches
+/// every path, so it goes last in the app's route tuple
+/// (`(PortalRoutes::new(&P), (AppRoutes, CatchAll::new(&P)))`); another
+/// method on an unknown path is then `405` rather than `404`.
+#[derive(Clone, Copy)]
+pub struct CatchAll<'p> {
+    portal: Option<&'p Portal>,
+}
+
+impl<'p> CatchAll<'p> {
+    /// The catch-all route for `portal`.
+    pub const fn new(portal: &'p Portal) -> Self {
+        CatchAll { portal: Some(portal) }
+    }
+
+    /// No route at all: an app type that has a portal only sometimes.
+    pub const fn off() -> Self {
+        CatchAll { portal: None }
+    }
+}
+
 macro_rules! delegate {
     ($group:ident, $inner:ident) => {
         impl<S> Dispatch<S> for $group<'_> {
@@ -763,6 +797,7 @@ macro_rules! delegate {
 
 delegate!(PortalRoutes, Inner);
 delegate!(ResetRoutes, InnerReset);
+delegate!(CatchAll, InnerCatchAll);
 
 // The tests drive the routes through `testing::TestClient` (std).
 #[cfg(all(test, feature = "std"))]
@@ -903,6 +938,38 @@ mod tests {
         let reset = client.request(Method::Post, "/setup/reset").send();
         assert_eq!(reset.status, Status::FOUND);
         assert_eq!(client.get("/generate_204").status, Status::FOUND);
+    }
+
+    async fn home() -> &'static str {
+        "the device"
+    }
+    crate::routes! { Home<()> { GET "/" => home } }
+
+    #[test]
+    fn the_catch_all_leads_every_other_page_to_setup_until_provisioned() {
+        let portal = leak(Portal::new("http://10.0.0.1/setup"));
+        let app = leak(App::new((), (PortalRoutes::new(portal), (Home, CatchAll::new(portal)))));
+        let client = TestClient::new(app);
+        for path in ["/index.html", "/some/deep/page?x=1", "/favicon.ico"] {
+            let r = client.get(path);
+            assert_eq!(
+                (r.status, r.header("location")),
+                (Status::FOUND, Some("http://10.0.0.1/setup")),
+                "{path}"
+            );
+        }
+        assert_eq!(client.get("/").text(), "the device"); // the app's own routes come first
+        let saved = client
+            .request(Method::Post, "/setup")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("ssid=Lab&password=12345678")
+            .send();
+        assert_eq!(saved.status, Status::OK);
+        assert_eq!(client.get("/index.html").status, Status::NOT_FOUND);
+        assert_eq!(client.get("/setup").status, Status::OK);
+        // Off, it has no route at all.
+        let off = leak(App::new((), (Home, CatchAll::off())));
+        assert_eq!(TestClient::new(off).get("/index.html").status, Status::NOT_FOUND);
     }
 
     #[test]
