@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build every board example (`cargo build --release`, linked, so the sizes
-# are real) and print each image's flash and static RAM (boards/size.py).
+# are real; clippy with warnings as errors) and print each image's flash
+# and static RAM (boards/size.py).
 # Run from anywhere; CI runs it from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,7 +23,7 @@ sizes=()
 for entry in "${boards[@]}"; do
     read -r dir target bin <<<"$entry"
     start=$(date +%s)
-    (cd "$dir" && cargo build --release --locked)
+    (cd "$dir" && cargo build --release --locked && cargo clippy --release --locked -- -D warnings)
     echo "$dir: built in $(($(date +%s) - start)) s"
     sizes+=("$(python3 size.py "${CARGO_TARGET_DIR:-../target}/$target/release/$bin" "$dir ($target)")")
 done

@@ -140,7 +140,7 @@ async fn main(spawner: Spawner) {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     log!("PANIC: {}", info);
-    loop {
-        cortex_m::asm::udf();
-    }
+    // A permanent fault: the debugger stops here, and without one the
+    // core locks up until reset.
+    cortex_m::asm::udf()
 }
