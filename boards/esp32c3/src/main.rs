@@ -6,7 +6,7 @@
 //!   executor; time from TIMG0.
 //! - Network: `embassy-net` with DHCP; the slots, frame clock and uplink
 //!   are `boards/common/app.rs`.
-//! - Log: `esp-println` on the USB-serial-JTAG console.
+//! - Log: `esp-println` (USB-serial-JTAG when a host has it open, else UART0).
 //! - Heap: `esp-radio` allocates (Wi-Fi buffers, driver state), so the
 //!   board gives it one with `esp-alloc`; ferrodot and the app do not.
 #![no_std]
