@@ -69,6 +69,15 @@ fn main() {
         status: if led.is_on() { "on" } else { "off" },
     });
 
+    if examples::openapi_requested() {
+        // The LED server's routes: each answers GET, HEAD and POST; `/` lists them.
+        use ferrodot::http::{method::MethodSet, Method};
+        let any = MethodSet::EMPTY.with(Method::Get).with(Method::Head).with(Method::Post);
+        let mut paths: Vec<_> = ms.routes().into_iter().map(|p| (p.to_string(), any, None)).collect();
+        paths.insert(0, ("/".to_string(), any, None));
+        examples::print_openapi_of(&paths);
+        return;
+    }
     let started = Instant::now();
     // server_two = MicroServer(port=8081): a server without a name.
     let mut info = MicroServer::default()

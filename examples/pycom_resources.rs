@@ -91,6 +91,24 @@ fn main() {
     if let Err(e) = setup(store) {
         examples::fail(&e);
     }
+    if examples::openapi_requested() {
+        // Each resource with the methods registered on it and its media type.
+        use ferrodot::http::{method::MethodSet, Method};
+        let paths: Vec<_> = store
+            .list_resource("")
+            .into_iter()
+            .filter_map(|uri| {
+                let info = store.info(&uri).ok()?;
+                let methods = [Method::Get, Method::Put, Method::Post, Method::Delete]
+                    .into_iter()
+                    .filter(|&m| info.methods.contains(ferrodot::resource::Methods::of(m)))
+                    .fold(MethodSet::EMPTY, MethodSet::with);
+                Some((uri, methods, Some(info.media.as_str())))
+            })
+            .collect();
+        examples::print_openapi_of(&paths);
+        return;
+    }
     // HTTP_Server.init(port=..., keyfile=..., certfile=...)
     let mut init = HttpServer::init()
         .store(store.clone())

@@ -115,6 +115,40 @@ pub fn openapi_info() -> ferrodot::openapi::Info<'static> {
     ferrodot::openapi::Info::new(title, env!("CARGO_PKG_VERSION"))
 }
 
+/// Print the OpenAPI document of routes known only at run time (a
+/// MicroServer's paths, a resource store's URIs): each path with its methods
+/// and, where given, its media type. Paths that are not valid patterns are
+/// left out.
+pub fn print_openapi_of(paths: &[(String, ferrodot::http::method::MethodSet, Option<&'static str>)]) {
+    use ferrodot::openapi::{Note, Reply};
+    use ferrodot::route::{Pattern, Route};
+    let routes: Vec<Route<'_>> = paths
+        .iter()
+        .filter_map(|(path, methods, _)| {
+            Some(Route {
+                methods: *methods,
+                pattern: Pattern::try_new(path).ok()?,
+                max_body: None,
+                require_length: false,
+            })
+        })
+        .collect();
+    let replies: Vec<[Reply<'_>; 1]> = paths
+        .iter()
+        .map(|(_, _, media)| [Reply::media(200, "The value", media.unwrap_or("application/json"))])
+        .collect();
+    let notes: Vec<Note<'_>> = paths
+        .iter()
+        .zip(&replies)
+        .flat_map(|((path, methods, _), reply)| {
+            methods
+                .iter()
+                .map(move |m| Note::new(m, path.as_str(), "").responses(reply))
+        })
+        .collect();
+    println!("{}", ferrodot::openapi::document(&openapi_info(), &routes, &notes));
+}
+
 fn usage(problem: &str, extra: &[&str]) -> ! {
     let extra: String = extra.iter().map(|e| format!(" [{e} VALUE]")).collect();
     eprintln!("{problem}\nusage: [--host ADDR] [--port N] [--openapi]{extra}");

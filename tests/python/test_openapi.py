@@ -88,7 +88,10 @@ def test_the_docs_page_lists_and_sends_operations(base):
     assert re.match(r"200 .*\nx%2Fy|200 .*\nx/y", echoed), echoed
 
 
-SERVING_EXAMPLES = ["cam_status", "echo", "runtime_routes", "sensor_page", "user_resource", "ws_echo"]
+SERVING_EXAMPLES = [
+    "cam_status", "echo", "file_server", "microserver_led", "pycom_resources", "runtime_routes", "sensor_page",
+    "user_resource", "ws_echo",
+]
 
 
 def example_document(name):
@@ -116,3 +119,14 @@ def test_runtime_routes_are_documented_too():
     # Routes registered at run time (`dynamic::Router`, mounted under /api).
     paths = example_document("runtime_routes")["paths"]
     assert any(p.startswith("/api/") for p in paths), list(paths)
+
+
+def test_run_time_faces_document_what_they_serve():
+    # MicroServer's paths answer GET, HEAD and POST; `/` lists them.
+    ms = example_document("microserver_led")["paths"]
+    assert set(ms) == {"/", "/on", "/off", "/state"} and set(ms["/on"]) == {"get", "head", "post"}
+    # Pycom's resources with the methods registered on each and its media type.
+    py = example_document("pycom_resources")["paths"]
+    assert set(py["/resource1"]) == {"get"}
+    assert set(py["/resource2"]) == {"get", "put", "post", "delete"}
+    assert "text/html" in py["/resource1"]["get"]["responses"]["200"]["content"]
