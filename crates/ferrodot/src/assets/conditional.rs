@@ -1,0 +1,87 @@
+//! What a conditional or partial GET asks (RFC 9110 §13, §14), shared by the
+//! asset table (`serve`) and the directory server (`files`, `std`):
+//! the request's validator headers, the `If-None-Match` comparison, and the
+//! `Content-Range` header.
+
+use crate::http::Request;
+use crate::server::ResponseWriter;
+
+/// The request headers [`super::plan`] and the directory server (`files`, `std`) read, as raw bytes (`None` when absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    /// `Accept-Encoding`: whether the gzip copy may be sent.
+    pub accept_encoding: Option<&'a [u8]>,
+    /// `If-None-Match`: the ETags the client has cached (304 when one matches).
+    pub if_none_match: Option<&'a [u8]>,
+    /// `Range`: the bytes the client asks for (RFC 9110 §14.2).
+    pub range: Option<&'a [u8]>,
+    /// `If-Range`: honour `Range` only while the ETag is still this one.
+    pub if_range: Option<&'a [u8]>,
+}
+
+impl<'a> Conditions<'a> {
+    /// The headers of `req`.
+    pub fn of(req: &Request<'a>) -> Self {
+        Conditions {
+            accept_encoding: req.header_bytes("accept-encoding"),
+            if_none_match: req.header_bytes("if-none-match"),
+            range: req.header_bytes("range"),
+            if_range: req.header_bytes("if-range"),
+        }
+    }
+}
+
+/// Whether an `If-None-Match` value names `etag` by the weak comparison (RFC 9110
+/// §13.1.2): `*`, or a list of entity tags where `W/"x"` matches `"x"`. A malformed
+/// list stops at the first bad element (what came before still counts).
+pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
+    let value = value.trim_ascii();
+    if value == b"*" {
+        return true;
+    }
+    let ours = etag.as_bytes();
+    let ours = ours.strip_prefix(b"W/").unwrap_or(ours);
+    let mut rest = value;
+    loop {
+        rest = rest.trim_ascii_start();
+        while let Some(tail) = rest.strip_prefix(b",") {
+            rest = tail.trim_ascii_start();
+        }
+        if rest.is_empty() {
+            return false;
+        }
+        let tagged = rest.strip_prefix(b"W/").unwrap_or(rest);
+        let Some(inner) = tagged.strip_prefix(b"\"") else {
+            return false;
+        };
+        let Some(close) = inner.iter().position(|&b| b == b'"') else {
+            return false;
+        };
+        // The tag with its quotes: `"` + inner[..close] + `"`.
+        let Some(tag) = tagged.get(..close.saturating_add(2)) else {
+            return false;
+        };
+        if tag == ours {
+            return true;
+        }
+        rest = tagged.get(close.saturating_add(2)..).unwrap_or(&[]);
+    }
+}
+
+/// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
+pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
+    out.header_with("Content-Range", |w| {
+        w.push(b"bytes ");
+        match range {
+            Some((start, end)) => {
+                w.push_u64(start);
+                w.push(b"-");
+                w.push_u64(end);
+            }
+            None => w.push(b"*"),
+        }
+        w.push(b"/");
+        w.push_u64(total);
+        true
+    });
+}
