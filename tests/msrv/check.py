@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 FEATURE_SETS = [
-    ["--features", "ferrodot/tls-rustls,ferrodot/middleware,ferrodot/portal,ferrodot/openapi"],
+    ["--features", "ferrodot/tls-rustls,ferrodot/middleware,ferrodot/portal,ferrodot/openapi,ferrodot/schemars,ferrodot/multipart"],
     ["--no-default-features", "--features", "ferrodot/json,ferrodot/ws,ferrodot/client,ferrodot/middleware,"
      "ferrodot/portal,ferrodot/openapi,ferrodot/embassy"],
 ]

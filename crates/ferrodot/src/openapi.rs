@@ -311,6 +311,27 @@ impl<'a> Note<'a> {
     }
 }
 
+/// The JSON schema of `T` as JSON text, for [`Body::json`] and
+/// [`Reply::json`] on a host (feature `schemars`): derive
+/// `schemars::JsonSchema` beside `Deserialize`/`Serialize` and the schema
+/// follows the type.
+///
+/// ```
+/// # #[cfg(feature = "schemars")] {
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct SetLed { on: bool }
+///
+/// let schema = ferrodot::openapi::schema_of::<SetLed>();
+/// let value: serde_json::Value = serde_json::from_str(&schema).unwrap();
+/// assert_eq!(value["properties"]["on"]["type"], "boolean");
+/// # }
+/// ```
+#[cfg(feature = "schemars")]
+pub fn schema_of<T: schemars::JsonSchema>() -> alloc::string::String {
+    let schema = schemars::schema_for!(T);
+    serde_json::to_string(&schema).unwrap_or_else(|_| alloc::string::String::from("{}"))
+}
+
 /// The document as a string (see [`write`](fn@write)).
 #[cfg(feature = "alloc")]
 pub fn document<'r, I>(info: &Info<'_>, routes: I, notes: &[Note<'_>]) -> alloc::string::String
@@ -712,6 +733,24 @@ mod tests {
             op["responses"]["400"]["content"]["application/json"]["schema"]["type"],
             "object"
         );
+    }
+
+    #[cfg(feature = "schemars")]
+    #[test]
+    fn derived_schemas_make_a_valid_document() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Config {
+            /// The frame period.
+            interval_ms: u32,
+            label: Option<String>,
+        }
+        let schema = schema_of::<Config>();
+        let notes = [Note::new(Method::Put, "/config", "Set it").body(Body::json(&schema))];
+        let d = doc(&[Route::new(Method::Put, "/config")], &notes);
+        let s = &d["paths"]["/config"]["put"]["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(s["properties"]["interval_ms"]["type"], "integer");
+        assert_eq!(s["required"], serde_json::json!(["interval_ms"]));
     }
 
     #[test]
