@@ -72,6 +72,7 @@ class Page:
 
     def __init__(self, conn, session):
         self.conn, self.session, self.next_id = conn, session, 0
+        self.events = []  # DevTools events received meanwhile (Network.*, …)
 
     @classmethod
     async def open(cls, conn):
@@ -93,6 +94,8 @@ class Page:
                 if "error" in reply:
                     raise AssertionError(f"{method}: {reply['error']}")
                 return reply["result"]
+            if "method" in reply:
+                self.events.append(reply)
 
     async def js(self, expression):
         result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -109,13 +112,16 @@ class Page:
 
 
 @contextlib.asynccontextmanager
-async def open_page(url, flags=()):
-    """A fresh headless Chromium with one tab at ``url``; closed on exit."""
+async def open_page(url, flags=(), network=False):
+    """A fresh headless Chromium with one tab at ``url``; closed on exit.
+    With ``network``, the tab's responses are recorded in ``page.events``."""
     browser = Browser(flags)
     try:
         async with websockets.connect(browser.ws_url, max_size=None) as conn:
             page = await Page.open(conn)
             await page.call("Page.enable")
+            if network:
+                await page.call("Network.enable")
             await page.call("Page.navigate", url=url)
             yield page
     finally:
@@ -157,6 +163,50 @@ def test_live_page_over_websocket(demo):
 
 def test_live_page_over_server_sent_events(demo):
     asyncio.run(drive(demo.url + "/#sse", "server-sent events"))
+
+
+async def dashboard_loads_gzipped_and_charts_live(url, screenshot=None):
+    async with open_page(url, ["--window-size=1100,900"], network=True) as page:
+        await page.wait_for("document.getElementById('mode').textContent === 'websocket'", "the WebSocket")
+        # Every file of the page came from the asset table compressed.
+        encodings = {}
+        for e in page.events:
+            if e["method"] == "Network.responseReceived":
+                r = e["params"]["response"]
+                headers = {k.lower(): v for k, v in r["headers"].items()}
+                encodings[r["url"].removeprefix(url.rstrip("/"))] = (r["status"], headers.get("content-encoding"))
+        for path in ("/", "/static/app.js", "/static/style.css", "/static/icon.svg"):
+            assert encodings.get(path) == (200, "gzip"), (path, encodings)
+        # The page rendered from those bytes: the script ran and styled the chart.
+        assert await page.js("getComputedStyle(document.documentElement).getPropertyValue('--fps').trim() !== ''")
+        # The chart gains samples from the WebSocket and its pixels change with them.
+        points = "Number(document.getElementById('chart').dataset.points || 0)"
+        await page.wait_for(f"{points} >= 2", "two samples on the chart")
+        before_n = await page.js(points)
+        before = await page.js("document.getElementById('chart').toDataURL()")
+        await page.wait_for(f"{points} >= {before_n + 2}", "more samples on the chart")
+        after = await page.js("document.getElementById('chart').toDataURL()")
+        assert after != before, "the chart did not redraw"
+        # Drawn lines, not an empty canvas: pixels in the frames/s colour exist.
+        drawn = await page.js(
+            "(() => { const c = document.getElementById('chart'); const d = c.getContext('2d')"
+            ".getImageData(0, 0, c.width, c.height).data; let n = 0;"
+            " for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()"
+        )
+        assert drawn > 500, drawn
+        if screenshot:  # for the README: a desktop window, then a phone's width
+            import base64
+            await page.wait_for(f"{points} >= 20", "samples for the screenshot", 40)
+            for path, width, height in ((screenshot, 1100, 900), (screenshot.replace(".png", "-phone.png"), 390, 1100)):
+                await page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 500)
+                await asyncio.sleep(1.5)  # a resize redraws the chart; let a sample or two arrive
+                shot = await page.call("Page.captureScreenshot", format="png")
+                with open(path, "wb") as f:
+                    f.write(base64.b64decode(shot["data"]))
+
+
+def test_dashboard_loads_with_gzip_and_the_chart_updates_live(demo):
+    asyncio.run(dashboard_loads_gzipped_and_charts_live(demo.url + "/", os.environ.get("FERRODOT_DASHBOARD_SCREENSHOT")))
 
 
 async def upload_firmware(url, path, sha256=None, limit=120):

@@ -27,18 +27,21 @@ function draw() {
   const w = c.width = c.clientWidth * devicePixelRatio, h = c.height = c.clientHeight * devicePixelRatio;
   const css = getComputedStyle(document.documentElement);
   g.clearRect(0, 0, w, h);
+  c.dataset.points = history.length; // how many samples the chart shows
   g.strokeStyle = css.getPropertyValue('--line').trim();
   g.lineWidth = 1;
   for (let i = 1; i < 4; i++) { g.beginPath(); g.moveTo(0, h * i / 4); g.lineTo(w, h * i / 4); g.stroke(); }
   if (history.length < 2) return;
-  const t1 = history[history.length - 1].t, t0 = t1 - WINDOW_S;
+  // The time axis spans what was seen, up to the window: a fresh page fills the chart.
+  const t1 = history[history.length - 1].t;
+  const span = Math.max(10, Math.min(WINDOW_S, t1 - history[0].t)), t0 = t1 - span;
   const maxFps = Math.max(1, ...history.map(p => p.fps)) * 1.2;
   const line = (color, y) => {
     g.strokeStyle = css.getPropertyValue(color).trim();
     g.lineWidth = 2 * devicePixelRatio;
     g.beginPath();
     history.forEach((p, i) => {
-      const x = (p.t - t0) / WINDOW_S * w;
+      const x = (p.t - t0) / span * w;
       i ? g.lineTo(x, y(p)) : g.moveTo(x, y(p));
     });
     g.stroke();

@@ -20,6 +20,7 @@ static ASSETS: Assets = Assets::new(&[
             etag: "\"js\"",
         }),
         gzip: None,
+        modified: None,
     },
     Asset {
         path: "big.svg",
@@ -30,6 +31,7 @@ static ASSETS: Assets = Assets::new(&[
             bytes: b"\x1f\x8b\x08svg",
             etag: "\"svg-gz\"",
         }),
+        modified: None,
     },
     Asset {
         path: "docs/index.html",
@@ -40,6 +42,7 @@ static ASSETS: Assets = Assets::new(&[
             etag: "\"docs\"",
         }),
         gzip: None,
+        modified: None,
     },
     Asset {
         path: "index.html",
@@ -50,6 +53,7 @@ static ASSETS: Assets = Assets::new(&[
             etag: "\"page\"",
         }),
         gzip: None,
+        modified: None,
     },
     Asset {
         path: "site.css",
@@ -63,6 +67,8 @@ static ASSETS: Assets = Assets::new(&[
             bytes: CSS_GZ,
             etag: "\"css-gz\"",
         }),
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        modified: Some(784_111_777),
     },
 ]);
 
@@ -146,6 +152,41 @@ fn if_none_match_gives_304_for_the_chosen_copy() {
     );
     assert_eq!((r.status, r.body.as_slice()), (Status::OK, CSS_GZ));
     let r = get("/static/site.css", &[("If-None-Match", "\"stale\"")]);
+    assert_eq!(r.status, Status::OK);
+}
+
+#[test]
+fn if_modified_since_where_the_table_has_a_date() {
+    let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    assert_eq!(get("/static/site.css", &[]).header("last-modified"), Some(date));
+    // No date in the table: no Last-Modified, and If-Modified-Since changes nothing.
+    let r = get("/static/index.html", &[("If-Modified-Since", date)]);
+    assert_eq!((r.status, r.header("last-modified")), (Status::OK, None));
+    // Unchanged since (the same date, a later one, the obsolete RFC 850 form): 304.
+    for since in [date, "Mon, 07 Nov 1994 00:00:00 GMT", "Sunday, 06-Nov-94 08:49:37 GMT"] {
+        let r = get("/static/site.css", &[("If-Modified-Since", since)]);
+        assert_eq!(r.status, Status::NOT_MODIFIED, "{since}");
+        assert!(r.body.is_empty());
+        assert_eq!(r.header("last-modified"), Some(date));
+    }
+    // Changed since, or a date that is no date: the file.
+    for since in ["Sat, 05 Nov 1994 08:49:37 GMT", "yesterday"] {
+        let r = get("/static/site.css", &[("If-Modified-Since", since)]);
+        assert_eq!((r.status, r.body.as_slice()), (Status::OK, CSS), "{since}");
+    }
+    // If-None-Match wins over it (RFC 9110 §13.2.2): a stale tag gets 200.
+    let r = get(
+        "/static/site.css",
+        &[("If-None-Match", "\"stale\""), ("If-Modified-Since", date)],
+    );
+    assert_eq!(r.status, Status::OK);
+    // If-Range with the exact date keeps the range; another date gets everything.
+    let r = get("/static/site.css", &[("Range", "bytes=0-1"), ("If-Range", date)]);
+    assert_eq!(r.status, Status::PARTIAL_CONTENT);
+    let r = get(
+        "/static/site.css",
+        &[("Range", "bytes=0-1"), ("If-Range", "Sat, 05 Nov 1994 08:49:37 GMT")],
+    );
     assert_eq!(r.status, Status::OK);
 }
 
@@ -267,6 +308,7 @@ fn larger_than_the_buffer_streams_whole() {
             etag: "\"big\"",
         }),
         gzip: None,
+        modified: None,
     }]);
     static BIGAPP: App<(), assets::Mount> = App::new((), assets::serve("/:path*", &TABLE));
     let client = TestClient::new(&BIGAPP).buffers(1024, 1024);
@@ -274,6 +316,11 @@ fn larger_than_the_buffer_streams_whole() {
     assert_eq!(r.status, Status::OK);
     assert_eq!(r.body.len(), BIG.len());
     assert_eq!(r.body.last(), Some(&b'!'));
+    // Its length is known: Content-Length framing, not chunked.
+    assert_eq!(r.header("content-length"), Some("10000"));
+    assert_eq!(r.header("transfer-encoding"), None);
+    let r = client.head("/big.bin");
+    assert_eq!((r.header("content-length"), r.body.len()), (Some("10000"), 0));
     let r = client
         .request(Method::Get, "/big.bin")
         .header("Range", "bytes=9990-")

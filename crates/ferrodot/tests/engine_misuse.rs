@@ -36,10 +36,62 @@ async fn overclaimed() -> Overclaimed {
     Overclaimed
 }
 
+/// A body that declares `declared` bytes with `content_length` and writes `written`.
+struct Declared {
+    declared: u64,
+    written: usize,
+}
+
+impl Content for Declared {
+    fn content_type(&self) -> &str {
+        "application/octet-stream"
+    }
+
+    async fn write_body(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        out.content_length(self.declared);
+        for _ in 0..self.written / 100 {
+            out.write(&[b'x'; 100]).await?;
+        }
+        out.write(&vec![b'x'; self.written % 100]).await
+    }
+}
+
+async fn declared_streamed() -> Declared {
+    Declared {
+        declared: 3000,
+        written: 3000,
+    }
+}
+
+async fn declared_short() -> Declared {
+    Declared {
+        declared: 10,
+        written: 5,
+    }
+}
+
+async fn declared_long() -> Declared {
+    Declared {
+        declared: 5,
+        written: 10,
+    }
+}
+
+async fn declared_short_streamed() -> Declared {
+    Declared {
+        declared: 3000,
+        written: 2000,
+    }
+}
+
 ferrodot::routes! {
     MisuseRoutes<()> {
         GET "/" => hello,
         GET "/overclaimed" => overclaimed,
+        GET "/declared/streamed" => declared_streamed,
+        GET "/declared/short" => declared_short,
+        GET "/declared/long" => declared_long,
+        GET "/declared/short-streamed" => declared_short_streamed,
     }
 }
 
@@ -104,4 +156,59 @@ fn body_overclaiming_its_length_is_cut_to_the_buffer() {
     assert_eq!(resp.status, 200, "{}", memio::lossy(&out));
     assert!(resp.body.starts_with(b"ok"));
     assert!(resp.body.len() < 512, "the body is bounded by the response buffer");
+}
+
+/// A declared length frames a body larger than the buffer with
+/// `Content-Length` (not chunked), and the connection serves the next request.
+#[test]
+fn declared_length_streams_with_content_length() {
+    let out = serve(vec![(
+        b"GET /declared/streamed HTTP/1.1\r\nHost: test\r\n\r\nGET / HTTP/1.1\r\nHost: test\r\n\r\n".to_vec(),
+        None,
+    )]);
+    let text = memio::lossy(&out);
+    let (first, rest) = parse_response(&out, false);
+    assert_eq!(first.status, 200, "{text}");
+    assert_eq!(first.body.len(), 3000);
+    assert!(
+        text.contains("Content-Length: 3000\r\n") && !text.contains("chunked"),
+        "{text}"
+    );
+    let (second, _) = parse_response(&out[rest..], false);
+    assert_eq!(second.body, b"hello");
+}
+
+/// A body that breaks its declared length: a 500 while nothing was sent;
+/// once the head is out, the connection closes (the client sees a short body,
+/// never a desynchronised stream).
+#[test]
+fn a_body_that_breaks_its_declared_length_never_desyncs() {
+    for path in ["/declared/short", "/declared/long"] {
+        let out = serve(vec![(
+            format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").into_bytes(),
+            None,
+        )]);
+        let (resp, _) = parse_response(&out, false);
+        assert_eq!(resp.status, 500, "{path}: {}", memio::lossy(&out));
+        assert!(
+            memio::lossy(&resp.body).contains("Content-Length"),
+            "{path}: {}",
+            memio::lossy(&out)
+        );
+    }
+    let out = serve(vec![(
+        b"GET /declared/short-streamed HTTP/1.1\r\nHost: test\r\n\r\nGET / HTTP/1.1\r\nHost: test\r\n\r\n".to_vec(),
+        None,
+    )]);
+    let text = memio::lossy(&out);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("Content-Length: 3000\r\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hello"),
+        "the pipelined request must not be answered: {text}"
+    );
+    let body_start = text.find("\r\n\r\n").unwrap() + 4;
+    assert!(out.len() - body_start < 3000);
 }

@@ -31,6 +31,7 @@ static ASSETS: Assets = Assets::new(&[Asset {
         bytes: b"\x1f\x8b\x08gz",
         etag: "\"fedcba9876543210\"",
     }),
+    modified: None,
 }]);
 
 static APP: App<(), (Routes, assets::Mount)> = App::new((), (Routes, assets::serve("/static/:path*", &ASSETS)));

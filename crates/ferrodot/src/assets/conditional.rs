@@ -1,9 +1,9 @@
 //! What a conditional or partial GET asks (RFC 9110 §13, §14), shared by the
 //! asset table (`serve`) and the directory server (`files`, `std`):
-//! the request's validator headers, the `If-None-Match` comparison, and the
-//! `Content-Range` header.
+//! the request's validator headers, their evaluation, and the `Last-Modified`
+//! and `Content-Range` headers.
 
-use crate::http::Request;
+use crate::http::{date, Request};
 use crate::server::ResponseWriter;
 
 /// The request headers [`super::plan`] and the directory server (`files`, `std`) read, as raw bytes (`None` when absent).
@@ -15,8 +15,11 @@ pub struct Conditions<'a> {
     pub if_none_match: Option<&'a [u8]>,
     /// `Range`: the bytes the client asks for (RFC 9110 §14.2).
     pub range: Option<&'a [u8]>,
-    /// `If-Range`: honour `Range` only while the ETag is still this one.
+    /// `If-Range`: honour `Range` only while the ETag (or date) is still this one.
     pub if_range: Option<&'a [u8]>,
+    /// `If-Modified-Since`: 304 when the file has not changed since (read only
+    /// without `If-None-Match`, RFC 9110 §13.2.2).
+    pub if_modified_since: Option<&'a [u8]>,
 }
 
 impl<'a> Conditions<'a> {
@@ -27,6 +30,7 @@ impl<'a> Conditions<'a> {
             if_none_match: req.header_bytes("if-none-match"),
             range: req.header_bytes("range"),
             if_range: req.header_bytes("if-range"),
+            if_modified_since: req.header_bytes("if-modified-since"),
         }
     }
 }
@@ -66,6 +70,34 @@ pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
         }
         rest = tagged.get(close.saturating_add(2)..).unwrap_or(&[]);
     }
+}
+
+/// Whether the client's copy is still current (RFC 9110 §13.2.2): its
+/// `If-None-Match` names `etag`, or, without one, its `If-Modified-Since` is
+/// no earlier than `modified`. An invalid date counts as absent.
+pub(super) fn not_modified(c: &Conditions<'_>, etag: &str, modified: Option<u64>) -> bool {
+    match (c.if_none_match, c.if_modified_since, modified) {
+        (Some(inm), _, _) => none_match_hits(inm, etag),
+        (None, Some(ims), Some(modified)) => date::parse(ims).is_some_and(|since| modified <= since),
+        _ => false,
+    }
+}
+
+/// Whether `If-Range` (when sent) still names this representation: its strong
+/// ETag, or its exact `Last-Modified` date.
+pub(super) fn range_still_valid(c: &Conditions<'_>, etag: &str, modified: Option<u64>) -> bool {
+    c.if_range.is_none_or(|tag| {
+        let tag = tag.trim_ascii();
+        tag == etag.as_bytes() || (modified.is_some() && date::parse(tag) == modified)
+    })
+}
+
+/// `Last-Modified: <IMF-fixdate>`.
+pub(super) fn last_modified(out: &mut ResponseWriter<'_>, modified: u64) {
+    out.header_with("Last-Modified", |w| {
+        date::write(w, modified);
+        true
+    });
 }
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.

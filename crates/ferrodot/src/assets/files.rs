@@ -42,11 +42,10 @@ use std::path::{Path, PathBuf};
 use std::string::String;
 use std::time::UNIX_EPOCH;
 
-use super::conditional::{content_range, none_match_hits, Conditions};
+use super::conditional::{content_range, last_modified, not_modified, range_still_valid, Conditions};
 use super::mime::mime_for;
 use super::range::{parse_range, RangeOutcome};
 use crate::app::respond::IntoResponse;
-use crate::http::date;
 use crate::http::parse::Rejection;
 use crate::http::{Method, Request, Status};
 use crate::mpg::{path_join_safe, UnsafePath};
@@ -60,7 +59,6 @@ const CACHE: &str = "no-cache";
 pub struct SendFile<'r> {
     path: Result<PathBuf, UnsafePath>,
     conditions: Conditions<'r>,
-    if_modified_since: Option<&'r [u8]>,
     head: bool,
 }
 
@@ -86,7 +84,6 @@ impl<'r> SendFile<'r> {
         SendFile {
             path,
             conditions: Conditions::of(req),
-            if_modified_since: req.header_bytes("if-modified-since"),
             head: req.method() == Method::Head,
         }
     }
@@ -152,20 +149,9 @@ impl IntoResponse for SendFile<'_> {
         };
         let etag = etag(&file);
         let c = self.conditions;
-        // RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it.
-        let not_modified = match (c.if_none_match, self.if_modified_since, file.modified) {
-            (Some(inm), _, _) => none_match_hits(inm, &etag),
-            (None, Some(ims), Some(modified)) => date::parse(ims).is_some_and(|since| modified <= since),
-            _ => false,
-        };
-        // If-Range: the range applies only to the file the client already has
-        // part of, named by its ETag or its exact Last-Modified date.
-        let range = c.range.filter(|_| {
-            c.if_range.is_none_or(|tag| {
-                let tag = tag.trim_ascii();
-                tag == etag.as_bytes() || (file.modified.is_some() && date::parse(tag) == file.modified)
-            })
-        });
+        let not_modified = not_modified(&c, &etag, file.modified);
+        // If-Range: the range applies only to the file the client already has part of.
+        let range = c.range.filter(|_| range_still_valid(&c, &etag, file.modified));
         let outcome = match range {
             _ if not_modified => RangeOutcome::Full,
             Some(r) => parse_range(r, file.len),
@@ -187,8 +173,7 @@ impl IntoResponse for SendFile<'_> {
         }
         out.header("ETag", &etag);
         if let Some(modified) = file.modified {
-            let text = date::format(modified);
-            out.header("Last-Modified", core::str::from_utf8(&text).unwrap_or_default());
+            last_modified(out, modified);
         }
         out.header("Cache-Control", CACHE);
         out.header("Accept-Ranges", "bytes");
@@ -197,9 +182,11 @@ impl IntoResponse for SendFile<'_> {
             RangeOutcome::Unsatisfiable if !not_modified => content_range(out, None, file.len),
             _ => {}
         }
-        if self.head {
-            // The writer counts these bytes for Content-Length and sends none.
-            return count_only(out, count).await;
+        // Declared: a file larger than the buffer keeps `Content-Length` framing
+        // (and the connection). A 304's length is the file's (RFC 9110 §8.6).
+        out.content_length(if not_modified { file.len } else { count });
+        if self.head || not_modified {
+            return out.finish().await;
         }
         if start > 0 && file.file.seek(SeekFrom::Start(start)).is_err() {
             return Err(WriteError::Invalid("file could not be read"));
@@ -229,15 +216,4 @@ async fn stream(file: &mut File, mut count: u64, out: &mut ResponseWriter<'_>) -
         count = count.saturating_sub(n as u64);
     }
     Ok(())
-}
-
-/// For HEAD: `count` body bytes counted, none read.
-async fn count_only(out: &mut ResponseWriter<'_>, mut count: u64) -> Result<(), WriteError> {
-    const ZEROS: [u8; 4096] = [0; 4096];
-    while count > 0 {
-        let n = usize::try_from(count).unwrap_or(usize::MAX).min(ZEROS.len());
-        out.write(ZEROS.get(..n).unwrap_or(&[])).await?;
-        count = count.saturating_sub(n as u64);
-    }
-    out.finish().await
 }

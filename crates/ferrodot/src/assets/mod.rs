@@ -12,6 +12,7 @@
 //!     fingerprinted: false,
 //!     identity: Some(Variant { bytes: b"<h1>camera</h1>", etag: "\"5d41402abc4b2a76\"" }),
 //!     gzip: None,
+//!     modified: None,
 //! }]);
 //! static APP: App<(), assets::Mount> = App::new((), assets::serve("/static/:path*", &ASSETS));
 //!

@@ -3,7 +3,7 @@
 //! The decision ([`plan`]) is a pure function of the asset and four request headers,
 //! unit-tested without a network; [`Served`] writes what it decided.
 
-use super::conditional::content_range;
+use super::conditional::{content_range, last_modified, not_modified, range_still_valid};
 pub use super::conditional::{none_match_hits, Conditions};
 use super::negotiate::{negotiate, Encoding};
 use super::range::{parse_range, RangeOutcome};
@@ -50,7 +50,8 @@ pub enum Plan {
     /// 406: only a gzip copy exists and the client refuses gzip (this build has
     /// no inflater to make an identity copy from it).
     NotAcceptable,
-    /// 304: the client's `If-None-Match` names the copy it would get.
+    /// 304: the client's `If-None-Match` names the copy it would get (or, without
+    /// one, its `If-Modified-Since` is no earlier than the asset's date).
     NotModified(Variant, Encoding),
     /// 200 with the whole copy.
     Full(Variant, Encoding),
@@ -66,17 +67,17 @@ pub enum Plan {
 }
 
 /// Decide the answer for a GET or HEAD of `asset` (RFC 9110 §13.2.2's order:
-/// `If-None-Match` before `Range`).
+/// `If-None-Match`, else `If-Modified-Since`, before `Range`).
 ///
 /// - The copy is chosen first ([`negotiate`]): conditions apply to the representation
 ///   the client would receive, whose ETag differs between identity and gzip.
 /// - `Range` applies to the identity copy only; with gzip chosen it is ignored (200).
-///   An `If-Range` that is not the identity's strong ETag (a date, another tag) also
-///   means the whole copy. Several disjoint ranges are answered with the whole copy
+///   An `If-Range` that is neither the identity's strong ETag nor the asset's exact
+///   date also means the whole copy. Several disjoint ranges are answered with the whole copy
 ///   (200), not `multipart/byteranges`; overlapping or adjacent ones are merged
 ///   ([`parse_range`]).
-/// - `If-Modified-Since` is not evaluated: the table has no dates, and the ETag is the
-///   stronger validator (§13.1.3: a server ignores it when `If-None-Match` is present).
+/// - `If-Modified-Since` counts only without `If-None-Match` and for an asset with a
+///   date ([`Asset::modified`]); an invalid date is ignored.
 pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
     let Some(encoding) = negotiate(c.accept_encoding, asset.identity.is_some(), asset.gzip.is_some()) else {
         return Plan::NotAcceptable;
@@ -88,13 +89,13 @@ pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
     let Some(variant) = chosen else {
         return Plan::NotAcceptable;
     };
-    if c.if_none_match.is_some_and(|inm| none_match_hits(inm, variant.etag)) {
+    if not_modified(&c, variant.etag, asset.modified) {
         return Plan::NotModified(variant, encoding);
     }
     let range = c
         .range
         .filter(|_| encoding == Encoding::Identity)
-        .filter(|_| c.if_range.is_none_or(|tag| tag.trim_ascii() == variant.etag.as_bytes()));
+        .filter(|_| range_still_valid(&c, variant.etag, asset.modified));
     match range.map(|r| parse_range(r, variant.bytes.len() as u64)) {
         Some(RangeOutcome::Partial { start, end }) => Plan::Partial { start, end },
         Some(RangeOutcome::Unsatisfiable) => Plan::Unsatisfiable,
@@ -114,6 +115,7 @@ pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
 ///     fingerprinted: false,
 ///     identity: Some(Variant { bytes: b"<h1>hi</h1>", etag: "\"1\"" }),
 ///     gzip: None,
+///     modified: None,
 /// }]);
 /// async fn home<'r>(req: &'r Request<'r>) -> Served<'r> {
 ///     Served::new(WEB.get("index.html"), req)
@@ -183,6 +185,9 @@ impl IntoResponse for Served<'_> {
             out.header("Vary", "Accept-Encoding");
         }
         out.header("Cache-Control", self.cache.for_asset(asset));
+        if let Some(modified) = asset.modified {
+            last_modified(out, modified);
+        }
         let total = asset.identity.map(|v| v.bytes.len() as u64);
         if let Some(total) = total {
             out.header("Accept-Ranges", "bytes");
@@ -195,8 +200,9 @@ impl IntoResponse for Served<'_> {
         if gzip {
             out.header("Content-Encoding", "gzip");
         }
-        // For HEAD and 304 the writer counts these bytes for `Content-Length`
-        // and sends none of them.
+        // Declared, so a copy larger than the buffer keeps `Content-Length`
+        // framing; for HEAD and 304 the writer sends none of these bytes.
+        out.content_length(body.len() as u64);
         out.write(body).await?;
         out.finish().await
     }
@@ -333,6 +339,7 @@ mod tests {
         fingerprinted: false,
         identity: Some(IDENTITY),
         gzip: Some(GZIP),
+        modified: None,
     };
 
     fn with(ae: &'static str, inm: Option<&'static str>, range: Option<&'static str>) -> Conditions<'static> {
@@ -341,6 +348,7 @@ mod tests {
             if_none_match: inm.map(str::as_bytes),
             range: range.map(str::as_bytes),
             if_range: None,
+            if_modified_since: None,
         }
     }
 

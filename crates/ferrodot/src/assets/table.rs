@@ -24,6 +24,9 @@ pub struct Asset {
     pub identity: Option<Variant>,
     /// The gzip copy, when it was clearly smaller.
     pub gzip: Option<Variant>,
+    /// When the file last changed, in Unix seconds: sent as `Last-Modified` and
+    /// compared with `If-Modified-Since`. `None`: no date, the ETag alone validates.
+    pub modified: Option<u64>,
 }
 
 /// A table of assets sorted by path (the build's output), searched by bisection.
@@ -101,6 +104,7 @@ mod tests {
                 etag: "\"1\"",
             }),
             gzip: None,
+            modified: None,
         }
     }
 

@@ -207,6 +207,10 @@ pub struct ResponseWriter<'w> {
     invalid: bool,
     chunked: bool,
     committed: bool,
+    /// The body's length, when the handler declared it ([`ResponseWriter::content_length`]).
+    declared: Option<u64>,
+    /// Body bytes accepted so far (buffered or sent), checked against `declared`.
+    accepted: u64,
 }
 
 impl<'w> ResponseWriter<'w> {
@@ -226,6 +230,8 @@ impl<'w> ResponseWriter<'w> {
             invalid: false,
             chunked: false,
             committed: false,
+            declared: None,
+            accepted: 0,
         }
     }
 
@@ -275,6 +281,8 @@ impl<'w> ResponseWriter<'w> {
         self.invalid = false;
         self.body_len = 0;
         self.discarded = 0;
+        self.declared = None;
+        self.accepted = 0;
         let mut head = BufWriter::new(&mut *self.buf);
         write_status_line(&mut head, status);
         if let Some(server) = self.setup.server {
@@ -329,6 +337,29 @@ impl<'w> ResponseWriter<'w> {
         self.grow_head(n);
         self.place_body_after_head();
         self.invalid = invalid;
+    }
+
+    /// Declare the body's length before writing it (a file, an asset): a body
+    /// larger than the buffer then goes out with `Content-Length` and the
+    /// connection stays open, instead of chunked framing. Writing more than
+    /// `len` bytes, or fewer by [`ResponseWriter::finish`], is an error (a 500
+    /// if nothing was sent yet, else the connection closes). A HEAD or 304
+    /// response need not write the body at all: `len` is its length.
+    pub fn content_length(&mut self, len: u64) {
+        if self.stage != Stage::Buffering {
+            self.invalid = true;
+            return;
+        }
+        self.declared = Some(len);
+    }
+
+    /// Count `n` body bytes against the declared length.
+    fn accept(&mut self, n: usize) -> Result<(), WriteError> {
+        self.accepted = self.accepted.saturating_add(n as u64);
+        match self.declared {
+            Some(len) if self.accepted > len => Err(WriteError::Invalid("body longer than its Content-Length")),
+            _ => Ok(()),
+        }
     }
 
     /// Set `Content-Type`, like [`ResponseWriter::header`] without
@@ -409,12 +440,17 @@ impl<'w> ResponseWriter<'w> {
         &mut *self.buf
     }
 
-    /// Count `n` bytes rendered into [`ResponseWriter::body_space`].
+    /// Count `n` bytes rendered into [`ResponseWriter::body_space`]. More than
+    /// a declared [`ResponseWriter::content_length`] makes the response invalid.
     pub fn commit_body(&mut self, n: usize) {
+        let before = self.body_len;
         self.body_len = self
             .body_len
             .saturating_add(n)
             .min(self.buf.len().saturating_sub(self.body_start()));
+        if self.accept(self.body_len.saturating_sub(before)).is_err() {
+            self.invalid = true;
+        }
     }
 
     /// Append body bytes.
@@ -429,6 +465,7 @@ impl<'w> ResponseWriter<'w> {
             self.discarded = self.discarded.saturating_add(bytes.len() as u64);
             return Ok(());
         }
+        self.accept(bytes.len())?;
         while !bytes.is_empty() {
             let room = self.body_capacity();
             if room == 0 {
@@ -451,17 +488,17 @@ impl<'w> ResponseWriter<'w> {
     }
 
     /// Send what is buffered: the first time, the head goes with it and
-    /// the response switches to chunked (HTTP/1.1) or close-delimited
-    /// (HTTP/1.0) framing.
+    /// the response switches to its declared `Content-Length`, or else to
+    /// chunked (HTTP/1.1) or close-delimited (HTTP/1.0) framing.
     async fn flush_body(&mut self) -> Result<(), WriteError> {
         if self.stage == Stage::Buffering {
-            self.chunked = !self.setup.http10;
-            if !self.chunked {
+            self.chunked = self.declared.is_none() && !self.setup.http10;
+            if !self.chunked && self.declared.is_none() {
                 self.setup.keep_alive = false;
             }
             // The framing headers go into the reserve; the body stays
             // where it is (at `body_at`).
-            self.end_head(None)?;
+            self.end_head(self.declared)?;
             self.send(0, self.head_len).await?;
             self.stage = Stage::Streaming;
         }
@@ -557,11 +594,16 @@ impl<'w> ResponseWriter<'w> {
         if self.invalid {
             return Err(WriteError::Invalid("invalid response header"));
         }
+        let sends_body = !self.setup.head_only && self.status.has_body();
+        if sends_body && self.declared.is_some_and(|len| len != self.accepted) {
+            return Err(WriteError::Invalid("body shorter than its Content-Length"));
+        }
         if self.stage == Stage::Buffering {
-            let length = self.discarded.saturating_add(self.body_len as u64);
+            let measured = self.discarded.saturating_add(self.body_len as u64);
+            let length = self.declared.unwrap_or(measured);
             // A body rendered straight into the buffer (JSON, error text)
             // is measured but not sent for HEAD, 204 and 304.
-            if self.setup.head_only || !self.status.has_body() {
+            if !sends_body {
                 self.body_len = 0;
             }
             let body_at = self.body_start();
