@@ -185,7 +185,7 @@ pub mod picoserve_io {
 
     /// By reference, as ferrodot's `serve_connection` takes its socket,
     /// so the connection future holds a pointer, not the socket.
-    impl<'s, 'a, Runtime> picoserve::io::Socket<Runtime> for &'s mut MemSocket<'a> {
+    impl<'a, Runtime> picoserve::io::Socket<Runtime> for &mut MemSocket<'a> {
         type Error = MemError;
         type ReadHalf<'h>
             = &'h mut Rx<'a>
