@@ -5,8 +5,13 @@
 # an in-memory socket and prints the size of its connection future, then
 # prints a Markdown table against the budgets of DESIGN.md.
 #
+# Then the same for the peers (`peers/`, a crate of its own): picoserve and
+# edge-http versions of hello and json3 over a no-HTTP baseline of their
+# own, the same socket, requests and profile, and a second table that puts
+# ferrodot's figures next to theirs as ratios from this one run.
+#
 # Fails if a build fails or a variant does not answer its requests.
-# Budgets are reported (OK/OVER), never asserted.
+# Budgets are reported (OK/OVER), never asserted; nor is any ratio.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -65,15 +70,26 @@ if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
     exit 1
 fi
 
+PEERS=(peers_baseline picoserve_hello picoserve_json3 edge_hello edge_json3)
+log "footprint: building ${PEERS[*]} (peers/) for $TARGET"
+# peers/.cargo/config.toml names the same target dir (and CARGO_TARGET_DIR,
+# if set, applies to both), so the images land next to ferrodot's.
+if ! (cd peers && cargo build --release --bins) >"$logs/build-peers.txt" 2>&1; then
+    cat "$logs/build-peers.txt" >&2
+    log "footprint: build of the peers failed"
+    exit 1
+fi
+
 section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 
-declare -A text rodata flash future
-for v in baseline hello json3 json20 json3_guarded static_route assets client; do
+declare -A text rodata flash future ram
+for v in baseline hello json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
     elf="$out/$v"
     [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
     text[$v]=$(section "$elf" .text)
     rodata[$v]=$(section "$elf" .rodata)
     flash[$v]=$((text[$v] + rodata[$v]))
+    ram[$v]=$(($(section "$elf" .data) + $(section "$elf" .bss)))
 done
 
 # --- run under QEMU --------------------------------------------------------
@@ -82,7 +98,7 @@ done
 # bytes it wrote back, and exits through semihosting.
 expect_hello=('HTTP/1.1 200 OK' 'hello')
 expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
-for v in baseline hello json3 json20 json3_guarded static_route assets client; do
+for v in baseline hello json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
     future[$v]="n/a"
     command -v qemu-system-arm >/dev/null || continue
     rc=0
@@ -100,6 +116,8 @@ for v in baseline hello json3 json20 json3_guarded static_route assets client; d
         static_route) expect=('hello' 'asset body') ;;
         assets) expect=('hello' 'Content-Encoding: gzip' 'HTTP/1.1 304 Not Modified' 'Content-Range: bytes 0-4/10' 'asset') ;;
         client) expect=('GET /api/led/7 HTTP/1.1' 'Host: dev') ;;
+        *_hello) expect=('HTTP/1.1 200' 'hello') ;;
+        *_json3) expect=('HTTP/1.1 200' 'hello' '{"id":7,"on":true}' 'HTTP/1.1 204') ;;
         *) expect=('POST /api/led/7') ;;
     esac
     for e in "${expect[@]}"; do
@@ -150,6 +168,55 @@ report() {
     echo "1 KB = 1000 B. The baseline's own poll-loop future is ${future[baseline]} B. Buffers (rx 1024 B, tx 512 B) are the caller's and not counted."
 }
 report | tee "$logs/report.md"
+
+# --- the peers, side by side -----------------------------------------------
+# Each server's flash is over its own crate's baseline (footprint's for
+# ferrodot, peers_baseline for the peers: the same code, built alike), so
+# each figure is what the HTTP server and the app cost.
+version() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' peers/Cargo.lock; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) printf "%.2f", a / b; else print "—" }'; }
+bytes() { if [ "$1" = "n/a" ]; then echo "n/a"; else echo "$1 B"; fi; }
+# One row: label, then ferrodot's, picoserve's and edge-http's values.
+row() { echo "| $1 | $(bytes "$2") | $(bytes "$3") | $(bytes "$4") | $(ratio "$2" "$3") | $(ratio "$2" "$4") |"; }
+
+pbase=${flash[peers_baseline]}
+declare -A over
+for s in hello json3; do
+    over[ferrodot_$s]=$((flash[$s] - base))
+    over[picoserve_$s]=$((flash[picoserve_$s] - pbase))
+    over[edge_$s]=$((flash[edge_$s] - pbase))
+done
+peers_report() {
+    echo "## ferrodot and its peers: picoserve $(version picoserve), edge-http $(version edge-http)"
+    echo
+    echo "Same target, profile, socket and requests; ratio = ferrodot ÷ peer (below 1: ferrodot is smaller)."
+    echo
+    echo "| measure | ferrodot | picoserve | edge-http | ÷ picoserve | ÷ edge-http |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    row "baseline (no HTTP), .text+.rodata" "$base" "$pbase" "$pbase"
+    for s in hello json3; do
+        row "$s: flash over baseline" "${over[ferrodot_$s]}" "${over[picoserve_$s]}" "${over[edge_$s]}"
+    done
+    row "json3 − hello: two JSON routes (GET with a u32 capture, POST with a JSON body)" \
+        "$((over[ferrodot_json3] - over[ferrodot_hello]))" \
+        "$((over[picoserve_json3] - over[picoserve_hello]))" \
+        "$((over[edge_json3] - over[edge_hello]))"
+    for s in hello json3; do
+        row "$s: connection future" "${future[$s]}" "${future[picoserve_$s]}" "${future[edge_$s]}"
+    done
+    for s in hello json3; do
+        row "$s: static RAM (.data+.bss)" "${ram[$s]}" "${ram[picoserve_$s]}" "${ram[edge_$s]}"
+    done
+    echo
+    echo "Buffers are the caller's and not counted: ferrodot rx 1024 B + tx 512 B; picoserve a 1024 B request"
+    echo "buffer, writing into the socket's (lent 512 B at a time); edge-http a 1024 B buffer, writing straight"
+    echo "to the socket, at most 24 headers (ferrodot's limit). picoserve keeps connections alive (its default"
+    echo "closes after one request) and runs on a timer that never fires; edge-http links a stub embassy-time"
+    echo "driver (time stands at 0) and routes by hand, as it has no router. Static RAM is what a server keeps"
+    echo "outside its future and those buffers. The peers' baseline future is ${future[peers_baseline]} B."
+}
+echo
+peers_report | tee -a "$logs/report.md"
 
 echo
 echo "### json3 under QEMU (mps2-an386): what it wrote back"
