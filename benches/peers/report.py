@@ -10,9 +10,9 @@ import sys
 from collections import defaultdict
 
 out = sys.argv[1]
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 WNAME = {"W1": "ka /status", "W2": "close /status", "W3": "ka /user", "W4": "ka POST /echo",
-         "W5": "HTTPS ka /status", "W6": "HTTPS close /status"}
+         "W5": "HTTPS ka /status", "W6": "HTTPS close /status", "W7": "ka gzip asset 19.5 KB"}
 ORDER = ["ferrodot", "ceiling", "nginx", "picoserve", "axum", "actix", "microdot", "nginx-deferred", "ferrodot-nodefer",
          "ferrodot-tls", "nginx-tls"]
 # The HTTPS rows are compared with ferrodot-tls (plain ferrodot serves no W5/W6).
@@ -238,6 +238,7 @@ if load:
     target("W2 close, neither deferring: ferrodot-nodefer ÷ nginx, req per server CPU-s", neither[0], ">=", 1.0, neither[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req/s", versus("ceiling", "W1", "rps")[0], ">=", 0.8, versus("ceiling", "W1", "rps")[1])
     target("W1 keep-alive: ferrodot ÷ ceiling, req per server CPU-s", versus("ceiling", "W1", "eff")[0], ">=", 0.8, versus("ceiling", "W1", "eff")[1])
+    target("W7 keep-alive gzip asset (19.5 KB): ferrodot ÷ nginx gzip_static, req per server CPU-s", versus("nginx", "W7", "eff")[0], ">=", 1.0, versus("nginx", "W7", "eff")[1])
     tls_ka = versus("nginx-tls", "W5", "eff", me="ferrodot-tls")
     target("W5 HTTPS keep-alive: ferrodot-tls ÷ nginx-tls, req per server CPU-s", tls_ka[0], ">=", 1.0, tls_ka[1])
     tls_new = versus("nginx-tls", "W6", "eff", me="ferrodot-tls")

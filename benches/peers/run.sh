@@ -13,6 +13,7 @@
 #   PEERS_TARGET_DIR=DIR                             # build directory (default benches/peers/target)
 #   OUT=DIR                                          # keep the raw results there
 #   UPLOAD=0 bash benches/peers/run.sh               # without the 100 MiB upload (upload.sh)
+#   NGINX_SENDFILE=off bash benches/peers/run.sh     # nginx copies files through user space too
 #
 # Workloads: W1 keep-alive GET /status (c32), W2 GET /status with
 # `Connection: close` (c8, a new connection per request), W3 keep-alive
@@ -21,6 +22,10 @@
 # `Connection: close` (c8: a new TLS 1.3 handshake per request, P-256
 # certificate, X25519 key exchange for both servers), served by
 # ferrodot-tls (rustls + ring) and nginx-tls (OpenSSL), same certificate.
+# W7 keep-alive GET /static/app.js with `Accept-Encoding: gzip` (c32): a
+# 124 KB script whose 19.5 KB gzip copy ferrodot serves from its build-time
+# asset table (ETag, Vary) and nginx from the same file with `gzip_static on`
+# (sendfile, open_file_cache: from the page cache, its best static setup).
 # Instruction counts: ir-ferrodot and ir-picoserve serve N keep-alive
 # requests over an in-memory socket under callgrind.
 # Clients (CLIENTS=1): ferrodot's client Connection and hyper 1.x's http1
@@ -42,7 +47,7 @@ LOAD=${LOAD:-1}
 CALLGRIND=${CALLGRIND:-1}
 CLIENTS=${CLIENTS:-1}
 ONLY=${ONLY:-"ferrodot ceiling nginx picoserve axum actix microdot nginx-deferred ferrodot-nodefer ferrodot-tls nginx-tls"}
-WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4 W5 W6"}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4 W5 W6 W7"}
 OUT=${OUT:-$(mktemp -d /tmp/ferrodot-peers.XXXXXX)}
 mkdir -p "$OUT"
 echo "results in $OUT" >&2
@@ -67,6 +72,11 @@ if [ ! -x "$HERE/python/.venv/bin/python" ]; then
     "$HERE/python/.venv/bin/pip" install -q -r "$HERE/python/requirements.txt" >&2
 fi
 (cd "$HERE" && cargo build --release --quiet) >&2
+# W7's file, byte for byte what ferrodot serves, for nginx's gzip_static.
+ASSET_DIR="$OUT/static"
+mkdir -p "$ASSET_DIR"
+chmod 755 "$OUT" "$ASSET_DIR"  # nginx's worker runs as another user
+"$BIN/peer-ferrodot" --dump-assets "$ASSET_DIR"
 # One ECDSA P-256 certificate for both HTTPS servers.
 CERTS="$OUT/certs"
 mkdir -p "$CERTS"
@@ -134,10 +144,13 @@ http {
     keepalive_requests 10000000;
     client_body_temp_path $dir/body;
     default_type application/json;
+    sendfile ${NGINX_SENDFILE:-on};
+    open_file_cache max=16;
     server {
         listen 127.0.0.1:$2${3:+ $3};
         $tls
         location = /status { return 200 '{"frames":123,"triggers":4}'; }
+        location /static/ { alias $ASSET_DIR/; gzip_static on; types { text/javascript js; } }
     }
 }
 EOF
@@ -171,14 +184,23 @@ stop_server() {
 # parse a path parameter or a JSON body without a scripting module).
 # The other-way-round pair runs the new-connection workload only (it
 # changes nothing on a kept-alive connection).
-workloads_of() { case $1 in nginx) echo W1 W2 ;; nginx-deferred | ferrodot-nodefer) echo W2 ;; *-tls) echo W5 W6 ;; *) echo W1 W2 W3 W4 ;; esac; }
+workloads_of() { case $1 in nginx) echo W1 W2 W7 ;; ferrodot) echo W1 W2 W3 W4 W7 ;; nginx-deferred | ferrodot-nodefer) echo W2 ;; *-tls) echo W5 W6 ;; *) echo W1 W2 W3 W4 ;; esac; }
 
 check_routes() { # name port -> "ok", "fixed bytes" or what failed
     local base="http://127.0.0.1:$2" bad=""
     case $1 in *-tls) base="https://127.0.0.1:$2" ;; esac
     curl -s -m 2 --cacert "$CERTS/cert.pem" "$base/status" | grep -q '"frames": *123' || bad+=" /status"
     case $1 in
+        ferrodot | nginx)
+            # W7: the same gzip bytes from both, announced as gzip.
+            curl -s -m 2 -H 'Accept-Encoding: gzip' -D "$OUT/w7-head.$1.txt" -o "$OUT/w7-body.$1.gz" "$base/static/app.js"
+            cmp -s "$OUT/w7-body.$1.gz" "$ASSET_DIR/app.js.gz" && grep -qi '^content-encoding: gzip' "$OUT/w7-head.$1.txt" \
+                && grep -qi '^etag:' "$OUT/w7-head.$1.txt" || bad+=" /static/app.js"
+            ;;
+    esac
+    case $1 in
         *-tls) echo "${bad:-ok (HTTPS /status)}"; return ;;
+        nginx) echo "${bad:-ok (/status, /static/app.js)}"; return ;;
         nginx*) echo "${bad:-ok (/status only)}"; return ;;
         ceiling) echo "${bad:-fixed bytes}"; return ;;
     esac
@@ -202,6 +224,7 @@ run_wrk() { # round name port workload
         W4) args=(-c32 -s "$OUT/post.lua" "http://127.0.0.1:$port/echo") ;;
         W5) args=(-c32 "https://127.0.0.1:$port/status") ;;
         W6) args=(-c8 -H "Connection: close" "https://127.0.0.1:$port/status") ;;
+        W7) args=(-c32 -H "Accept-Encoding: gzip" "http://127.0.0.1:$port/static/app.js") ;;
     esac
     local c0 o0 t0 m0 c1 o1 t1 m1 wrk_s
     c0=$(cpu_ticks "$SERVER_PID"); o0=$(passive_opens); m0=$(machine_busy); t0=$(now)

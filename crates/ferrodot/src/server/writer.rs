@@ -470,6 +470,16 @@ impl<'w> ResponseWriter<'w> {
             let room = self.body_capacity();
             if room == 0 {
                 self.flush_body().await?;
+                // With its length declared there is no framing to add: what
+                // would only be copied through the empty buffer piece by
+                // piece goes to the port in one write.
+                if self.declared.is_some() && bytes.len() >= self.body_capacity() {
+                    self.committed = true;
+                    if !self.port.is_hijacked() {
+                        port::write_all(self.port, bytes).await?;
+                    }
+                    return Ok(());
+                }
                 continue;
             }
             let n = room.min(bytes.len());
@@ -498,9 +508,18 @@ impl<'w> ResponseWriter<'w> {
             }
             // The framing headers go into the reserve; the body stays
             // where it is (at `body_at`).
+            let body_at = self.body_start();
             self.end_head(self.declared)?;
-            self.send(0, self.head_len).await?;
             self.stage = Stage::Streaming;
+            if !self.chunked {
+                // No chunk line to put before the body: head and body go in one write.
+                let end = self.join_head_and_body(body_at)?;
+                self.send(0, end).await?;
+                self.body_len = 0;
+                self.body_at = FRAMING_RESERVE;
+                return Ok(());
+            }
+            self.send(0, self.head_len).await?;
         }
         if self.body_len == 0 {
             return Ok(());
@@ -579,6 +598,24 @@ impl<'w> ResponseWriter<'w> {
         Ok(())
     }
 
+    /// Move the buffered body (at `body_at`) to right after the finished
+    /// head, so that both go in one write; returns where they end.
+    fn join_head_and_body(&mut self, body_at: usize) -> Result<usize, WriteError> {
+        // The framing headers stay within the reserve (`head_len <=
+        // body_at`), so this is at most `body_end()`.
+        #[allow(clippy::arithmetic_side_effects)]
+        let end = self.head_len + self.body_len;
+        if self.body_len > 0 {
+            let gap = body_at.saturating_sub(self.head_len);
+            let region = self.buf.get_mut(self.head_len..self.body_end());
+            let Some(region) = region.filter(|region| gap <= region.len()) else {
+                return Err(WriteError::Invalid("response body misplaced"));
+            };
+            region.copy_within(gap.., 0);
+        }
+        Ok(end)
+    }
+
     /// Complete the response.
     pub async fn finish(&mut self) -> Result<(), WriteError> {
         if self.port.is_hijacked() {
@@ -608,19 +645,7 @@ impl<'w> ResponseWriter<'w> {
             }
             let body_at = self.body_start();
             self.end_head(Some(length))?;
-            // Close the gap between head and body, then one write.
-            // The framing headers stay within the reserve (`head_len <=
-            // body_at`), so this is at most `body_end()`.
-            #[allow(clippy::arithmetic_side_effects)]
-            let end = self.head_len + self.body_len;
-            if self.body_len > 0 {
-                let gap = body_at.saturating_sub(self.head_len);
-                let region = self.buf.get_mut(self.head_len..self.body_end());
-                let Some(region) = region.filter(|region| gap <= region.len()) else {
-                    return Err(WriteError::Invalid("response body misplaced"));
-                };
-                region.copy_within(gap.., 0);
-            }
+            let end = self.join_head_and_body(body_at)?;
             self.send(0, end).await?;
         } else {
             self.flush_body().await?;

@@ -1,5 +1,6 @@
-// The three benchmark routes on ferrodot. Shared by the TCP server
-// (main.rs) and the in-memory instruction-count driver (ir.rs).
+// The three benchmark routes on ferrodot, and W7's asset under /static/.
+// Shared by the TCP server (main.rs) and the in-memory instruction-count
+// driver (ir.rs).
 use ferrodot::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -52,4 +53,10 @@ ferrodot::routes! {
     }
 }
 
-static APP: App<Device, BenchRoutes> = App::new(Device { frames: 123, triggers: 4 }, BenchRoutes);
+// `pub static ASSETS`: app.js and its gzip copy (build.rs).
+include!(concat!(env!("OUT_DIR"), "/bench_assets.rs"));
+
+static APP: App<Device, (BenchRoutes, ferrodot::assets::Mount)> = App::new(
+    Device { frames: 123, triggers: 4 },
+    (BenchRoutes, ferrodot::assets::serve("/static/:path*", &ASSETS)),
+);
