@@ -4,9 +4,10 @@
 //! backing, which must replace the previous image atomically: after a
 //! crash at any moment, the backing holds the old image or the new one,
 //! never a mix. [`FileBacking`] (with `std`) writes a temporary file and
-//! renames it over the old one; on a device, a backing can alternate
-//! between two flash sectors and flip a header once the new copy is
-//! complete — the trait asks for nothing more than that.
+//! renames it over the old one; on a device, `FlashBacking` (feature
+//! `flash-store`) alternates between two NOR flash sectors and writes a
+//! copy's header once the copy is complete — the trait asks for nothing
+//! more than that.
 //!
 //! Image format (little-endian): `FDRS`, version `1`, three zero bytes;
 //! then per resource a 16-byte header (URI length `u16`, media code `u8`,
@@ -43,14 +44,15 @@ const HEADER: usize = 16;
 const CREATED: u8 = 1;
 
 /// FNV-1a, 32 bits: enough to tell a damaged image from a good one.
-struct Fnv(u32);
+/// The flash backing checks its copies with it too.
+pub(super) struct Fnv(pub(super) u32);
 
 impl Fnv {
-    const fn new() -> Self {
+    pub(super) const fn new() -> Self {
         Fnv(0x811c_9dc5)
     }
 
-    fn update(&mut self, bytes: &[u8]) {
+    pub(super) fn update(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
