@@ -646,7 +646,7 @@ mod tests {
 
     fn every_power_cut_leaves_the_old_image_or_the_new<const R: usize, const W: usize>() {
         let ram = Ram::<R, W>::new();
-        drop(two_saves(&ram));
+        two_saves(&ram);
         let old = image(backing(&ram));
         let before = ram.chip().clone();
 
@@ -718,7 +718,7 @@ mod tests {
     fn a_damaged_newest_copy_falls_back_to_the_older() {
         for at in [0, 4, 8, 12, HEADER, HEADER + 20] {
             let ram = Ram::<1, 4>::new();
-            drop(two_saves(&ram));
+            two_saves(&ram);
             let newest = backing(&ram)
                 .current(&backing(&ram).layout().unwrap())
                 .unwrap()
@@ -766,37 +766,26 @@ mod tests {
         assert!(!newer(7, 7));
     }
 
+    fn too_large<const R: usize, const W: usize>() {
+        let ram = Ram::<R, W>::new();
+        two_saves(&ram);
+        let b = backing(&ram);
+        let room = b.capacity();
+        assert_eq!(room, SECTOR as usize - round_up(HEADER, W).unwrap());
+        let old = image(b);
+        let big = vec![0x5Au8; room + 1];
+        assert_eq!(b.save(&mut |sink| sink(&big)), Err(PersistError::DoesNotFit));
+        assert_eq!(image(backing(&ram)), old, "W={W}");
+        // Exactly the room fits.
+        b.save(&mut |sink| sink(&big[..room])).unwrap();
+        assert_eq!(image(backing(&ram)), &big[..room], "W={W}");
+    }
+
     #[test]
     fn too_large_an_image_is_refused_and_the_old_one_kept() {
-        for w in [1usize, 4, 8] {
-            let check = |b: &dyn Persistence, room: usize| {
-                let old = image(b);
-                let big = vec![0x5Au8; room + 1];
-                assert_eq!(b.save(&mut |sink| sink(&big)), Err(PersistError::DoesNotFit));
-                assert_eq!(image(b), old);
-                // Exactly the room fits.
-                b.save(&mut |sink| sink(&big[..room])).unwrap();
-                assert_eq!(image(b), &big[..room]);
-                b.save(&mut |sink| sink(&old)).unwrap();
-            };
-            match w {
-                1 => {
-                    let ram = Ram::<1, 1>::new();
-                    drop(two_saves(&ram));
-                    check(backing(&ram), backing(&ram).capacity());
-                }
-                4 => {
-                    let ram = Ram::<4, 4>::new();
-                    drop(two_saves(&ram));
-                    check(backing(&ram), backing(&ram).capacity());
-                }
-                _ => {
-                    let ram = Ram::<1, 8>::new();
-                    drop(two_saves(&ram));
-                    check(backing(&ram), backing(&ram).capacity());
-                }
-            }
-        }
+        too_large::<1, 1>();
+        too_large::<4, 4>();
+        too_large::<1, 8>();
         // Through the store: the change stays in memory, the flash keeps the old image.
         let ram = Ram::<1, 4>::new();
         let b = backing(&ram);
@@ -903,5 +892,30 @@ mod tests {
         second.reset().unwrap();
         let third: &'static Portal = Box::leak(Box::new(Portal::new("http://x/setup").persist(backing(&ram))));
         assert_eq!(third.load(), Ok(false), "the reset was saved");
+
+        // A power cut while saving new credentials: the old ones or the new.
+        third.save(Credentials::new("Home", "hunter2hunter2").unwrap()).unwrap();
+        let before = ram.chip().clone();
+        let (mut olds, mut k) = (0, 0);
+        loop {
+            *ram.chip() = before.clone();
+            ram.cut_after(k);
+            let saved = third.save(Credentials::new("Office", "correct horse").unwrap());
+            ram.power_on();
+            let after: &'static Portal = Box::leak(Box::new(Portal::new("u").persist(backing(&ram))));
+            assert_eq!(after.load(), Ok(true), "cut after {k} bytes");
+            let ssid = std::string::String::from(after.credentials().unwrap().ssid());
+            match ssid.as_str() {
+                "Home" => olds += 1,
+                "Office" => assert_eq!(after.credentials().unwrap().password(), "correct horse"),
+                other => panic!("cut after {k} bytes: {other}"),
+            }
+            if saved.is_ok() {
+                assert_eq!(ssid, "Office");
+                break;
+            }
+            k += 1;
+        }
+        assert_eq!(olds, k, "old until the header's last byte");
     }
 }
