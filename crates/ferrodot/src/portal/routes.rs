@@ -176,9 +176,9 @@ const MAGIC: [u8; 8] = *b"FDWC\x01\0\0\0";
 const MAX_IMAGE: usize = 8 + 2 + MAX_SSID + MAX_PASSWORD + 4;
 
 fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    let mut sum = crate::resource::Fnv::new();
+    sum.update(bytes);
+    sum.0
 }
 
 /// Why [`Portal::save`] did not store the credentials.

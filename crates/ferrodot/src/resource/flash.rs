@@ -90,6 +90,16 @@ const ERASED: u8 = 0xFF;
 /// assert!(FLASH.capacity() > 4000);
 /// # Ok::<(), ferrodot::resource::StoreError>(())
 /// ```
+///
+/// Each sector holds one copy: a header (sequence number, length,
+/// checksum) written after the image. A save erases the sector without
+/// the newest valid copy and writes there, so the other stays whole until
+/// the new header is; reads serve the newest copy whose header and
+/// checksum hold, and erased flash reads as nothing saved. A sector the
+/// flash cannot read counts as holding no copy. Every flash operation
+/// runs in a critical section of its own (an erase one `ERASE_SIZE` unit
+/// at a time); the image is written while the store holds its lock.
+/// `READ_SIZE` and `WRITE_SIZE` may be up to 64 bytes.
 pub struct FlashBacking<F> {
     state: Mutex<RefCell<State<F>>>,
     base: u32,
@@ -189,7 +199,12 @@ impl<F: NorFlash> FlashBacking<F> {
             return Err(PersistError::Io);
         }
         let second = self.base.checked_add(self.sector).ok_or(PersistError::Io)?;
-        second.checked_add(self.sector).ok_or(PersistError::Io)?;
+        let end = second.checked_add(self.sector).ok_or(PersistError::Io)?;
+        // Both sectors on the chip: with one only, saves would still "work".
+        let chip = self.with_state(|s| s.flash.capacity())?;
+        if usize::try_from(end).map_err(|_| PersistError::Io)? > chip {
+            return Err(PersistError::Io);
+        }
         let slot = size(round_up(HEADER, F::WRITE_SIZE).ok_or(PersistError::Io)?)?;
         let room = self.sector.checked_sub(slot).ok_or(PersistError::Io)?;
         let chunk = BUF
@@ -289,11 +304,14 @@ impl<F: NorFlash> FlashBacking<F> {
         }))
     }
 
+    /// The newest valid copy. A sector the flash cannot read (an ECC error
+    /// after a torn write) holds none; both unreadable is an error.
     fn newest(&self, l: &Layout) -> Result<Option<Found>, PersistError> {
         let [a, b] = l.starts;
-        Ok(match (self.copy_at(l, a)?, self.copy_at(l, b)?) {
-            (Some(a), Some(b)) => Some(if newer(b.seq, a.seq) { b } else { a }),
-            (a, b) => a.or(b),
+        Ok(match (self.copy_at(l, a), self.copy_at(l, b)) {
+            (Err(e), Err(_)) => return Err(e),
+            (Ok(Some(a)), Ok(Some(b))) => Some(if newer(b.seq, a.seq) { b } else { a }),
+            (a, b) => a.ok().flatten().or(b.ok().flatten()),
         })
     }
 
@@ -487,6 +505,8 @@ mod tests {
         off: bool,
         /// Bytes written or erased so far.
         touched: usize,
+        /// Reads touching these bytes fail (an ECC error).
+        unreadable: core::ops::Range<usize>,
     }
 
     impl Chip {
@@ -522,6 +542,7 @@ mod tests {
                 budget: None,
                 off: false,
                 touched: 0,
+                unreadable: 0..0,
             })))
         }
 
@@ -560,6 +581,10 @@ mod tests {
                 return Err(NorFlashErrorKind::Other);
             }
             let at = offset as usize;
+            let bad = &chip.unreadable;
+            if at < bad.end && bad.start < at + bytes.len() {
+                return Err(NorFlashErrorKind::Other);
+            }
             bytes.copy_from_slice(&chip.bytes[at..at + bytes.len()]);
             Ok(())
         }
@@ -738,6 +763,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_sector_holds_no_copy() {
+        let ram = Ram::<1, 4>::new();
+        two_saves(&ram);
+        let b = backing(&ram);
+        let newest = b.current(&b.layout().unwrap()).unwrap().unwrap();
+        let start = newest.start as usize;
+        ram.chip().unreadable = start + 40..start + 41;
+        let store = Store::new().persisted(backing(&ram));
+        assert_eq!(store.load(), Ok(true));
+        assert_eq!(value(&store, "/ssid"), b"Home");
+        // Both unreadable: an error, not "nothing saved".
+        ram.chip().unreadable = 0..SIZE;
+        assert_eq!(backing(&ram).read_at(0, &mut [0u8; 4]), Err(PersistError::Io));
+        assert_eq!(
+            Store::new().persisted(backing(&ram)).load(),
+            Err(StoreError::Persist(PersistError::Io))
+        );
+    }
+
+    #[test]
     fn saves_alternate_between_the_sectors() {
         let ram = Ram::<1, 8>::new();
         let store = Store::new().persisted(backing(&ram));
@@ -853,9 +898,8 @@ mod tests {
         let ram = Ram::<1, 4>::new();
         for (offset, sector) in [(0, 100), (64, 256), (0, 0), (u32::MAX - 127, 128), (512, 512)] {
             let b = Box::leak(Box::new(FlashBacking::new(ram.clone(), offset, sector)));
-            if sector != 512 {
-                assert_eq!(b.capacity(), 0, "{offset} {sector}");
-            }
+            assert_eq!(b.capacity(), 0, "{offset} {sector}");
+            assert_eq!(b.read_at(0, &mut [0u8; 4]), Err(PersistError::Io), "{offset} {sector}");
             assert_eq!(
                 b.save(&mut |sink| sink(b"x")),
                 Err(PersistError::Io),

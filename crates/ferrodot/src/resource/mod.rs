@@ -100,6 +100,8 @@ pub use flash::FlashBacking;
 pub use media::{acceptable, MediaType, Methods};
 #[cfg(feature = "std")]
 pub use persist::FileBacking;
+#[cfg(feature = "portal")]
+pub(crate) use persist::Fnv;
 pub use persist::{ImageWriter, Persistence, Sink};
 pub use routes::ResourceRoutes;
 #[cfg(feature = "tokio")]
