@@ -18,7 +18,9 @@
 //! - `read_at` serves the newest copy (sequence numbers compared with
 //!   wrapping) whose header and checksum are valid; none is `Ok(0)`,
 //!   nothing saved. A header that claims more than the sector holds is
-//!   invalid, whatever the flash contains nothing panics.
+//!   invalid, and so is a sector the flash cannot read (an ECC error after
+//!   a torn write); no flash content makes it panic. The copy found is
+//!   kept (next to the flash, under the same mutex) until the next save.
 //!
 //! Each flash operation runs in its own critical section (the flash sits in
 //! a `critical_section::Mutex`), an erase one `ERASE_SIZE` unit at a time.
