@@ -62,9 +62,10 @@
 //!
 //! With [`Portal::persist`], the credentials are saved through a
 //! [`Persistence`] backing — the one of the resource store, whose contract
-//! is all or nothing (a file renamed over the old one on the host, two
-//! flash sectors on a device) — so a power cut while saving leaves the old
-//! state or the new one. [`Portal::load`] reads them back at start-up.
+//! is all or nothing (a file renamed over the old one on the host; on a
+//! device, two NOR flash sectors: `resource::FlashBacking`, feature
+//! `flash-store`) — so a power cut while saving leaves the old state or
+//! the new one. [`Portal::load`] reads them back at start-up.
 //! Image (little-endian): `FDWC`, version `1`, three zero bytes, SSID
 //! length (`u8`, 0 for "not provisioned"), password length (`u8`), the
 //! SSID, the password, FNV-1a (`u32`) of everything before.
@@ -175,9 +176,9 @@ const MAGIC: [u8; 8] = *b"FDWC\x01\0\0\0";
 const MAX_IMAGE: usize = 8 + 2 + MAX_SSID + MAX_PASSWORD + 4;
 
 fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    let mut sum = crate::resource::Fnv::new();
+    sum.update(bytes);
+    sum.0
 }
 
 /// Why [`Portal::save`] did not store the credentials.

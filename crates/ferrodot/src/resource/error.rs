@@ -73,7 +73,8 @@ pub enum PersistError {
     /// The saved image is damaged (bad magic, checksum or record).
     Corrupt,
     /// The saved image has more resources, or longer URIs or values,
-    /// than this store's capacities.
+    /// than this store's capacities; or an image to save is larger than
+    /// the backing holds (a flash sector).
     DoesNotFit,
 }
 
@@ -83,7 +84,7 @@ impl PersistError {
         match self {
             PersistError::Io => "could not read or write the saved resource store",
             PersistError::Corrupt => "the saved resource store is damaged",
-            PersistError::DoesNotFit => "the saved resource store does not fit this store's capacities",
+            PersistError::DoesNotFit => "the resource store image does not fit this store's capacities or its backing",
         }
     }
 }

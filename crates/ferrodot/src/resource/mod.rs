@@ -84,6 +84,9 @@ mod error;
 mod event;
 mod media;
 mod persist;
+// Imports persist's trait and checksum.
+#[cfg(feature = "flash-store")]
+mod flash;
 mod routes;
 #[cfg(feature = "tokio")]
 mod server;
@@ -92,9 +95,13 @@ mod table;
 
 pub use error::{PersistError, StoreError};
 pub use event::{Callback, Event};
+#[cfg(feature = "flash-store")]
+pub use flash::FlashBacking;
 pub use media::{acceptable, MediaType, Methods};
 #[cfg(feature = "std")]
 pub use persist::FileBacking;
+#[cfg(feature = "portal")]
+pub(crate) use persist::Fnv;
 pub use persist::{ImageWriter, Persistence, Sink};
 pub use routes::ResourceRoutes;
 #[cfg(feature = "tokio")]

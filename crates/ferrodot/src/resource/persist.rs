@@ -4,9 +4,10 @@
 //! backing, which must replace the previous image atomically: after a
 //! crash at any moment, the backing holds the old image or the new one,
 //! never a mix. [`FileBacking`] (with `std`) writes a temporary file and
-//! renames it over the old one; on a device, a backing can alternate
-//! between two flash sectors and flip a header once the new copy is
-//! complete — the trait asks for nothing more than that.
+//! renames it over the old one; on a device, `FlashBacking` (feature
+//! `flash-store`) alternates between two NOR flash sectors and writes a
+//! copy's header once the copy is complete — the trait asks for nothing
+//! more than that.
 //!
 //! Image format (little-endian): `FDRS`, version `1`, three zero bytes;
 //! then per resource a 16-byte header (URI length `u16`, media code `u8`,
@@ -30,7 +31,9 @@ pub trait Persistence {
     /// or nothing: if this fails, or the device loses power at any point,
     /// [`Persistence::read_at`] afterwards reads either the complete old
     /// image or the complete new one. `write_image` runs while the store
-    /// is locked: buffer its pieces, write them after it returns.
+    /// is locked: buffer its pieces, write them after it returns (a
+    /// backing without a heap, like the flash one, writes them as they
+    /// come, and erases before).
     fn save(&self, write_image: &mut ImageWriter<'_>) -> Result<(), PersistError>;
 
     /// Read the current image from `offset` into `buf`; `Ok(0)` at its end
@@ -43,14 +46,15 @@ const HEADER: usize = 16;
 const CREATED: u8 = 1;
 
 /// FNV-1a, 32 bits: enough to tell a damaged image from a good one.
-struct Fnv(u32);
+/// The flash backing checks its copies with it too, the portal its image.
+pub(crate) struct Fnv(pub(crate) u32);
 
 impl Fnv {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Fnv(0x811c_9dc5)
     }
 
-    fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
