@@ -2,12 +2,17 @@
 with dig and dnspython, mDNS unicast queries, the probe URLs with curl
 before and after provisioning, and a restart on the same store file.
 
-Every server is started with ``--port 0 --dns-port 0 --mdns-port 0`` and
-stopped by the test that started it; every client call has a time limit.
+Every server is started with ``--port 0 --dns-port 0 --mdns-port 0
+--dhcp-port 0`` and stopped by the test that started it; every client call
+has a time limit. The DHCP client acts as a relay agent (``giaddr`` =
+127.0.0.1, its own address), so the replies come back to its own port, by
+unicast, never broadcast.
 """
 
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import urllib.request
 
@@ -39,18 +44,20 @@ APPLE = "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"
 class Portal(Server):
     def __init__(self, store, extra=()):
         binary = find_binary("demo", ["-p", "demo"], "FERRODOT_DEMO")
-        args = ["--portal", "--dns-port", "0", "--mdns-port", "0", "--store", str(store), *extra]
+        args = ["--portal", "--dns-port", "0", "--mdns-port", "0", "--dhcp-port", "0", "--store", str(store), *extra]
         super().__init__(binary, args, "ferrodot demo listening on http://")
         self.url = f"http://{self.addr}"
         self.log = []
-        self.dns_port = self.mdns_port = None
-        while self.dns_port is None or self.mdns_port is None:
+        self.dns_port = self.mdns_port = self.dhcp_port = None
+        while None in (self.dns_port, self.mdns_port, self.dhcp_port):
             line = self.next_line()
             self.log.append(line)
             if m := re.match(r"portal: DNS on udp://127\.0\.0\.1:(\d+)", line):
                 self.dns_port = int(m.group(1))
             if m := re.match(r"portal: mDNS \(unicast\) on udp://127\.0\.0\.1:(\d+)", line):
                 self.mdns_port = int(m.group(1))
+            if m := re.match(r"portal: DHCP on udp://127\.0\.0\.1:(\d+)", line):
+                self.dhcp_port = int(m.group(1))
 
     def output(self):
         """Everything printed so far (after a stop: everything)."""
@@ -157,8 +164,6 @@ def test_dnspython_edge_cases(start_portal, tmp_path):
 
 def send_raw(payload, port):
     """One datagram; the reply or None after 1 s."""
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(1)
         s.sendto(payload, ("127.0.0.1", port))
@@ -297,3 +302,117 @@ def test_reset_needs_the_admin_and_cross_site_posts_are_refused(start_portal, tm
     assert (status, headers.get("location")) == (302, f"{server.url}/setup")
     assert curl(server.url + "/generate_204")[0] == 302
     assert PASSWORD.encode() not in store.read_bytes()
+
+
+# ------------------------------------------------------------------ DHCP
+
+DISCOVER, OFFER, REQUEST, ACK, NAK, RELEASE = 1, 2, 3, 5, 6, 7
+MAGIC = b"\x63\x82\x53\x63"
+
+
+def dhcp_packet(kind, mac, xid, options=b"", giaddr="127.0.0.1", ciaddr="0.0.0.0"):
+    """A BOOTREQUEST as a relay agent at ``giaddr`` forwards it (hops = 1)."""
+    head = struct.pack(
+        "!BBBBIHH4s4s4s4s16s64s128s",
+        1, 1, 6, 1, xid, 0, 0,
+        socket.inet_aton(ciaddr), b"\0" * 4, b"\0" * 4, socket.inet_aton(giaddr),
+        mac.ljust(16, b"\0"), b"", b"",
+    )
+    return head + MAGIC + bytes([53, 1, kind]) + options + b"\xff"
+
+
+def parse_dhcp(reply):
+    """(op, xid, yiaddr, giaddr, chaddr, {option: value})."""
+    op, _, _, _, xid, _, _, _, yiaddr, _, giaddr, chaddr = struct.unpack("!BBBBIHH4s4s4s4s16s", reply[:44])
+    assert reply[236:240] == MAGIC
+    options, at = {}, 240
+    while reply[at] != 255:
+        if reply[at] == 0:
+            at += 1
+            continue
+        code, length = reply[at], reply[at + 1]
+        options[code] = reply[at + 2 : at + 2 + length]
+        at += 2 + length
+    return op, xid, socket.inet_ntoa(yiaddr), socket.inet_ntoa(giaddr), chaddr[:6], options
+
+
+def dhcp_exchange(port, payload, timeout=2.0):
+    """Send from 127.0.0.1 (the relay); the reply to our port, or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(payload, ("127.0.0.1", port))
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            return None
+
+
+def ip(text):
+    return socket.inet_aton(text)
+
+
+def test_dhcp_through_a_relay(start_portal, tmp_path):
+    server = start_portal(tmp_path / "creds")
+    port = server.dhcp_port
+    assert any("pool 127.0.0.11-127.0.0.42" in line for line in server.log), server.log
+    api = f"{server.url}/captive-portal"
+    mac1, mac2 = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
+
+    reply = dhcp_exchange(port, dhcp_packet(DISCOVER, mac1, 0x1111))
+    assert reply is not None, "no OFFER"
+    assert len(reply) >= 300  # the BOOTP minimum
+    op, xid, yiaddr, giaddr, chaddr, options = parse_dhcp(reply)
+    assert (op, xid, giaddr, chaddr) == (2, 0x1111, "127.0.0.1", mac1)
+    assert options[53] == bytes([OFFER])
+    offered = yiaddr
+    assert 11 <= int(offered.split(".")[3]) <= 42 and offered.startswith("127.0.0."), offered
+    assert options[54] == ip("127.0.0.1")  # server identifier
+    assert options[3] == ip("127.0.0.1")  # router
+    assert options[6] == ip("127.0.0.1")  # DNS
+    assert options[1] == ip("255.255.255.0")
+    assert struct.unpack("!I", options[51])[0] == 3600
+    assert options[114].decode() == api
+    # The captive-portal URL it hands out is the demo's RFC 8908 API.
+    assert curl(api)[1]["content-type"] == "application/captive+json"
+
+    request = bytes([50, 4]) + ip(offered) + bytes([54, 4]) + ip("127.0.0.1")
+    op, xid, yiaddr, _, chaddr, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(REQUEST, mac1, 0x2222, request)))
+    assert (options[53], xid, yiaddr, chaddr) == (bytes([ACK]), 0x2222, offered, mac1)
+    assert options[114].decode() == api and struct.unpack("!I", options[51])[0] == 3600
+
+    # A second client gets another address; it cannot take the first one's.
+    _, _, second, _, _, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(DISCOVER, mac2, 0x3333)))
+    assert options[53] == bytes([OFFER]) and second != offered and second.startswith("127.0.0.")
+    taken = bytes([50, 4]) + ip(offered)
+    _, _, _, _, _, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(REQUEST, mac2, 0x4444, taken)))
+    assert options[53] == bytes([NAK]) and 114 not in options
+
+    # RELEASE: no reply; the address is free for a third client now (the
+    # second one keeps the address it was offered: one address per client).
+    release = bytes([54, 4]) + ip("127.0.0.1")
+    assert dhcp_exchange(port, dhcp_packet(RELEASE, mac1, 0x5555, release, ciaddr=offered), timeout=1) is None
+    mac3 = b"\x02\x00\x00\x00\x00\x03"
+    wanted = bytes([50, 4]) + ip(offered)
+    _, _, yiaddr, _, _, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(DISCOVER, mac3, 0x6666, wanted)))
+    assert (options[53], yiaddr) == (bytes([OFFER]), offered)
+    _, _, yiaddr, _, _, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(REQUEST, mac3, 0x6667, wanted + release)))
+    assert (options[53], yiaddr) == (bytes([ACK]), offered)
+    _, _, yiaddr, _, _, options = parse_dhcp(dhcp_exchange(port, dhcp_packet(REQUEST, mac2, 0x6668, bytes([50, 4]) + ip(second))))
+    assert (options[53], yiaddr) == (bytes([ACK]), second)
+
+
+def test_dhcp_garbage_gets_no_reply(start_portal, tmp_path):
+    server = start_portal(tmp_path / "creds")
+    port = server.dhcp_port
+    good = dhcp_packet(DISCOVER, b"\x02\x00\x00\x00\x00\x09", 0x7777)
+    as_reply = b"\x02" + good[1:]
+    bad_magic = good[:236] + b"\0\0\0\0" + good[240:]
+    no_end = good[:-1]
+    overlong = good[:-1] + bytes([12, 200, 0x41]) + b"\xff"  # option 12 claims 200 bytes
+    no_type = good[:240] + b"\xff"
+    for payload in [b"", b"\x01", b"\x00\x01\x02", good[:100], good[:239], no_end, as_reply, bad_magic, overlong, no_type, b"\xff" * 600]:
+        assert dhcp_exchange(port, payload, timeout=0.5) is None, payload[:16]
+    # Still serving after all that.
+    reply = dhcp_exchange(port, good)
+    assert reply is not None and parse_dhcp(reply)[5][53] == bytes([OFFER])

@@ -27,6 +27,10 @@ tests/qemu/relay.py for each connection the guest opens to 10.0.2.100:8080
 (a test server on 127.0.0.1 here), :8081 (a port nothing listens on) and
 :8082 (a server that answers garbage). The guest reaches nothing else.
 
+UDP: DNS_PORT is forwarded to the captive-portal DNS (guest port 53) and
+DHCP_PORT to the DHCP server (67); the DHCP client here acts as a relay
+agent (giaddr 10.0.2.2), so the replies come back to it by unicast.
+
 The firmware has 4 connection slots, and smoltcp has no listen backlog: a
 fifth simultaneous connection is reset. The checks never hold more than 3
 connections at once.
@@ -44,6 +48,7 @@ import os
 import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -126,7 +131,7 @@ class Qemu:
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53{forwards}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53,hostfwd=udp:127.0.0.1:{DHCP_PORT}-:67{forwards}",
             "-device", "virtio-net-device,netdev=n0",
             *entropy,
             "-kernel", str(elf),
@@ -698,6 +703,74 @@ def check_dns(port):
     expect(dns_exchange(b"\x00\x01\x02", timeout=1) is None, "a 3-byte packet was answered")
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
+
+# The firmware's DHCP server (UDP 67) is forwarded from this host port. The
+# test client acts as a relay agent at giaddr = 10.0.2.2, the host as the
+# guest sees it (QEMU's forward rewrites 127.0.0.1 to it): the firmware
+# sends relayed replies to the relay that sent the request, at its port.
+DHCP_PORT = free_udp_port()
+DHCP_MAGIC = b"\x63\x82\x53\x63"
+
+
+def dhcp_packet(kind, mac, xid, options=b""):
+    head = struct.pack(
+        "!BBBBIHH4s4s4s4s16s64s128s",
+        1, 1, 6, 1, xid, 0, 0, bytes(4), bytes(4), bytes(4), bytes([10, 0, 2, 2]),
+        mac.ljust(16, b"\0"), b"", b"",
+    )
+    return head + DHCP_MAGIC + bytes([53, 1, kind]) + options + b"\xff"
+
+
+def dhcp_options(reply):
+    expect(len(reply) >= 240 and reply[236:240] == DHCP_MAGIC, f"not a DHCP reply: {reply[:16].hex()}")
+    options, at = {}, 240
+    while at < len(reply) and reply[at] != 255:
+        if reply[at] == 0:
+            at += 1
+            continue
+        options[reply[at]] = reply[at + 2 : at + 2 + reply[at + 1]]
+        at += 2 + reply[at + 1]
+    return options
+
+
+def dhcp_exchange(payload, timeout=3.0):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(payload, ("127.0.0.1", DHCP_PORT))
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            return None
+
+
+def check_dhcp(port):
+    mac = bytes([2, 0, 0, 0, 0, 0x42])
+    # As for DNS, the forward's first datagram may be lost: retry (the same MAC gets the same offer).
+    offer = None
+    for _ in range(5):
+        offer = dhcp_exchange(dhcp_packet(1, mac, 0xF00D))
+        if offer:
+            break
+    expect(offer is not None, f"no DHCP OFFER on udp 127.0.0.1:{DHCP_PORT}")
+    expect(offer[0] == 2 and offer[4:8] == b"\x00\x00\xf0\x0d" and offer[28:34] == mac, f"OFFER header {offer[:34].hex()}")
+    expect(offer[24:28] == bytes([10, 0, 2, 2]), f"OFFER giaddr {offer[24:28].hex()}")
+    options = dhcp_options(offer)
+    yiaddr = offer[16:20]
+    expect(options.get(53) == b"\x02", f"not an OFFER: {options.get(53)}")
+    expect(yiaddr[:3] == bytes([10, 0, 2]) and 200 <= yiaddr[3] < 208, f"yiaddr {list(yiaddr)}")
+    expect(options.get(54) == bytes([10, 0, 2, 15]) and options.get(3) == bytes([10, 0, 2, 15]), "server id, router")
+    expect(options.get(6) == bytes([10, 0, 2, 15]), f"DNS server {options.get(6)}")
+    expect(options.get(114) == b"http://10.0.2.15/captive-portal", f"option 114 {options.get(114)}")
+    request = bytes([50, 4]) + yiaddr + bytes([54, 4, 10, 0, 2, 15])
+    ack = dhcp_exchange(dhcp_packet(3, mac, 0xF00E, request))
+    expect(ack is not None, "no DHCP ACK")
+    options = dhcp_options(ack)
+    expect(options.get(53) == b"\x05" and ack[16:20] == yiaddr, f"ACK {options.get(53)} {list(ack[16:20])}")
+    expect(struct.unpack("!I", options.get(51, bytes(4)))[0] == 3600, "lease time")
+    expect(dhcp_exchange(b"\x01\x01\x06", timeout=1) is None, "a 3-byte packet was answered")
+    addr = ".".join(map(str, yiaddr))
+    return f"OFFER then ACK of {addr} through a relay, option 114 = http://10.0.2.15/captive-portal, garbage dropped"
+
 # ------------------------------------------------------------ HTTPS (443)
 #
 # The firmware serves the same app over TLS (MbedTLS) on guest port 443,
@@ -1170,6 +1243,7 @@ CHECKS = [
     ("idle sockets evicted, WebSocket kept", check_idle_sockets),
     ("POST /report: the device as a client", check_report),
     ("captive-portal DNS over UDP", check_dns),
+    ("DHCP over UDP through a relay (OFFER, ACK, option 114)", check_dhcp),
     ("captive-portal routes over HTTP (probes, /setup)", check_portal_routes),
     ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
     ("OTA: 413 too large, aborted upload", check_firmware_refused),

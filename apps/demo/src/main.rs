@@ -30,9 +30,9 @@
 //! at most `--firmware-max BYTES` each (default 128 MiB; 413
 //! above it).
 //!
-//! First boot: `--portal --dns-port N --mdns-port M --store FILE` (see
-//! `portal.rs`): captive-portal DNS and mDNS on UDP, the probe and setup
-//! routes before the camera's.
+//! First boot: `--portal --dns-port N --mdns-port M --dhcp-port D --store
+//! FILE` (see `portal.rs`): captive-portal DNS, mDNS and DHCP on UDP, the
+//! probe and setup routes before the camera's.
 
 mod firmware;
 mod portal;
@@ -85,7 +85,9 @@ const USAGE: &str =
     "usage: demo [--host ADDR] [--port N] [--quiet] [--tls-cert FILE --tls-key FILE [--redirect-port N]]
             [--admin-password PW] [--cors-origin ORIGIN]... [--rate-limit N] [--connection-rate N]
             [--firmware-dir DIR] [--firmware-max BYTES]
-            [--portal [--dns-port N] [--mdns-port M] [--store FILE]]
+            [--portal [--dns-port N] [--mdns-port M] [--dhcp-port D] [--store FILE]]
+              (--dhcp-port: leases 32 addresses from the --host address + 10,
+               127.0.0.11-127.0.0.42 on 127.0.0.1, option 114 = its /captive-portal)
        demo --openapi    (print the OpenAPI document of the device's routes)";
 
 fn positive(flag: &str, v: Option<String>) -> Result<u32, String> {

@@ -1,9 +1,16 @@
-//! The demo's portal mode: `--portal --dns-port N --mdns-port M --store FILE`.
+//! The demo's portal mode: `--portal --dns-port N --mdns-port M --dhcp-port D
+//! --store FILE`.
 //!
 //! The captive-portal DNS on UDP `HOST:N` answers every `A` query with the
 //! `--host` address (127.0.0.1 when `--host` is unspecified, 0.0.0.0);
 //! mDNS unicast queries for `camera.local` and `_http._tcp.local` on UDP
-//! `HOST:M`; the portal routes before the camera's own. The credentials
+//! `HOST:M`; a DHCP server on UDP `HOST:D`, leasing 32 addresses from
+//! the `--host` address + 10 (127.0.0.11 to 127.0.0.42 on 127.0.0.1), each
+//! with that address as router and DNS and the demo's
+//! `http://HOST:PORT/captive-portal` as the RFC 8910 option 114; the
+//! portal routes before the camera's own. A client on the host can only
+//! reach it as a relay agent would (`giaddr` = its own address: the reply
+//! comes back to its port), not by broadcast. The credentials
 //! posted to `/setup` are kept in `FILE` (written atomically), so the
 //! portal stays ended after a restart with the same file.
 //!
@@ -15,6 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use camera::security::{AdminOnly, Guard};
 use ferrodot::app::layer::Layered;
+use ferrodot::portal::dhcp;
 use ferrodot::portal::dns;
 use ferrodot::portal::mdns;
 use ferrodot::portal::routes::{Portal, PortalRoutes, ResetRoutes};
@@ -25,6 +33,7 @@ pub struct PortalArgs {
     pub enabled: bool,
     pub dns_port: Option<u16>,
     pub mdns_port: Option<u16>,
+    pub dhcp_port: Option<u16>,
     pub store: Option<String>,
 }
 
@@ -40,6 +49,7 @@ impl PortalArgs {
             "--portal" => self.enabled = true,
             "--dns-port" => self.dns_port = Some(port(arg, it.next())?),
             "--mdns-port" => self.mdns_port = Some(port(arg, it.next())?),
+            "--dhcp-port" => self.dhcp_port = Some(port(arg, it.next())?),
             "--store" => self.store = Some(it.next().ok_or("--store needs a file")?),
             _ => return Ok(false),
         }
@@ -47,8 +57,9 @@ impl PortalArgs {
     }
 
     pub fn check(&self) -> Result<(), String> {
-        if !self.enabled && (self.dns_port.is_some() || self.mdns_port.is_some() || self.store.is_some()) {
-            return Err("--dns-port, --mdns-port and --store need --portal".into());
+        let any = self.dns_port.is_some() || self.mdns_port.is_some() || self.dhcp_port.is_some();
+        if !self.enabled && (any || self.store.is_some()) {
+            return Err("--dns-port, --mdns-port, --dhcp-port and --store need --portal".into());
         }
         Ok(())
     }
@@ -65,6 +76,9 @@ pub fn routes(portal: Option<&'static Portal>) -> Routes {
     Layered::new(Guard, (main, Layered::new(AdminOnly, reset)))
 }
 
+/// Addresses the demo's DHCP server leases.
+const DHCP_POOL: usize = 32;
+
 /// The address the DNS and mDNS answers give: the HTTP server's.
 fn device_addr(http: SocketAddr) -> Ipv4Addr {
     match http.ip() {
@@ -80,12 +94,13 @@ pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<Route
         return Ok(routes(None));
     }
     let addr = device_addr(http);
-    let url = if http.port() == 80 {
-        format!("http://{addr}/setup")
+    let origin = if http.port() == 80 {
+        format!("http://{addr}")
     } else {
-        format!("http://{addr}:{}/setup", http.port())
+        format!("http://{addr}:{}", http.port())
     };
-    let mut portal = Portal::new(Box::leak(url.into_boxed_str())).networks(|| &["camera-lab", "Home", "Guest"]);
+    let mut portal = Portal::new(Box::leak(format!("{origin}/setup").into_boxed_str()))
+        .networks(|| &["camera-lab", "Home", "Guest"]);
     if let Some(file) = &args.store {
         portal = portal.persist(FileBacking::leak(file));
     }
@@ -118,6 +133,23 @@ pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<Route
         tokio::task::spawn_local(async move {
             if let Err(e) = ferrodot::rt::tokio::udp::serve_mdns(socket, responder).await {
                 eprintln!("demo: mDNS: {e}");
+            }
+        });
+    }
+    if let Some(port) = args.dhcp_port {
+        let socket = tokio::net::UdpSocket::bind((bind_ip, port)).await?;
+        let first = Ipv4Addr::from(u32::from(addr).wrapping_add(10));
+        let last = Ipv4Addr::from(u32::from(first).wrapping_add(DHCP_POOL as u32 - 1));
+        let api: &'static str = Box::leak(format!("{origin}/captive-portal").into_boxed_str());
+        println!(
+            "portal: DHCP on udp://{} (pool {first}-{last}, option 114 {api})",
+            socket.local_addr()?
+        );
+        let server: &'static dhcp::Server<DHCP_POOL> =
+            Box::leak(Box::new(dhcp::Server::new(dhcp::Config::new(addr, first, api))));
+        tokio::task::spawn_local(async move {
+            if let Err(e) = ferrodot::rt::tokio::udp::serve_dhcp(socket, server).await {
+                eprintln!("demo: DHCP: {e}");
             }
         });
     }

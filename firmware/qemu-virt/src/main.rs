@@ -9,6 +9,8 @@
 //!   with a non-zero status (sifive_test device).
 //! - Network: static 10.0.2.15/24, gateway 10.0.2.2 (QEMU user networking).
 //! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15);
+//!   DHCP on UDP 67 (8 leases from 10.0.2.200, option 114 →
+//!   `http://10.0.2.15/captive-portal`), as on the device's access point;
 //!   the portal's routes before the camera's (`/generate_204`, `/setup`, …).
 //! - HTTPS (feature `tls`, on by default): the same app on port 443 through
 //!   MbedTLS, entropy from virtio-rng (`tls.rs`, `rng.rs`, `heap.rs`).
@@ -179,6 +181,24 @@ async fn dns_task(stack: Stack<'static>) -> ! {
     ferrodot::rt::embassy::udp::serve_dns(stack, 53, DNS_BUFFERS.take(), dns).await
 }
 
+/// DHCP for the phones on the access point (here: QEMU's user network,
+/// reached through a port forward by a test client acting as a relay).
+/// The pool starts at .200: 10.0.2.100 is the test's report server
+/// (`guestfwd`), and QEMU's own DHCP hands out .15 up.
+static DHCP: ferrodot::portal::dhcp::Server<8> =
+    ferrodot::portal::dhcp::Server::new(ferrodot::portal::dhcp::Config::new(
+        core::net::Ipv4Addr::new(10, 0, 2, 15),
+        core::net::Ipv4Addr::new(10, 0, 2, 200),
+        "http://10.0.2.15/captive-portal",
+    ));
+/// 576-byte datagrams: what every DHCP peer must accept; two in the socket.
+static DHCP_BUFFERS: ConstStaticCell<UdpBuffers<2, 1152, 576>> = ConstStaticCell::new(UdpBuffers::new());
+
+#[embassy_executor::task]
+async fn dhcp_task(stack: Stack<'static>) -> ! {
+    ferrodot::rt::embassy::udp::serve_dhcp(stack, 67, DHCP_BUFFERS.take(), &DHCP).await
+}
+
 #[embassy_executor::task]
 async fn net_task(mut runner: Runner<'static, VirtioNetDriver>) -> ! {
     runner.run().await
@@ -303,9 +323,9 @@ async fn main(spawner: Spawner) {
         gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
         dns_servers: Default::default(),
     });
-    // One socket per slot, one for the uplink, one for the DNS responder,
-    // one per TLS connection.
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 2 + TLS_SOCKETS }>> = StaticCell::new();
+    // One socket per slot, one for the uplink, one each for the DNS responder
+    // and the DHCP server, one per TLS connection.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 3 + TLS_SOCKETS }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -315,6 +335,7 @@ async fn main(spawner: Spawner) {
     spawner.spawn(camera_task(&APP.state).unwrap());
     spawner.spawn(uplink_task(stack, &APP.state).unwrap());
     spawner.spawn(dns_task(stack).unwrap());
+    spawner.spawn(dhcp_task(stack).unwrap());
     #[cfg(feature = "tls")]
     tls::start(&spawner, stack);
 

@@ -2,8 +2,10 @@
 //! and heap-free, that hands out the captive-portal URI (RFC 8910,
 //! option 114) with each address, so a phone learns of the portal without
 //! probing. The caller gives it the time (seconds, any epoch) and sends its
-//! replies from UDP port 67 to port 68 ([`Reply::broadcast`]: to
-//! 255.255.255.255, else to the client's `ciaddr`).
+//! replies from UDP port 67 where [`Reply::to`] says (RFC 2131 §4.1): to a
+//! relay agent's `giaddr` (port 67), else broadcast to 255.255.255.255:68,
+//! else to the client's `ciaddr` (port 68). [`Destination::endpoint`] adds
+//! the rule the runtime glue uses for a relay on another port.
 //!
 //! ```
 //! use core::net::Ipv4Addr;
@@ -22,8 +24,9 @@
 //! address on), keyed by the client's hardware address; an offer holds an
 //! address for 60 s, a lease for [`Config::lease_secs`]. Handled:
 //! `DISCOVER` → `OFFER`, `REQUEST` → `ACK` or `NAK`, `RELEASE`,
-//! `DECLINE`, `INFORM` → `ACK`. Not handled: relays (`giaddr` is copied
-//! back, nothing more), option overload (52), static reservations.
+//! `DECLINE`, `INFORM` → `ACK`. Relayed requests are answered to the relay,
+//! from the same pool (the pool is not chosen by `giaddr`'s subnet). Not
+//! handled: option overload (52), static reservations.
 
 use core::cell::RefCell;
 use core::net::Ipv4Addr;
@@ -80,13 +83,71 @@ struct Lease {
     expires: u32,
 }
 
-/// A reply to send from port 67 to port 68.
+/// Where a reply goes (RFC 2131 §4.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// 255.255.255.255, port 68: the client has no address yet, asked for a
+    /// broadcast, or is told `NAK`.
+    Broadcast,
+    /// The client's `ciaddr`, port 68 (a renewing client, or `INFORM`).
+    Client(Ipv4Addr),
+    /// The relay agent at `giaddr`, port 67: it forwards the reply.
+    Relay(Ipv4Addr),
+}
+
+/// The BOOTP client port.
+pub const CLIENT_PORT: u16 = 68;
+/// The BOOTP server port, where a relay agent listens too.
+pub const SERVER_PORT: u16 = 67;
+
+impl Destination {
+    /// The address and port of RFC 2131.
+    ///
+    /// ```
+    /// use core::net::Ipv4Addr;
+    /// use ferrodot::portal::dhcp::Destination;
+    ///
+    /// assert_eq!(Destination::Broadcast.addr(), (Ipv4Addr::BROADCAST, 68));
+    /// assert_eq!(Destination::Relay(Ipv4Addr::new(10, 0, 0, 1)).addr(), (Ipv4Addr::new(10, 0, 0, 1), 67));
+    /// ```
+    pub const fn addr(self) -> (Ipv4Addr, u16) {
+        match self {
+            Destination::Broadcast => (Ipv4Addr::BROADCAST, CLIENT_PORT),
+            Destination::Client(a) => (a, CLIENT_PORT),
+            Destination::Relay(a) => (a, SERVER_PORT),
+        }
+    }
+
+    /// Where to send, given who sent the request (`from`, `port`): as
+    /// [`addr`](Self::addr), except that a relayed reply goes to the
+    /// request's source port when the relay itself sent it. The relay that
+    /// forwarded a request is its sender; one on another port than 67 (a
+    /// test client on loopback, a host behind QEMU's port forward) gets its
+    /// reply where it listens.
+    ///
+    /// ```
+    /// use core::net::Ipv4Addr;
+    /// use ferrodot::portal::dhcp::Destination;
+    ///
+    /// let relay = Ipv4Addr::new(10, 0, 2, 2);
+    /// assert_eq!(Destination::Relay(relay).endpoint(relay, 40000), (relay, 40000));
+    /// assert_eq!(Destination::Relay(relay).endpoint(Ipv4Addr::new(10, 0, 2, 9), 40000), (relay, 67));
+    /// ```
+    pub fn endpoint(self, from: Ipv4Addr, port: u16) -> (Ipv4Addr, u16) {
+        match self {
+            Destination::Relay(a) if a == from => (a, port),
+            other => other.addr(),
+        }
+    }
+}
+
+/// A reply to send from port 67.
 #[derive(Debug)]
 pub struct Reply<'b> {
     /// The reply message.
     pub bytes: &'b [u8],
-    /// To 255.255.255.255; otherwise to the client's `ciaddr`.
-    pub broadcast: bool,
+    /// Where it goes.
+    pub to: Destination,
 }
 
 /// The DHCP server with `N` addresses.
@@ -247,7 +308,9 @@ impl<const N: usize> Server<N> {
         w.put(&[2, 1, 6, 0])?;
         w.put(&req.xid)?;
         w.u16(0)?;
-        w.u16(req.flags & 0x8000)?;
+        // A relay broadcasts a NAK to its client (the client's address may
+        // be wrong), when the broadcast bit says so (§4.1).
+        w.u16(if kind == NAK { 0x8000 } else { req.flags & 0x8000 })?;
         w.put(if req.kind == INFORM { &req.ciaddr } else { &[0; 4] })?;
         w.put(&yiaddr.octets())?;
         w.put(&[0; 4])?; // siaddr: no boot server
@@ -281,11 +344,15 @@ impl<const N: usize> Server<N> {
         while w.len() < 300 {
             w.put(&[0])?;
         }
-        let broadcast = req.flags & 0x8000 != 0 || req.ciaddr == [0; 4] || kind == NAK;
-        Some(Reply {
-            bytes: w.finish(),
-            broadcast,
-        })
+        let giaddr = Ipv4Addr::from(req.giaddr);
+        let to = if !giaddr.is_unspecified() {
+            Destination::Relay(giaddr)
+        } else if req.flags & 0x8000 != 0 || req.ciaddr == [0; 4] || kind == NAK {
+            Destination::Broadcast
+        } else {
+            Destination::Client(Ipv4Addr::from(req.ciaddr))
+        };
+        Some(Reply { bytes: w.finish(), to })
     }
 }
 
@@ -343,7 +410,7 @@ mod tests {
         let s = server();
         let mut out = [0u8; 576];
         let offer = s.handle(&packet(DISCOVER, 1, &[]), 100, &mut out).unwrap();
-        assert!(offer.broadcast);
+        assert_eq!(offer.to, Destination::Broadcast);
         let (kind, addr, options) = read(offer.bytes);
         assert_eq!((kind, addr), (OFFER, Ipv4Addr::new(192, 168, 4, 10)));
         assert_eq!(option(&options, 114).unwrap(), URL.as_bytes());
@@ -408,6 +475,88 @@ mod tests {
         let (kind, addr, options) = read(s.handle(&packet(INFORM, 7, &[]), 6, &mut out).unwrap().bytes);
         assert_eq!((kind, addr, option(&options, 51)), (ACK, Ipv4Addr::UNSPECIFIED, None));
         assert_eq!(option(&options, 114).unwrap(), URL.as_bytes());
+    }
+
+    /// `packet` with the broadcast flag cleared, `ciaddr` and `giaddr` set.
+    fn addressed(kind: u8, mac: u8, options: &[u8], ciaddr: [u8; 4], giaddr: [u8; 4]) -> Vec<u8> {
+        let mut p = packet(kind, mac, options);
+        p[10] = 0;
+        p[12..16].copy_from_slice(&ciaddr);
+        p[24..28].copy_from_slice(&giaddr);
+        p
+    }
+
+    #[test]
+    fn replies_are_addressed_as_rfc_2131_says() {
+        let s = server();
+        let mut out = [0u8; 576];
+        let relay = [10, 1, 2, 3];
+        let relay_ip = Ipv4Addr::from(relay);
+        // Relayed: to the relay at giaddr, port 67, whatever the flags; giaddr is copied back.
+        let offer = s.handle(&packet(DISCOVER, 1, &[]), 0, &mut out).unwrap();
+        assert_eq!(offer.to, Destination::Broadcast);
+        let offer = s
+            .handle(&addressed(DISCOVER, 1, &[], [0; 4], relay), 0, &mut out)
+            .unwrap();
+        assert_eq!(offer.to, Destination::Relay(relay_ip));
+        assert_eq!(offer.to.addr(), (relay_ip, 67));
+        assert_eq!(offer.bytes[24..28], relay);
+        assert_eq!(offer.bytes[10] & 0x80, 0);
+        let mut flagged = addressed(DISCOVER, 1, &[], [0; 4], relay);
+        flagged[10] = 0x80;
+        assert_eq!(
+            s.handle(&flagged, 0, &mut out).unwrap().to,
+            Destination::Relay(relay_ip)
+        );
+        // A NAK through a relay: to the relay, with the broadcast bit set for it.
+        let nak = s
+            .handle(
+                &addressed(REQUEST, 2, &[50, 4, 10, 0, 0, 1], [0; 4], relay),
+                1,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!((read(nak.bytes).0, nak.to), (NAK, Destination::Relay(relay_ip)));
+        assert_eq!(nak.bytes[10] & 0x80, 0x80);
+        // No relay, no broadcast flag, no ciaddr: broadcast (no ARP entry to unicast to).
+        let offer = s
+            .handle(&addressed(DISCOVER, 3, &[], [0; 4], [0; 4]), 2, &mut out)
+            .unwrap();
+        assert_eq!(offer.to, Destination::Broadcast);
+        // A renewing client (ciaddr set): unicast to ciaddr:68.
+        let ip = [192, 168, 4, 10];
+        let ack = s.handle(&addressed(REQUEST, 1, &[], ip, [0; 4]), 3, &mut out).unwrap();
+        assert_eq!(
+            (read(ack.bytes).0, ack.to),
+            (ACK, Destination::Client(Ipv4Addr::from(ip)))
+        );
+        assert_eq!(ack.to.addr(), (Ipv4Addr::from(ip), 68));
+        // ... but broadcast when it asks for it, and NAKs always broadcast.
+        let mut flagged = addressed(REQUEST, 1, &[], ip, [0; 4]);
+        flagged[10] = 0x80;
+        assert_eq!(s.handle(&flagged, 4, &mut out).unwrap().to, Destination::Broadcast);
+        let nak = s
+            .handle(&addressed(REQUEST, 9, &[], [192, 168, 4, 10], [0; 4]), 5, &mut out)
+            .unwrap();
+        assert_eq!((read(nak.bytes).0, nak.to), (NAK, Destination::Broadcast));
+        // INFORM from a configured client: to its ciaddr.
+        let inform = s
+            .handle(&addressed(INFORM, 7, &[], [192, 168, 4, 77], [0; 4]), 6, &mut out)
+            .unwrap();
+        assert_eq!(inform.to, Destination::Client(Ipv4Addr::new(192, 168, 4, 77)));
+        assert_eq!(inform.bytes[12..16], [192, 168, 4, 77]);
+    }
+
+    #[test]
+    fn relayed_replies_go_to_the_sending_relays_port() {
+        let relay = Ipv4Addr::new(127, 0, 0, 1);
+        let other = Ipv4Addr::new(10, 0, 0, 9);
+        assert_eq!(Destination::Relay(relay).endpoint(relay, 40000), (relay, 40000));
+        // Forwarded by someone else: the relay's own port 67.
+        assert_eq!(Destination::Relay(relay).endpoint(other, 40000), (relay, 67));
+        // Client and broadcast replies keep port 68 whoever sent the request.
+        assert_eq!(Destination::Client(other).endpoint(other, 40000), (other, 68));
+        assert_eq!(Destination::Broadcast.endpoint(relay, 40000), (Ipv4Addr::BROADCAST, 68));
     }
 
     #[test]

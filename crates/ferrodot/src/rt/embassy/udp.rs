@@ -1,7 +1,8 @@
 //! UDP on embassy-net (features `embassy` and `portal`; embassy-net's `udp`
 //! is turned on by `portal`): one socket, one sans-IO responder — the
-//! captive-portal DNS on port 53, the mDNS responder on 5353. No heap: the
-//! socket's buffers and the datagram buffers are the caller's.
+//! captive-portal DNS on port 53, the mDNS responder on 5353, the DHCP
+//! server on 67. No heap: the socket's buffers and the datagram buffers are
+//! the caller's.
 //!
 //! ```ignore
 //! use ferrodot::portal::dns::Responder;
@@ -19,8 +20,9 @@ use embassy_net::udp::{PacketMetadata, UdpSocket};
 use embassy_net::Stack;
 
 /// A UDP socket's buffers: `P` datagrams of metadata each way, `B` bytes
-/// of payload each way, and one datagram in and one out for the responder.
-pub struct UdpBuffers<const P: usize, const B: usize> {
+/// of payload each way, and one datagram of `D` bytes in and one out for
+/// the responder (512 by default, DNS's limit; DHCP needs 576).
+pub struct UdpBuffers<const P: usize, const B: usize, const D: usize = 512> {
     /// Metadata of the datagrams received and not yet read.
     pub rx_meta: [PacketMetadata; P],
     /// Metadata of the datagrams queued to send.
@@ -29,14 +31,13 @@ pub struct UdpBuffers<const P: usize, const B: usize> {
     pub rx: [u8; B],
     /// The socket's send payload buffer.
     pub tx: [u8; B],
-    /// The datagram being answered, up to 512 bytes (plain DNS over UDP's
-    /// limit).
-    pub query: [u8; 512],
+    /// The datagram being answered, up to `D` bytes.
+    pub query: [u8; D],
     /// The reply being written.
-    pub reply: [u8; 512],
+    pub reply: [u8; D],
 }
 
-impl<const P: usize, const B: usize> UdpBuffers<P, B> {
+impl<const P: usize, const B: usize, const D: usize> UdpBuffers<P, B, D> {
     /// Zeroed buffers; `const`, so they can live in a `static`.
     pub const fn new() -> Self {
         UdpBuffers {
@@ -44,28 +45,25 @@ impl<const P: usize, const B: usize> UdpBuffers<P, B> {
             tx_meta: [PacketMetadata::EMPTY; P],
             rx: [0; B],
             tx: [0; B],
-            query: [0; 512],
-            reply: [0; 512],
+            query: [0; D],
+            reply: [0; D],
         }
     }
 }
 
-impl<const P: usize, const B: usize> Default for UdpBuffers<P, B> {
+impl<const P: usize, const B: usize, const D: usize> Default for UdpBuffers<P, B, D> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// Answer every datagram to `port` with what `respond` writes (`Some(len)`),
-/// to the sender (arguments: the datagram, the sender's port, the output
-/// buffer). A datagram longer than 512 bytes is truncated to 512 before
-/// `respond` sees it. Never returns; a failed bind is retried every second.
-pub async fn serve<const P: usize, const B: usize>(
-    stack: Stack<'_>,
+/// A socket bound to `port` (retried every second until it binds), and
+/// the datagram buffers.
+async fn bind<'a, const P: usize, const B: usize, const D: usize>(
+    stack: Stack<'a>,
     port: u16,
-    buffers: &mut UdpBuffers<P, B>,
-    mut respond: impl FnMut(&[u8], u16, &mut [u8]) -> Option<usize>,
-) -> ! {
+    buffers: &'a mut UdpBuffers<P, B, D>,
+) -> (UdpSocket<'a>, &'a mut [u8; D], &'a mut [u8; D]) {
     let UdpBuffers {
         rx_meta,
         tx_meta,
@@ -78,6 +76,20 @@ pub async fn serve<const P: usize, const B: usize>(
     while socket.bind(port).is_err() {
         embassy_time::Timer::after(embassy_time::Duration::from_secs(1)).await;
     }
+    (socket, query, reply)
+}
+
+/// Answer every datagram to `port` with what `respond` writes (`Some(len)`),
+/// to the sender (arguments: the datagram, the sender's port, the output
+/// buffer). A datagram longer than `D` bytes is truncated to `D` before
+/// `respond` sees it. Never returns; a failed bind is retried every second.
+pub async fn serve<const P: usize, const B: usize, const D: usize>(
+    stack: Stack<'_>,
+    port: u16,
+    buffers: &mut UdpBuffers<P, B, D>,
+    mut respond: impl FnMut(&[u8], u16, &mut [u8]) -> Option<usize>,
+) -> ! {
+    let (socket, query, reply) = bind(stack, port, buffers).await;
     loop {
         let Ok((n, meta)) = socket.recv_from(query).await else {
             continue;
@@ -92,10 +104,10 @@ pub async fn serve<const P: usize, const B: usize>(
 }
 
 /// [`serve`] for the captive-portal DNS responder (port 53 on a device).
-pub async fn serve_dns<const P: usize, const B: usize>(
+pub async fn serve_dns<const P: usize, const B: usize, const D: usize>(
     stack: Stack<'_>,
     port: u16,
-    buffers: &mut UdpBuffers<P, B>,
+    buffers: &mut UdpBuffers<P, B, D>,
     dns: crate::portal::dns::Responder,
 ) -> ! {
     serve(stack, port, buffers, |q, _, out| dns.answer(q, out).map(<[u8]>::len)).await
@@ -104,14 +116,62 @@ pub async fn serve_dns<const P: usize, const B: usize>(
 /// [`serve`] for the mDNS responder, unicast replies only (joining the
 /// multicast group 224.0.0.251 is the board's interface setup; multicast
 /// replies are not sent from here).
-pub async fn serve_mdns<const P: usize, const B: usize>(
+pub async fn serve_mdns<const P: usize, const B: usize, const D: usize>(
     stack: Stack<'_>,
     port: u16,
-    buffers: &mut UdpBuffers<P, B>,
+    buffers: &mut UdpBuffers<P, B, D>,
     mdns: crate::portal::mdns::Responder<'_>,
 ) -> ! {
     serve(stack, port, buffers, |q, from, out| {
         mdns.answer(q, from, out).filter(|r| r.unicast).map(|r| r.bytes.len())
     })
     .await
+}
+
+/// Serves DHCP on `port` (67) with `dhcp`, the time in embassy-time
+/// seconds. Replies go where `Destination::endpoint` says: broadcast
+/// (smoltcp sends to 255.255.255.255), the client's `ciaddr`, or the relay
+/// agent at `giaddr` — at the request's source port when the relay itself
+/// sent it. Use `D` = 576, the message size every DHCP peer must accept
+/// (a smaller reply buffer drops replies with a long option 114). Never
+/// returns; a failed bind is retried every second.
+///
+/// ```ignore
+/// use ferrodot::portal::dhcp::{Config, Server};
+/// use ferrodot::rt::embassy::udp::{serve_dhcp, UdpBuffers};
+///
+/// static DHCP: Server<8> = Server::new(Config::new(
+///     Ipv4Addr::new(192, 168, 4, 1),
+///     Ipv4Addr::new(192, 168, 4, 10),
+///     "http://192.168.4.1/captive-portal",
+/// ));
+/// static BUFFERS: StaticCell<UdpBuffers<2, 1200, 576>> = StaticCell::new();
+/// #[embassy_executor::task]
+/// async fn dhcp_task(stack: Stack<'static>) -> ! {
+///     serve_dhcp(stack, 67, BUFFERS.init(UdpBuffers::new()), &DHCP).await
+/// }
+/// ```
+pub async fn serve_dhcp<const P: usize, const B: usize, const D: usize, const N: usize>(
+    stack: Stack<'_>,
+    port: u16,
+    buffers: &mut UdpBuffers<P, B, D>,
+    dhcp: &crate::portal::dhcp::Server<N>,
+) -> ! {
+    let (socket, query, reply) = bind(stack, port, buffers).await;
+    loop {
+        let Ok((n, meta)) = socket.recv_from(query).await else {
+            continue;
+        };
+        let core::net::IpAddr::V4(from) = core::net::IpAddr::from(meta.endpoint.addr) else {
+            continue;
+        };
+        let Some(msg) = query.get(..n) else { continue };
+        let now = u32::try_from(embassy_time::Instant::now().as_secs()).unwrap_or(u32::MAX);
+        if let Some(out) = dhcp.handle(msg, now, reply) {
+            let (addr, port) = out.to.endpoint(from, meta.endpoint.port);
+            let _ = socket
+                .send_to(out.bytes, core::net::SocketAddrV4::new(addr, port))
+                .await;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! UDP on tokio (features `tokio` and `portal`): one socket, one sans-IO
-//! responder — the captive-portal DNS and the mDNS responders.
+//! responder — the captive-portal DNS, the mDNS responder and the DHCP
+//! server.
 //!
 //! ```no_run
 //! use core::net::Ipv4Addr;
@@ -54,4 +55,49 @@ pub async fn serve_mdns(socket: UdpSocket, mdns: crate::portal::mdns::Responder<
         mdns.answer(query, from.port(), out).map(|r| r.bytes.len())
     })
     .await
+}
+
+/// Serves DHCP on `socket` (bound to port 67 on a device, any port in a
+/// test) with `dhcp`, until the socket fails. The time `dhcp` sees is a
+/// monotonic clock in seconds from the call. Turns on `SO_BROADCAST`:
+/// replies to clients without an address go to 255.255.255.255:68. A
+/// relayed reply goes to the relay agent at `giaddr`, port 67 — or to the
+/// request's source port when the relay itself sent it
+/// (`Destination::endpoint`): that is how a test client acting as a relay
+/// gets its replies on loopback.
+///
+/// ```no_run
+/// use core::net::Ipv4Addr;
+/// use ferrodot::portal::dhcp::{Config, Server};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// static DHCP: Server<16> = Server::new(Config::new(
+///     Ipv4Addr::new(192, 168, 4, 1),
+///     Ipv4Addr::new(192, 168, 4, 10),
+///     "http://192.168.4.1/captive-portal",
+/// ));
+/// let socket = tokio::net::UdpSocket::bind("0.0.0.0:67").await?;
+/// ferrodot::rt::tokio::udp::serve_dhcp(socket, &DHCP).await
+/// # }
+/// ```
+pub async fn serve_dhcp<const N: usize>(socket: UdpSocket, dhcp: &crate::portal::dhcp::Server<N>) -> io::Result<()> {
+    socket.set_broadcast(true)?;
+    let start = std::time::Instant::now();
+    // 576 bytes: what every DHCP peer must accept (RFC 2131 §2); longer is read whole.
+    let mut rx = [0u8; 1500];
+    let mut tx = [0u8; 576];
+    loop {
+        let (n, from) = match socket.recv_from(&mut rx).await {
+            Ok(got) => got,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+            Err(e) => return Err(e),
+        };
+        let SocketAddr::V4(from) = from else { continue };
+        let Some(msg) = rx.get(..n) else { continue };
+        let now = u32::try_from(start.elapsed().as_secs()).unwrap_or(u32::MAX);
+        if let Some(reply) = dhcp.handle(msg, now, &mut tx) {
+            let to = reply.to.endpoint(*from.ip(), from.port());
+            let _ = socket.send_to(reply.bytes, to).await;
+        }
+    }
 }
