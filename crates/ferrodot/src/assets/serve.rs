@@ -3,7 +3,9 @@
 //! The decision ([`plan`]) is a pure function of the asset and four request headers,
 //! unit-tested without a network; [`Served`] writes what it decided.
 
-use super::conditional::{content_range, last_modified, not_modified, range_still_valid};
+#[cfg(feature = "last-modified")]
+use super::conditional::last_modified;
+use super::conditional::{content_range, not_modified, range_still_valid};
 pub use super::conditional::{none_match_hits, Conditions};
 use super::negotiate::{negotiate, Encoding};
 use super::range::{parse_range, RangeOutcome};
@@ -77,7 +79,8 @@ pub enum Plan {
 ///   (200), not `multipart/byteranges`; overlapping or adjacent ones are merged
 ///   ([`parse_range`]).
 /// - `If-Modified-Since` counts only without `If-None-Match` and for an asset with a
-///   date ([`Asset::modified`]); an invalid date is ignored.
+///   date ([`Asset::modified`]), with feature `last-modified` (on with `std`); an
+///   invalid date is ignored.
 pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
     let Some(encoding) = negotiate(c.accept_encoding, asset.identity.is_some(), asset.gzip.is_some()) else {
         return Plan::NotAcceptable;
@@ -185,6 +188,7 @@ impl IntoResponse for Served<'_> {
             out.header("Vary", "Accept-Encoding");
         }
         out.header("Cache-Control", self.cache.for_asset(asset));
+        #[cfg(feature = "last-modified")]
         if let Some(modified) = asset.modified {
             last_modified(out, modified);
         }

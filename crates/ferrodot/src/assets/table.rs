@@ -25,7 +25,8 @@ pub struct Asset {
     /// The gzip copy, when it was clearly smaller.
     pub gzip: Option<Variant>,
     /// When the file last changed, in Unix seconds: sent as `Last-Modified` and
-    /// compared with `If-Modified-Since`. `None`: no date, the ETag alone validates.
+    /// compared with `If-Modified-Since` (feature `last-modified`, on with `std`).
+    /// `None`: no date, the ETag alone validates.
     pub modified: Option<u64>,
 }
 

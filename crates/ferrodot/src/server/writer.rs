@@ -511,15 +511,16 @@ impl<'w> ResponseWriter<'w> {
             let body_at = self.body_start();
             self.end_head(self.declared)?;
             self.stage = Stage::Streaming;
-            if !self.chunked {
+            let end = if self.chunked {
+                self.head_len
+            } else {
                 // No chunk line to put before the body: head and body go in one write.
                 let end = self.join_head_and_body(body_at)?;
-                self.send(0, end).await?;
                 self.body_len = 0;
                 self.body_at = FRAMING_RESERVE;
-                return Ok(());
-            }
-            self.send(0, self.head_len).await?;
+                end
+            };
+            self.send(0, end).await?;
         }
         if self.body_len == 0 {
             return Ok(());
