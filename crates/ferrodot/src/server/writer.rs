@@ -1,6 +1,7 @@
 //! Writing one response: head and body coalesced into one buffer and one
-//! socket write when they fit; chunked (or close-delimited for HTTP/1.0)
-//! when the body outgrows the buffer.
+//! socket write when they fit; when the body outgrows the buffer, framed by
+//! the length the handler declared ([`ResponseWriter::content_length`]),
+//! else chunked (or close-delimited for HTTP/1.0).
 //!
 //! # States
 //!
@@ -20,8 +21,11 @@
 //!   an invalid response never reaches the socket and becomes a 500.
 //! - `committed`: false until the first byte is sent (leaving `Buffering`);
 //!   after that `start` cannot restart the response and no 500 can replace it.
-//! - `chunked`: decided when `Buffering` turns into `Streaming`
-//!   (HTTP/1.1: chunked; HTTP/1.0: close-delimited); read only there.
+//! - `chunked`: decided when `Buffering` turns into `Streaming` (a declared
+//!   length: `Content-Length`; else HTTP/1.1: chunked, HTTP/1.0:
+//!   close-delimited); read only there.
+//! - `declared` / `accepted`: the declared length and the body bytes taken
+//!   so far; more than declared is an error at once, fewer at `finish`.
 //! - `setup.keep_alive`: may drop to false in any state (`close_after`, a
 //!   broken request body, HTTP/1.0 streaming); the head says
 //!   `Connection: close` if it was false when the framing headers went into
@@ -40,9 +44,11 @@
 //!
 //! `finish` writes `Content-Length` and the blank line into the reserve,
 //! moves the body down against them, and sends `buf[..end]` in one write.
-//! When streaming starts, the framing headers go into the reserve and
-//! the head is sent; the first chunk still goes out from behind the old
-//! head. After it the head is gone: the reserve stays at the front and
+//! When streaming starts, the framing headers go into the reserve. With a
+//! declared length the body is moved against them and head and body go in
+//! one write; a later slice longer than the whole buffer goes to the port
+//! directly. Chunked, the head is sent alone and the first chunk still goes
+//! out from behind the old head. After it the head is gone: the reserve stays at the front and
 //! holds each chunk-size line just before its data:
 //!
 //! ```text
