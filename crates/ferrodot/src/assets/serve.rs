@@ -154,16 +154,21 @@ impl<'r> Served<'r> {
 
 impl IntoResponse for Served<'_> {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
-        let Some(asset) = self.asset else {
-            return out.error(Rejection::new(Status::NOT_FOUND, "no such file")).await;
+        // Both refusals share one `error` call: each `.await` adds its own
+        // states to the connection's future, and flash on a device.
+        let decided = match self.asset {
+            None => Err(Rejection::new(Status::NOT_FOUND, "no such file")),
+            Some(asset) => match plan(asset, self.conditions) {
+                Plan::NotAcceptable => Err(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only")),
+                plan => Ok((asset, plan)),
+            },
         };
-        let plan = plan(asset, self.conditions);
+        let (asset, plan) = match decided {
+            Ok(decided) => decided,
+            Err(rejection) => return out.error(rejection).await,
+        };
         let (status, body, gzip) = match plan {
-            Plan::NotAcceptable => {
-                return out
-                    .error(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only"))
-                    .await;
-            }
+            Plan::NotAcceptable => (Status::NOT_ACCEPTABLE, &[][..], false), // answered above
             Plan::NotModified(v, e) => (Status::NOT_MODIFIED, v.bytes, e == Encoding::Gzip),
             Plan::Full(v, e) => (Status::OK, v.bytes, e == Encoding::Gzip),
             Plan::Partial { start, end } => {
@@ -207,8 +212,7 @@ impl IntoResponse for Served<'_> {
         // Declared, so a copy larger than the buffer keeps `Content-Length`
         // framing; for HEAD and 304 the writer sends none of these bytes.
         out.content_length(body.len() as u64);
-        out.write(body).await?;
-        out.finish().await
+        out.body(body).await
     }
 }
 
