@@ -1,186 +1,42 @@
-//! What every footprint variant shares: an in-memory socket holding a
-//! canned request, a poll loop with no executor, and the semihosting
-//! output that QEMU prints (the measured binary is the one that runs).
+//! What every footprint variant shares: the harness (`harness.rs`: an
+//! in-memory socket holding a canned request, a poll loop with no executor,
+//! and the semihosting output that QEMU prints; the measured binary is the
+//! one that runs), and ferrodot's view of its socket.
 //!
 //! The baseline uses all of this except [`serve`], so the difference in
 //! flash between a variant and the baseline is what ferrodot and the
 //! app's handlers cost.
 #![no_std]
 
-use core::future::{poll_fn, Future};
 use core::hint::black_box;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
-use cortex_m_semihosting::{debug, hio};
 // The panic handler: halt. ferrodot itself is written not to panic.
 use panic_halt as _;
 
-/// Three pipelined requests on one connection: the hello route, the
-/// JSON GET and the JSON POST (which closes). Every variant gets the
-/// same bytes, so they cancel out of the size deltas.
-pub const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: dev\r\n\r\n\
-GET /api/led/7 HTTP/1.1\r\nHost: dev\r\n\r\n\
-POST /api/led/7 HTTP/1.1\r\nHost: dev\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n\
-{\"on\":true}";
-
-/// Most bytes one read hands over, like a small TCP segment, so heads
-/// and bodies arrive in pieces.
-const SEGMENT: usize = 48;
-
-/// A socket over two memory buffers: reads drain `input`, writes fill
-/// `output`. Every other read is `Pending` first, so the poll loop runs.
-pub struct MemSocket<'a> {
-    input: &'a [u8],
-    output: &'a mut [u8],
-    written: usize,
-    stall: bool,
-    deadline: Option<u32>,
-}
-
-impl<'a> MemSocket<'a> {
-    pub fn new(input: &'a [u8], output: &'a mut [u8]) -> Self {
-        MemSocket {
-            input,
-            output,
-            written: 0,
-            stall: false,
-            deadline: None,
-        }
-    }
-
-    /// Copy up to one segment of the input into `buf`.
-    pub fn poll_take(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<usize> {
-        self.stall = !self.stall;
-        if self.stall {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        let n = buf.len().min(self.input.len()).min(SEGMENT);
-        let (head, rest) = self.input.split_at(n);
-        if let Some(dst) = buf.get_mut(..n) {
-            dst.copy_from_slice(head);
-        }
-        self.input = rest;
-        Poll::Ready(n)
-    }
-
-    /// Append as much of `buf` as fits to the output; 0 once it is full.
-    pub fn poll_put(&mut self, buf: &[u8]) -> Poll<usize> {
-        let space = self.output.get_mut(self.written..).unwrap_or(&mut []);
-        let n = buf.len().min(space.len());
-        if let (Some(dst), Some(src)) = (space.get_mut(..n), buf.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        self.written += n;
-        Poll::Ready(n)
-    }
-
-    /// What was written so far.
-    pub fn output(&self) -> &[u8] {
-        self.output.get(..self.written).unwrap_or(&[])
-    }
-
-    pub fn deadline(&self) -> Option<u32> {
-        self.deadline
-    }
-}
+mod harness;
+pub use harness::{baseline, block_on, echo, finish, MemError, MemSocket, Rx, Tx, REQUEST};
 
 impl ferrodot::io::Transport for MemSocket<'_> {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, ferrodot::io::IoError>> {
-        self.poll_take(cx, buf).map(Ok)
+        self.rx.poll_take(cx, buf).map(Ok)
     }
 
     fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, ferrodot::io::IoError>> {
-        self.poll_put(buf).map(Ok)
+        self.tx.poll_put(buf).map(Ok)
     }
 
     fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), ferrodot::io::IoError>> {
         Poll::Ready(Ok(()))
     }
 
-    fn set_deadline(&mut self, ms: Option<u32>) {
-        self.deadline = ms;
-    }
+    // No clock here: a deadline never fires.
+    fn set_deadline(&mut self, _ms: Option<u32>) {}
 }
 
 /// The server's answer the client variant reads.
 pub const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n\r\n{\"id\":7,\"on\":true}";
-
-/// The client's view of the socket: `embedded-io-async`.
-#[derive(Debug)]
-pub struct MemError;
-
-impl embedded_io_async::Error for MemError {
-    fn kind(&self) -> embedded_io_async::ErrorKind {
-        embedded_io_async::ErrorKind::Other
-    }
-}
-
-impl core::fmt::Display for MemError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("memory socket")
-    }
-}
-
-impl core::error::Error for MemError {}
-
-impl embedded_io_async::ErrorType for MemSocket<'_> {
-    type Error = MemError;
-}
-
-impl embedded_io_async::Read for MemSocket<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, MemError> {
-        Ok(poll_fn(|cx| self.poll_take(cx, buf)).await)
-    }
-}
-
-impl embedded_io_async::Write for MemSocket<'_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, MemError> {
-        match poll_fn(|_| self.poll_put(buf)).await {
-            0 if !buf.is_empty() => Err(MemError),
-            n => Ok(n),
-        }
-    }
-
-    async fn flush(&mut self) -> Result<(), MemError> {
-        Ok(())
-    }
-}
-
-/// Poll `fut` until it is ready. Wakers are no-ops: this loop polls again
-/// at once, which is all a socket that never blocks for real needs.
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
-/// The baseline's work: the same socket and poll loop, no HTTP. Read
-/// every byte and write it back, as a TCP echo would.
-pub async fn echo(sock: &mut MemSocket<'_>, buf: &mut [u8]) -> Result<usize, ()> {
-    let mut total = 0;
-    loop {
-        let n = poll_fn(|cx| sock.poll_take(cx, buf)).await;
-        if n == 0 {
-            return Ok(total);
-        }
-        let mut chunk = buf.get(..n).unwrap_or(&[]);
-        while !chunk.is_empty() {
-            let w = poll_fn(|_| sock.poll_put(chunk)).await;
-            if w == 0 {
-                return Err(());
-            }
-            total += w;
-            chunk = chunk.get(w..).unwrap_or(&[]);
-        }
-    }
-}
 
 /// Serve [`REQUEST`] with `app` over a [`MemSocket`], print the size of
 /// the connection future and the response bytes, and exit QEMU.
@@ -198,51 +54,4 @@ pub fn serve_request<S, R: ferrodot::app::Dispatch<S>>(app: &ferrodot::App<S, R>
     let future_size = core::mem::size_of_val(&fut);
     let ok = block_on(fut).is_ok();
     finish(future_size, ok, black_box(sock.output()))
-}
-
-/// Run the baseline: echo [`REQUEST`] through the same socket and loop.
-pub fn baseline() -> ! {
-    let mut out = [0u8; 1024];
-    let mut buf = [0u8; 64];
-    let mut sock = MemSocket::new(black_box(REQUEST), &mut out);
-    let fut = echo(&mut sock, &mut buf);
-    let future_size = core::mem::size_of_val(&fut);
-    let ok = block_on(fut).is_ok();
-    finish(future_size, ok, black_box(sock.output()))
-}
-
-/// Print `future=<bytes>`, the output between two `----` lines, and exit
-/// with success if `ok`. No `core::fmt`: it would hide ferrodot's own
-/// formatting cost behind the baseline's.
-pub fn finish(future_size: usize, ok: bool, output: &[u8]) -> ! {
-    if let Ok(mut stdout) = hio::hstdout() {
-        let mut digits = [0u8; 10];
-        let _ = stdout.write_all(b"future=");
-        let _ = stdout.write_all(decimal(future_size as u32, &mut digits));
-        let _ = stdout.write_all(if ok {
-            b"\nresult=ok\n----\n"
-        } else {
-            b"\nresult=error\n----\n"
-        });
-        let _ = stdout.write_all(output);
-        let _ = stdout.write_all(b"\n----\n");
-    }
-    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
-    #[allow(clippy::empty_loop)]
-    loop {}
-}
-
-/// `n` in decimal, written at the end of `buf`.
-fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        if let Some(d) = buf.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            return buf.get(at..).unwrap_or(&[]);
-        }
-    }
 }
