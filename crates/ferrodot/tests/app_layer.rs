@@ -383,3 +383,36 @@ fn run_time_routes() {
         405
     );
 }
+
+/// RFC 9110 §6.6.1: a server with a clock sends `Date` on its responses
+/// (the system clock by default on std), also on errors; without a clock
+/// (`Config::clock: None`, as on a device) none is sent.
+#[test]
+fn date_header_from_the_configured_clock() {
+    let now = ferrodot::http::date::system_now();
+    let app = App::new(Hits::default(), Main);
+    let client = ferrodot::testing::TestClient::new(&app);
+    for path in ["/hello", "/no-such-path"] {
+        let r = client.get(path);
+        let date = r.header("date").unwrap_or_else(|| panic!("{path}: no Date"));
+        let sent = ferrodot::http::date::parse(date.as_bytes()).expect("an HTTP date");
+        assert!(sent + 5 >= now && sent <= now + 5, "{path}: {date}");
+    }
+    fn fixed() -> u64 {
+        784_111_777
+    }
+    let app = App::new(Hits::default(), Main).with_config(Config {
+        clock: Some(fixed),
+        ..Config::DEFAULT
+    });
+    let r = ferrodot::testing::TestClient::new(&app).get("/hello");
+    assert_eq!(r.header("date"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+    let app = App::new(Hits::default(), Main).with_config(Config {
+        clock: None,
+        ..Config::DEFAULT
+    });
+    assert_eq!(
+        ferrodot::testing::TestClient::new(&app).get("/hello").header("date"),
+        None
+    );
+}

@@ -140,6 +140,7 @@ const TIMEOUTS: Timeouts = Timeouts {
 fn app() -> App<(), TestRoutes> {
     let config = Config {
         timeouts: TIMEOUTS,
+        clock: None, // exact bytes below: no `Date`
         ..Config::DEFAULT
     };
     let app = App::new((), TestRoutes).with_config(config).custom_types(hex_type);

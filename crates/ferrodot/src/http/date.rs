@@ -1,7 +1,7 @@
-//! HTTP dates (RFC 9110 §5.6.7): `Last-Modified` is written as an
-//! IMF-fixdate, and `If-Modified-Since`/`If-Range` are read in all three
-//! formats a recipient must accept. Seconds since the Unix epoch, UTC, no
-//! clock and no heap.
+//! HTTP dates (RFC 9110 §5.6.7): `Date` and `Last-Modified` are written
+//! as an IMF-fixdate, and `If-Modified-Since`/`If-Range` are read in all
+//! three formats a recipient must accept. Seconds since the Unix epoch,
+//! UTC, no heap; the only clock is `system_now`, with `std`.
 //!
 //! ```
 //! use ferrodot::http::date::{format, parse};
@@ -66,6 +66,15 @@ fn push_two(w: &mut BufWriter<'_>, n: u32) {
         w.push(b"0");
     }
     w.push_u64(u64::from(n));
+}
+
+/// Now, in Unix seconds, from the system clock (0 if it is set before 1970):
+/// the server's default clock for `Date` (`server::Config::clock`).
+#[cfg(feature = "std")]
+pub fn system_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The IMF-fixdate of `secs` as 29 bytes (see [`write`](fn@write)).

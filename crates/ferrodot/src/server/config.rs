@@ -61,11 +61,17 @@ pub struct Config {
     pub error_style: ErrorStyle,
     /// The `Server` header; `None` sends none.
     pub server_header: Option<&'static str>,
+    /// The clock (Unix seconds) for the `Date` header, which RFC 9110 §6.6.1
+    /// asks of every server that has one; `None` sends none. The default is
+    /// the system clock (`http::date::system_now`).
+    #[cfg(feature = "std")]
+    pub clock: Option<fn() -> u64>,
 }
 
 impl Config {
     /// [`HeadLimits::DEFAULT`], [`Timeouts::DEFAULT`], bodies up to 16 KiB,
-    /// plain-text errors, `Server: ferrodot`.
+    /// plain-text errors, `Server: ferrodot`, and with `std` a `Date` from
+    /// the system clock.
     pub const DEFAULT: Config = Config {
         head: HeadLimits::DEFAULT,
         max_body: 16 * 1024,
@@ -73,6 +79,8 @@ impl Config {
         timeouts: Timeouts::DEFAULT,
         error_style: ErrorStyle::Text,
         server_header: Some("ferrodot"),
+        #[cfg(feature = "std")]
+        clock: Some(crate::http::date::system_now),
     };
 }
 

@@ -290,6 +290,8 @@ fn exchange<'a, S, R: Dispatch<S>>(
             http10: req.version == Version::Http10,
             server: app.config.server_header,
             error_style: app.config.error_style,
+            #[cfg(feature = "std")]
+            clock: app.config.clock,
         };
         // The app's `after_request`, and with layers one that does nothing
         // when the app has none; without layers (`R::LAYERED` is a
@@ -502,6 +504,8 @@ async fn refuse(port: &dyn Port, tx: &mut [u8], cfg: &Config, rejection: Rejecti
         http10: false,
         server: cfg.server_header,
         error_style: cfg.error_style,
+        #[cfg(feature = "std")]
+        clock: cfg.clock,
     };
     port.set_deadline(Some(cfg.timeouts.write_ms));
     let mut out = ResponseWriter::new(port, tx, setup, None);

@@ -189,6 +189,8 @@ pub(crate) struct WriterSetup {
     pub http10: bool,
     pub server: Option<&'static str>,
     pub error_style: ErrorStyle,
+    #[cfg(feature = "std")]
+    pub clock: Option<fn() -> u64>,
 }
 
 /// Writes the response to the current request.
@@ -293,6 +295,12 @@ impl<'w> ResponseWriter<'w> {
         write_status_line(&mut head, status);
         if let Some(server) = self.setup.server {
             write_header(&mut head, "Server", server);
+        }
+        #[cfg(feature = "std")]
+        if let Some(now) = self.setup.clock {
+            head.push(b"Date: ");
+            crate::http::date::write(&mut head, now());
+            head.push(b"\r\n");
         }
         self.head_len = head.len();
         self.invalid |= head.overflowed();
