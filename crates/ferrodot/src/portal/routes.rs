@@ -1147,16 +1147,29 @@ mod tests {
 
     #[test]
     fn the_setup_page_can_come_from_the_asset_table() {
-        let portal = leak(Portal::new("http://10.0.0.1/setup").networks(nets).page(&PAGE, "setup.html"));
+        let portal = leak(
+            Portal::new("http://10.0.0.1/setup")
+                .networks(nets)
+                .page(&PAGE, "setup.html"),
+        );
         let client = TestClient::new(app(portal));
         let page = client.get("/setup");
         assert_eq!(page.status, Status::OK);
         assert_eq!(page.text(), "<form method=post action=/setup>the app's page</form>");
         assert_eq!(page.header("etag"), Some("\"id\""));
         assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
-        let gz = client.request(Method::Get, "/setup").header("Accept-Encoding", "gzip").send();
-        assert_eq!((gz.header("content-encoding"), gz.text().as_str()), (Some("gzip"), "(gzip bytes)"));
-        let again = client.request(Method::Get, "/setup").header("If-None-Match", "\"id\"").send();
+        let gz = client
+            .request(Method::Get, "/setup")
+            .header("Accept-Encoding", "gzip")
+            .send();
+        assert_eq!(
+            (gz.header("content-encoding"), gz.text().as_str()),
+            (Some("gzip"), "(gzip bytes)")
+        );
+        let again = client
+            .request(Method::Get, "/setup")
+            .header("If-None-Match", "\"id\"")
+            .send();
         assert_eq!(again.status, Status::NOT_MODIFIED);
         let nets = client.get("/setup/networks");
         assert_eq!(nets.header("content-type"), Some("application/json"));
@@ -1168,7 +1181,10 @@ mod tests {
         assert!(page.text().contains("<b id=\"ssid\">Home</b>") && !page.text().contains("the app's page"));
         assert_eq!(page.header("etag"), None);
         // Even a revalidation gets the new page, not a 304 for the form.
-        let again = client.request(Method::Get, "/setup").header("If-None-Match", "\"id\"").send();
+        let again = client
+            .request(Method::Get, "/setup")
+            .header("If-None-Match", "\"id\"")
+            .send();
         assert_eq!(again.status, Status::OK);
         assert_eq!(client.get("/setup/networks").text(), "{\"networks\": []}");
     }
