@@ -9,11 +9,15 @@ has a time limit. The DHCP client acts as a relay agent (``giaddr`` =
 unicast, never broadcast.
 """
 
+import gzip
+import json
 import re
 import shutil
 import socket
 import struct
 import subprocess
+import time
+import urllib.error
 import urllib.request
 
 import dns.flags
@@ -24,7 +28,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from servers import Server, find_binary
+from servers import ROOT, Server, find_binary
 
 PASSWORD = "correct-horse-battery-staple"
 PROBES = [
@@ -38,6 +42,7 @@ PROBES = [
     "/canonical.html",
     "/success.txt",
 ]
+SETUP_HTML = (ROOT / "apps" / "camera" / "assets" / "setup.html").read_bytes()
 APPLE = "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"
 
 
@@ -237,12 +242,68 @@ def test_probes_before_and_after_setup_and_after_a_restart(start_portal, tmp_pat
     assert PASSWORD not in again.output()
 
 
+def get(url, headers=None):
+    """Status, headers and raw body bytes (urllib follows no 304)."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_the_setup_page_is_the_camera_asset(start_portal, tmp_path):
+    server = start_portal(tmp_path / "creds")
+    setup = f"{server.url}/setup"
+    status, headers, body = get(setup)
+    assert status == 200 and body == SETUP_HTML
+    assert headers["Content-Type"].startswith("text/html")
+    etag = headers["ETag"]
+    # A plain form: without JavaScript it posts the fields /setup reads.
+    html = body.decode()
+    assert '<form method="post" action="/setup">' in html
+    assert 'name="ssid"' in html and 'name="password"' in html and "http://" not in html and "https://" not in html
+    status, headers, gz = get(setup, {"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(gz) == SETUP_HTML
+    assert headers["ETag"] != etag and "Accept-Encoding" in ", ".join(headers.get_all("Vary"))
+    assert get(setup, {"If-None-Match": etag})[0] == 304
+    status, headers, nets = get(f"{server.url}/setup/networks")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert headers["Cache-Control"] == "no-store"
+    assert json.loads(nets) == {"networks": ["camera-lab", "Home", "Guest"]}
+    # The form as the page posts it still stores; then no form, no networks.
+    status, _, page = curl(setup, "--data-urlencode", "ssid=Guest", "--data-urlencode", f"password={PASSWORD}")
+    assert status == 200 and "Guest" in page and PASSWORD not in page
+    status, _, body = get(setup, {"If-None-Match": etag})
+    assert status == 200 and b"<form" not in body and b"Guest" in body
+    assert json.loads(get(f"{server.url}/setup/networks")[2]) == {"networks": []}
+
+
 def test_bad_setup_forms_are_refused(start_portal, tmp_path):
     server = start_portal(tmp_path / "creds")
     status, _, page = curl(server.url + "/setup", "-d", "ssid=Home&password=short")
     assert status == 400 and "short" not in page
     assert curl(server.url + "/generate_204")[0] == 302
     assert not (tmp_path / "creds").exists()
+
+
+async def responses_without_password(page):
+    """Checks each response body the tab got since the last call (waiting up
+    to 5 s for one to finish loading); how many there were."""
+
+    def unchecked():
+        return [e for e in page.events if e["method"] == "Network.loadingFinished" and not e.get("checked")]
+
+    deadline = time.monotonic() + 5
+    while not unchecked() and time.monotonic() < deadline:
+        await page.js("0")  # DevTools events arrive while a command runs
+    checked = 0
+    for event in unchecked():
+        event["checked"] = True
+        body = await page.call("Network.getResponseBody", requestId=event["params"]["requestId"])
+        assert PASSWORD not in body["body"], body["body"][:200]
+        checked += 1
+    return checked
 
 
 def test_setup_form_in_headless_chromium(start_portal, tmp_path):
@@ -256,17 +317,25 @@ def test_setup_form_in_headless_chromium(start_portal, tmp_path):
     server = start_portal(store)
 
     async def fill_in(url):
-        async with open_page(url + "/hotspot-detect.html") as page:
+        async with open_page(url + "/hotspot-detect.html", network=True) as page:
             await page.wait_for("document.getElementById('password') !== null", "the setup form")
             assert await page.js("location.pathname") == "/setup"
+            assert await page.js("document.title") == "Camera setup"  # the asset, not the built-in form
+            # The page's script fills the datalist from GET /setup/networks.
+            await page.wait_for("document.getElementById('networks').dataset.loaded", "the network list")
             options = await page.js("[...document.querySelectorAll('#networks option')].map(o => o.value)")
-            assert "camera-lab" in options
+            assert options == ["camera-lab", "Home", "Guest"]
             await page.js("document.getElementById('ssid').value = 'camera-lab'")
             await page.js(f"document.getElementById('password').value = '{PASSWORD}'")
+            # The page and the networks JSON, before the form is posted.
+            assert await responses_without_password(page) >= 2
             await page.js("document.getElementById('save').click()")
             await page.wait_for("document.getElementById('saved') !== null", "the saved page")
             html = await page.js("document.documentElement.outerHTML")
             assert "camera-lab" in html and PASSWORD not in html
+            # Nor any other response the browser got (after the navigation, the
+            # saved page is the only one Chromium still holds).
+            assert await responses_without_password(page) >= 1
 
     asyncio.run(asyncio.wait_for(fill_in(server.url), 60))
     server.stop()

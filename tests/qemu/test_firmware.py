@@ -30,6 +30,8 @@ tests/qemu/relay.py for each connection the guest opens to 10.0.2.100:8080
 UDP: DNS_PORT is forwarded to the captive-portal DNS (guest port 53) and
 DHCP_PORT to the DHCP server (67); the DHCP client here acts as a relay
 agent (giaddr 10.0.2.2), so the replies come back to it by unicast.
+MDNS_PORT is forwarded to the mDNS responder (5353): a query from any
+other port is a legacy unicast query (RFC 6762 §6.7), answered to it.
 
 The firmware has 4 connection slots, and smoltcp has no listen backlog: a
 fifth simultaneous connection is reset. The checks never hold more than 3
@@ -131,7 +133,7 @@ class Qemu:
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53,hostfwd=udp:127.0.0.1:{DHCP_PORT}-:67{forwards}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53,hostfwd=udp:127.0.0.1:{DHCP_PORT}-:67,hostfwd=udp:127.0.0.1:{MDNS_PORT}-:5353{forwards}",
             "-device", "virtio-net-device,netdev=n0",
             *entropy,
             "-kernel", str(elf),
@@ -704,6 +706,38 @@ def check_dns(port):
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
 
+# The firmware's mDNS responder (UDP 5353) is forwarded from this host port.
+MDNS_PORT = free_udp_port()
+
+
+def mdns_exchange(payload, timeout=3.0):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(payload, ("127.0.0.1", MDNS_PORT))
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            return None
+
+
+def check_mdns(port):
+    # A unicast query from an ephemeral port (RFC 6762 §5.5, §6.7): the
+    # answer comes back to it. Retried: the forward may drop the first one.
+    reply = None
+    for _ in range(5):
+        reply = mdns_exchange(dns_query("camera.local", 1, qid=0x4D44))
+        if reply:
+            break
+    expect(reply is not None, f"no mDNS reply on udp 127.0.0.1:{MDNS_PORT}")
+    expect(reply[:2] == b"\x4d\x44" and reply[2] & 0x84 == 0x84, f"header {reply[:4].hex()}: want our id, QR and AA")
+    expect(reply[3] & 0x0F == 0 and reply[6:8] == b"\x00\x01", f"A reply {reply.hex()}")
+    expect(reply[-4:] == bytes([10, 0, 2, 15]), f"camera.local A: {reply[-4:].hex()}, want 10.0.2.15")
+    ptr = mdns_exchange(dns_query("_http._tcp.local", 12, qid=0x4D45))
+    expect(ptr is not None and ptr[6:8] == b"\x00\x01" and b"camera" in ptr, f"_http._tcp PTR: {ptr!r}")
+    expect(mdns_exchange(dns_query("printer.local", 1), timeout=1) is None, "printer.local was answered")
+    return "camera.local A -> 10.0.2.15, _http._tcp PTR, other names silent"
+
+
 # The firmware's DHCP server (UDP 67) is forwarded from this host port. The
 # test client acts as a relay agent at giaddr = 10.0.2.2, the host as the
 # guest sees it (QEMU's forward rewrites 127.0.0.1 to it): the firmware
@@ -1205,8 +1239,17 @@ def check_portal_routes(port):
     expect(resp.status == 302, f"Apple's probe before setup: {resp.status}, want 302")
     api = json.loads(request(port, "GET", "/captive-portal")[1])
     expect(api.get("captive") is True and api.get("user-portal-url", "").endswith("/setup"), f"/captive-portal {api}")
+    with open(os.path.join(ASSETS, "setup.html"), "rb") as f:
+        committed = f.read()
     resp, page = request(port, "GET", "/setup")
-    expect(resp.status == 200 and b"<form" in page, f"GET /setup: {resp.status}")
+    expect(resp.status == 200 and page == committed, f"GET /setup: {resp.status}, not assets/setup.html")
+    etag = resp.getheader("ETag", "")
+    resp, gz = request(port, "GET", "/setup", headers={"Accept-Encoding": "gzip"})
+    expect(resp.getheader("Content-Encoding") == "gzip" and gzip.decompress(gz) == committed, "GET /setup: gzip copy")
+    resp, _ = request(port, "GET", "/setup", headers={"If-None-Match": etag})
+    expect(etag and resp.status == 304, f"GET /setup If-None-Match {etag!r}: {resp.status}, want 304")
+    resp, nets = request(port, "GET", "/setup/networks")
+    expect(json.loads(nets) == {"networks": ["camera-lab", "Home", "Guest"]}, f"/setup/networks {nets!r}")
     form = f"ssid=camera-lab&password={password}".encode()
     resp, page = request(port, "POST", "/setup", body=form,
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -1220,10 +1263,21 @@ def check_portal_routes(port):
     expect(api.get("captive") is False, f"/captive-portal after setup {api}")
     resp, page = request(port, "GET", "/setup")
     expect(b"camera-lab" in page and password.encode() not in page, "GET /setup after setup")
+    expect(b"<form" not in page, "GET /setup after setup still shows the form")
+    expect(json.loads(request(port, "GET", "/setup/networks")[1]) == {"networks": []}, "networks after setup")
     resp, _ = request(port, "POST", "/setup", body=b"ssid=other&password=12345678",
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
     expect(resp.status == 403, f"a second POST /setup: {resp.status}, want 403")
-    return "302 before, 204/Success after, RFC 8908 both ways, password never sent back"
+    # Saved through FlashBacking: the firmware reads its flash copy back as
+    # the next boot would (the RAM NOR partition lasts until QEMU resets).
+    want = 'portal: saved network "camera-lab", flash copy ok'
+    deadline = time.monotonic() + 2
+    while want not in (log := SERIAL_LOG.read_text(errors="replace")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    expect("portal: not provisioned" in log, "no 'not provisioned' line at boot")
+    expect(want in log, "the flash copy did not read back")
+    expect(password not in log, "the password is on the serial log")
+    return "302 before, 204/Success after, setup.html (gzip, 304), networks JSON, password never sent back"
 
 
 CHECKS = [
@@ -1244,6 +1298,7 @@ CHECKS = [
     ("POST /report: the device as a client", check_report),
     ("captive-portal DNS over UDP", check_dns),
     ("DHCP over UDP through a relay (OFFER, ACK, option 114)", check_dhcp),
+    ("mDNS unicast query for camera.local", check_mdns),
     ("captive-portal routes over HTTP (probes, /setup)", check_portal_routes),
     ("OTA: curl upload, 422 for a wrong digest", check_firmware_curl),
     ("OTA: 413 too large, aborted upload", check_firmware_refused),

@@ -4,7 +4,9 @@
 //! (`firmware/qemu-virt`, embassy-net) serve this same route table:
 //! - `GET /` — the dashboard (live chart, trigger, config, firmware upload),
 //!   and `GET /static/*` its CSS, JS and icon: files from `assets/`, embedded
-//!   and gzipped at build time, served from the asset table ([`assets`])
+//!   and gzipped at build time, served from the asset table ([`assets`]);
+//!   `assets/setup.html` is the first-boot Wi-Fi form the demo and the
+//!   firmware give their portal (`Portal::page`)
 //! - `GET /status` — `{"frames": N, "triggers": M}`
 //! - `POST /trigger` — counts a trigger, answers the new status
 //! - `GET /config`, `PUT /config` — `{"interval_ms": N}`, the frame period
@@ -276,8 +278,9 @@ async fn file(Path(path): Path<&str>) -> &str {
     path
 }
 
-/// The dashboard (`apps/camera/assets/`): HTML, CSS, JS and an SVG icon,
-/// gzipped at build time by `build.rs` (`ferrodot-assets-build`).
+/// The dashboard (`apps/camera/assets/`): HTML, CSS, JS, an SVG icon and the
+/// portal's setup page, gzipped at build time by `build.rs`
+/// (`ferrodot-assets-build`).
 pub mod assets {
     include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 }

@@ -100,7 +100,8 @@ pub async fn start(args: &PortalArgs, http: SocketAddr) -> std::io::Result<Route
         format!("http://{addr}:{}", http.port())
     };
     let mut portal = Portal::new(Box::leak(format!("{origin}/setup").into_boxed_str()))
-        .networks(|| &["camera-lab", "Home", "Guest"]);
+        .networks(|| &["camera-lab", "Home", "Guest"])
+        .page(&camera::assets::ASSETS, "setup.html");
     if let Some(file) = &args.store {
         portal = portal.persist(FileBacking::leak(file));
     }

@@ -11,7 +11,11 @@
 //! - DNS: the captive-portal responder on UDP 53 (every `A` → 10.0.2.15);
 //!   DHCP on UDP 67 (8 leases from 10.0.2.200, option 114 →
 //!   `http://10.0.2.15/captive-portal`), as on the device's access point;
-//!   the portal's routes before the camera's (`/generate_204`, `/setup`, …).
+//!   the portal's routes before the camera's (`/generate_204`, `/setup`, …),
+//!   the setup page from the camera's assets, the credentials through
+//!   `resource::FlashBacking` on a RAM NOR partition (`nor.rs`).
+//! - mDNS: `camera.local` (A 10.0.2.15, `_http._tcp` on port 80) on UDP
+//!   5353, unicast replies (RFC 6762 §6.7 legacy and QU queries).
 //! - HTTPS (feature `tls`, on by default): the same app on port 443 through
 //!   MbedTLS, entropy from virtio-rng (`tls.rs`, `rng.rs`, `heap.rs`).
 //!
@@ -28,6 +32,7 @@ mod irq;
 #[cfg(feature = "tls")]
 mod libc;
 mod net_driver;
+mod nor;
 mod ota;
 #[cfg(feature = "tls")]
 mod rng;
@@ -60,6 +65,7 @@ use ferrodot::middleware::cors::Cors;
 use ferrodot::middleware::ratelimit::RateLimit;
 use ferrodot::middleware::session::Sessions;
 use ferrodot::portal::routes::{Portal, PortalRoutes};
+use ferrodot::resource::FlashBacking;
 use ferrodot::rt::embassy::udp::UdpBuffers;
 use ferrodot::rt::embassy::{Buffers, SlotBoard, serve_slot};
 use ferrodot::{Config, Timeouts};
@@ -133,10 +139,31 @@ const SECURITY: Security = Security {
     },
 };
 
+/// The portal's two NOR sectors, as on a board's flash (here RAM: gone at
+/// a QEMU reset, but the same `FlashBacking` code path as a real chip).
+static PORTAL_FLASH: FlashBacking<nor::RamNor<512, 256>> = FlashBacking::new(nor::RamNor::new(), 0, 256);
+
 /// First boot: the captive-portal routes (probes, RFC 8908, `/setup`)
-/// before the camera's; the credentials are kept in RAM only here (a
-/// board keeps them in flash through a `Persistence` backing).
-static PORTAL: Portal = Portal::new("http://10.0.2.15/setup");
+/// before the camera's; the setup page is the camera's `setup.html`. No
+/// Wi-Fi here: the networks are a fixed list standing for a scan.
+static PORTAL: Portal = Portal::new("http://10.0.2.15/setup")
+    .networks(|| &["camera-lab", "Home", "Guest"])
+    .page(&camera::assets::ASSETS, "setup.html")
+    .persist(&PORTAL_FLASH)
+    .on_saved(saved);
+
+/// A board starts joining the network here; this one reads the flash copy
+/// back through a second portal, as the next boot would, and says so (the
+/// SSID only: the password is never logged).
+fn saved(credentials: &ferrodot::portal::routes::Credentials) {
+    static NEXT_BOOT: Portal = Portal::new("").persist(&PORTAL_FLASH);
+    let same = NEXT_BOOT.load() == Ok(true) && NEXT_BOOT.credentials().as_ref() == Some(credentials);
+    println!(
+        "portal: saved network {:?}, flash copy {}",
+        credentials.ssid(),
+        if same { "ok" } else { "WRONG" }
+    );
+}
 
 /// The app lives in a `static`: a `const fn` builds it, no cell needed.
 static APP: App<Camera, (PortalRoutes<'static>, camera::Routes)> = App::new(
@@ -179,6 +206,16 @@ static DNS_BUFFERS: ConstStaticCell<UdpBuffers<2, 512>> = ConstStaticCell::new(U
 async fn dns_task(stack: Stack<'static>) -> ! {
     let dns = ferrodot::portal::dns::Responder::new(core::net::Ipv4Addr::new(10, 0, 2, 15));
     ferrodot::rt::embassy::udp::serve_dns(stack, 53, DNS_BUFFERS.take(), dns).await
+}
+
+/// mDNS: `camera.local` and its `_http._tcp` service, unicast answers only
+/// (multicast would need the interface to join 224.0.0.251).
+static MDNS_BUFFERS: ConstStaticCell<UdpBuffers<2, 512>> = ConstStaticCell::new(UdpBuffers::new());
+
+#[embassy_executor::task]
+async fn mdns_task(stack: Stack<'static>) -> ! {
+    let mdns = ferrodot::portal::mdns::Responder::new("camera", core::net::Ipv4Addr::new(10, 0, 2, 15), HTTP_PORT);
+    ferrodot::rt::embassy::udp::serve_mdns(stack, 5353, MDNS_BUFFERS.take(), mdns).await
 }
 
 /// DHCP for the phones on the access point (here: QEMU's user network,
@@ -323,9 +360,9 @@ async fn main(spawner: Spawner) {
         gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
         dns_servers: Default::default(),
     });
-    // One socket per slot, one for the uplink, one each for the DNS responder
-    // and the DHCP server, one per TLS connection.
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 3 + TLS_SOCKETS }>> = StaticCell::new();
+    // One socket per slot, one for the uplink, one each for the DNS responder,
+    // the mDNS responder and the DHCP server, one per TLS connection.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 4 + TLS_SOCKETS }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -336,6 +373,13 @@ async fn main(spawner: Spawner) {
     spawner.spawn(uplink_task(stack, &APP.state).unwrap());
     spawner.spawn(dns_task(stack).unwrap());
     spawner.spawn(dhcp_task(stack).unwrap());
+    spawner.spawn(mdns_task(stack).unwrap());
+    // A board's flash keeps them across reboots; this RAM starts erased.
+    match PORTAL.load() {
+        Ok(true) => println!("portal: provisioned"),
+        Ok(false) => println!("portal: not provisioned, setup at {}", PORTAL.setup_url()),
+        Err(e) => println!("portal: stored credentials unreadable ({:?}), not provisioned", e),
+    }
     #[cfg(feature = "tls")]
     tls::start(&spawner, stack);
 

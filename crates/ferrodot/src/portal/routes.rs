@@ -40,7 +40,8 @@
 //! | `/redirect` (Windows opens it when it found a portal) | `302` | `302` to `/` |
 //! | `/canonical.html`, `/success.txt` (Firefox) | `302` | the canonical page, `success\n` |
 //! | `GET /captive-portal` (RFC 8908) | `{"captive": true, "user-portal-url": "…"}` | `{"captive": false}` |
-//! | `GET /setup` | the form: `ssid` (with the networks the app lists), `password` | a page naming the network |
+//! | `GET /setup` | the form: `ssid` (with the networks the app lists), `password`; or the app's page ([`Portal::page`]) | a page naming the network |
+//! | `GET /setup/networks` | `{"networks": ["…", …]}`: the networks the app lists | `{"networks": []}` |
 //! | `POST /setup` (form: `ssid`, `password`) | stores them, ends the portal: `200`, a page that says saved | `403`: already set up |
 //!
 //! Every answer carries `Cache-Control: no-store`, so that no OS keeps an
@@ -76,6 +77,7 @@ use critical_section::Mutex;
 
 use crate::app::extract::{Form, State};
 use crate::app::{Dispatch, IntoResponse};
+use crate::assets::{Assets, Served};
 use crate::http::{Request, Status};
 use crate::resource::PersistError;
 use crate::resource::Persistence;
@@ -198,6 +200,7 @@ pub type Networks = fn() -> &'static [&'static str];
 pub struct Portal {
     setup_url: &'static str,
     networks: Option<Networks>,
+    page: Option<(&'static Assets, &'static str)>,
     store: Option<&'static (dyn Persistence + Sync)>,
     on_saved: Option<OnSaved>,
     credentials: Mutex<Cell<Option<Credentials>>>,
@@ -211,6 +214,7 @@ impl Portal {
         Portal {
             setup_url,
             networks: None,
+            page: None,
             store: None,
             on_saved: None,
             credentials: Mutex::new(Cell::new(None)),
@@ -226,6 +230,18 @@ impl Portal {
     /// The networks the setup page offers.
     pub const fn networks(mut self, networks: Networks) -> Self {
         self.networks = Some(networks);
+        self
+    }
+
+    /// Answer `GET /setup`, while not provisioned, with the file `name` of
+    /// `assets` (the build-time asset table: gzip, ETag, `304`) instead of
+    /// the built-in form. The page posts `ssid` and `password` to `/setup`
+    /// as the built-in form does, and may fetch the networks from
+    /// `GET /setup/networks`. A name the table lacks keeps the built-in
+    /// form, so the device can always be set up; once provisioned,
+    /// `GET /setup` is the built-in page naming the network.
+    pub const fn page(mut self, assets: &'static Assets, name: &'static str) -> Self {
+        self.page = Some((assets, name));
         self
     }
 
@@ -376,6 +392,8 @@ pub enum Answer {
     Saved(Credentials),
     /// An HTML page with a message.
     Refused(Status, &'static str),
+    /// `{"networks": [...]}`: the networks to offer.
+    Networks(&'static [&'static str]),
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -500,6 +518,19 @@ impl IntoResponse for Answer {
                 out.write(b"</b>.</p>").await?;
                 out.write(TAIL.as_bytes()).await?;
             }
+            Answer::Networks(names) => {
+                out.content_type("application/json");
+                out.write(b"{\"networks\": [").await?;
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        out.write(b", ").await?;
+                    }
+                    out.write(b"\"").await?;
+                    write_json_str(out, name).await?;
+                    out.write(b"\"").await?;
+                }
+                out.write(b"]}").await?;
+            }
             Answer::Refused(_, message) => {
                 out.content_type(HTML);
                 out.write(HEAD.as_bytes()).await?;
@@ -552,8 +583,41 @@ async fn firefox_success(State(p): State<&Portal>) -> Answer {
 async fn captive_api(State(p): State<&Portal>) -> Answer {
     Answer::Captive((!p.provisioned()).then_some(p.setup_url))
 }
-async fn setup_page(State(p): State<&Portal>) -> Answer {
-    Answer::Setup(p.credentials(), p.networks)
+/// `GET /setup`: the app's page ([`Portal::page`]) or the built-in one.
+enum SetupPage<'r> {
+    Asset(Served<'r>),
+    Inline(Answer),
+}
+
+impl IntoResponse for SetupPage<'_> {
+    async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        match self {
+            SetupPage::Asset(served) => served.into_response(out).await,
+            SetupPage::Inline(answer) => answer.into_response(out).await,
+        }
+    }
+}
+
+async fn setup_page<'r>(State(p): State<&'r Portal>, req: &'r Request<'r>) -> SetupPage<'r> {
+    let credentials = p.credentials();
+    let asset = p
+        .page
+        .filter(|_| credentials.is_none())
+        .and_then(|(assets, name)| assets.get(name));
+    match asset {
+        Some(asset) => SetupPage::Asset(Served::new(Some(asset), req)),
+        None => SetupPage::Inline(Answer::Setup(credentials, p.networks)),
+    }
+}
+
+/// `GET /setup/networks`: what the page offers; nothing once set up (the
+/// device's neighbourhood is nobody's business then).
+async fn setup_networks(State(p): State<&Portal>) -> Answer {
+    let names = match p.networks {
+        Some(list) if !p.provisioned() => list(),
+        _ => &[],
+    };
+    Answer::Networks(names)
 }
 
 async fn setup_save(State(p): State<&Portal>, form: Form<'_>) -> Answer {
@@ -616,6 +680,7 @@ mod table {
             GET "/success.txt" => firefox_success,
             GET "/captive-portal" => captive_api,
             GET "/setup" => setup_page,
+            GET "/setup/networks" => setup_networks,
             POST "/setup" .max_body(512) => setup_save,
         }
     }
@@ -678,6 +743,13 @@ pub const NOTES: &[crate::openapi::Note<'static>] = {
             .tags(TAGS),
         Note::new(Get, "/setup", "The setup form: networks to choose from, SSID and password")
             .responses(&[Reply::media(200, "The form", "text/html")])
+            .tags(TAGS),
+        Note::new(Get, "/setup/networks", "The networks the setup page offers (none once set up)")
+            .responses(&[Reply::json(
+                200,
+                "The network names",
+                r#"{"type":"object","required":["networks"],"properties":{"networks":{"type":"array","items":{"type":"string"}}}}"#,
+            )])
             .tags(TAGS),
         Note::new(Post, "/setup", "Store the Wi-Fi credentials and end the portal")
             .body(crate::openapi::Body {
@@ -1055,6 +1127,84 @@ mod tests {
         assert_eq!(
             leak(Portal::new("u").persist(memory)).load(),
             Err(PersistError::Corrupt)
+        );
+    }
+
+    static PAGE: Assets = Assets::new(&[crate::assets::Asset {
+        path: "setup.html",
+        mime: "text/html; charset=utf-8",
+        fingerprinted: false,
+        identity: Some(crate::assets::Variant {
+            bytes: b"<form method=post action=/setup>the app's page</form>",
+            etag: "\"id\"",
+        }),
+        gzip: Some(crate::assets::Variant {
+            bytes: b"(gzip bytes)",
+            etag: "\"gz\"",
+        }),
+        modified: None,
+    }]);
+
+    #[test]
+    fn the_setup_page_can_come_from_the_asset_table() {
+        let portal = leak(
+            Portal::new("http://10.0.0.1/setup")
+                .networks(nets)
+                .page(&PAGE, "setup.html"),
+        );
+        let client = TestClient::new(app(portal));
+        let page = client.get("/setup");
+        assert_eq!(page.status, Status::OK);
+        assert_eq!(page.text(), "<form method=post action=/setup>the app's page</form>");
+        assert_eq!(page.header("etag"), Some("\"id\""));
+        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+        let gz = client
+            .request(Method::Get, "/setup")
+            .header("Accept-Encoding", "gzip")
+            .send();
+        assert_eq!(
+            (gz.header("content-encoding"), gz.text().as_str()),
+            (Some("gzip"), "(gzip bytes)")
+        );
+        let again = client
+            .request(Method::Get, "/setup")
+            .header("If-None-Match", "\"id\"")
+            .send();
+        assert_eq!(again.status, Status::NOT_MODIFIED);
+        let nets = client.get("/setup/networks");
+        assert_eq!(nets.header("content-type"), Some("application/json"));
+        assert_eq!(nets.header("cache-control"), Some("no-store"));
+        assert_eq!(nets.text(), "{\"networks\": [\"Home\", \"Caf\u{e9} <5G>\"]}");
+        // The form posts as before; then the built-in page names the network.
+        assert_eq!(post_form(&client, "ssid=Home&password=12345678").status, Status::OK);
+        let page = client.get("/setup");
+        assert!(page.text().contains("<b id=\"ssid\">Home</b>") && !page.text().contains("the app's page"));
+        assert_eq!(page.header("etag"), None);
+        // Even a revalidation gets the new page, not a 304 for the form.
+        let again = client
+            .request(Method::Get, "/setup")
+            .header("If-None-Match", "\"id\"")
+            .send();
+        assert_eq!(again.status, Status::OK);
+        assert_eq!(client.get("/setup/networks").text(), "{\"networks\": []}");
+    }
+
+    #[test]
+    fn without_a_page_or_networks_the_built_in_form_is_served() {
+        // A name the table lacks: the built-in form, so setup still works.
+        let portal = leak(Portal::new("http://10.0.0.1/setup").page(&PAGE, "nope.html"));
+        let client = TestClient::new(app(portal));
+        let form = client.get("/setup");
+        assert!(form.text().contains("<form method=\"post\" action=\"/setup\">"));
+        assert_eq!(form.header("cache-control"), Some("no-store"));
+        assert_eq!(client.get("/setup/networks").text(), "{\"networks\": []}");
+        fn odd() -> &'static [&'static str] {
+            &["quote\"back\\slash\u{7}"]
+        }
+        let portal = leak(Portal::new("u").networks(odd));
+        assert_eq!(
+            TestClient::new(app(portal)).get("/setup/networks").text(),
+            "{\"networks\": [\"quote\\\"back\\\\slash\\u0007\"]}"
         );
     }
 
