@@ -21,6 +21,7 @@
 #![no_std]
 #![no_main]
 
+mod bench;
 mod board;
 #[cfg(feature = "tls")]
 mod heap;
@@ -324,8 +325,8 @@ async fn main(spawner: Spawner) {
         dns_servers: Default::default(),
     });
     // One socket per slot, one for the uplink, one each for the DNS responder
-    // and the DHCP server, one per TLS connection.
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 3 + TLS_SOCKETS }>> = StaticCell::new();
+    // and the DHCP server, one per TLS connection, the throughput yardstick's.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 3 + TLS_SOCKETS + bench::SOCKETS }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -336,6 +337,7 @@ async fn main(spawner: Spawner) {
     spawner.spawn(uplink_task(stack, &APP.state).unwrap());
     spawner.spawn(dns_task(stack).unwrap());
     spawner.spawn(dhcp_task(stack).unwrap());
+    spawner.spawn(bench::bench_task(stack).unwrap());
     #[cfg(feature = "tls")]
     tls::start(&spawner, stack);
 
