@@ -13,9 +13,10 @@ that every answer was a correct response, never a timing.
 test_firmware.py runs it in the same boot as its checks; standalone, against
 a firmware already running with both ports forwarded:
 
-    python3 tests/qemu/throughput.py FERRODOT_PORT HANDWRITTEN_PORT [ROUNDS SECONDS]
+    python3 tests/qemu/throughput.py FERRODOT_PORT HANDWRITTEN_PORT [--rounds N --seconds S]
 """
 
+import argparse
 import json
 import socket
 import sys
@@ -127,10 +128,13 @@ def measure(ferrodot_port, hand_port, rounds=ROUNDS, seconds=ROUND_S):
 
 
 def main():
-    if len(sys.argv) not in (3, 5):
-        sys.exit(__doc__)
-    rounds, seconds = (int(sys.argv[3]), float(sys.argv[4])) if len(sys.argv) == 5 else (ROUNDS, ROUND_S)
-    _, lines = measure(int(sys.argv[1]), int(sys.argv[2]), rounds, seconds)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("ferrodot_port", type=int)
+    ap.add_argument("hand_port", type=int)
+    ap.add_argument("--rounds", type=int, default=ROUNDS)
+    ap.add_argument("--seconds", type=float, default=ROUND_S)
+    args = ap.parse_args()
+    _, lines = measure(args.ferrodot_port, args.hand_port, args.rounds, args.seconds)
     print("\n".join(lines))
 
 
