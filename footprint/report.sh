@@ -10,6 +10,9 @@
 # own, the same socket, requests and profile, and a second table that puts
 # ferrodot's figures next to theirs as ratios from this one run.
 #
+# Last, the device's throughput ratio (ferrodot vs a hand-written responder
+# on the same embassy-net stack), as tests/qemu/test_firmware.py measured it.
+#
 # Fails if a build fails or a variant does not answer its requests.
 # Budgets are reported (OK/OVER), never asserted; nor is any ratio.
 set -euo pipefail
@@ -217,6 +220,19 @@ peers_report() {
 }
 echo
 peers_report | tee -a "$logs/report.md"
+
+# --- device throughput -----------------------------------------------------
+# Measured by the firmware stage (tests/qemu/test_firmware.py, which has the
+# riscv32 image built and booted): printed here as that run wrote it, not
+# measured again.
+throughput="$tdir/qemu-virt/throughput.md"
+echo
+if [ -f "$throughput" ]; then
+    { cat "$throughput"; echo; echo "(From tests/qemu/test_firmware.py's run of $(date -u -r "$throughput" '+%Y-%m-%d %H:%M UTC'), not measured here.)"; } \
+        | tee -a "$logs/report.md"
+else
+    echo "## QEMU riscv32 virt throughput: not measured (no $throughput; python3 tests/qemu/test_firmware.py writes it)"
+fi
 
 echo
 echo "### json3 under QEMU (mps2-an386): what it wrote back"

@@ -33,6 +33,12 @@ agent (giaddr 10.0.2.2), so the replies come back to it by unicast.
 MDNS_PORT is forwarded to the mDNS responder (5353): a query from any
 other port is a legacy unicast query (RFC 6762 §6.7), answered to it.
 
+Throughput: BENCH_PORT is forwarded to guest port 8081, a hand-written
+fixed responder on the same stack (firmware/qemu-virt/src/bench.rs);
+tests/qemu/throughput.py times keep-alive `GET /status` on both in this
+boot, and the table is printed at the end and written to
+target/qemu-virt/throughput.md (footprint/report.sh prints it again).
+
 The firmware has 4 connection slots, and smoltcp has no listen backlog: a
 fifth simultaneous connection is reset. The checks never hold more than 3
 connections at once.
@@ -58,6 +64,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
+
+import throughput  # tests/qemu/throughput.py, next to this file
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware" / "qemu-virt"
@@ -118,11 +126,12 @@ def free_port():
 class Qemu:
     """qemu-system-riscv32 running the firmware, serial output in a file."""
 
-    def __init__(self, qemu, elf, port, workdir, guestfwd=(), tls_port=None, rng=True):
+    def __init__(self, qemu, elf, port, workdir, guestfwd=(), tls_port=None, rng=True, bench_port=None):
         self.log_path = Path(workdir) / "uart.log"
         self.out_path = Path(workdir) / "qemu.out"
         self.port = port
         tls = f",hostfwd=tcp:127.0.0.1:{tls_port}-:443" if tls_port else ""
+        bench = f",hostfwd=tcp:127.0.0.1:{bench_port}-:8081" if bench_port else ""
         # The entropy device TLS needs (the host's /dev/urandom).
         entropy = ["-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-device,rng=rng0"] if rng else []
         # Each guest address:port is joined to a port on 127.0.0.1 by a
@@ -133,7 +142,7 @@ class Qemu:
             qemu, "-M", "virt", "-m", "16M", "-smp", "1", "-bios", "none",
             "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.log_path}",
-            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53,hostfwd=udp:127.0.0.1:{DHCP_PORT}-:67,hostfwd=udp:127.0.0.1:{MDNS_PORT}-:5353{forwards}",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{tls}{bench},hostfwd=udp:127.0.0.1:{DNS_PORT}-:53,hostfwd=udp:127.0.0.1:{DHCP_PORT}-:67,hostfwd=udp:127.0.0.1:{MDNS_PORT}-:5353{forwards}",
             "-device", "virtio-net-device,netdev=n0",
             *entropy,
             "-kernel", str(elf),
@@ -297,6 +306,27 @@ def check_keep_alive(port):
         return f"{len(plan)} requests on one connection"
     finally:
         conn.close()
+
+
+BENCH_PORT = None  # set in main()
+THROUGHPUT = []  # the table's lines, once measured
+
+
+def throughput_file():
+    return Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "qemu-virt" / "throughput.md"
+
+
+def check_throughput(port):
+    """Keep-alive GET /status req/s, ferrodot vs the hand-written responder.
+    Fails only on a wrong answer; the figures are printed, never judged."""
+    try:
+        ratio, THROUGHPUT[:] = throughput.measure(port, BENCH_PORT)
+    except throughput.BadResponse as e:
+        raise CheckFailed(str(e))
+    out = throughput_file()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(THROUGHPUT) + "\n")
+    return f"ratio {ratio:.2f}, target >= {throughput.TARGET} (table below, and in {out})"
 
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "apps", "camera", "assets")
@@ -1284,6 +1314,7 @@ CHECKS = [
     ("GET /status twice, frames advance", check_status_advances),
     ("POST /trigger counts", check_trigger),
     ("keep-alive reuse", check_keep_alive),
+    ("throughput: keep-alive GET /status, ferrodot vs hand-written", check_throughput),
     ("GET / dashboard from flash (gzip, 304, 206)", check_index),
     ("GET /openapi.json and /docs from flash", check_openapi),
     ("server-sent events /events", check_sse),
@@ -1336,12 +1367,15 @@ def main():
         sys.exit(f"no firmware ELF at {elf} (build it, or pass --elf)")
 
     results = []  # (name, ok, detail)
+    # No figures from an earlier run for footprint/report.sh to print.
+    throughput_file().unlink(missing_ok=True)
     workdir = tempfile.mkdtemp(prefix="ferrodot-qemu-")
     port = free_port()
-    global TLS_PORT, QEMU, SERIAL_LOG
+    global TLS_PORT, QEMU, SERIAL_LOG, BENCH_PORT
     TLS_PORT = free_port()
+    BENCH_PORT = free_port()
     print(f"booting {elf} on 127.0.0.1:{port}, https on 127.0.0.1:{TLS_PORT} (serial log {workdir}/uart.log)", flush=True)
-    qemu = QEMU = Qemu(args.qemu, elf, port, workdir, GUESTFWD, tls_port=TLS_PORT)
+    qemu = QEMU = Qemu(args.qemu, elf, port, workdir, GUESTFWD, tls_port=TLS_PORT, bench_port=BENCH_PORT)
     SERIAL_LOG = qemu.log_path
     watchdog = threading.Timer(WATCHDOG_S, lambda: (print(f"watchdog: {WATCHDOG_S} s passed, killing QEMU", flush=True), qemu.proc.kill()))
     watchdog.daemon = True
@@ -1394,6 +1428,9 @@ def main():
         print(f"firmware stack high-water: {stack[-1]} bytes")
     for line in figures:
         print(line)
+    if THROUGHPUT:
+        print()
+        print("\n".join(THROUGHPUT))
     failed = sum(1 for _, ok, _ in results if not ok)
     if failed:
         print(f"\n--- serial log ({qemu.log_path}) ---\n{log}--- QEMU output ---\n{qemu.out_path.read_text(errors='replace')}")

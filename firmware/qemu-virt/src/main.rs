@@ -25,6 +25,7 @@
 #![no_std]
 #![no_main]
 
+mod bench;
 mod board;
 #[cfg(feature = "tls")]
 mod heap;
@@ -361,8 +362,9 @@ async fn main(spawner: Spawner) {
         dns_servers: Default::default(),
     });
     // One socket per slot, one for the uplink, one each for the DNS responder,
-    // the mDNS responder and the DHCP server, one per TLS connection.
-    static RESOURCES: StaticCell<StackResources<{ SLOTS + 4 + TLS_SOCKETS }>> = StaticCell::new();
+    // the mDNS responder and the DHCP server, one per TLS connection, the
+    // throughput yardstick's.
+    static RESOURCES: StaticCell<StackResources<{ SLOTS + 4 + TLS_SOCKETS + bench::SOCKETS }>> = StaticCell::new();
     let (stack, runner) = embassy_net::new(driver, config, RESOURCES.init(StackResources::new()), board::mtime());
 
     spawner.spawn(net_task(runner).unwrap());
@@ -380,6 +382,7 @@ async fn main(spawner: Spawner) {
         Ok(false) => println!("portal: not provisioned, setup at {}", PORTAL.setup_url()),
         Err(e) => println!("portal: stored credentials unreadable ({:?}), not provisioned", e),
     }
+    spawner.spawn(bench::bench_task(stack).unwrap());
     #[cfg(feature = "tls")]
     tls::start(&spawner, stack);
 
