@@ -44,9 +44,13 @@
 //! §10 recommends; it is multicast unless every question asked for a
 //! unicast reply (the `QU` bit, §5.4).
 //!
-//! Not done: probing and announcing at start-up (§8), known-answer
-//! suppression (§7.1) and the random delay before multicast replies (§6):
-//! the host demo and the tests only send unicast queries.
+//! [`Responder::announcement`] is the unsolicited response sent at
+//! start-up (§8.3) and [`Responder::goodbye`] its TTL-0 twin (§10.1); the
+//! embassy glue sends the announcement twice to the group.
+//!
+//! Not done: probing before announcing (§8.1), known-answer suppression
+//! (§7.1) and the random delay before multicast replies (§6): the host demo
+//! and the tests only send unicast queries.
 
 use core::net::Ipv4Addr;
 
@@ -186,45 +190,83 @@ impl<'a> Responder<'a> {
             }
         }
         for bits in [asked, extra] {
-            if bits & HOST_A != 0 {
-                w.name(&[self.name, "local"])?;
-                w.record(TYPE_A, CLASS_IN | flush, short_ttl, &self.addr.octets())?;
-            }
-            if bits & SERVICE_PTR != 0 {
-                w.dotted(SERVICE)?;
-                w.record_with(TYPE_PTR, CLASS_IN, long_ttl, |w| w.name(&[self.name, SERVICE]))?;
-            }
-            if bits & INSTANCE_SRV != 0 {
-                w.name(&[self.name, SERVICE])?;
-                w.record_with(TYPE_SRV, CLASS_IN | flush, short_ttl, |w| {
-                    w.u16(0)?;
-                    w.u16(0)?;
-                    w.u16(self.port)?;
-                    w.name(&[self.name, "local"])
-                })?;
-            }
-            if bits & INSTANCE_TXT != 0 {
-                w.name(&[self.name, SERVICE])?;
-                w.record_with(TYPE_TXT, CLASS_IN | flush, long_ttl, |w| {
-                    if self.txt.is_empty() {
-                        return w.put(&[0]);
-                    }
-                    for s in self.txt {
-                        w.put(&[u8::try_from(s.len()).ok()?])?;
-                        w.put(s.as_bytes())?;
-                    }
-                    Some(())
-                })?;
-            }
-            if bits & SERVICES_PTR != 0 {
-                w.dotted(SERVICES)?;
-                w.record_with(TYPE_PTR, CLASS_IN, long_ttl, |w| w.dotted(SERVICE))?;
-            }
+            self.records(&mut w, bits, short_ttl, long_ttl, flush)?;
         }
         Some(Reply {
             bytes: w.finish(),
             unicast: legacy || all_qu,
         })
+    }
+
+    /// The unsolicited response that announces us (RFC 6762 §8.3): ID 0,
+    /// no questions, the `A` record of `NAME.local` and the service's
+    /// `PTR`, `SRV` and `TXT` records, with the TTLs and cache-flush bits
+    /// of a multicast reply. Send it to [`GROUP`]:[`PORT`] twice, one
+    /// second apart, once the address is up. `None` when `out` is too small.
+    pub fn announcement<'b>(&self, out: &'b mut [u8]) -> Option<&'b [u8]> {
+        self.unsolicited(out, 120, 4500, CACHE_FLUSH)
+    }
+
+    /// The same records with TTL 0 (a "goodbye", §10.1): caches drop them
+    /// about one second after. Send it before the address or the service
+    /// goes away. Without the cache-flush bit: a goodbye removes these
+    /// records, it does not assert a new set (§10.2). `None` when `out` is
+    /// too small.
+    pub fn goodbye<'b>(&self, out: &'b mut [u8]) -> Option<&'b [u8]> {
+        self.unsolicited(out, 0, 0, 0)
+    }
+
+    fn unsolicited<'b>(&self, out: &'b mut [u8], short_ttl: u32, long_ttl: u32, flush: u16) -> Option<&'b [u8]> {
+        let all = HOST_A | SERVICE_PTR | INSTANCE_SRV | INSTANCE_TXT;
+        let mut w = Writer::new(out);
+        w.u16(0)?;
+        w.u16(0x8400)?; // QR, AA
+        w.u16(0)?;
+        w.u16(u16::try_from(all.count_ones()).ok()?)?;
+        w.u16(0)?;
+        w.u16(0)?;
+        self.records(&mut w, all, short_ttl, long_ttl, flush)?;
+        Some(w.finish())
+    }
+
+    /// The records in `bits`, in a fixed order (`A`, service `PTR`, `SRV`,
+    /// `TXT`, services `PTR`); `flush` goes on the unique ones only.
+    fn records(&self, w: &mut Writer<'_>, bits: u8, short_ttl: u32, long_ttl: u32, flush: u16) -> Option<()> {
+        if bits & HOST_A != 0 {
+            w.name(&[self.name, "local"])?;
+            w.record(TYPE_A, CLASS_IN | flush, short_ttl, &self.addr.octets())?;
+        }
+        if bits & SERVICE_PTR != 0 {
+            w.dotted(SERVICE)?;
+            w.record_with(TYPE_PTR, CLASS_IN, long_ttl, |w| w.name(&[self.name, SERVICE]))?;
+        }
+        if bits & INSTANCE_SRV != 0 {
+            w.name(&[self.name, SERVICE])?;
+            w.record_with(TYPE_SRV, CLASS_IN | flush, short_ttl, |w| {
+                w.u16(0)?;
+                w.u16(0)?;
+                w.u16(self.port)?;
+                w.name(&[self.name, "local"])
+            })?;
+        }
+        if bits & INSTANCE_TXT != 0 {
+            w.name(&[self.name, SERVICE])?;
+            w.record_with(TYPE_TXT, CLASS_IN | flush, long_ttl, |w| {
+                if self.txt.is_empty() {
+                    return w.put(&[0]);
+                }
+                for s in self.txt {
+                    w.put(&[u8::try_from(s.len()).ok()?])?;
+                    w.put(s.as_bytes())?;
+                }
+                Some(())
+            })?;
+        }
+        if bits & SERVICES_PTR != 0 {
+            w.dotted(SERVICES)?;
+            w.record_with(TYPE_PTR, CLASS_IN, long_ttl, |w| w.dotted(SERVICE))?;
+        }
+        Some(())
     }
 }
 
@@ -373,5 +415,85 @@ mod tests {
             let mut out = std::vec![0u8; n];
             assert!(Responder::new("camera", ADDR, 80).answer(&q, 40000, &mut out).is_none());
         }
+    }
+
+    #[test]
+    fn announcement_carries_all_four_records() {
+        let mut out = [0u8; 512];
+        let bytes = Responder::new("camera", ADDR, 8080)
+            .announcement(&mut out)
+            .unwrap()
+            .to_vec();
+        let reply = read_reply(&bytes);
+        assert_eq!((reply.header.id, reply.header.flags), (0, 0x8400)); // QR, AA
+        assert_eq!(reply.header.qdcount, 0);
+        assert!(reply.question.is_none());
+        assert!(reply.additional.is_empty());
+        let got: Vec<(u16, u16, u32)> = reply.answers.iter().map(|r| (r.1, r.2, r.3)).collect();
+        // Cache-flush on the unique records, not on the shared PTR; §10 TTLs.
+        assert_eq!(
+            got,
+            [
+                (TYPE_A, CLASS_IN | 0x8000, 120),
+                (TYPE_PTR, CLASS_IN, 4500),
+                (TYPE_SRV, CLASS_IN | 0x8000, 120),
+                (TYPE_TXT, CLASS_IN | 0x8000, 4500),
+            ]
+        );
+        let names = [
+            "camera.local",
+            "_http._tcp.local",
+            "camera._http._tcp.local",
+            "camera._http._tcp.local",
+        ];
+        for (record, name) in reply.answers.iter().zip(names) {
+            assert!(record.0.eq_dotted(name), "{name}");
+        }
+        assert_eq!(reply.answers[0].4[..], ADDR.octets());
+        let mut target = Name::new();
+        target.read(&reply.answers[1].4, 0).unwrap();
+        assert!(target.eq_dotted("camera._http._tcp.local"));
+        let srv = &reply.answers[2].4;
+        assert_eq!(&srv[..6], &[0, 0, 0, 0, 0x1F, 0x90]);
+        let mut host = Name::new();
+        host.read(srv, 6).unwrap();
+        assert!(host.eq_dotted("camera.local"));
+        assert_eq!(reply.answers[3].4, b"\x06path=/");
+        // The same records as a query from port 5353 gets, byte for byte.
+        let q = query(0, &[("camera._http._tcp.local", TYPE_ANY, CLASS_IN)]);
+        let (answered, _) = ask(&q, PORT).unwrap();
+        let srv_txt = read_reply(&answered);
+        assert_eq!(srv_txt.answers[0].4, reply.answers[2].4);
+    }
+
+    #[test]
+    fn goodbye_is_the_announcement_with_ttl_zero() {
+        let mdns = Responder::new("camera", ADDR, 8080).txt(&["path=/", "v=1"]);
+        let mut out = [0u8; 512];
+        let hello = read_reply(mdns.announcement(&mut out).unwrap());
+        let mut out = [0u8; 512];
+        let bye = read_reply(mdns.goodbye(&mut out).unwrap());
+        assert_eq!((bye.header.id, bye.header.flags, bye.header.qdcount), (0, 0x8400, 0));
+        assert_eq!(types(&bye.answers), [TYPE_A, TYPE_PTR, TYPE_SRV, TYPE_TXT]);
+        for (b, h) in bye.answers.iter().zip(&hello.answers) {
+            assert_eq!((b.1, b.2, b.3), (h.1, CLASS_IN, 0));
+            assert_eq!(b.4, h.4);
+        }
+        assert_eq!(bye.answers[3].4, b"\x06path=/\x03v=1");
+    }
+
+    #[test]
+    fn unsolicited_into_small_buffers_is_none() {
+        let mdns = Responder::new("camera", ADDR, 80);
+        let mut out = [0u8; 512];
+        let full = mdns.announcement(&mut out).unwrap().len();
+        for n in 0..full {
+            let mut out = std::vec![0u8; n];
+            assert!(mdns.announcement(&mut out).is_none(), "{n} bytes");
+            assert!(mdns.goodbye(&mut out).is_none(), "{n} bytes");
+        }
+        // A name that is not one label of at most 63 bytes cannot be written.
+        let long = "x".repeat(64);
+        assert!(Responder::new(&long, ADDR, 80).announcement(&mut out).is_none());
     }
 }
