@@ -209,8 +209,9 @@ async fn dns_task(stack: Stack<'static>) -> ! {
     ferrodot::rt::embassy::udp::serve_dns(stack, 53, DNS_BUFFERS.take(), dns).await
 }
 
-/// mDNS: `camera.local` and its `_http._tcp` service, unicast answers only
-/// (multicast would need the interface to join 224.0.0.251).
+/// mDNS: `camera.local` and its `_http._tcp` service. `serve_mdns` joins
+/// 224.0.0.251 and announces twice at start-up; QEMU's user network drops
+/// multicast, so the tests see only the unicast answers.
 static MDNS_BUFFERS: ConstStaticCell<UdpBuffers<2, 512>> = ConstStaticCell::new(UdpBuffers::new());
 
 #[embassy_executor::task]

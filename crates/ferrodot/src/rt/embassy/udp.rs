@@ -1,5 +1,5 @@
 //! UDP on embassy-net (features `embassy` and `portal`; embassy-net's `udp`
-//! is turned on by `portal`): one socket, one sans-IO responder — the
+//! and `multicast` are turned on by `portal`): one socket, one sans-IO responder — the
 //! captive-portal DNS on port 53, the mDNS responder on 5353, the DHCP
 //! server on 67. No heap: the socket's buffers and the datagram buffers are
 //! the caller's.
@@ -87,9 +87,19 @@ pub async fn serve<const P: usize, const B: usize, const D: usize>(
     stack: Stack<'_>,
     port: u16,
     buffers: &mut UdpBuffers<P, B, D>,
-    mut respond: impl FnMut(&[u8], u16, &mut [u8]) -> Option<usize>,
+    respond: impl FnMut(&[u8], u16, &mut [u8]) -> Option<usize>,
 ) -> ! {
     let (socket, query, reply) = bind(stack, port, buffers).await;
+    answer_all(&socket, query, reply, respond).await
+}
+
+/// The loop of [`serve`], on a socket already bound.
+async fn answer_all(
+    socket: &UdpSocket<'_>,
+    query: &mut [u8],
+    reply: &mut [u8],
+    mut respond: impl FnMut(&[u8], u16, &mut [u8]) -> Option<usize>,
+) -> ! {
     loop {
         let Ok((n, meta)) = socket.recv_from(query).await else {
             continue;
@@ -113,16 +123,38 @@ pub async fn serve_dns<const P: usize, const B: usize, const D: usize>(
     serve(stack, port, buffers, |q, _, out| dns.answer(q, out).map(<[u8]>::len)).await
 }
 
-/// [`serve`] for the mDNS responder, unicast replies only (joining the
-/// multicast group 224.0.0.251 is the board's interface setup; multicast
-/// replies are not sent from here).
+/// [`serve`] for the mDNS responder on `port` (5353). Once the stack has
+/// its address, joins the group 224.0.0.251 (a full group table or an
+/// interface without multicast only means queries sent to the group are
+/// not seen: unicast ones still are) and sends
+/// [`Responder::announcement`](crate::portal::mdns::Responder::announcement)
+/// to 224.0.0.251:5353 twice, one second apart (RFC 6762 §8.3), then
+/// answers queries. Replies are unicast only: a query that wants a
+/// multicast reply gets none (the random delay and known-answer
+/// suppression of a multicast responder are not done). No probing (§8.1):
+/// the name is assumed to be ours.
 pub async fn serve_mdns<const P: usize, const B: usize, const D: usize>(
     stack: Stack<'_>,
     port: u16,
     buffers: &mut UdpBuffers<P, B, D>,
     mdns: crate::portal::mdns::Responder<'_>,
 ) -> ! {
-    serve(stack, port, buffers, |q, from, out| {
+    use crate::portal::mdns::{GROUP, PORT};
+    let (socket, query, reply) = bind(stack, port, buffers).await;
+    // Before the address is up there is nothing to announce from.
+    stack.wait_config_up().await;
+    // Library code: a failed join is not logged; unicast queries still work.
+    let _ = stack.join_multicast_group(GROUP);
+    if let Some(announcement) = mdns.announcement(reply) {
+        let to = core::net::SocketAddrV4::new(GROUP, PORT);
+        for i in 0..2 {
+            if i > 0 {
+                embassy_time::Timer::after(embassy_time::Duration::from_secs(1)).await;
+            }
+            let _ = socket.send_to(announcement, to).await;
+        }
+    }
+    answer_all(&socket, query, reply, |q, from, out| {
         mdns.answer(q, from, out).filter(|r| r.unicast).map(|r| r.bytes.len())
     })
     .await

@@ -50,6 +50,8 @@ pub async fn serve_dns(socket: UdpSocket, dns: crate::portal::dns::Responder) ->
 
 /// [`serve`] for the mDNS responder, answering unicast: every reply goes to
 /// the sender (a host socket on a test port is not in the multicast group).
+/// No announcement and no group join, on purpose: the host demo must send
+/// no multicast off the machine (the embassy glue announces on a device).
 pub async fn serve_mdns(socket: UdpSocket, mdns: crate::portal::mdns::Responder<'_>) -> io::Result<()> {
     serve(socket, |query, from, out| {
         mdns.answer(query, from.port(), out).map(|r| r.bytes.len())
