@@ -1,8 +1,8 @@
 //! UDP on embassy-net (features `embassy` and `portal`; embassy-net's `udp`
-//! and `multicast` are turned on by `portal`): one socket, one sans-IO responder — the
-//! captive-portal DNS on port 53, the mDNS responder on 5353, the DHCP
-//! server on 67. No heap: the socket's buffers and the datagram buffers are
-//! the caller's.
+//! and `multicast` are turned on by `portal`): one socket, one sans-IO
+//! responder — the captive-portal DNS on port 53, the mDNS responder on
+//! 5353, the DHCP server on 67. No heap: the socket's buffers and the
+//! datagram buffers are the caller's.
 //!
 //! ```ignore
 //! use ferrodot::portal::dns::Responder;
