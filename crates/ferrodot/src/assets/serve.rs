@@ -154,21 +154,16 @@ impl<'r> Served<'r> {
 
 impl IntoResponse for Served<'_> {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
-        // Both refusals share one `error` call: each `.await` adds its own
-        // states to the connection's future, and flash on a device.
-        let decided = match self.asset {
-            None => Err(Rejection::new(Status::NOT_FOUND, "no such file")),
-            Some(asset) => match plan(asset, self.conditions) {
-                Plan::NotAcceptable => Err(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only")),
-                plan => Ok((asset, plan)),
-            },
+        let Some(asset) = self.asset else {
+            return out.error(Rejection::new(Status::NOT_FOUND, "no such file")).await;
         };
-        let (asset, plan) = match decided {
-            Ok(decided) => decided,
-            Err(rejection) => return out.error(rejection).await,
-        };
+        let plan = plan(asset, self.conditions);
         let (status, body, gzip) = match plan {
-            Plan::NotAcceptable => (Status::NOT_ACCEPTABLE, &[][..], false), // answered above
+            Plan::NotAcceptable => {
+                return out
+                    .error(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only"))
+                    .await;
+            }
             Plan::NotModified(v, e) => (Status::NOT_MODIFIED, v.bytes, e == Encoding::Gzip),
             Plan::Full(v, e) => (Status::OK, v.bytes, e == Encoding::Gzip),
             Plan::Partial { start, end } => {

@@ -48,8 +48,8 @@
 //! declared length the body is moved against them and head and body go in
 //! one write; a later slice longer than the whole buffer goes to the port
 //! directly. Chunked, the head is sent alone and the first chunk still goes
-//! out from behind the old head. After it the head is gone: the reserve stays at the front and
-//! holds each chunk-size line just before its data:
+//! out from behind the old head. After it the head is gone: the reserve
+//! stays at the front and holds each chunk-size line just before its data:
 //!
 //! ```text
 //!   0        body_at = RESERVE              body_end   buf.len()
@@ -367,6 +367,12 @@ impl<'w> ResponseWriter<'w> {
         self.declared = Some(len);
     }
 
+    /// Whether body bytes reach the client: not for HEAD, 1xx, 204 and 304,
+    /// whose bodies are only measured.
+    fn sends_body(&self) -> bool {
+        !self.setup.head_only && self.status.has_body()
+    }
+
     /// Count `n` body bytes against the declared length.
     fn accept(&mut self, n: usize) -> Result<(), WriteError> {
         self.accepted = self.accepted.saturating_add(n as u64);
@@ -475,7 +481,7 @@ impl<'w> ResponseWriter<'w> {
         if self.invalid {
             return Err(WriteError::Invalid("invalid response header"));
         }
-        if self.setup.head_only || !self.status.has_body() {
+        if !self.sends_body() {
             self.discarded = self.discarded.saturating_add(bytes.len() as u64);
             return Ok(());
         }
@@ -646,7 +652,7 @@ impl<'w> ResponseWriter<'w> {
         if self.invalid {
             return Err(WriteError::Invalid("invalid response header"));
         }
-        let sends_body = !self.setup.head_only && self.status.has_body();
+        let sends_body = self.sends_body();
         if sends_body && self.declared.is_some_and(|len| len != self.accepted) {
             return Err(WriteError::Invalid("body shorter than its Content-Length"));
         }
@@ -682,7 +688,7 @@ impl<'w> ResponseWriter<'w> {
         if self.invalid {
             return Err(WriteError::Invalid("invalid response header"));
         }
-        if self.setup.head_only || !self.status.has_body() {
+        if !self.sends_body() {
             return Ok(());
         }
         self.flush_body().await?;
