@@ -708,31 +708,37 @@ def dns_query(name, qtype, qid=0x1234):
     return q + b"\x00" + qtype.to_bytes(2, "big") + b"\x00\x01"
 
 
-def dns_exchange(payload, timeout=3.0):
+def udp_exchange(port, payload, timeout=3.0):
+    """One datagram to a forwarded guest port on 127.0.0.1, and its reply (None after `timeout`)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
-        s.sendto(payload, ("127.0.0.1", DNS_PORT))
+        s.sendto(payload, ("127.0.0.1", port))
         try:
             return s.recv(2048)
         except socket.timeout:
             return None
 
 
-def check_dns(port):
-    # QEMU's user network may drop the first datagram while it sets up the forward: retry.
-    reply = None
+def udp_first_reply(port, payload):
+    """`udp_exchange`, tried up to five times: QEMU's user network may drop
+    the first datagram while it sets up the forward."""
     for _ in range(5):
-        reply = dns_exchange(dns_query("connectivitycheck.gstatic.com", 1))
+        reply = udp_exchange(port, payload)
         if reply:
-            break
+            return reply
+    return None
+
+
+def check_dns(port):
+    reply = udp_first_reply(DNS_PORT, dns_query("connectivitycheck.gstatic.com", 1))
     expect(reply is not None, f"no DNS reply on udp 127.0.0.1:{DNS_PORT}")
     expect(reply[:2] == b"\x12\x34" and reply[3] & 0x0F == 0, f"A reply header {reply[:4].hex()}")
     expect(reply[6:8] == b"\x00\x01" and reply[-4:] == bytes([10, 0, 2, 15]), f"A reply {reply.hex()}")
-    aaaa = dns_exchange(dns_query("captive.apple.com", 28))
+    aaaa = udp_exchange(DNS_PORT, dns_query("captive.apple.com", 28))
     expect(aaaa is not None and aaaa[3] & 0x0F == 0 and aaaa[6:8] == b"\x00\x00", "AAAA: NOERROR, no answer")
-    mx = dns_exchange(dns_query("example.com", 15))
+    mx = udp_exchange(DNS_PORT, dns_query("example.com", 15))
     expect(mx is not None and mx[3] & 0x0F == 4, "MX: NOTIMP")
-    expect(dns_exchange(b"\x00\x01\x02", timeout=1) is None, "a 3-byte packet was answered")
+    expect(udp_exchange(DNS_PORT, b"\x00\x01\x02", timeout=1) is None, "a 3-byte packet was answered")
     return "A -> 10.0.2.15, AAAA empty NOERROR, MX NOTIMP, garbage dropped"
 
 
@@ -740,31 +746,17 @@ def check_dns(port):
 MDNS_PORT = free_udp_port()
 
 
-def mdns_exchange(payload, timeout=3.0):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        s.sendto(payload, ("127.0.0.1", MDNS_PORT))
-        try:
-            return s.recv(2048)
-        except socket.timeout:
-            return None
-
-
 def check_mdns(port):
     # A unicast query from an ephemeral port (RFC 6762 §5.5, §6.7): the
-    # answer comes back to it. Retried: the forward may drop the first one.
-    reply = None
-    for _ in range(5):
-        reply = mdns_exchange(dns_query("camera.local", 1, qid=0x4D44))
-        if reply:
-            break
+    # answer comes back to it.
+    reply = udp_first_reply(MDNS_PORT, dns_query("camera.local", 1, qid=0x4D44))
     expect(reply is not None, f"no mDNS reply on udp 127.0.0.1:{MDNS_PORT}")
     expect(reply[:2] == b"\x4d\x44" and reply[2] & 0x84 == 0x84, f"header {reply[:4].hex()}: want our id, QR and AA")
     expect(reply[3] & 0x0F == 0 and reply[6:8] == b"\x00\x01", f"A reply {reply.hex()}")
     expect(reply[-4:] == bytes([10, 0, 2, 15]), f"camera.local A: {reply[-4:].hex()}, want 10.0.2.15")
-    ptr = mdns_exchange(dns_query("_http._tcp.local", 12, qid=0x4D45))
+    ptr = udp_exchange(MDNS_PORT, dns_query("_http._tcp.local", 12, qid=0x4D45))
     expect(ptr is not None and ptr[6:8] == b"\x00\x01" and b"camera" in ptr, f"_http._tcp PTR: {ptr!r}")
-    expect(mdns_exchange(dns_query("printer.local", 1), timeout=1) is None, "printer.local was answered")
+    expect(udp_exchange(MDNS_PORT, dns_query("printer.local", 1), timeout=1) is None, "printer.local was answered")
     return "camera.local A -> 10.0.2.15, _http._tcp PTR, other names silent"
 
 
@@ -797,24 +789,10 @@ def dhcp_options(reply):
     return options
 
 
-def dhcp_exchange(payload, timeout=3.0):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        s.sendto(payload, ("127.0.0.1", DHCP_PORT))
-        try:
-            return s.recv(2048)
-        except socket.timeout:
-            return None
-
-
 def check_dhcp(port):
     mac = bytes([2, 0, 0, 0, 0, 0x42])
-    # As for DNS, the forward's first datagram may be lost: retry (the same MAC gets the same offer).
-    offer = None
-    for _ in range(5):
-        offer = dhcp_exchange(dhcp_packet(1, mac, 0xF00D))
-        if offer:
-            break
+    # Retried like DNS (the same MAC gets the same offer).
+    offer = udp_first_reply(DHCP_PORT, dhcp_packet(1, mac, 0xF00D))
     expect(offer is not None, f"no DHCP OFFER on udp 127.0.0.1:{DHCP_PORT}")
     expect(offer[0] == 2 and offer[4:8] == b"\x00\x00\xf0\x0d" and offer[28:34] == mac, f"OFFER header {offer[:34].hex()}")
     expect(offer[24:28] == bytes([10, 0, 2, 2]), f"OFFER giaddr {offer[24:28].hex()}")
@@ -826,12 +804,12 @@ def check_dhcp(port):
     expect(options.get(6) == bytes([10, 0, 2, 15]), f"DNS server {options.get(6)}")
     expect(options.get(114) == b"http://10.0.2.15/captive-portal", f"option 114 {options.get(114)}")
     request = bytes([50, 4]) + yiaddr + bytes([54, 4, 10, 0, 2, 15])
-    ack = dhcp_exchange(dhcp_packet(3, mac, 0xF00E, request))
+    ack = udp_exchange(DHCP_PORT, dhcp_packet(3, mac, 0xF00E, request))
     expect(ack is not None, "no DHCP ACK")
     options = dhcp_options(ack)
     expect(options.get(53) == b"\x05" and ack[16:20] == yiaddr, f"ACK {options.get(53)} {list(ack[16:20])}")
     expect(struct.unpack("!I", options.get(51, bytes(4)))[0] == 3600, "lease time")
-    expect(dhcp_exchange(b"\x01\x01\x06", timeout=1) is None, "a 3-byte packet was answered")
+    expect(udp_exchange(DHCP_PORT, b"\x01\x01\x06", timeout=1) is None, "a 3-byte packet was answered")
     addr = ".".join(map(str, yiaddr))
     return f"OFFER then ACK of {addr} through a relay, option 114 = http://10.0.2.15/captive-portal, garbage dropped"
 
