@@ -21,9 +21,9 @@
 //!   an invalid response never reaches the socket and becomes a 500.
 //! - `committed`: false until the first byte is sent (leaving `Buffering`);
 //!   after that `start` cannot restart the response and no 500 can replace it.
-//! - `chunked`: decided when `Buffering` turns into `Streaming` (a declared
-//!   length: `Content-Length`; else HTTP/1.1: chunked, HTTP/1.0:
-//!   close-delimited); read only there.
+//! - `chunked` is part of the `Streaming` stage, decided when `Buffering`
+//!   turns into it (a declared length: `Content-Length`; else HTTP/1.1:
+//!   chunked, HTTP/1.0: close-delimited); no other stage has it.
 //! - `declared` / `accepted`: the declared length and the body bytes taken
 //!   so far; more than declared is an error at once, fewer at `finish`.
 //! - `setup.keep_alive`: may drop to false in any state (`close_after`, a
@@ -57,8 +57,11 @@
 //!          └─ "1f4\r\n" written right before body_at; "\r\n" after body_end
 //! ```
 //!
-//! Invariant: `head_len <= body_at` and `body_at + body_len <= buf.len()`
-//! (or `body_len == 0`).
+//! The three offsets live in one `Layout`, whose invariant is
+//! `head_len <= body_at` and `body_at + body_len <= buf.len()` (or
+//! `body_len == 0`). It keeps every sum far from overflow, and debug builds
+//! (the tests, the fuzz targets) assert it; the buffer is only sliced with
+//! `get`, so even a broken invariant would give a short slice, not a panic.
 
 use crate::http::parse::Rejection;
 use crate::http::response::{is_field_value, is_token, write_header, write_status_line, BufWriter};
@@ -176,9 +179,76 @@ enum Stage {
     Idle,
     /// The head is in the buffer; the body is collected after it.
     Buffering,
-    /// The head is sent; body bytes go out as they come.
-    Streaming,
+    /// The head is sent; body bytes go out as they come, each buffer-full
+    /// as one chunk when `chunked`, else as they are.
+    Streaming {
+        chunked: bool,
+    },
     Done,
+}
+
+/// Where the head and the buffered body lie in the response buffer (see
+/// the drawings above). Invariant: `head_len <= body_at`, and
+/// `body_at + body_len <= buf.len()` unless `body_len == 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    /// Head bytes at the buffer's start (0 once the head is sent).
+    head_len: usize,
+    /// Where buffered body bytes start: after the head and the reserve
+    /// while buffering, right after the reserve once the head is sent.
+    body_at: usize,
+    body_len: usize,
+}
+
+// Every sum here is bounded by the buffer's length plus the reserve (the
+// invariant above), far from `usize::MAX`; the invariant is asserted in
+// debug builds, which the tests and fuzz targets run.
+#[allow(clippy::arithmetic_side_effects)]
+impl Layout {
+    /// A new head of `n` bytes and no body yet.
+    fn begin(&mut self, n: usize) {
+        self.body_len = 0;
+        self.head_len = n;
+        self.body_at = n + FRAMING_RESERVE;
+    }
+
+    /// The head grew by `n` header bytes, written into the free space
+    /// after it; the body's place moves along (the caller moved any
+    /// buffered body bytes first).
+    fn extend_head(&mut self, n: usize) {
+        self.head_len += n;
+        self.body_at = self.head_len + FRAMING_RESERVE;
+    }
+
+    /// The framing headers (`n` bytes) went into the reserve: the body
+    /// stays where it is.
+    fn close_head(&mut self, n: usize) {
+        self.head_len += n;
+        debug_assert!(self.head_len <= self.body_at);
+    }
+
+    fn body_end(&self) -> usize {
+        self.body_at + self.body_len
+    }
+
+    /// Free body space in a buffer of `cap` bytes.
+    fn free(&self, cap: usize) -> usize {
+        cap.saturating_sub(self.body_end())
+    }
+
+    /// Count `n` body bytes written into the free space (`n <= free`).
+    fn add_body(&mut self, n: usize, cap: usize) {
+        debug_assert!(n <= self.free(cap));
+        self.body_len += n;
+    }
+
+    /// Everything buffered was sent: the head is gone and the whole
+    /// buffer after the reserve is body space.
+    fn sent(&mut self) {
+        self.head_len = 0;
+        self.body_at = FRAMING_RESERVE;
+        self.body_len = 0;
+    }
 }
 
 /// Per-response settings from the connection.
@@ -205,15 +275,10 @@ pub struct ResponseWriter<'w> {
     body: Option<&'w Cell<Cursor>>,
     stage: Stage,
     status: Status,
-    head_len: usize,
-    /// Where buffered body bytes start: after the head and the reserve
-    /// while buffering, near the buffer's start once the head is sent.
-    body_at: usize,
-    body_len: usize,
+    at: Layout,
     /// Body bytes of a HEAD response, counted but not sent.
     discarded: u64,
     invalid: bool,
-    chunked: bool,
     committed: bool,
     /// The body's length, when the handler declared it ([`ResponseWriter::content_length`]).
     declared: Option<u64>,
@@ -231,12 +296,13 @@ impl<'w> ResponseWriter<'w> {
             body: None,
             stage: Stage::Idle,
             status: Status::OK,
-            head_len: 0,
-            body_at: FRAMING_RESERVE,
-            body_len: 0,
+            at: Layout {
+                head_len: 0,
+                body_at: FRAMING_RESERVE,
+                body_len: 0,
+            },
             discarded: 0,
             invalid: false,
-            chunked: false,
             committed: false,
             declared: None,
             accepted: 0,
@@ -270,7 +336,7 @@ impl<'w> ResponseWriter<'w> {
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        self.stage == Stage::Done
+        matches!(self.stage, Stage::Done)
     }
 
     /// How error bodies are styled for this app.
@@ -287,7 +353,6 @@ impl<'w> ResponseWriter<'w> {
         }
         self.status = status;
         self.invalid = false;
-        self.body_len = 0;
         self.discarded = 0;
         self.declared = None;
         self.accepted = 0;
@@ -302,7 +367,7 @@ impl<'w> ResponseWriter<'w> {
             crate::http::date::write(&mut head, now());
             head.push(b"\r\n");
         }
-        self.head_len = head.len();
+        self.at.begin(head.len());
         self.invalid |= head.overflowed();
         if let Some(hook) = self.hook {
             let mut invalid = self.invalid;
@@ -315,15 +380,14 @@ impl<'w> ResponseWriter<'w> {
                 },
             );
             let (n, over) = (head.len(), head.overflowed());
-            self.grow_head(n);
+            self.at.extend_head(n);
             self.invalid = invalid || over;
         }
-        self.place_body_after_head();
         self.stage = Stage::Buffering;
     }
 
     fn head(&mut self) -> BufWriter<'_> {
-        let tail = self.buf.get_mut(self.head_len..).unwrap_or(&mut []);
+        let tail = self.buf.get_mut(self.at.head_len..).unwrap_or(&mut []);
         BufWriter::new(tail)
     }
 
@@ -340,7 +404,7 @@ impl<'w> ResponseWriter<'w> {
     /// holds a CR, LF or NUL makes the response a 500. Call it before any
     /// body is written.
     pub fn header_with(&mut self, name: &str, value: impl FnOnce(&mut BufWriter<'_>) -> bool) {
-        if self.stage != Stage::Buffering || self.body_len > 0 {
+        if !matches!(self.stage, Stage::Buffering) || self.at.body_len > 0 {
             self.invalid = true;
             return;
         }
@@ -348,8 +412,7 @@ impl<'w> ResponseWriter<'w> {
         let mut head = self.head();
         add_header_with(&mut head, &mut invalid, name, value);
         let n = head.len();
-        self.grow_head(n);
-        self.place_body_after_head();
+        self.at.extend_head(n);
         self.invalid = invalid;
     }
 
@@ -360,7 +423,7 @@ impl<'w> ResponseWriter<'w> {
     /// if nothing was sent yet, else the connection closes). A HEAD or 304
     /// response need not write the body at all: `len` is its length.
     pub fn content_length(&mut self, len: u64) {
-        if self.stage != Stage::Buffering {
+        if !matches!(self.stage, Stage::Buffering) {
             self.invalid = true;
             return;
         }
@@ -389,67 +452,37 @@ impl<'w> ResponseWriter<'w> {
     }
 
     fn add_line(&mut self, name: &str, value: &str, check_name: bool) {
-        if self.stage != Stage::Buffering {
+        if !matches!(self.stage, Stage::Buffering) {
             self.invalid = true;
             return;
         }
         // `name: value\r\n`; saturating, so an absurd length fails the fit check.
         let line = name.len().saturating_add(value.len()).saturating_add(4);
-        if self.body_len > 0 {
-            let (from, body_end) = (self.body_start(), self.body_end());
+        if self.at.body_len > 0 {
+            let (from, body_end) = (self.at.body_at, self.at.body_end());
             if body_end.saturating_add(line) > self.buf.len() {
                 self.invalid = true;
                 return;
             }
-            // Checked above: both ends are within the buffer.
-            #[allow(clippy::arithmetic_side_effects)]
-            self.buf.copy_within(from..body_end, from + line);
+            self.buf.copy_within(from..body_end, from.saturating_add(line));
         }
         let mut invalid = self.invalid;
         let mut head = self.head();
         add_header(&mut head, &mut invalid, name, value, check_name);
         let (n, over) = (head.len(), head.overflowed());
-        self.grow_head(n);
-        self.place_body_after_head();
-        self.invalid = invalid || over || (self.body_len > 0 && n != line);
-    }
-
-    /// Count `n` bytes a `BufWriter` over `buf[head_len..]` wrote.
-    // The writer never goes past its slice: `head_len + n <= buf.len()`.
-    #[allow(clippy::arithmetic_side_effects)]
-    fn grow_head(&mut self, n: usize) {
-        self.head_len += n;
-    }
-
-    /// Body bytes go after the head and the framing reserve.
-    // `head_len <= buf.len()`, and the reserve is a small constant.
-    #[allow(clippy::arithmetic_side_effects)]
-    fn place_body_after_head(&mut self) {
-        self.body_at = self.head_len + FRAMING_RESERVE;
-    }
-
-    /// Where the buffered body ends.
-    // `body_at <= buf.len() + FRAMING_RESERVE`, and `body_len` only grows
-    // into the free space after `body_at` (`body_capacity`).
-    #[allow(clippy::arithmetic_side_effects)]
-    fn body_end(&self) -> usize {
-        self.body_at + self.body_len
-    }
-
-    /// Where body bytes are collected.
-    fn body_start(&self) -> usize {
-        self.body_at
+        self.at.extend_head(n);
+        self.invalid = invalid || over || (self.at.body_len > 0 && n != line);
     }
 
     /// Free space for body bytes in the buffer.
     pub fn body_capacity(&self) -> usize {
-        self.buf.len().saturating_sub(self.body_end())
+        self.at.free(self.buf.len())
     }
 
     /// Borrow the free body space, to render into it directly; then call
     /// [`ResponseWriter::commit_body`] with how much was written.
     pub fn body_space(&mut self) -> &mut [u8] {
-        let at = self.body_end();
+        let at = self.at.body_end();
         self.buf.get_mut(at..).unwrap_or(&mut [])
     }
 
@@ -463,19 +496,17 @@ impl<'w> ResponseWriter<'w> {
     /// Count `n` bytes rendered into [`ResponseWriter::body_space`]. More than
     /// a declared [`ResponseWriter::content_length`] makes the response invalid.
     pub fn commit_body(&mut self, n: usize) {
-        let before = self.body_len;
-        self.body_len = self
-            .body_len
-            .saturating_add(n)
-            .min(self.buf.len().saturating_sub(self.body_start()));
-        if self.accept(self.body_len.saturating_sub(before)).is_err() {
+        // `n` is the caller's word: count no more than the free space.
+        let n = n.min(self.body_capacity());
+        self.at.add_body(n, self.buf.len());
+        if self.accept(n).is_err() {
             self.invalid = true;
         }
     }
 
     /// Append body bytes.
     pub async fn write(&mut self, mut bytes: &[u8]) -> Result<(), WriteError> {
-        if self.stage == Stage::Idle {
+        if matches!(self.stage, Stage::Idle) {
             self.start(Status::OK);
         }
         if self.invalid {
@@ -507,11 +538,7 @@ impl<'w> ResponseWriter<'w> {
             if let Some(dst) = self.body_space().get_mut(..n) {
                 dst.copy_from_slice(now);
             }
-            // `n <= room`, the free space after the body.
-            #[allow(clippy::arithmetic_side_effects)]
-            {
-                self.body_len += n;
-            }
+            self.at.add_body(n, self.buf.len());
             bytes = later;
         }
         Ok(())
@@ -521,37 +548,35 @@ impl<'w> ResponseWriter<'w> {
     /// the response switches to its declared `Content-Length`, or else to
     /// chunked (HTTP/1.1) or close-delimited (HTTP/1.0) framing.
     async fn flush_body(&mut self) -> Result<(), WriteError> {
-        if self.stage == Stage::Buffering {
-            self.chunked = self.declared.is_none() && !self.setup.http10;
-            if !self.chunked && self.declared.is_none() {
+        if matches!(self.stage, Stage::Buffering) {
+            let chunked = self.declared.is_none() && !self.setup.http10;
+            if !chunked && self.declared.is_none() {
                 self.setup.keep_alive = false;
             }
             // The framing headers go into the reserve; the body stays
             // where it is (at `body_at`).
-            let body_at = self.body_start();
-            self.end_head(self.declared)?;
-            self.stage = Stage::Streaming;
-            let end = if self.chunked {
-                self.head_len
+            self.end_head(chunked, self.declared)?;
+            self.stage = Stage::Streaming { chunked };
+            let end = if chunked {
+                self.at.head_len
             } else {
                 // No chunk line to put before the body: head and body go in one write.
-                let end = self.join_head_and_body(body_at)?;
-                self.body_len = 0;
-                self.body_at = FRAMING_RESERVE;
+                let end = self.join_head_and_body()?;
+                self.at.sent();
                 end
             };
             self.send(0, end).await?;
         }
-        if self.body_len == 0 {
+        if self.at.body_len == 0 {
             return Ok(());
         }
-        let start = self.body_start();
-        if self.chunked {
+        let start = self.at.body_at;
+        if matches!(self.stage, Stage::Streaming { chunked: true }) {
             // The chunk-size line goes into the reserve just before the data.
             let mut line = [0u8; 20];
-            let n = hex_line(self.body_len, &mut line);
+            let n = hex_line(self.at.body_len, &mut line);
             let at = start.checked_sub(n);
-            let end = self.body_end();
+            let end = self.at.body_end();
             match at.and_then(|at| self.buf.get_mut(at..start)).zip(line.get(..n)) {
                 Some((dst, src)) => dst.copy_from_slice(src),
                 None => port::write_all(self.port, line.get(..n).unwrap_or(&[])).await?,
@@ -559,19 +584,15 @@ impl<'w> ResponseWriter<'w> {
             let from = at.unwrap_or(start);
             if let Some(crlf) = self.buf.get_mut(end..).and_then(|rest| rest.get_mut(..2)) {
                 crlf.copy_from_slice(b"\r\n");
-                // The CRLF fit after `end`, so `end + 2 <= buf.len()`.
-                #[allow(clippy::arithmetic_side_effects)]
-                self.send(from, end + 2).await?;
+                self.send(from, end.saturating_add(2)).await?;
             } else {
                 self.send(from, end).await?;
                 port::write_all(self.port, b"\r\n").await?;
             }
         } else {
-            self.send(start, self.body_end()).await?;
+            self.send(start, self.at.body_end()).await?;
         }
-        self.body_len = 0;
-        // The head is gone: the whole buffer (after the reserve) is body space.
-        self.body_at = FRAMING_RESERVE;
+        self.at.sent();
         Ok(())
     }
 
@@ -587,14 +608,14 @@ impl<'w> ResponseWriter<'w> {
 
     /// Write the framing headers and the blank line into the reserve. They
     /// never reach the buffered body: what does not fit is an error.
-    fn end_head(&mut self, length: Option<u64>) -> Result<(), WriteError> {
+    fn end_head(&mut self, chunked: bool, length: Option<u64>) -> Result<(), WriteError> {
         if !self.keep_alive() {
             self.setup.keep_alive = false;
         }
         let status = self.status;
-        let (keep_alive, http10, chunked) = (self.setup.keep_alive, self.setup.http10, self.chunked);
-        let limit = self.body_at.min(self.buf.len());
-        let mut head = BufWriter::new(self.buf.get_mut(self.head_len..limit).unwrap_or(&mut []));
+        let (keep_alive, http10) = (self.setup.keep_alive, self.setup.http10);
+        let limit = self.at.body_at.min(self.buf.len());
+        let mut head = BufWriter::new(self.buf.get_mut(self.at.head_len..limit).unwrap_or(&mut []));
         if !keep_alive {
             write_header(&mut head, "Connection", "close");
         } else if http10 {
@@ -612,7 +633,7 @@ impl<'w> ResponseWriter<'w> {
         }
         head.push(b"\r\n");
         let (n, over) = (head.len(), head.overflowed());
-        self.grow_head(n);
+        self.at.close_head(n);
         if over || self.invalid {
             return Err(WriteError::Invalid("response head does not fit the buffer"));
         }
@@ -621,14 +642,16 @@ impl<'w> ResponseWriter<'w> {
 
     /// Move the buffered body (at `body_at`) to right after the finished
     /// head, so that both go in one write; returns where they end.
-    fn join_head_and_body(&mut self, body_at: usize) -> Result<usize, WriteError> {
-        // The framing headers stay within the reserve (`head_len <=
-        // body_at`), so this is at most `body_end()`.
-        #[allow(clippy::arithmetic_side_effects)]
-        let end = self.head_len + self.body_len;
-        if self.body_len > 0 {
-            let gap = body_at.saturating_sub(self.head_len);
-            let region = self.buf.get_mut(self.head_len..self.body_end());
+    fn join_head_and_body(&mut self) -> Result<usize, WriteError> {
+        let Layout {
+            head_len,
+            body_at,
+            body_len,
+        } = self.at;
+        let end = head_len.saturating_add(body_len);
+        if body_len > 0 {
+            let gap = body_at.saturating_sub(head_len);
+            let region = self.buf.get_mut(head_len..self.at.body_end());
             let Some(region) = region.filter(|region| gap <= region.len()) else {
                 return Err(WriteError::Invalid("response body misplaced"));
             };
@@ -656,21 +679,20 @@ impl<'w> ResponseWriter<'w> {
         if sends_body && self.declared.is_some_and(|len| len != self.accepted) {
             return Err(WriteError::Invalid("body shorter than its Content-Length"));
         }
-        if self.stage == Stage::Buffering {
-            let measured = self.discarded.saturating_add(self.body_len as u64);
+        if matches!(self.stage, Stage::Buffering) {
+            let measured = self.discarded.saturating_add(self.at.body_len as u64);
             let length = self.declared.unwrap_or(measured);
             // A body rendered straight into the buffer (JSON, error text)
             // is measured but not sent for HEAD, 204 and 304.
             if !sends_body {
-                self.body_len = 0;
+                self.at.body_len = 0;
             }
-            let body_at = self.body_start();
-            self.end_head(Some(length))?;
-            let end = self.join_head_and_body(body_at)?;
+            self.end_head(false, Some(length))?;
+            let end = self.join_head_and_body()?;
             self.send(0, end).await?;
         } else {
             self.flush_body().await?;
-            if self.chunked {
+            if matches!(self.stage, Stage::Streaming { chunked: true }) {
                 port::write_all(self.port, b"0\r\n\r\n").await?;
             }
         }
@@ -682,7 +704,7 @@ impl<'w> ResponseWriter<'w> {
     /// Send what is buffered now (the head too, switching to chunked
     /// framing): for streams whose parts must not wait, like events.
     pub async fn flush(&mut self) -> Result<(), WriteError> {
-        if self.stage == Stage::Idle {
+        if matches!(self.stage, Stage::Idle) {
             self.start(Status::OK);
         }
         if self.invalid {
