@@ -268,13 +268,11 @@ fn exchange<'a, S, R: Dispatch<S>>(
     filled: usize,
 ) -> impl Future<Output = Next> + use<'a, S, R> {
     async move {
-        let limits = head_limits(&app.config, rx.len());
+        let rx_len = rx.len();
         // The head is borrowed by the request; the rest of `rx` is the body's.
         let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
         accept_later_minor(head_buf);
-        // `limits` is moved into a temporary: a borrowed local would be
-        // kept in the future across every `.await` below.
-        let mut req = match parse_head(head_buf, &{ limits }) {
+        let mut req = match parse_head(head_buf, &head_limits(&app.config, rx_len)) {
             Ok(ParsedHead::Complete { request, .. }) => request,
             Ok(ParsedHead::Partial) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
             Err(rejection) => return Next::Refuse(rejection),
