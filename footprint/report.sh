@@ -67,6 +67,14 @@ out="$tdir/$TARGET/release"
 logs="$tdir/footprint"
 mkdir -p "$logs"
 log "footprint: building baseline, hello, json3, json20, json3_guarded, static_route, assets, client for $TARGET"
+# hello once more with the minimal feature set (no chunked request bodies,
+# no JSON error bodies), copied aside before the full build replaces it.
+if ! cargo build --release --bin hello --no-default-features >"$logs/build-minimal.txt" 2>&1; then
+    cat "$logs/build-minimal.txt" >&2
+    log "footprint: build of hello_minimal failed"
+    exit 1
+fi
+cp "$out/hello" "$out/hello_minimal"
 if ! cargo build --release --bins >"$logs/build.txt" 2>&1; then
     cat "$logs/build.txt" >&2
     log "footprint: build failed"
@@ -86,7 +94,7 @@ fi
 section() { "$SIZE" -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 
 declare -A text rodata flash future ram
-for v in baseline hello json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
+for v in baseline hello hello_minimal json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
     elf="$out/$v"
     [ -f "$elf" ] || { log "footprint: $elf was not built"; exit 1; }
     text[$v]=$(section "$elf" .text)
@@ -101,7 +109,7 @@ done
 # bytes it wrote back, and exits through semihosting.
 expect_hello=('HTTP/1.1 200 OK' 'hello')
 expect_json=('hello' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content')
-for v in baseline hello json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
+for v in baseline hello hello_minimal json3 json20 json3_guarded static_route assets client "${PEERS[@]}"; do
     future[$v]="n/a"
     command -v qemu-system-arm >/dev/null || continue
     rc=0
@@ -113,7 +121,7 @@ for v in baseline hello json3 json20 json3_guarded static_route assets client "$
         exit 1
     fi
     case $v in
-        hello) expect=("${expect_hello[@]}") ;;
+        hello | hello_minimal) expect=("${expect_hello[@]}") ;;
         json3 | json20) expect=("${expect_json[@]}") ;;
         json3_guarded) expect=('hello' 'Access-Control-Allow-Origin: http://panel.local' 'Set-Cookie: session=' '{"id":7,"on":true}' 'HTTP/1.1 204 No Content') ;;
         static_route) expect=('hello' 'asset body') ;;
@@ -150,6 +158,7 @@ report() {
     echo "|---|---:|---:|---:|---:|---|---|---:|"
     echo "| baseline (no HTTP: socket, poll loop, output) | ${text[baseline]} | ${rodata[baseline]} | ${flash[baseline]} | — | | | — |"
     echo "| hello (GET / → hello) | ${text[hello]} | ${rodata[hello]} | ${flash[hello]} | $(signed $d_hello) | ≤ $(kb $BUDGET_HELLO) | $(verdict $d_hello $BUDGET_HELLO) | ${future[hello]} B |"
+    echo "| hello_minimal (hello without the features chunked-requests and json-errors) | ${text[hello_minimal]} | ${rodata[hello_minimal]} | ${flash[hello_minimal]} | $(signed $((flash[hello_minimal] - base))) | ≤ $(kb $BUDGET_HELLO) | $(verdict $((flash[hello_minimal] - base)) $BUDGET_HELLO) | ${future[hello_minimal]} B |"
     echo "| json3 (hello + GET/POST /api/led/:id JSON) | ${text[json3]} | ${rodata[json3]} | ${flash[json3]} | $(signed $d_json3) | ≤ $(kb $BUDGET_JSON3) | $(verdict $d_json3 $BUDGET_JSON3) | ${future[json3]} B |"
     echo "| json20 (json3 + 17 routes) | ${text[json20]} | ${rodata[json20]} | ${flash[json20]} | $(signed $d_json20) | | | ${future[json20]} B |"
     echo "| json3_guarded (json3 + CORS, Basic/session auth, signed login cookie) | ${text[json3_guarded]} | ${rodata[json3_guarded]} | ${flash[json3_guarded]} | $(signed $((flash[json3_guarded] - base))) | | | ${future[json3_guarded]} B |"

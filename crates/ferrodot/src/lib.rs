@@ -37,7 +37,7 @@ pub mod future;
 pub mod http;
 pub mod io;
 mod macros;
-#[cfg(all(feature = "std", feature = "json"))]
+#[cfg(all(feature = "std", feature = "json", feature = "json-errors"))]
 pub mod microserver;
 #[cfg(any(
     feature = "cookie",
@@ -59,6 +59,7 @@ pub mod resource;
 pub mod route;
 pub mod rt;
 pub mod server;
+#[cfg(feature = "sse")]
 pub mod sse;
 #[cfg(feature = "std")]
 pub mod testing;

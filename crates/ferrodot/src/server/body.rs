@@ -28,6 +28,7 @@
 use core::cell::Cell;
 use core::future::Future;
 
+#[cfg(feature = "chunked-requests")]
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::parse::Rejection;
 use crate::http::request::Framing;
@@ -56,6 +57,24 @@ pub(crate) struct Cursor {
     pub broken: bool,
 }
 
+/// Without `chunked-requests` no chunked body is ever read (the engine
+/// answers 501 first): the decoder's place is taken by a type with no
+/// values, so the compiler drops every chunked path.
+#[cfg(not(feature = "chunked-requests"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ChunkedDecoder {}
+
+#[cfg(not(feature = "chunked-requests"))]
+impl ChunkedDecoder {
+    fn is_done(&self) -> bool {
+        match *self {}
+    }
+
+    fn decode_in_place(&mut self, _: &mut [u8]) -> Result<(usize, usize), crate::http::chunked::ChunkError> {
+        match *self {}
+    }
+}
+
 /// A body's framing as it is read. One enum rather than a count beside
 /// an `Option` of the decoder: the cursor is copied into several futures.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +89,11 @@ impl Cursor {
         let body = match framing {
             Framing::None => BodyFraming::Length(0),
             Framing::Length(n) => BodyFraming::Length(n),
+            #[cfg(feature = "chunked-requests")]
             Framing::Chunked => BodyFraming::Chunked(ChunkedDecoder::new()),
+            // Refused before any body is read; nothing of it is taken.
+            #[cfg(not(feature = "chunked-requests"))]
+            Framing::Chunked => BodyFraming::Length(0),
         };
         Cursor {
             pos,

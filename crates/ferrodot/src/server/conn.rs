@@ -52,6 +52,7 @@ use core::pin::{pin, Pin};
 use core::task::{Context, Poll};
 
 use crate::app::{AfterRequest, App, Dispatch, ErrorBody, ErrorPage};
+#[cfg(feature = "chunked-requests")]
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
 use crate::http::method::MethodSet;
 use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, ParsedHead, Rejection};
@@ -385,6 +386,9 @@ fn exchange<'a, S, R: Dispatch<S>>(
 /// head: a request whose framing is already broken in them is refused
 /// here, before its handler can have side effects.
 fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: &[u8]) -> (Plan, u64) {
+    // The early bytes are only looked at for a chunked body.
+    #[cfg(not(feature = "chunked-requests"))]
+    let _ = body;
     let cfg = &app.config;
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
@@ -432,7 +436,13 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
                 Framing::None if body_method && needs_length && req.header_bytes("content-length").is_none() => {
                     Some(Rejection::new(Status::LENGTH_REQUIRED, "Content-Length required"))
                 }
+                #[cfg(feature = "chunked-requests")]
                 Framing::Chunked => chunked_so_far(body, limit),
+                #[cfg(not(feature = "chunked-requests"))]
+                Framing::Chunked => Some(Rejection::new(
+                    Status::NOT_IMPLEMENTED,
+                    "chunked request bodies are not supported here: send Content-Length",
+                )),
                 _ => None,
             };
             match refused.or_else(|| app.before.and_then(|hook| hook(req, &app.state))) {
@@ -473,6 +483,7 @@ fn layered_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Optio
     first_same
 }
 
+#[cfg(feature = "chunked-requests")]
 /// Whether the chunked body bytes that have arrived are already invalid
 /// (400) or declare more than `limit` (413).
 fn chunked_so_far(body: &[u8], limit: u64) -> Option<Rejection> {

@@ -102,6 +102,7 @@ pub enum ErrorStyle {
     /// `text/plain`: the reason as the body (Microdot).
     Text,
     /// `application/json`: `{"error": "reason"}` (MicroServer, mpgameserver).
+    #[cfg(feature = "json-errors")]
     Json,
 }
 
@@ -745,6 +746,7 @@ impl<'w> ResponseWriter<'w> {
         let style = self.setup.error_style;
         self.content_type(match style {
             ErrorStyle::Text => "text/plain; charset=utf-8",
+            #[cfg(feature = "json-errors")]
             ErrorStyle::Json => "application/json",
         });
         let mut body = BufWriter::new(self.body_space());
@@ -767,6 +769,7 @@ fn render_error(w: &mut BufWriter<'_>, style: ErrorStyle, rejection: Rejection) 
             }
             w.push(b"\n");
         }
+        #[cfg(feature = "json-errors")]
         ErrorStyle::Json => {
             let message = if rejection.reason.is_empty() {
                 reason
