@@ -61,6 +61,8 @@ use crate::http::response::BufWriter;
 use crate::http::{Request, Status};
 use crate::server::HeadExtras;
 
+pub use super::ct::ct_eq;
+
 /// Longest decoded Basic credentials (`user:password`).
 pub const MAX_CREDENTIALS: usize = 192;
 
@@ -153,18 +155,6 @@ fn is_b64token(token: &str) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
-/// Equal bytes, in a time that depends only on the lengths.
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        // `black_box`: keep the compiler from ending the loop early.
-        diff |= core::hint::black_box(x ^ y);
-    }
-    core::hint::black_box(diff) == 0
-}
-
 /// A verifier's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -226,6 +216,7 @@ impl<S> Auth<S> {
     }
 
     /// The verdict on `req`, as the layer answers it.
+    #[inline(never)]
     pub fn verify(&self, req: &Request<'_>, state: &S) -> Result<(), Rejection> {
         let verdict = match req.header_bytes("authorization") {
             Some(value) => {
@@ -271,6 +262,7 @@ impl<S> Layer<S> for Auth<S> {
         self.verify(req, state)
     }
 
+    #[inline(never)]
     fn head(&self, req: &Request<'_>, _: &S, status: Status, head: &mut HeadExtras<'_, '_>) {
         if status != Status::UNAUTHORIZED {
             return;

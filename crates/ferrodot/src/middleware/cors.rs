@@ -147,6 +147,7 @@ impl<'a> Cors<'a> {
     }
 
     /// Add the CORS headers `req` earns to a response head.
+    #[inline(never)]
     pub fn add_headers(&self, req: &Request<'_>, head: &mut HeadExtras<'_, '_>) {
         // The answer depends on Origin whatever it is: say so to caches.
         head.header("Vary", "Origin");

@@ -48,7 +48,25 @@ pub mod cookie;
 pub mod cors;
 #[cfg(feature = "csrf")]
 pub mod csrf;
+#[cfg(feature = "session")]
+mod hmac_sha256;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 #[cfg(feature = "session")]
 pub mod session;
+
+// Shared by auth (credentials) and sessions (MACs); public as `auth::ct_eq`.
+#[cfg(any(feature = "auth", feature = "session"))]
+mod ct {
+    /// Equal bytes, in a time that depends only on the lengths.
+    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        let mut diff = u8::from(a.len() != b.len());
+        for i in 0..a.len().max(b.len()) {
+            let x = a.get(i).copied().unwrap_or(0);
+            let y = b.get(i).copied().unwrap_or(0);
+            // `black_box`: keep the compiler from ending the loop early.
+            diff |= core::hint::black_box(x ^ y);
+        }
+        core::hint::black_box(diff) == 0
+    }
+}
