@@ -17,52 +17,58 @@ const H0: [u32; 8] = [
     0x5be0_cd19,
 ];
 
+/// A digest, as the state's words in big-endian bytes (`as_flattened`
+/// for the 32 bytes: no copy loop).
+pub(crate) type Digest = [[u8; 4]; 8];
+
 /// A SHA-256 being computed.
 struct Sha256 {
     state: [u32; 8],
     block: [u8; 64],
-    /// Bytes hashed so far, the key block included.
-    len: u64,
+    /// Bytes hashed so far, the key block included, in two words: a `u64`
+    /// would align the struct to 8 and pull in another memory clearer.
+    len: [u32; 2],
 }
 
 impl Sha256 {
-    fn new(state: [u32; 8], len: u64) -> Self {
+    fn new(state: [u32; 8], len: u32) -> Self {
         Sha256 {
             state,
             block: [0; 64],
-            len,
+            len: [len, 0],
         }
     }
 
     #[inline(never)]
     fn update(&mut self, data: &[u8]) {
         for &b in data {
-            // Only the low six bits: the position in the block.
-            #[allow(clippy::cast_possible_truncation)]
-            let at = (self.len as usize) & 63;
+            // The low six bits: the position in the block.
+            let at = (self.len[0] & 63) as usize;
             if let Some(slot) = self.block.get_mut(at) {
                 *slot = b;
             }
-            // No message is 2^64 bytes long.
-            self.len = self.len.wrapping_add(1);
+            let [low, high] = &mut self.len;
+            *low = low.wrapping_add(1);
+            if *low == 0 {
+                *high = high.wrapping_add(1);
+            }
             if at == 63 {
                 compress256(&mut self.state, core::slice::from_ref(&self.block));
             }
         }
     }
 
-    fn finish(mut self) -> [u8; 32] {
-        let bits = self.len.wrapping_mul(8);
+    // `&mut self`: by value, the 104-byte struct would be copied with
+    // another memory routine.
+    fn finish(&mut self) -> Digest {
+        let [low, high] = self.len;
+        let bits = ((u64::from(high) << 32) | u64::from(low)).wrapping_mul(8);
         self.update(&[0x80]);
-        while self.len & 63 != 56 {
+        while self.len[0] & 63 != 56 {
             self.update(&[0]);
         }
         self.update(&bits.to_be_bytes());
-        let mut out = [0u8; 32];
-        for (o, s) in out.chunks_exact_mut(4).zip(self.state) {
-            o.copy_from_slice(&s.to_be_bytes());
-        }
-        out
+        self.state.map(u32::to_be_bytes)
     }
 }
 
@@ -80,24 +86,27 @@ impl Hmac {
         if key.len() > 64 {
             let mut h = Sha256::new(H0, 0);
             h.update(key);
-            if let Some(head) = k.first_chunk_mut::<32>() {
-                *head = h.finish();
+            if let Some(head) = k.get_mut(..32) {
+                head.copy_from_slice(h.finish().as_flattened());
             }
         } else if let Some(head) = k.get_mut(..key.len()) {
             head.copy_from_slice(key);
         }
-        let keyed = |pad: u8| {
-            let mut block = k;
-            for b in &mut block {
+        // The key block XORed in place, first with ipad, then from ipad to
+        // opad: no copy of it.
+        let mut keyed = |pad: u8| {
+            for b in &mut k {
                 *b ^= pad;
             }
             let mut state = H0;
-            compress256(&mut state, core::slice::from_ref(&block));
+            compress256(&mut state, core::slice::from_ref(&k));
             state
         };
+        let inner = keyed(0x36);
+        let outer = keyed(0x36 ^ 0x5c);
         Hmac {
-            inner: Sha256::new(keyed(0x36), 64),
-            outer: keyed(0x5c),
+            inner: Sha256::new(inner, 64),
+            outer,
         }
     }
 
@@ -107,9 +116,9 @@ impl Hmac {
     }
 
     /// The tag.
-    pub(crate) fn finish(self) -> [u8; 32] {
+    pub(crate) fn finish(&mut self) -> Digest {
         let mut outer = Sha256::new(self.outer, 64);
-        outer.update(&self.inner.finish());
+        outer.update(self.inner.finish().as_flattened());
         outer.finish()
     }
 }
@@ -127,7 +136,11 @@ mod tests {
             // In two pieces, so the buffer is filled across calls too.
             h.update(&data[..n / 3]);
             h.update(&data[n / 3..n]);
-            assert_eq!(h.finish()[..], sha2::Sha256::digest(&data[..n])[..], "{n} bytes");
+            assert_eq!(
+                h.finish().as_flattened(),
+                &sha2::Sha256::digest(&data[..n])[..],
+                "{n} bytes"
+            );
         }
     }
 }
