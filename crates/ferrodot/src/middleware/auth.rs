@@ -304,16 +304,19 @@ fn challenge(head: &mut HeadExtras<'_, '_>, scheme: &str, realm: &str, params: [
     let quotable = |s: &str| !s.bytes().any(|b| b == b'"' || b == b'\\');
     // The middle one is the only one that can be the login page's path.
     let ok = quotable(realm) && params.get(1).is_none_or(|p| quotable(p));
-    head.header_with("WWW-Authenticate", |w| {
-        w.push_str(scheme);
-        w.push(b" realm=\"");
-        w.push_str(realm);
-        w.push(b"\"");
-        for p in params {
-            w.push_str(p);
-        }
-        ok
-    });
+    head.header_with(
+        "WWW-Authenticate",
+        super::shared_writer(&mut |w| {
+            w.push_str(scheme);
+            w.push(b" realm=\"");
+            w.push_str(realm);
+            w.push(b"\"");
+            for p in params {
+                w.push_str(p);
+            }
+            ok
+        }),
+    );
 }
 
 #[cfg(test)]

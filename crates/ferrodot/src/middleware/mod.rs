@@ -55,6 +55,16 @@ pub mod ratelimit;
 #[cfg(feature = "session")]
 pub mod session;
 
+/// `f` as the one closure type the middleware's header values are
+/// written with: the engine's generic header writer is then instantiated
+/// once for all of them, not inlined once per closure.
+#[cfg(any(feature = "auth", feature = "cookie"))]
+fn shared_writer<'f>(
+    f: &'f mut dyn FnMut(&mut crate::http::response::BufWriter<'_>) -> bool,
+) -> impl FnOnce(&mut crate::http::response::BufWriter<'_>) -> bool + 'f {
+    move |w| f(w)
+}
+
 // Shared by auth (credentials) and sessions (MACs); public as `auth::ct_eq`.
 #[cfg(any(feature = "auth", feature = "session"))]
 mod ct {
