@@ -261,7 +261,6 @@ impl<S> Layer<S> for Auth<S> {
         self.verify(req, state)
     }
 
-    #[inline(never)]
     fn head(&self, req: &Request<'_>, _: &S, status: Status, head: &mut HeadExtras<'_, '_>) {
         if status != Status::UNAUTHORIZED {
             return;

@@ -144,7 +144,6 @@ impl<'a> Cors<'a> {
     }
 
     /// Add the CORS headers `req` earns to a response head.
-    #[inline(never)]
     pub fn add_headers(&self, req: &Request<'_>, head: &mut HeadExtras<'_, '_>) {
         // The answer depends on Origin whatever it is: say so to caches.
         head.header("Vary", "Origin");
@@ -179,12 +178,13 @@ impl<'a> Cors<'a> {
             head.header("Access-Control-Allow-Headers", requested_headers);
         }
         if self.max_age > 0 {
-            // Digits on the stack and a plain `header`: `header_with` would
-            // inline the whole header writer once more.
-            let mut digits = [0u8; 20];
-            let start = crate::http::response::format_u64(u64::from(self.max_age), &mut digits);
-            let digits = core::str::from_utf8(digits.get(start..).unwrap_or(&[])).unwrap_or("");
-            head.header("Access-Control-Max-Age", digits);
+            head.header_with(
+                "Access-Control-Max-Age",
+                super::shared_writer(&mut |w| {
+                    w.push_u64(u64::from(self.max_age));
+                    true
+                }),
+            );
         }
     }
 }

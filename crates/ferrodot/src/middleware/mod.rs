@@ -58,7 +58,7 @@ pub mod session;
 /// `f` as the one closure type the middleware's header values are
 /// written with: the engine's generic header writer is then instantiated
 /// once for all of them, not inlined once per closure.
-#[cfg(any(feature = "auth", feature = "cookie"))]
+#[cfg(any(feature = "auth", feature = "cookie", feature = "cors", feature = "ratelimit"))]
 fn shared_writer<'f>(
     f: &'f mut dyn FnMut(&mut crate::http::response::BufWriter<'_>) -> bool,
 ) -> impl FnOnce(&mut crate::http::response::BufWriter<'_>) -> bool + 'f {
