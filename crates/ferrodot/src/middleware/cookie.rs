@@ -262,7 +262,6 @@ impl<'a> SetCookie<'a> {
 impl<V: CookieValue> SetCookie<'_, V> {
     /// Write the header value; `false` (and a useless `w`) if any part of
     /// it is invalid.
-    #[inline(never)]
     pub fn write(&self, w: &mut BufWriter<'_>) -> bool {
         if !crate::http::response::is_token(self.name) {
             return false;

@@ -128,7 +128,6 @@ impl<'a> Cors<'a> {
 
     /// Every name in an `Access-Control-Request-Headers` value is allowed
     /// (and there are not too many).
-    #[inline(never)]
     fn allows_headers(&self, requested: &str) -> bool {
         if requested.len() > MAX_REQUEST_HEADERS_LEN {
             return false;

@@ -31,6 +31,9 @@ struct Sha256 {
 }
 
 impl Sha256 {
+    // Out of line, so it builds straight into its destination: inlined,
+    // the hash is built on the stack and copied with one more memory routine.
+    #[inline(never)]
     fn new(state: [u32; 8], len: u32) -> Self {
         Sha256 {
             state,
