@@ -57,9 +57,10 @@
 use crate::app::layer::Layer;
 use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
-use crate::http::response::BufWriter;
 use crate::http::{Request, Status};
 use crate::server::HeadExtras;
+
+pub use super::ct::ct_eq;
 
 /// Longest decoded Basic credentials (`user:password`).
 pub const MAX_CREDENTIALS: usize = 192;
@@ -153,18 +154,6 @@ fn is_b64token(token: &str) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
-/// Equal bytes, in a time that depends only on the lengths.
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        // `black_box`: keep the compiler from ending the loop early.
-        diff |= core::hint::black_box(x ^ y);
-    }
-    core::hint::black_box(diff) == 0
-}
-
 /// A verifier's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -226,6 +215,7 @@ impl<S> Auth<S> {
     }
 
     /// The verdict on `req`, as the layer answers it.
+    #[inline(never)]
     pub fn verify(&self, req: &Request<'_>, state: &S) -> Result<(), Rejection> {
         let verdict = match req.header_bytes("authorization") {
             Some(value) => {
@@ -275,7 +265,6 @@ impl<S> Layer<S> for Auth<S> {
         if status != Status::UNAUTHORIZED {
             return;
         }
-        let realm_ok = !self.realm.bytes().any(|b| b == b'"' || b == b'\\');
         // A page's own `fetch` answers a 401 itself: a Basic challenge would
         // make the browser stop it with a password dialog instead (headless,
         // it waits for ever), so when the page can log in through the form
@@ -283,49 +272,50 @@ impl<S> Layer<S> for Auth<S> {
         let script = req.header("sec-fetch-mode").is_some_and(|m| m != "navigate");
         let basic = self.basic.is_some() && !(script && self.session.is_some());
         if basic {
-            head.header_with("WWW-Authenticate", |w| {
-                challenge(w, "Basic", self.realm);
-                w.push(b", charset=\"UTF-8\"");
-                realm_ok
-            });
+            challenge(head, "Basic", self.realm, [", charset=\"UTF-8\"", "", ""]);
         }
         if self.bearer.is_some() {
             let presented = req
                 .header_bytes("authorization")
                 .is_some_and(|v| v.len() > 7 && v.get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"bearer ")));
-            head.header_with("WWW-Authenticate", |w| {
-                challenge(w, "Bearer", self.realm);
-                if presented {
-                    w.push(b", error=\"invalid_token\"");
-                }
-                realm_ok
-            });
+            let error = if presented { ", error=\"invalid_token\"" } else { "" };
+            challenge(head, "Bearer", self.realm, [error, "", ""]);
         }
         // A 401 always carries a challenge (RFC 9110 §11.6.1): for the
         // session of a login form, the `Cookie` scheme (no browser asks for
         // a password on it).
         if !basic && self.bearer.is_none() {
-            head.header_with("WWW-Authenticate", |w| {
-                challenge(w, "Cookie", self.realm);
-                if let Some(form) = self.login_page {
-                    w.push(b", form-action=\"");
-                    w.push_str(form);
-                    w.push(b"\"");
-                }
-                realm_ok
-                    && self
-                        .login_page
-                        .is_none_or(|f| !f.bytes().any(|b| b == b'"' || b == b'\\'))
-            });
+            let form = match self.login_page {
+                Some(form) => [", form-action=\"", form, "\""],
+                None => ["", "", ""],
+            };
+            challenge(head, "Cookie", self.realm, form);
         }
     }
 }
 
-fn challenge(w: &mut BufWriter<'_>, scheme: &str, realm: &str) {
-    w.push_str(scheme);
-    w.push(b" realm=\"");
-    w.push_str(realm);
-    w.push(b"\"");
+/// One `WWW-Authenticate`: `scheme realm="realm"` and `params` as they
+/// are. A `"` or `\` in the realm or the login page's path (the caller's
+/// strings) turns the response into a 500. One call site of the header
+/// writer for the three schemes, not one copy each.
+#[inline(never)]
+fn challenge(head: &mut HeadExtras<'_, '_>, scheme: &str, realm: &str, params: [&str; 3]) {
+    let quotable = |s: &str| !s.bytes().any(|b| b == b'"' || b == b'\\');
+    // The middle one is the only one that can be the login page's path.
+    let ok = quotable(realm) && params.get(1).is_none_or(|p| quotable(p));
+    head.header_with(
+        "WWW-Authenticate",
+        super::shared_writer(&mut |w| {
+            w.push_str(scheme);
+            w.push(b" realm=\"");
+            w.push_str(realm);
+            w.push(b"\"");
+            for p in params {
+                w.push_str(p);
+            }
+            ok
+        }),
+    );
 }
 
 #[cfg(test)]

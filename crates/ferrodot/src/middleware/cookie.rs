@@ -309,8 +309,9 @@ impl<V: CookieValue> SetCookie<'_, V> {
     }
 
     /// Add this cookie to a started response.
+    #[inline(never)]
     pub fn add_to(&self, out: &mut ResponseWriter<'_>) {
-        out.header_with("Set-Cookie", |w| self.write(w));
+        out.header_with("Set-Cookie", super::shared_writer(&mut |w| self.write(w)));
     }
 }
 

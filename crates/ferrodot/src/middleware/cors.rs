@@ -123,7 +123,7 @@ impl<'a> Cors<'a> {
     }
 
     fn allows_method(&self, method: &str) -> bool {
-        self.methods.split(',').any(|m| m.trim_ascii() == method)
+        !each_item(self.methods.as_bytes(), |m| m != method.as_bytes())
     }
 
     /// Every name in an `Access-Control-Request-Headers` value is allowed
@@ -134,16 +134,12 @@ impl<'a> Cors<'a> {
         }
         let any = self.headers.contains(&"*");
         let mut count = 0usize;
-        for name in requested.split(',').map(str::trim_ascii).filter(|n| !n.is_empty()) {
+        each_item(requested.as_bytes(), |name| {
             count = count.saturating_add(1);
-            if count > MAX_REQUEST_HEADERS || !crate::http::response::is_token(name) {
-                return false;
-            }
-            if !any && !self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-                return false;
-            }
-        }
-        true
+            count <= MAX_REQUEST_HEADERS
+                && core::str::from_utf8(name).is_ok_and(crate::http::response::is_token)
+                && (any || self.headers.iter().any(|h| h.as_bytes().eq_ignore_ascii_case(name)))
+        })
     }
 
     /// Add the CORS headers `req` earns to a response head.
@@ -156,33 +152,49 @@ impl<'a> Cors<'a> {
         if !self.allows_origin(origin) {
             return;
         }
-        let requested_method = req.header("access-control-request-method");
-        let preflight = req.method() == Method::Options && requested_method.is_some();
-        let requested_headers = req.header("access-control-request-headers").unwrap_or("");
-        if preflight
-            && !(requested_method.is_some_and(|m| self.allows_method(m)) && self.allows_headers(requested_headers))
-        {
-            return;
+        let requested_method = match req.method() {
+            Method::Options => req.header("access-control-request-method"),
+            _ => None,
+        };
+        let requested_headers = req.header("access-control-request-headers").unwrap_or("").trim_ascii();
+        if let Some(method) = requested_method {
+            if !(self.allows_method(method) && self.allows_headers(requested_headers)) {
+                return;
+            }
         }
         head.header("Access-Control-Allow-Origin", origin);
         if self.credentials {
             head.header("Access-Control-Allow-Credentials", "true");
         }
-        if preflight {
-            head.header("Access-Control-Allow-Methods", self.methods);
-            if !requested_headers.trim_ascii().is_empty() {
-                head.header("Access-Control-Allow-Headers", requested_headers.trim_ascii());
+        if requested_method.is_none() {
+            if !self.expose.is_empty() {
+                head.header("Access-Control-Expose-Headers", self.expose);
             }
-            if self.max_age > 0 {
-                head.header_with("Access-Control-Max-Age", |w| {
+            return;
+        }
+        head.header("Access-Control-Allow-Methods", self.methods);
+        if !requested_headers.is_empty() {
+            head.header("Access-Control-Allow-Headers", requested_headers);
+        }
+        if self.max_age > 0 {
+            head.header_with(
+                "Access-Control-Max-Age",
+                super::shared_writer(&mut |w| {
                     w.push_u64(u64::from(self.max_age));
                     true
-                });
-            }
-        } else if !self.expose.is_empty() {
-            head.header("Access-Control-Expose-Headers", self.expose);
+                }),
+            );
         }
     }
+}
+
+/// `f` on each item of a comma-separated list, trimmed, empty ones
+/// skipped, until it says `false`; whether it never did. Bytes, not
+/// `str::split`: the char searcher costs flash.
+fn each_item(list: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    list.split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .all(|item| item.is_empty() || f(item))
 }
 
 impl<S> Layer<S> for Cors<'_> {
@@ -192,35 +204,33 @@ impl<S> Layer<S> for Cors<'_> {
 }
 
 /// `pattern` is `*`, an exact origin, or `scheme://*.domain[:port]`.
+#[inline(never)]
 pub fn origin_matches(pattern: &str, origin: &str) -> bool {
-    if pattern == "*" {
+    let (pattern, origin) = (pattern.as_bytes(), origin.as_bytes());
+    if pattern == b"*" {
         return true;
     }
-    match pattern.split_once('*') {
-        None => pattern.eq_ignore_ascii_case(origin),
-        Some((prefix, suffix)) => {
-            // Only `*.` right after the scheme is a wildcard.
-            if !prefix.ends_with("://") || !suffix.starts_with('.') {
-                return false;
-            }
-            let (Some(start), Some(end)) = (
-                origin.get(..prefix.len()),
-                origin.len().checked_sub(suffix.len()).and_then(|at| origin.get(at..)),
-            ) else {
-                return false;
-            };
-            let middle = origin
-                .get(prefix.len()..origin.len().saturating_sub(suffix.len()))
-                .unwrap_or("");
-            start.eq_ignore_ascii_case(prefix)
-                && end.eq_ignore_ascii_case(suffix)
-                && origin.len() > prefix.len().saturating_add(suffix.len())
-                && !middle.starts_with('.')
-                && middle
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        }
-    }
+    let Some(star) = pattern.iter().position(|&b| b == b'*') else {
+        return pattern.eq_ignore_ascii_case(origin);
+    };
+    let (prefix, suffix) = (pattern.get(..star).unwrap_or(&[]), pattern.get(star..).unwrap_or(&[]));
+    let suffix = suffix.get(1..).unwrap_or(&[]);
+    // Only `*.` right after the scheme is a wildcard, and it stands for
+    // one label or more.
+    let Some((start, rest)) = origin.split_at_checked(prefix.len()) else {
+        return false;
+    };
+    let Some((middle, end)) = rest.split_at_checked(rest.len().wrapping_sub(suffix.len())) else {
+        return false;
+    };
+    prefix.ends_with(b"://")
+        && suffix.first() == Some(&b'.')
+        && start.eq_ignore_ascii_case(prefix)
+        && end.eq_ignore_ascii_case(suffix)
+        && middle.first().is_some_and(|&b| b != b'.')
+        && middle
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 #[cfg(test)]

@@ -48,7 +48,35 @@ pub mod cookie;
 pub mod cors;
 #[cfg(feature = "csrf")]
 pub mod csrf;
+#[cfg(feature = "session")]
+mod hmac_sha256;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 #[cfg(feature = "session")]
 pub mod session;
+
+/// `f` as the one closure type the middleware's header values are
+/// written with: the engine's generic header writer is then instantiated
+/// once for all of them, not inlined once per closure.
+#[cfg(any(feature = "auth", feature = "cookie", feature = "cors", feature = "ratelimit"))]
+fn shared_writer<'f>(
+    f: &'f mut dyn FnMut(&mut crate::http::response::BufWriter<'_>) -> bool,
+) -> impl FnOnce(&mut crate::http::response::BufWriter<'_>) -> bool + 'f {
+    move |w| f(w)
+}
+
+// Shared by auth (credentials) and sessions (MACs); public as `auth::ct_eq`.
+#[cfg(any(feature = "auth", feature = "session"))]
+mod ct {
+    /// Equal bytes, in a time that depends only on the lengths.
+    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        let mut diff = u8::from(a.len() != b.len());
+        for i in 0..a.len().max(b.len()) {
+            let x = a.get(i).copied().unwrap_or(0);
+            let y = b.get(i).copied().unwrap_or(0);
+            // `black_box`: keep the compiler from ending the loop early.
+            diff |= core::hint::black_box(x ^ y);
+        }
+        core::hint::black_box(diff) == 0
+    }
+}

@@ -243,10 +243,13 @@ impl<S, const N: usize> Layer<S> for RateLimit<N> {
         if let Some(wait) = self.wait(self.client(req), self.now_us()) {
             // Whole seconds, rounded up: never tell a client to retry early.
             let seconds = wait.div_ceil(1_000_000).max(1);
-            head.header_with("Retry-After", |w| {
-                w.push_u64(seconds);
-                true
-            });
+            head.header_with(
+                "Retry-After",
+                super::shared_writer(&mut |w| {
+                    w.push_u64(seconds);
+                    true
+                }),
+            );
         }
     }
 }

@@ -40,7 +40,7 @@
 //! the expiry is 8 bytes, big-endian seconds of the app's clock, the JSON
 //! is the payload as `serde-json-core` writes it (at most
 //! [`MAX_PAYLOAD`] bytes), and the MAC covers the first part as sent.
-//! Verification compares MACs in constant time (`hmac`'s `verify_slice`)
+//! Verification compares MACs in constant time
 //! and tries every key, so a key can be rotated while the old one still
 //! verifies. A cookie that is tampered with, expired, signed with an
 //! unknown key, not canonical base64 or too large is no session at all —
@@ -52,12 +52,12 @@
 //! stays valid as long as its key does, so a device with a constant key
 //! should keep `max_age` short or make its key at boot.
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sha2::Sha256;
 
 use super::cookie::{CookieValue, Cookies, SameSite, SetCookie};
+use super::ct::ct_eq;
+use super::hmac_sha256::Hmac;
 use crate::app::FromRequest;
 use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
@@ -75,8 +75,6 @@ const MAX_ENCODED: usize = 352;
 /// An HMAC-SHA256 tag, and its unpadded base64 length.
 const TAG: usize = 32;
 const TAG_ENCODED: usize = 43;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// How sessions are signed and sent: keys, lifetime and cookie attributes.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +150,15 @@ impl<'k> Sessions<'k> {
     /// The payload of a token, if it is signed by one of the keys, not
     /// expired and well-formed.
     pub fn verify<T: DeserializeOwned>(&self, token: &str) -> Option<T> {
+        let mut decoded = [0u8; MAX_DECODED];
+        let json = self.open(token, &mut decoded)?;
+        serde_json_core::from_slice::<T>(json).ok().map(|(value, _)| value)
+    }
+
+    /// The JSON of a token signed by one of the keys and not expired.
+    /// Not generic, so each payload type adds only its JSON code.
+    #[inline(never)]
+    fn open<'d>(&self, token: &str, decoded: &'d mut [u8; MAX_DECODED]) -> Option<&'d [u8]> {
         let dot = token.bytes().rposition(|b| b == b'.')?;
         let (body, tag) = (token.get(..dot)?, token.get(dot.saturating_add(1)..)?);
         if body.len() > MAX_ENCODED || tag.len() != TAG_ENCODED {
@@ -162,41 +169,48 @@ impl<'k> Sessions<'k> {
             return None;
         }
         let tag = mac.get(..TAG)?;
-        let signed = self.keys.iter().any(|key| match HmacSha256::new_from_slice(key) {
-            Ok(mut m) => {
-                m.update(body.as_bytes());
-                m.verify_slice(tag).is_ok()
-            }
-            Err(_) => false,
+        let signed = self.keys.iter().any(|key| {
+            let mut m = Hmac::new(key);
+            m.update(body.as_bytes());
+            ct_eq(m.finish().as_flattened(), tag)
         });
         if !signed {
             return None;
         }
-        let mut decoded = [0u8; MAX_DECODED];
-        let n = base64::decode(body.as_bytes(), &mut decoded, Alphabet::UrlSafe, Padding::Forbidden)?;
-        let (expiry, json) = decoded.get(..n)?.split_at_checked(8)?;
-        let expiry = u64::from_be_bytes(expiry.try_into().ok()?);
-        if (self.clock)() >= expiry {
+        let n = base64::decode(body.as_bytes(), decoded, Alphabet::UrlSafe, Padding::Forbidden)?;
+        let (expiry, json) = decoded.get(..n)?.split_first_chunk::<8>()?;
+        if (self.clock)() >= u64::from_be_bytes(*expiry) {
             return None;
         }
-        serde_json_core::from_slice::<T>(json).ok().map(|(value, _)| value)
+        Some(json)
     }
 
     /// Write a signed token for `value` into `w`; `false` if it does not
     /// fit (payload over [`MAX_PAYLOAD`], full buffer) or there is no key.
     pub fn sign<T: Serialize>(&self, value: &T, w: &mut BufWriter<'_>) -> bool {
-        let Some(Ok(mut mac)) = self.keys.first().map(|key| HmacSha256::new_from_slice(key)) else {
+        let mut decoded = [0u8; MAX_DECODED];
+        let Some((_, json)) = decoded.split_first_chunk_mut::<8>() else {
             return false;
         };
-        let mut decoded = [0u8; MAX_DECODED];
+        match serde_json_core::to_slice(value, json) {
+            Ok(n) => self.seal(&mut decoded, n, w),
+            Err(_) => false,
+        }
+    }
+
+    /// Sign the `n` bytes of JSON after the expiry's place in `decoded`.
+    /// Not generic: one copy whatever the payload types.
+    #[inline(never)]
+    fn seal(&self, decoded: &mut [u8; MAX_DECODED], n: usize, w: &mut BufWriter<'_>) -> bool {
+        let Some(key) = self.keys.first() else {
+            return false;
+        };
+        let mut mac = Hmac::new(key);
         let expiry = (self.clock)().saturating_add(u64::from(self.max_age));
-        let Some((head, json)) = decoded.split_first_chunk_mut::<8>() else {
+        let Some((head, _)) = decoded.split_first_chunk_mut::<8>() else {
             return false;
         };
         *head = expiry.to_be_bytes();
-        let Ok(n) = serde_json_core::to_slice(value, json) else {
-            return false;
-        };
         let Some(payload) = decoded.get(..n.saturating_add(8)) else {
             return false;
         };
@@ -211,13 +225,11 @@ impl<'k> Sessions<'k> {
             mac.update(text);
             w.push(text);
         }
-        let tag = mac.finalize().into_bytes();
-        let mut tag_chars = [0u8; TAG_ENCODED + 1];
-        let Some(len) = base64::encode(&tag, &mut tag_chars, Alphabet::UrlSafe, false) else {
+        let Some(len) = base64::encode(mac.finish().as_flattened(), &mut chars, Alphabet::UrlSafe, false) else {
             return false;
         };
         w.push(b".");
-        w.push(tag_chars.get(..len).unwrap_or(&[]));
+        w.push(chars.get(..len).unwrap_or(&[]));
         !w.overflowed()
     }
 
@@ -298,9 +310,9 @@ mod tests {
     }
 
     fn hmac_sha256(key: &[u8], data: &[u8]) -> std::vec::Vec<u8> {
-        let mut m = HmacSha256::new_from_slice(key).unwrap();
+        let mut m = Hmac::new(key);
         m.update(data);
-        m.finalize().into_bytes().to_vec()
+        m.finish().as_flattened().to_vec()
     }
 
     #[test]
