@@ -172,7 +172,7 @@ impl<'k> Sessions<'k> {
         let signed = self.keys.iter().any(|key| {
             let mut m = Hmac::new(key);
             m.update(body.as_bytes());
-            ct_eq(m.finish().as_flattened(), tag)
+            ct_eq(&m.finish(), tag)
         });
         if !signed {
             return None;
@@ -225,7 +225,7 @@ impl<'k> Sessions<'k> {
             mac.update(text);
             w.push(text);
         }
-        let Some(len) = base64::encode(mac.finish().as_flattened(), &mut chars, Alphabet::UrlSafe, false) else {
+        let Some(len) = base64::encode(&mac.finish(), &mut chars, Alphabet::UrlSafe, false) else {
             return false;
         };
         w.push(b".");
@@ -312,7 +312,7 @@ mod tests {
     fn hmac_sha256(key: &[u8], data: &[u8]) -> std::vec::Vec<u8> {
         let mut m = Hmac::new(key);
         m.update(data);
-        m.finish().as_flattened().to_vec()
+        m.finish().to_vec()
     }
 
     #[test]
