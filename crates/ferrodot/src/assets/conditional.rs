@@ -5,6 +5,7 @@
 
 #[cfg(feature = "last-modified")]
 use crate::http::date;
+use crate::http::response::BufWriter;
 use crate::http::Request;
 use crate::server::ResponseWriter;
 
@@ -112,18 +113,22 @@ pub(super) fn last_modified(out: &mut ResponseWriter<'_>, modified: u64) {
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
 pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
-    out.header_with("Content-Range", |w| {
-        w.push(b"bytes ");
-        match range {
-            Some((start, end)) => {
-                w.push_u64(start);
-                w.push(b"-");
-                w.push_u64(end);
-            }
-            None => w.push(b"*"),
+    // Formatted on the stack and sent with `header`, which every build links:
+    // a `header_with` closure would be one more copy of the header writer.
+    // At most `bytes ` + 3 × 20 digits + `-` + `/`.
+    let mut buf = [0u8; 68];
+    let mut w = BufWriter::new(&mut buf);
+    w.push(b"bytes ");
+    match range {
+        Some((start, end)) => {
+            w.push_u64(start);
+            w.push(b"-");
+            w.push_u64(end);
         }
-        w.push(b"/");
-        w.push_u64(total);
-        true
-    });
+        None => w.push(b"*"),
+    }
+    w.push(b"/");
+    w.push_u64(total);
+    // Only ASCII was written, so this never falls back.
+    out.header("Content-Range", core::str::from_utf8(w.written()).unwrap_or(""));
 }
