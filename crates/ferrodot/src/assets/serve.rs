@@ -231,8 +231,9 @@ impl Served<'_> {
 pub struct Mount {
     route: Route<'static>,
     assets: &'static Assets,
-    /// `Some(name)`: the route serves this one file (see [`file`]).
-    file: Option<&'static str>,
+    /// `Some(asset)`: the route serves this one file (see [`file`]), looked up
+    /// when the mount is built, so no request searches the table for it.
+    file: Option<Option<&'static Asset>>,
     cache: CachePolicy,
     /// `Some(dir)`: files come from this directory instead (see [`dir`]).
     #[cfg(feature = "std")]
@@ -266,7 +267,7 @@ pub const fn file(path: &'static str, assets: &'static Assets, name: &'static st
     Mount {
         route: Route::new(crate::http::Method::Get, path),
         assets,
-        file: Some(name),
+        file: Some(assets.get_const(name)),
         cache: CachePolicy::DEFAULT,
         #[cfg(feature = "std")]
         root: None,
@@ -293,7 +294,7 @@ impl Mount {
 
     fn asset(&self, req: &Request<'_>) -> Option<&'static Asset> {
         match self.file {
-            Some(name) => self.assets.get(name),
+            Some(asset) => asset,
             None => self.assets.find(captured_path(req)),
         }
     }
