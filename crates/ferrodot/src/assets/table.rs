@@ -85,7 +85,7 @@ impl Assets {
     /// The file a request path names, percent-decoded (`a%20b.txt`); an empty path or
     /// one ending in `/` names that folder's `index.html`.
     pub fn find(&self, path: Encoded<'_>) -> Option<&'static Asset> {
-        let folder = path.raw().is_empty() || path.raw().ends_with('/');
+        let folder = matches!(path.raw().as_bytes().last(), None | Some(b'/'));
         let files = self.files;
         let i = files.binary_search_by(|a| compare(a.path, path, folder)).ok()?;
         files.get(i)
