@@ -5,6 +5,7 @@
 
 #[cfg(feature = "last-modified")]
 use crate::http::date;
+use crate::http::response::BufWriter;
 use crate::http::Request;
 use crate::server::ResponseWriter;
 
@@ -28,7 +29,9 @@ impl<'a> Conditions<'a> {
     /// The headers of `req`.
     pub fn of(req: &Request<'a>) -> Self {
         Conditions {
-            accept_encoding: req.header_bytes("accept-encoding"),
+            // Spelt as in `Vary: Accept-Encoding` (the lookup ignores case), so the
+            // two share one string in flash.
+            accept_encoding: req.header_bytes("Accept-Encoding"),
             if_none_match: req.header_bytes("if-none-match"),
             range: req.header_bytes("range"),
             if_range: req.header_bytes("if-range"),
@@ -45,32 +48,38 @@ pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
     if value == b"*" {
         return true;
     }
-    let ours = etag.as_bytes();
-    let ours = ours.strip_prefix(b"W/").unwrap_or(ours);
+    // Our tag between its quotes (`W/` dropped): what a listed tag must enclose.
+    let ours = match etag.as_bytes() {
+        [b'W', b'/', rest @ ..] | rest => rest,
+    };
+    let ours = match ours {
+        [b'"', inner @ .., b'"'] => inner,
+        // Not a quoted tag: nothing the client sends can name it.
+        _ => return false,
+    };
     let mut rest = value;
     loop {
-        rest = rest.trim_ascii_start();
-        while let Some(tail) = rest.strip_prefix(b",") {
-            rest = tail.trim_ascii_start();
+        // Slice patterns rather than `strip_prefix`: no generic helper to link.
+        while let [b, tail @ ..] = rest {
+            if !(b.is_ascii_whitespace() || *b == b',') {
+                break;
+            }
+            rest = tail;
         }
-        if rest.is_empty() {
-            return false;
-        }
-        let tagged = rest.strip_prefix(b"W/").unwrap_or(rest);
-        let Some(inner) = tagged.strip_prefix(b"\"") else {
-            return false;
+        let tagged = match rest {
+            [b'W', b'/', tail @ ..] | tail => tail,
         };
-        let Some(close) = inner.iter().position(|&b| b == b'"') else {
-            return false;
+        let [b'"', inner @ ..] = tagged else {
+            return false; // the end of the list, or a malformed element
         };
-        // The tag with its quotes: `"` + inner[..close] + `"`.
-        let Some(tag) = tagged.get(..close.saturating_add(2)) else {
+        let (tag, after) = super::range::cut(inner, b'"');
+        let Some(after) = after else {
             return false;
         };
         if tag == ours {
             return true;
         }
-        rest = tagged.get(close.saturating_add(2)..).unwrap_or(&[]);
+        rest = after;
     }
 }
 
@@ -112,18 +121,22 @@ pub(super) fn last_modified(out: &mut ResponseWriter<'_>, modified: u64) {
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
 pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
-    out.header_with("Content-Range", |w| {
-        w.push(b"bytes ");
-        match range {
-            Some((start, end)) => {
-                w.push_u64(start);
-                w.push(b"-");
-                w.push_u64(end);
-            }
-            None => w.push(b"*"),
+    // Formatted on the stack and sent with `header`, which every build links:
+    // a `header_with` closure would be one more copy of the header writer.
+    // At most `bytes ` + 3 × 20 digits + `-` + `/`.
+    let mut buf = [0u8; 68];
+    let mut w = BufWriter::new(&mut buf);
+    w.push(b"bytes ");
+    match range {
+        Some((start, end)) => {
+            w.push_u64(start);
+            w.push(b"-");
+            w.push_u64(end);
         }
-        w.push(b"/");
-        w.push_u64(total);
-        true
-    });
+        None => w.push(b"*"),
+    }
+    w.push(b"/");
+    w.push_u64(total);
+    // Only ASCII was written, so this never falls back.
+    out.header("Content-Range", core::str::from_utf8(w.written()).unwrap_or(""));
 }

@@ -1,5 +1,7 @@
 //! `Accept-Encoding` negotiation between an identity copy and a gzip copy.
 
+use super::range::cut;
+
 /// The representation chosen for a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -15,40 +17,40 @@ type Quality = u16;
 /// Reads a qvalue: `0`, `1`, `0.5`, `1.000`. Anything else is `None`, and the
 /// entry carrying it is ignored rather than guessed at.
 fn parse_quality(value: &[u8]) -> Option<Quality> {
-    let (whole, fraction) = match value.iter().position(|&b| b == b'.') {
-        Some(dot) => (value.get(..dot)?, value.get(dot.checked_add(1)?..)?),
-        None => (value, &[][..]),
-    };
-    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+    let (whole, fraction) = cut(value, b'.');
+    let fraction = fraction.unwrap_or(&[]);
+    if fraction.len() > 3 {
         return None;
     }
+    // Three decimals, the missing ones read as `0`: at most 999, so no wrap.
     let mut thousandths: Quality = 0;
-    for (&digit, scale) in fraction.iter().zip([100, 10, 1]) {
-        thousandths = thousandths.checked_add(Quality::from(digit.wrapping_sub(b'0')).checked_mul(scale)?)?;
+    for i in 0..3 {
+        let digit = fraction.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
+        if digit > 9 {
+            return None;
+        }
+        thousandths = thousandths.wrapping_mul(10).wrapping_add(Quality::from(digit));
     }
-    match whole {
-        b"0" => Some(thousandths),
-        b"1" if thousandths == 0 => Some(1000),
+    match (whole, thousandths) {
+        (b"0", q) => Some(q),
+        (b"1", 0) => Some(1000),
         _ => None,
     }
 }
 
-/// Splits one list entry `coding;q=0.5` into its coding and quality.
+/// Splits one list entry `coding;q=0.5` into its coding and quality (`None`:
+/// a malformed quality, the entry is ignored).
 fn parse_entry(entry: &[u8]) -> Option<(&[u8], Quality)> {
-    let mut parts = entry.split(|&b| b == b';');
-    let coding = parts.next()?.trim_ascii();
-    if coding.is_empty() {
-        return None;
-    }
+    let (coding, mut parameters) = cut(entry, b';');
     let mut quality = 1000;
-    for parameter in parts {
-        let parameter = parameter.trim_ascii();
-        let Some(value) = parameter.strip_prefix(b"q=").or_else(|| parameter.strip_prefix(b"Q=")) else {
-            continue;
-        };
-        quality = parse_quality(value.trim_ascii())?;
+    while let Some(list) = parameters {
+        let (parameter, tail) = cut(list, b';');
+        parameters = tail;
+        if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
+            quality = parse_quality(value.trim_ascii())?;
+        }
     }
-    Some((coding, quality))
+    Some((coding.trim_ascii(), quality))
 }
 
 /// Chooses how to send an asset, given the `Accept-Encoding` value (`None` when the
@@ -59,41 +61,47 @@ fn parse_entry(entry: &[u8]) -> Option<(&[u8], Quality)> {
 /// gzip acceptable, or when only a gzip copy was kept and the client refuses gzip.
 /// On equal quality gzip wins, because it is the smaller copy.
 pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip: bool) -> Option<Encoding> {
-    let Some(header) = accept_encoding else {
-        // No header: every coding is acceptable (§12.5.3); identity is the one
-        // every client can read.
-        return if have_identity {
-            Some(Encoding::Identity)
-        } else {
-            have_gzip.then_some(Encoding::Gzip)
-        };
+    let (gzip, identity) = match accept_encoding {
+        // No header: every coding is acceptable (§12.5.3), and identity, the one
+        // every client can read, is preferred: gzip gets the least quality above 0.
+        None => (1, 1000),
+        Some(header) => {
+            // The best quality listed for gzip, identity and `*`.
+            let (mut gzip, mut identity, mut any): (Option<Quality>, Option<Quality>, Option<Quality>) =
+                (None, None, None);
+            let mut rest = Some(header);
+            while let Some(list) = rest {
+                let (entry, tail) = cut(list, b',');
+                rest = tail;
+                // An empty coding matches none of these, like any other.
+                let Some((coding, quality)) = parse_entry(entry) else {
+                    continue;
+                };
+                let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+                    &mut gzip
+                } else if coding.eq_ignore_ascii_case(b"identity") {
+                    &mut identity
+                } else if coding == b"*" {
+                    &mut any
+                } else {
+                    continue;
+                };
+                // A coding listed twice keeps its best quality.
+                *slot = Some(slot.map_or(quality, |q| q.max(quality)));
+            }
+            // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
+            (gzip.or(any).unwrap_or(0), identity.or(any).unwrap_or(1000))
+        }
     };
-    let mut gzip: Option<Quality> = None;
-    let mut identity: Option<Quality> = None;
-    let mut any: Option<Quality> = None;
-    for (coding, quality) in header.split(|&b| b == b',').filter_map(parse_entry) {
-        let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
-            &mut gzip
-        } else if coding.eq_ignore_ascii_case(b"identity") {
-            &mut identity
-        } else if coding == b"*" {
-            &mut any
-        } else {
-            continue;
-        };
-        // A coding listed twice keeps its best quality.
-        *slot = Some(slot.map_or(quality, |q| q.max(quality)));
-    }
-    let gzip = gzip.or(any).unwrap_or(0);
-    // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
-    let identity = identity.or(any).unwrap_or(1000);
-    let gzip_ok = have_gzip && gzip > 0;
-    let identity_ok = have_identity && identity > 0;
-    match (gzip_ok, identity_ok) {
-        (true, true) if gzip >= identity => Some(Encoding::Gzip),
-        (true, false) => Some(Encoding::Gzip),
-        (_, true) => Some(Encoding::Identity),
-        (false, false) => None,
+    // A copy that does not exist is as good as refused.
+    let gzip = if have_gzip { gzip } else { 0 };
+    let identity = if have_identity { identity } else { 0 };
+    if gzip > 0 && gzip >= identity {
+        Some(Encoding::Gzip)
+    } else if identity > 0 {
+        Some(Encoding::Identity)
+    } else {
+        None
     }
 }
 

@@ -18,47 +18,50 @@ pub enum RangeOutcome {
     Unsatisfiable,
 }
 
+/// `s` split at its first `sep`: what precedes it, and what follows (`None`
+/// when there is no `sep`). The list walker of `Range` and `Accept-Encoding`:
+/// one small loop instead of a `split` iterator in each.
+#[inline(never)]
+pub(super) fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep).and_then(|i| s.split_at_checked(i)) {
+        Some((head, tail)) => (head, tail.get(1..)),
+        None => (s, None),
+    }
+}
+
 /// One `range-spec` resolved against the length; `None` when it is unsatisfiable.
 /// The outer `None` is a syntax error.
 fn resolve(spec: &[u8], len: u64) -> Option<Option<(u64, u64)>> {
-    let dash = spec.iter().position(|&b| b == b'-')?;
-    let first = spec.get(..dash)?;
-    let last = spec.get(dash.checked_add(1)?..)?;
-    let last_byte = len.checked_sub(1);
-    if first.is_empty() {
-        // `-N`: the final N bytes (suffix-range).
-        let suffix = parse_digits(last)?;
-        return Some(match (suffix, last_byte) {
-            (0, _) | (_, None) => None,
-            (n, Some(last_byte)) => Some((len.saturating_sub(n), last_byte)),
-        });
-    }
-    let start = parse_digits(first)?;
-    let end = if last.is_empty() {
-        None
+    let (first, last) = cut(spec, b'-');
+    let last = last?;
+    // Every form as `start..=end` before clamping: `-N` (the final N bytes) starts
+    // at `len - N` (so `-0`, or any suffix of an empty copy, starts at `len`:
+    // unsatisfiable), and an open end is the last byte.
+    let (start, end) = if first.is_empty() {
+        (len.saturating_sub(parse_digits(last)?), u64::MAX)
     } else {
-        Some(parse_digits(last)?)
+        let start = parse_digits(first)?;
+        let end = if last.is_empty() { u64::MAX } else { parse_digits(last)? };
+        if end < start {
+            return None; // last-pos < first-pos is invalid (§14.1.1)
+        }
+        (start, end)
     };
-    if end.is_some_and(|end| end < start) {
-        return None; // last-pos < first-pos is invalid (§14.1.1)
-    }
-    Some(match last_byte {
-        Some(last_byte) if start <= last_byte => Some((start, end.map_or(last_byte, |end| end.min(last_byte)))),
-        _ => None,
-    })
+    // `start < len`, so `len - 1` does not wrap.
+    Some((start < len).then(|| (start, end.min(len.wrapping_sub(1)))))
 }
 
 /// 1*DIGIT into a u64; overflow and other bytes are syntax errors.
 fn parse_digits(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
+    let mut n: u64 = 0;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
             return None;
         }
-        acc.checked_mul(10)?.checked_add(u64::from(b.wrapping_sub(b'0')))
-    })
+        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    (!digits.is_empty()).then_some(n)
 }
 
 /// Reads a `Range` value for a representation `len` bytes long.
@@ -66,25 +69,22 @@ fn parse_digits(digits: &[u8]) -> Option<u64> {
 /// Overlapping or adjacent ranges are merged (§14.2 allows coalescing); if they
 /// merge into one, that one is served, otherwise the whole representation is.
 pub fn parse_range(value: &[u8], len: u64) -> RangeOutcome {
-    let value = value.trim_ascii();
-    let Some(eq) = value.iter().position(|&b| b == b'=') else {
+    let (unit, set) = cut(value.trim_ascii(), b'=');
+    let Some(set) = set.filter(|_| unit.trim_ascii().eq_ignore_ascii_case(b"bytes")) else {
         return RangeOutcome::Full;
     };
-    let (Some(unit), Some(set)) = (value.get(..eq), eq.checked_add(1).and_then(|i| value.get(i..))) else {
-        return RangeOutcome::Full;
-    };
-    if !unit.trim_ascii().eq_ignore_ascii_case(b"bytes") {
-        return RangeOutcome::Full;
-    }
     let mut merged: Option<(u64, u64)> = None;
     let mut disjoint = false;
     let mut any_spec = false;
-    // Empty list elements are allowed (`bytes=0-1,,2-3`, §5.6.1).
-    for spec in set
-        .split(|&b| b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|s| !s.is_empty())
-    {
+    let mut rest = Some(set);
+    while let Some(list) = rest {
+        let (spec, tail) = cut(list, b',');
+        rest = tail;
+        let spec = spec.trim_ascii();
+        // Empty list elements are allowed (`bytes=0-1,,2-3`, §5.6.1).
+        if spec.is_empty() {
+            continue;
+        }
         any_spec = true;
         let Some(resolved) = resolve(spec, len) else {
             return RangeOutcome::Full;

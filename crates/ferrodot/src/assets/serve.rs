@@ -154,16 +154,29 @@ impl<'r> Served<'r> {
 
 impl IntoResponse for Served<'_> {
     async fn into_response(self, out: &mut ResponseWriter<'_>) -> Result<(), WriteError> {
+        // One body write and one error write: each `.await` is a state of the
+        // connection's future, so the head is written by a plain function.
+        match self.head(out) {
+            Ok(body) => out.body(body).await,
+            // `start` + `error_body` rather than `error`: the router links those
+            // two anyway, and `error` would be one more future.
+            Err(rejection) => {
+                out.start(rejection.status);
+                out.error_body(rejection).await
+            }
+        }
+    }
+}
+
+impl Served<'_> {
+    /// Start the answer and write its headers; the body to send, or the refusal.
+    fn head(self, out: &mut ResponseWriter<'_>) -> Result<&'static [u8], Rejection> {
         let Some(asset) = self.asset else {
-            return out.error(Rejection::new(Status::NOT_FOUND, "no such file")).await;
+            return Err(Rejection::new(Status::NOT_FOUND, "no such file"));
         };
         let plan = plan(asset, self.conditions);
         let (status, body, gzip) = match plan {
-            Plan::NotAcceptable => {
-                return out
-                    .error(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only"))
-                    .await;
-            }
+            Plan::NotAcceptable => return Err(Rejection::new(Status::NOT_ACCEPTABLE, "stored gzip-compressed only")),
             Plan::NotModified(v, e) => (Status::NOT_MODIFIED, v.bytes, e == Encoding::Gzip),
             Plan::Full(v, e) => (Status::OK, v.bytes, e == Encoding::Gzip),
             Plan::Partial { start, end } => {
@@ -207,7 +220,7 @@ impl IntoResponse for Served<'_> {
         // Declared, so a copy larger than the buffer keeps `Content-Length`
         // framing; for HEAD and 304 the writer sends none of these bytes.
         out.content_length(body.len() as u64);
-        out.body(body).await
+        Ok(body)
     }
 }
 
@@ -218,8 +231,9 @@ impl IntoResponse for Served<'_> {
 pub struct Mount {
     route: Route<'static>,
     assets: &'static Assets,
-    /// `Some(name)`: the route serves this one file (see [`file`]).
-    file: Option<&'static str>,
+    /// `Some(asset)`: the route serves this one file (see [`file`]), looked up
+    /// when the mount is built, so no request searches the table for it.
+    file: Option<Option<&'static Asset>>,
     cache: CachePolicy,
     /// `Some(dir)`: files come from this directory instead (see [`dir`]).
     #[cfg(feature = "std")]
@@ -253,7 +267,7 @@ pub const fn file(path: &'static str, assets: &'static Assets, name: &'static st
     Mount {
         route: Route::new(crate::http::Method::Get, path),
         assets,
-        file: Some(name),
+        file: Some(assets.get_const(name)),
         cache: CachePolicy::DEFAULT,
         #[cfg(feature = "std")]
         root: None,
@@ -280,7 +294,7 @@ impl Mount {
 
     fn asset(&self, req: &Request<'_>) -> Option<&'static Asset> {
         match self.file {
-            Some(name) => self.assets.get(name),
+            Some(asset) => asset,
             None => self.assets.find(captured_path(req)),
         }
     }

@@ -1,6 +1,7 @@
 //! The asset table: what `ferrodot-assets-build` generates, plain `static` data.
 
 use crate::http::query::Encoded;
+use core::cmp::Ordering;
 
 /// One stored representation of a file: its bytes and their strong ETag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +66,49 @@ impl Assets {
         files.get(i)
     }
 
+    /// [`Assets::get`] for a `const` mount ([`file`](super::file)): a linear
+    /// scan, done once at compile time.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const: i < len
+    pub(super) const fn get_const(&self, path: &str) -> Option<&'static Asset> {
+        let files = self.files;
+        let mut i = 0;
+        while i < files.len() {
+            let name = files[i].path.as_bytes();
+            if !less(name, path.as_bytes()) && !less(path.as_bytes(), name) {
+                return Some(&files[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// The file a request path names, percent-decoded (`a%20b.txt`); an empty path or
     /// one ending in `/` names that folder's `index.html`.
     pub fn find(&self, path: Encoded<'_>) -> Option<&'static Asset> {
-        let folder = path.raw().is_empty() || path.raw().ends_with('/');
-        let suffix: &[u8] = if folder { b"index.html" } else { b"" };
+        let folder = matches!(path.raw().as_bytes().last(), None | Some(b'/'));
         let files = self.files;
-        let i = files
-            .binary_search_by(|a| a.path.bytes().cmp(path.bytes().chain(suffix.iter().copied())))
-            .ok()?;
+        let i = files.binary_search_by(|a| compare(a.path, path, folder)).ok()?;
         files.get(i)
+    }
+}
+
+/// `stored` against the decoded `path`, followed by `index.html` for a folder:
+/// a plain loop, smaller than comparing a chained iterator.
+fn compare(stored: &str, path: Encoded<'_>, folder: bool) -> Ordering {
+    let mut wanted = path.bytes();
+    let mut index = if folder { &b"index.html"[..] } else { &[] }.iter();
+    for &have in stored.as_bytes() {
+        let Some(want) = wanted.next().or_else(|| index.next().copied()) else {
+            return Ordering::Greater;
+        };
+        if have != want {
+            return have.cmp(&want);
+        }
+    }
+    if wanted.next().is_some() || index.next().is_some() {
+        Ordering::Less
+    } else {
+        Ordering::Equal
     }
 }
 
