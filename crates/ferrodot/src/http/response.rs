@@ -121,12 +121,32 @@ impl core::fmt::Write for BufWriter<'_> {
 
 /// Write the decimal digits of `n` to the end of `out`; returns where they start.
 ///
-/// By subtracting powers of ten: a `u64` division pulls a software
-/// division routine (close to a kilobyte) into 32-bit firmware.
-// Bounded arithmetic: a power is subtracted only while `rest >= power`, a
-// digit is at most 9 (1 for 10^19, as u64::MAX < 2 * 10^19), `len <= 20`.
-#[allow(clippy::arithmetic_side_effects)]
+/// On a 64-bit target by division by ten, which compiles to a multiply;
+/// elsewhere by subtracting powers of ten, as a `u64` division pulls a
+/// software division routine (close to a kilobyte) into 32-bit firmware.
 pub fn format_u64(n: u64, out: &mut [u8; 20]) -> usize {
+    #[cfg(target_pointer_width = "64")]
+    return digits_by_division(n, out);
+    #[cfg(not(target_pointer_width = "64"))]
+    return digits_by_subtraction(n, out);
+}
+
+#[cfg(any(test, target_pointer_width = "64"))]
+fn digits_by_division(mut n: u64, out: &mut [u8; 20]) -> usize {
+    // From the last slot back; twenty slots hold u64::MAX's twenty digits.
+    for (at, slot) in out.iter_mut().enumerate().rev() {
+        *slot = b'0' | (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return at;
+        }
+    }
+    0
+}
+
+#[cfg(any(test, not(target_pointer_width = "64")))]
+#[allow(clippy::arithmetic_side_effects)]
+fn digits_by_subtraction(n: u64, out: &mut [u8; 20]) -> usize {
     const POWERS: [u64; 20] = [
         1,
         10,
@@ -207,13 +227,19 @@ mod tests {
 
     #[test]
     fn decimal_digits() {
-        for n in [0u64, 7, 10, 99, 100, 1234567890, u64::from(u32::MAX), u64::MAX] {
-            let mut out = [0u8; 20];
-            let at = format_u64(n, &mut out);
-            assert_eq!(
-                core::str::from_utf8(&out[at..]).ok(),
-                Some(std::format!("{n}").as_str())
-            );
+        let mut edges = std::vec![0u64, 7, 1234567890, u64::from(u32::MAX), u64::MAX, u64::MAX - 1];
+        for power in (0..20).map(|k| 10u64.pow(k)) {
+            edges.extend([power - 1, power, power + 1]);
+        }
+        for n in edges {
+            for format in [format_u64, digits_by_division, digits_by_subtraction] {
+                let mut out = [0u8; 20];
+                let at = format(n, &mut out);
+                assert_eq!(
+                    core::str::from_utf8(&out[at..]).ok(),
+                    Some(std::format!("{n}").as_str())
+                );
+            }
         }
     }
 }
