@@ -72,7 +72,7 @@ pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
         let [b'"', inner @ ..] = tagged else {
             return false; // the end of the list, or a malformed element
         };
-        let (tag, after) = super::range::cut(inner, b'"');
+        let (tag, after) = crate::http::fields::cut(inner, b'"');
         let Some(after) = after else {
             return false;
         };

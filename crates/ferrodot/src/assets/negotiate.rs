@@ -1,6 +1,6 @@
 //! `Accept-Encoding` negotiation between an identity copy and a gzip copy.
 
-use super::range::cut;
+use crate::http::fields::cut;
 
 /// The representation chosen for a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 //! `Range: bytes=` (RFC 9110 §14) against a representation of known length.
 
+use crate::http::fields::cut;
+
 /// What a `Range` header asks of a representation `len` bytes long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeOutcome {
@@ -16,17 +18,6 @@ pub enum RangeOutcome {
     },
     /// No range overlaps the representation: 416 with `Content-Range: bytes */len`.
     Unsatisfiable,
-}
-
-/// `s` split at its first `sep`: what precedes it, and what follows (`None`
-/// when there is no `sep`). The list walker of `Range` and `Accept-Encoding`:
-/// one small loop instead of a `split` iterator in each.
-#[inline(never)]
-pub(super) fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
-    match s.iter().position(|&b| b == sep).and_then(|i| s.split_at_checked(i)) {
-        Some((head, tail)) => (head, tail.get(1..)),
-        None => (s, None),
-    }
 }
 
 /// One `range-spec` resolved against the length; `None` when it is unsatisfiable.

@@ -116,3 +116,15 @@ impl<'a> Iterator for Headers<'a> {
         }
     }
 }
+
+/// `s` split at its first `sep`: what precedes it, and what follows (`None`
+/// when there is no `sep`). The byte walker of header lists (`Range`,
+/// `Accept-Encoding`, `If-None-Match`) and of CORS origin patterns: one
+/// small loop instead of a `split` iterator or a char search in each.
+#[inline(never)]
+pub(crate) fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep).and_then(|i| s.split_at_checked(i)) {
+        Some((head, tail)) => (head, tail.get(1..)),
+        None => (s, None),
+    }
+}

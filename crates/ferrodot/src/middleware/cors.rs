@@ -210,11 +210,9 @@ pub fn origin_matches(pattern: &str, origin: &str) -> bool {
     if pattern == b"*" {
         return true;
     }
-    let Some(star) = pattern.iter().position(|&b| b == b'*') else {
+    let (prefix, Some(suffix)) = crate::http::fields::cut(pattern, b'*') else {
         return pattern.eq_ignore_ascii_case(origin);
     };
-    let (prefix, suffix) = (pattern.get(..star).unwrap_or(&[]), pattern.get(star..).unwrap_or(&[]));
-    let suffix = suffix.get(1..).unwrap_or(&[]);
     // Only `*.` right after the scheme is a wildcard, and it stands for
     // one label or more.
     let Some((start, rest)) = origin.split_at_checked(prefix.len()) else {

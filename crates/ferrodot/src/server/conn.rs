@@ -483,9 +483,9 @@ fn layered_route<S, R: Dispatch<S>>(app: &App<S, R>, req: &Request<'_>) -> Optio
     first_same
 }
 
-#[cfg(feature = "chunked-requests")]
 /// Whether the chunked body bytes that have arrived are already invalid
 /// (400) or declare more than `limit` (413).
+#[cfg(feature = "chunked-requests")]
 fn chunked_so_far(body: &[u8], limit: u64) -> Option<Rejection> {
     match ChunkedDecoder::new().scan(body) {
         Err(ChunkError(why)) => Some(Rejection::new(Status::BAD_REQUEST, why)),

@@ -209,8 +209,8 @@ impl Layout {
     /// A new head of `n` bytes and no body yet.
     fn begin(&mut self, n: usize) {
         self.body_len = 0;
-        self.head_len = n;
-        self.body_at = n + FRAMING_RESERVE;
+        self.head_len = 0;
+        self.extend_head(n);
     }
 
     /// The head grew by `n` header bytes, written into the free space
