@@ -44,16 +44,14 @@ impl Method {
 
     /// Parse a method token (case-sensitive, RFC 9110 §9.1).
     pub fn from_token(token: &str) -> Option<Method> {
-        Some(match token {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "DELETE" => Method::Delete,
-            "PATCH" => Method::Patch,
-            "OPTIONS" => Method::Options,
-            _ => return None,
-        })
+        Self::from_bytes(token.as_bytes())
+    }
+
+    /// [`from_token`](Self::from_token) on the bytes of a request line:
+    /// the names compared from the one table `as_str` keeps, which costs
+    /// less flash than a `match` on byte strings.
+    pub(crate) fn from_bytes(token: &[u8]) -> Option<Method> {
+        Self::ALL.into_iter().find(|m| m.as_str().as_bytes() == token)
     }
 
     /// The method's name as on the wire, e.g. `"GET"`.

@@ -19,6 +19,7 @@
 pub mod chunked;
 pub mod date;
 pub mod fields;
+mod grammar;
 pub mod method;
 pub mod parse;
 pub mod query;

@@ -13,11 +13,13 @@
 //! assert_eq!(bad.unwrap_err().status, Status::BAD_REQUEST);
 //! ```
 //!
-//! `httparse` does the tokenising; this module adds the rules of RFC 9112
-//! that decide framing and persistence, and the size limits of a device.
+//! The crate's own byte-by-byte grammar checks the bytes (httparse is its
+//! oracle in the tests and the fuzz targets); this module adds the rules of
+//! RFC 9112 that decide framing and persistence, and the size limits of a
+//! device.
 
-use core::mem::MaybeUninit;
-
+use super::fields::cut;
+use super::grammar::{self, Malformed, Stop};
 use super::request::{Captures, Framing, Request, Version};
 use super::{Method, Status};
 
@@ -28,7 +30,7 @@ pub struct HeadLimits {
     pub max_request_line: usize,
     /// Most bytes in the whole head → 431. Also bounded by the buffer.
     pub max_head: usize,
-    /// Most header lines → 431 (at most [`HEADER_SLOTS`]).
+    /// Most header lines → 431.
     pub max_headers: usize,
 }
 
@@ -46,10 +48,6 @@ impl Default for HeadLimits {
         Self::DEFAULT
     }
 }
-
-/// The parser's scratch table size: the hard ceiling of `max_headers`. It
-/// lives on the stack only while parsing, never across an `.await`.
-pub const HEADER_SLOTS: usize = 64;
 
 /// A request that cannot be served: the status to answer with and a short
 /// reason for the body. A rejection of the head closes the connection;
@@ -122,48 +120,29 @@ pub enum ParsedHead<'a> {
 /// assert!(matches!(parse_head(&raw[..5], &HeadLimits::DEFAULT), Ok(ParsedHead::Partial)));
 /// ```
 pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<ParsedHead<'a>, Rejection> {
-    // httparse fills the slots it uses; clearing all of them first would
-    // cost more than the parse itself.
-    let mut slots = [const { MaybeUninit::<httparse::Header<'a>>::uninit() }; HEADER_SLOTS];
-    let table = slots.get_mut(..limits.max_headers.min(HEADER_SLOTS)).unwrap_or(&mut []);
-    let mut raw = httparse::Request::new(&mut []);
-    let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
-    let line = buf.get(line_start..).unwrap_or(&[]);
-
-    let head_len = match raw.parse_with_uninit_headers(buf, table) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            check_partial(buf, limits)?;
-            return Ok(ParsedHead::Partial);
-        }
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Rejection::new(
-                Status::HEADER_FIELDS_TOO_LARGE,
-                "too many header fields",
-            ))
-        }
-        Err(httparse::Error::Version) => return Err(version_error(line)),
-        Err(httparse::Error::Token) => {
-            // httparse stops at the first bad byte; an overlong line is the
-            // more useful diagnosis when the line is too long anyway.
-            if request_line_len(line) > limits.max_request_line {
-                return Err(too_long_line(line));
-            }
-            return Err(bad("invalid token in request line"));
-        }
-        Err(httparse::Error::HeaderName) => return Err(bad("invalid header name")),
-        Err(httparse::Error::HeaderValue) => return Err(bad("invalid header value")),
-        Err(httparse::Error::NewLine) => return Err(bad("invalid line ending")),
-        Err(_) => return Err(bad("malformed request")),
+    let line = match grammar::request_line(buf) {
+        Ok(line) => line,
+        Err(stop) => return stopped(stop, buf, limits),
     };
-    let (Some(method), Some(target), Some(minor)) = (raw.method, raw.path, raw.version) else {
-        return Err(bad("malformed request line"));
+    let version = if line.minor == 0 {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    // The rules of the fields run as they are read; their verdict waits
+    // until the head is known to be complete and within its limits.
+    let mut rules = FieldRules::new(version);
+    let head_len = match grammar::field_lines(buf, line.end, limits.max_headers, |name, value| {
+        rules.field(name, value)
+    }) {
+        Ok(len) => len,
+        Err(stop) => return stopped(stop, buf, limits),
     };
     // The request line first: a head too large because of its target is
     // a long URI (414), not large header fields (431).
-    let (line_len, headers_at) = request_line_span(line, method, target);
-    if line_len > limits.max_request_line {
-        return Err(too_long_line(line));
+    let rest = buf.get(line.start..).unwrap_or(&[]);
+    if line.len > limits.max_request_line {
+        return Err(too_long_line(rest));
     }
     if head_len > limits.max_head {
         return Err(Rejection::new(
@@ -171,23 +150,17 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<ParsedHead<'
             "request head too large",
         ));
     }
-    // Both are offsets of bytes in `buf` (the request line's start and
-    // the end of the line within the rest), so their sum cannot overflow.
-    #[allow(clippy::arithmetic_side_effects)]
-    let headers_at = line_start + headers_at;
-
-    let version = if minor == 0 { Version::Http10 } else { Version::Http11 };
-    let Some(method) = Method::from_token(method) else {
+    let Some(method) = Method::from_bytes(line.method) else {
         return Err(Rejection::new(Status::NOT_IMPLEMENTED, "method not implemented"));
     };
-    let (path, query, fragment) = split_target(method, target)?;
-    let meta = read_headers(raw.headers, version)?;
+    let (path, query, fragment) = split_target(method, line.target)?;
+    let meta = rules.finish()?;
     let head = buf.get(..head_len).unwrap_or(&[]);
     let request = Request {
         head,
-        headers_at,
+        headers_at: line.end,
         method,
-        target,
+        target: line.target,
         path,
         query,
         fragment,
@@ -199,6 +172,27 @@ pub fn parse_head<'a>(buf: &'a [u8], limits: &HeadLimits) -> Result<ParsedHead<'
         captures: Captures::default(),
     };
     Ok(ParsedHead::Complete { request, head_len })
+}
+
+/// What an incomplete or malformed head is answered with: read more
+/// (unless a limit is already past), or the rejection.
+fn stopped<'a>(stop: Stop, buf: &[u8], limits: &HeadLimits) -> Result<ParsedHead<'a>, Rejection> {
+    let line_start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let line = buf.get(line_start..).unwrap_or(&[]);
+    let Stop::Malformed(malformed) = stop else {
+        return check_partial(buf, limits).map(|()| ParsedHead::Partial);
+    };
+    Err(match malformed {
+        Malformed::TooManyFields => Rejection::new(Status::HEADER_FIELDS_TOO_LARGE, "too many header fields"),
+        Malformed::Version => version_error(line),
+        // The scan stops at the first bad byte; an overlong line is the
+        // more useful diagnosis when the line is too long anyway.
+        Malformed::Token if request_line_len(line) > limits.max_request_line => too_long_line(line),
+        Malformed::Token => bad("invalid token in request line"),
+        Malformed::HeaderName => bad("invalid header name"),
+        Malformed::HeaderValue => bad("invalid header value"),
+        Malformed::NewLine => bad("invalid line ending"),
+    })
 }
 
 /// Limits that can fail before a head is complete: a request line with
@@ -218,26 +212,6 @@ pub fn check_partial(buf: &[u8], limits: &HeadLimits) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The length of a parsed request line (without CRLF) and where the
-/// header lines start, both from the start of `line`. httparse accepted
-/// `method SP target SP HTTP/1.x` with single spaces, so the length is
-/// known without scanning; the line ending is checked where it must be,
-/// and anything else falls back to a scan.
-// `method` and `target` are parts of `line`, a slice of the receive buffer,
-// so their lengths plus a dozen bytes, and `end` (an index) plus one, fit.
-#[allow(clippy::arithmetic_side_effects)]
-fn request_line_span(line: &[u8], method: &str, target: &str) -> (usize, usize) {
-    let text = method.len() + target.len() + 10;
-    match (line.get(text), line.get(text + 1)) {
-        (Some(b'\r'), Some(b'\n')) => (text, text + 2),
-        (Some(b'\n'), _) => (text, text + 1),
-        _ => {
-            let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
-            (request_line_len(line), end + 1)
-        }
-    }
-}
-
 /// The length of the request line at the start of `line`, without its
 /// CRLF or LF. A CR at the very end of a partial line is the start of its
 /// CRLF, so a line of exactly the limit is not refused when a read ends
@@ -251,54 +225,15 @@ fn request_line_len(line: &[u8]) -> usize {
 fn too_long_line(line: &[u8]) -> Rejection {
     // Only a line that got as far as a target is a long URI; anything else
     // is noise.
-    let has_method = line.iter().take(8).position(|&b| b == b' ').is_some_and(|sp| {
-        core::str::from_utf8(line.get(..sp).unwrap_or(&[]))
-            .ok()
-            .and_then(Method::from_token)
-            .is_some()
-    });
+    let has_method = line
+        .iter()
+        .take(8)
+        .position(|&b| b == b' ')
+        .is_some_and(|sp| Method::from_bytes(line.get(..sp).unwrap_or(&[])).is_some());
     if has_method {
         Rejection::new(Status::URI_TOO_LONG, "request target too long")
     } else {
         bad("malformed request line")
-    }
-}
-
-/// Make a request of a later HTTP/1 minor version (`HTTP/1.2` …
-/// `HTTP/1.9`) read as HTTP/1.1, as RFC 9110 §2.5 asks: a recipient
-/// processes it as the highest minor version it implements. httparse
-/// knows only 1.0 and 1.1, so the engine rewrites the digit of a complete
-/// request line in its buffer before [`parse_head`]; the response says
-/// `HTTP/1.1`. Returns whether it did. `HTTP/2.0` and above stay 505.
-// `line_start + end` is an index into `head`, `at` one within it.
-#[allow(clippy::arithmetic_side_effects)]
-pub fn accept_later_minor(head: &mut [u8]) -> bool {
-    let line_start = head
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(head.len());
-    let Some(end) = head
-        .get(line_start..)
-        .and_then(|line| line.iter().position(|&b| b == b'\n'))
-    else {
-        return false;
-    };
-    let mut text_end = line_start + end;
-    if text_end > line_start && head.get(text_end - 1) == Some(&b'\r') {
-        text_end -= 1;
-    }
-    let Some(version) = head
-        .get_mut(line_start..text_end)
-        .and_then(|line| line.rsplit_mut(|&b| b == b' ').next())
-    else {
-        return false;
-    };
-    match version {
-        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9'] => {
-            *minor = b'1';
-            true
-        }
-        _ => false,
     }
 }
 
@@ -330,7 +265,7 @@ fn split_target(method: Method, target: &str) -> Result<(&str, &str, &str), Reje
         return Ok(("*", "", ""));
     } else if let Some(rest) = strip_scheme(target) {
         // absolute-form: the authority is ignored, the path is routed.
-        match rest.find(['/', '?', '#']) {
+        match rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')) {
             Some(i) if rest.as_bytes().get(i) == Some(&b'/') => rest.get(i..).unwrap_or("/"),
             Some(i) => return split_with_path("/", rest.get(i..).unwrap_or("")),
             None => "/",
@@ -388,107 +323,155 @@ struct HeadMeta {
     expect_continue: bool,
 }
 
-/// Apply the header rules that decide framing and persistence.
-fn read_headers(headers: &[httparse::Header<'_>], version: Version) -> Result<HeadMeta, Rejection> {
-    let mut content_length: Option<u64> = None;
-    let mut transfer_encoding = false;
+/// The header rules that decide framing and persistence, applied one field
+/// at a time as the head is read. The first broken rule is kept and
+/// answered once the whole head is known to be well-formed.
+struct FieldRules {
+    version: Version,
+    content_length: Option<u64>,
+    transfer_encoding: bool,
     // The last transfer coding seen was chunked; an unknown one was seen.
-    let mut chunked_last = false;
-    let mut unknown_coding = false;
-    let mut hosts = 0u32;
-    let mut close = false;
-    let mut keep_alive = false;
-    let mut expect_continue = false;
-    for h in headers {
-        let name = h.name;
-        if name.eq_ignore_ascii_case("content-length") {
+    chunked_last: bool,
+    unknown_coding: bool,
+    hosts: u32,
+    close: bool,
+    keep_alive: bool,
+    expect_continue: bool,
+    broken: Option<Rejection>,
+}
+
+impl FieldRules {
+    fn new(version: Version) -> Self {
+        FieldRules {
+            version,
+            content_length: None,
+            transfer_encoding: false,
+            chunked_last: false,
+            unknown_coding: false,
+            hosts: 0,
+            close: false,
+            keep_alive: false,
+            expect_continue: false,
+            broken: None,
+        }
+    }
+
+    fn field(&mut self, name: &[u8], value: &[u8]) {
+        if self.broken.is_none() {
+            self.broken = self.apply(name, value).err();
+        }
+    }
+
+    fn apply(&mut self, name: &[u8], value: &[u8]) -> Result<(), Rejection> {
+        if name.eq_ignore_ascii_case(b"content-length") {
             // RFC 9112 §6.3: a list of identical values is one value; any
             // disagreement is unrecoverable framing.
-            for item in h.value.split(|&b| b == b',') {
-                let n = parse_length(item.trim_ascii()).ok_or(bad("invalid Content-Length"))?;
-                if content_length.is_some_and(|prev| prev != n) {
+            each_item(value, |item| {
+                let n = parse_length(item).ok_or(bad("invalid Content-Length"))?;
+                if self.content_length.is_some_and(|prev| prev != n) {
                     return Err(bad("conflicting Content-Length values"));
                 }
-                content_length = Some(n);
-            }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            if version == Version::Http10 {
+                self.content_length = Some(n);
+                Ok(())
+            })?;
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            if self.version == Version::Http10 {
                 // RFC 9112 §6.1: treat the framing of such a 1.0 message as faulty.
                 return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
             }
             let mut any = false;
-            for coding in h.value.split(|&b| b == b',') {
-                let coding = coding.trim_ascii();
+            each_item(value, |coding| {
                 if coding.is_empty() {
-                    continue;
+                    return Ok(());
                 }
                 any = true;
-                chunked_last = coding.eq_ignore_ascii_case(b"chunked");
-                if !chunked_last {
-                    unknown_coding = true;
-                } else if transfer_encoding {
+                self.chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+                if !self.chunked_last {
+                    self.unknown_coding = true;
+                } else if self.transfer_encoding {
                     return Err(bad("chunked applied more than once"));
                 } else {
-                    transfer_encoding = true;
+                    self.transfer_encoding = true;
                 }
-            }
+                Ok(())
+            })?;
             if !any {
                 return Err(bad("empty Transfer-Encoding"));
             }
-        } else if name.eq_ignore_ascii_case("host") {
+        } else if name.eq_ignore_ascii_case(b"host") {
             // RFC 9112 §3.2: an invalid Host value is a 400.
-            if !valid_host(h.value) {
+            if !valid_host(value) {
                 return Err(bad("invalid Host header"));
             }
-            hosts = hosts.saturating_add(1);
-        } else if name.eq_ignore_ascii_case("connection") {
-            for token in h.value.split(|&b| b == b',') {
-                let token = token.trim_ascii();
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-            }
-        } else if name.eq_ignore_ascii_case("expect") {
-            if h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue") {
+            self.hosts = self.hosts.saturating_add(1);
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            each_item(value, |token| {
+                self.close |= token.eq_ignore_ascii_case(b"close");
+                self.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                Ok(())
+            })?;
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            if value.eq_ignore_ascii_case(b"100-continue") {
                 // RFC 9110 §10.1.1: ignored in HTTP/1.0, which has no 1xx
                 // responses (§15.2).
-                expect_continue = version == Version::Http11;
+                self.expect_continue = self.version == Version::Http11;
             } else {
                 return Err(Rejection::new(Status::EXPECTATION_FAILED, "unsupported expectation"));
             }
         }
+        Ok(())
     }
-    // RFC 9112 §6.3: chunked applied but not last leaves the body length
-    // unknown: 400 and close. Any other coding we do not know (no chunked
-    // at all, or before chunked) is 501 (RFC 9112 §6.1); both close.
-    if transfer_encoding && !chunked_last {
-        return Err(bad("chunked is not the final transfer coding"));
+
+    /// The verdict on the whole head.
+    fn finish(self) -> Result<HeadMeta, Rejection> {
+        if let Some(rejection) = self.broken {
+            return Err(rejection);
+        }
+        // RFC 9112 §6.3: chunked applied but not last leaves the body length
+        // unknown: 400 and close. Any other coding we do not know (no chunked
+        // at all, or before chunked) is 501 (RFC 9112 §6.1); both close.
+        if self.transfer_encoding && !self.chunked_last {
+            return Err(bad("chunked is not the final transfer coding"));
+        }
+        if self.unknown_coding {
+            return Err(Rejection::new(
+                Status::NOT_IMPLEMENTED,
+                "transfer coding not implemented",
+            ));
+        }
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one in 1.0.
+        if self.hosts > 1 || (self.hosts == 0 && self.version == Version::Http11) {
+            return Err(bad("HTTP/1.1 requests need exactly one Host header"));
+        }
+        let framing = match (self.transfer_encoding, self.content_length) {
+            // RFC 9112 §6.1: both is a smuggling attempt; refuse, then close.
+            (true, Some(_)) => return Err(bad("both Content-Length and Transfer-Encoding")),
+            (true, None) => Framing::Chunked,
+            (false, Some(0)) | (false, None) => Framing::None,
+            (false, Some(n)) => Framing::Length(n),
+        };
+        let keep_alive = match self.version {
+            Version::Http11 => !self.close,
+            Version::Http10 => self.keep_alive && !self.close,
+        };
+        Ok(HeadMeta {
+            framing,
+            keep_alive,
+            expect_continue: self.expect_continue,
+        })
     }
-    if unknown_coding {
-        return Err(Rejection::new(
-            Status::NOT_IMPLEMENTED,
-            "transfer coding not implemented",
-        ));
+}
+
+/// Each item of a comma-separated field value, trimmed, in order, through
+/// the one list walker the engine has ([`cut`]).
+fn each_item(list: &[u8], mut item: impl FnMut(&[u8]) -> Result<(), Rejection>) -> Result<(), Rejection> {
+    let mut rest = Some(list);
+    while let Some(s) = rest {
+        let (head, tail) = cut(s, b',');
+        item(head.trim_ascii())?;
+        rest = tail;
     }
-    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one in 1.0.
-    if hosts > 1 || (hosts == 0 && version == Version::Http11) {
-        return Err(bad("HTTP/1.1 requests need exactly one Host header"));
-    }
-    let framing = match (transfer_encoding, content_length) {
-        // RFC 9112 §6.1: both is a smuggling attempt; refuse, then close.
-        (true, Some(_)) => return Err(bad("both Content-Length and Transfer-Encoding")),
-        (true, None) => Framing::Chunked,
-        (false, Some(0)) | (false, None) => Framing::None,
-        (false, Some(n)) => Framing::Length(n),
-    };
-    let keep_alive = match version {
-        Version::Http11 => !close,
-        Version::Http10 => keep_alive && !close,
-    };
-    Ok(HeadMeta {
-        framing,
-        keep_alive,
-        expect_continue,
-    })
+    Ok(())
 }
 
 /// Digits only: no sign, no spaces, no overflow.

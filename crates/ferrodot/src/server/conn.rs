@@ -55,7 +55,7 @@ use crate::app::{AfterRequest, App, Dispatch, ErrorBody, ErrorPage};
 #[cfg(feature = "chunked-requests")]
 use crate::http::chunked::{ChunkError, ChunkedDecoder};
 use crate::http::method::MethodSet;
-use crate::http::parse::{accept_later_minor, check_partial, parse_head, HeadLimits, ParsedHead, Rejection};
+use crate::http::parse::{check_partial, parse_head, HeadLimits, ParsedHead, Rejection};
 use crate::http::request::Framing;
 use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
@@ -272,7 +272,6 @@ fn exchange<'a, S, R: Dispatch<S>>(
         let rx_len = rx.len();
         // The head is borrowed by the request; the rest of `rx` is the body's.
         let (head_buf, body_buf) = rx.split_at_mut(head_len.min(filled));
-        accept_later_minor(head_buf);
         let mut req = match parse_head(head_buf, &head_limits(&app.config, rx_len)) {
             Ok(ParsedHead::Complete { request, .. }) => request,
             Ok(ParsedHead::Partial) => return Next::Refuse(Rejection::new(Status::BAD_REQUEST, "malformed request")),
