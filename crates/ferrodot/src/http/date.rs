@@ -84,6 +84,25 @@ pub fn format(secs: u64) -> [u8; 29] {
     out
 }
 
+/// [`format`], computed once per second on each thread: every response
+/// carries a `Date`, and writing one costs more than parsing a small
+/// request head.
+#[cfg(feature = "std")]
+pub(crate) fn format_cached(secs: u64) -> [u8; 29] {
+    use core::cell::Cell;
+    std::thread_local! {
+        static LAST: Cell<Option<(u64, [u8; 29])>> = const { Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some((at, text)) if at == secs => text,
+        _ => {
+            let text = format(secs);
+            last.set(Some((secs, text)));
+            text
+        }
+    })
+}
+
 /// Read an HTTP date in any of its three forms; `None` for anything else
 /// (a recipient treats an invalid date as absent, §13.1.3).
 pub fn parse(text: &[u8]) -> Option<u64> {
@@ -181,6 +200,23 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn the_cached_date_follows_the_clock_either_way() {
+        // Forward, the same second again, backwards, and a jump.
+        for secs in [
+            784_111_777,
+            784_111_778,
+            784_111_778,
+            784_111_777,
+            0,
+            253_402_300_799,
+            784_111_777,
+        ] {
+            assert_eq!(format_cached(secs), format(secs), "{secs}");
+        }
+    }
 
     #[test]
     fn every_day_of_four_centuries_round_trips() {

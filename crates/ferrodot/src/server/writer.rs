@@ -365,7 +365,7 @@ impl<'w> ResponseWriter<'w> {
         #[cfg(feature = "std")]
         if let Some(now) = self.setup.clock {
             head.push(b"Date: ");
-            crate::http::date::write(&mut head, now());
+            head.push(&crate::http::date::format_cached(now()));
             head.push(b"\r\n");
         }
         self.at.begin(head.len());
