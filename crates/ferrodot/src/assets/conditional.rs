@@ -21,7 +21,8 @@ pub struct Conditions<'a> {
     /// `If-Range`: honour `Range` only while the ETag (or date) is still this one.
     pub if_range: Option<&'a [u8]>,
     /// `If-Modified-Since`: 304 when the file has not changed since (read only
-    /// without `If-None-Match`, RFC 9110 §13.2.2).
+    /// without `If-None-Match`, RFC 9110 §13.2.2). Looked up only with the
+    /// feature `last-modified`, the only one that can use it.
     pub if_modified_since: Option<&'a [u8]>,
 }
 
@@ -35,7 +36,10 @@ impl<'a> Conditions<'a> {
             if_none_match: req.header_bytes("if-none-match"),
             range: req.header_bytes("range"),
             if_range: req.header_bytes("if-range"),
+            #[cfg(feature = "last-modified")]
             if_modified_since: req.header_bytes("if-modified-since"),
+            #[cfg(not(feature = "last-modified"))]
+            if_modified_since: None,
         }
     }
 }
