@@ -55,6 +55,12 @@ pub trait Port {
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
     /// Pushes buffered bytes to the network.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    /// Writes some of `buf`, bytes that never change, as
+    /// [`Transport::poll_write_static`]; by default, [`Port::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
     /// Fails reads and writes with [`IoError::TimedOut`] `ms` milliseconds from
     /// now; `None` removes the deadline.
     fn set_deadline(&self, ms: Option<u32>);
@@ -90,6 +96,14 @@ impl Port for SharedTransport<'_> {
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
         match self.0.try_borrow_mut() {
             Ok(mut t) => t.poll_write(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    #[cfg(feature = "std")]
+    fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_write_static(cx, buf),
             Err(_) => Poll::Ready(Err(IoError::Other)),
         }
     }
@@ -139,6 +153,20 @@ pub(crate) async fn read(port: &dyn Port, buf: &mut [u8]) -> Result<usize, IoErr
 pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoError> {
     while !buf.is_empty() {
         let n = poll_fn(|cx| port.poll_write(cx, buf)).await?;
+        if n == 0 {
+            return Err(IoError::Closed);
+        }
+        buf = buf.get(n..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// [`write_all`] for bytes that never change, through
+/// [`Port::poll_write_static`].
+#[cfg(feature = "std")]
+pub(crate) async fn write_all_static(port: &dyn Port, mut buf: &'static [u8]) -> Result<(), IoError> {
+    while !buf.is_empty() {
+        let n = poll_fn(|cx| port.poll_write_static(cx, buf)).await?;
         if n == 0 {
             return Err(IoError::Closed);
         }
