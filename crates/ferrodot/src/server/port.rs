@@ -61,6 +61,12 @@ pub trait Port {
     fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
         self.poll_write(cx, buf)
     }
+    /// Writes some of `buf`, with more bytes to follow at once, as
+    /// [`Transport::poll_write_more`]; by default, [`Port::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_more(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
     /// Fails reads and writes with [`IoError::TimedOut`] `ms` milliseconds from
     /// now; `None` removes the deadline.
     fn set_deadline(&self, ms: Option<u32>);
@@ -104,6 +110,14 @@ impl Port for SharedTransport<'_> {
     fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
         match self.0.try_borrow_mut() {
             Ok(mut t) => t.poll_write_static(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    #[cfg(feature = "std")]
+    fn poll_write_more(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_write_more(cx, buf),
             Err(_) => Poll::Ready(Err(IoError::Other)),
         }
     }
@@ -161,16 +175,24 @@ pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoE
     Ok(())
 }
 
-/// [`write_all`] for bytes that never change, through
-/// [`Port::poll_write_static`].
+/// [`write_all`] for a response head whose body follows at once, through
+/// [`Port::poll_write_more`], then for the body, bytes that never change,
+/// through [`Port::poll_write_static`].
 #[cfg(feature = "std")]
-pub(crate) async fn write_all_static(port: &dyn Port, mut buf: &'static [u8]) -> Result<(), IoError> {
-    while !buf.is_empty() {
-        let n = poll_fn(|cx| port.poll_write_static(cx, buf)).await?;
+pub(crate) async fn write_all_static(port: &dyn Port, mut head: &[u8], mut body: &'static [u8]) -> Result<(), IoError> {
+    while !head.is_empty() {
+        let n = poll_fn(|cx| port.poll_write_more(cx, head)).await?;
         if n == 0 {
             return Err(IoError::Closed);
         }
-        buf = buf.get(n..).unwrap_or(&[]);
+        head = head.get(n..).unwrap_or(&[]);
+    }
+    while !body.is_empty() {
+        let n = poll_fn(|cx| port.poll_write_static(cx, body)).await?;
+        if n == 0 {
+            return Err(IoError::Closed);
+        }
+        body = body.get(n..).unwrap_or(&[]);
     }
     Ok(())
 }

@@ -749,10 +749,17 @@ impl<'w> ResponseWriter<'w> {
             return self.body(bytes).await;
         }
         self.accept(bytes.len())?;
-        // The head alone (with its `Content-Length`), then the body.
-        self.flush_body().await?;
+        // As `flush_body` starts a declared-length stream with nothing
+        // buffered: the framing headers, then the head alone, marked as
+        // followed at once by the body so both may leave together.
+        self.end_head(false, self.declared)?;
+        self.stage = Stage::Streaming { chunked: false };
+        let end = self.join_head_and_body()?;
+        self.at.sent();
+        self.committed = true;
         if !self.port.is_hijacked() {
-            port::write_all_static(self.port, bytes).await?;
+            let head = self.buf.get(..end).unwrap_or(&[]);
+            port::write_all_static(self.port, head, bytes).await?;
         }
         self.finish().await
     }
