@@ -67,6 +67,22 @@ pub trait Transport {
     fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
     /// Push buffered bytes to the network.
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    /// Write some of `buf`, bytes that live as long as the program (a
+    /// build-time asset) and so never change: a transport may give the
+    /// kernel a reference to them instead of a copy (`rt::tokio` does, with
+    /// `sendfile` on Linux). By default, [`Transport::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_static(&mut self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
+    /// Write some of `buf`, knowing that more bytes follow at once (a
+    /// response head before its [`Transport::poll_write_static`] body): a
+    /// transport may hold them back to go out together with those
+    /// (`MSG_MORE`). By default, [`Transport::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_more(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
     /// Fail reads and writes with [`IoError::TimedOut`] once `ms`
     /// milliseconds have passed from now; `None` removes the deadline.
     fn set_deadline(&mut self, ms: Option<u32>);

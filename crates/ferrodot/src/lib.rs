@@ -6,7 +6,8 @@
 #![no_std]
 #![deny(missing_docs)]
 // The audited exceptions are in `rt::tokio::accept` (registering the
-// listener with tokio, `poll` on it).
+// listener with tokio, `poll` on it) and `rt::tokio::zero_copy` (memfd,
+// `sendfile`).
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -157,7 +157,7 @@ impl IntoResponse for Served<'_> {
         // One body write and one error write: each `.await` is a state of the
         // connection's future, so the head is written by a plain function.
         match self.head(out) {
-            Ok(body) => out.body(body).await,
+            Ok(body) => out.body_static(body).await,
             // `start` + `error_body` rather than `error`: the router links those
             // two anyway, and `error` would be one more future.
             Err(rejection) => {

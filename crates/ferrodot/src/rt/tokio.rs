@@ -71,6 +71,8 @@ pub use background::{Background, StopSignal};
 mod tls;
 #[cfg(feature = "portal")]
 pub mod udp;
+#[cfg(target_os = "linux")]
+mod zero_copy;
 #[cfg(feature = "tls-rustls")]
 pub use tls::{Tls, TlsTransport};
 
@@ -789,6 +791,70 @@ impl Transport for TokioTransport {
             Poll::Ready(r) => Poll::Ready(r.map_err(io_error)),
             Poll::Pending if self.timed_out(cx) => Poll::Ready(Err(IoError::TimedOut)),
             Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// `sendfile` from a sealed memfd holding `buf` (see `zero_copy`), or
+    /// else a plain write.
+    #[cfg(target_os = "linux")]
+    fn poll_write_static(&mut self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        use std::os::fd::AsRawFd;
+        let Some(source) = zero_copy::source(buf) else {
+            return self.poll_write(cx, buf);
+        };
+        let stream = match self
+            .stream
+            .direct_or_registered(|stream| zero_copy::send(stream.as_raw_fd(), source, buf.len()))
+        {
+            Ok(stream) => stream,
+            Err(Ok(Some(n))) => return Poll::Ready(Ok(n)),
+            Err(Ok(None)) => return self.poll_write(cx, buf),
+            Err(Err(e)) => return Poll::Ready(Err(io_error(e))),
+        };
+        loop {
+            match stream.poll_write_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(io_error(e))),
+                Poll::Pending if self.timed_out(cx) => return Poll::Ready(Err(IoError::TimedOut)),
+                Poll::Pending => return Poll::Pending,
+            }
+            let fd = stream.as_raw_fd();
+            match stream.try_io(tokio::io::Interest::WRITABLE, || zero_copy::send(fd, source, buf.len())) {
+                Ok(Some(n)) => return Poll::Ready(Ok(n)),
+                Ok(None) => return self.poll_write(cx, buf),
+                // Not writable after all: readiness was cleared, wait again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(io_error(e))),
+            }
+        }
+    }
+
+    /// `send` with `MSG_MORE`: the head waits for its body's first bytes
+    /// (one segment instead of two, one wake-up of the peer).
+    #[cfg(target_os = "linux")]
+    fn poll_write_more(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        let more = |stream: &std::net::TcpStream| {
+            socket2::SockRef::from(stream).send_with_flags(buf, libc::MSG_MORE | libc::MSG_NOSIGNAL)
+        };
+        let stream = match self.stream.direct_or_registered(more) {
+            Ok(stream) => stream,
+            Err(done) => return Poll::Ready(done.map_err(io_error)),
+        };
+        loop {
+            match stream.poll_write_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(io_error(e))),
+                Poll::Pending if self.timed_out(cx) => return Poll::Ready(Err(IoError::TimedOut)),
+                Poll::Pending => return Poll::Pending,
+            }
+            let sock = socket2::SockRef::from(&*stream);
+            match stream.try_io(tokio::io::Interest::WRITABLE, || {
+                sock.send_with_flags(buf, libc::MSG_MORE | libc::MSG_NOSIGNAL)
+            }) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(io_error(e))),
+            }
         }
     }
 

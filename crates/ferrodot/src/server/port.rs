@@ -55,6 +55,18 @@ pub trait Port {
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>>;
     /// Pushes buffered bytes to the network.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), IoError>>;
+    /// Writes some of `buf`, bytes that never change, as
+    /// [`Transport::poll_write_static`]; by default, [`Port::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
+    /// Writes some of `buf`, with more bytes to follow at once, as
+    /// [`Transport::poll_write_more`]; by default, [`Port::poll_write`].
+    #[cfg(feature = "std")]
+    fn poll_write_more(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        self.poll_write(cx, buf)
+    }
     /// Fails reads and writes with [`IoError::TimedOut`] `ms` milliseconds from
     /// now; `None` removes the deadline.
     fn set_deadline(&self, ms: Option<u32>);
@@ -90,6 +102,22 @@ impl Port for SharedTransport<'_> {
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
         match self.0.try_borrow_mut() {
             Ok(mut t) => t.poll_write(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    #[cfg(feature = "std")]
+    fn poll_write_static(&self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_write_static(cx, buf),
+            Err(_) => Poll::Ready(Err(IoError::Other)),
+        }
+    }
+
+    #[cfg(feature = "std")]
+    fn poll_write_more(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, IoError>> {
+        match self.0.try_borrow_mut() {
+            Ok(mut t) => t.poll_write_more(cx, buf),
             Err(_) => Poll::Ready(Err(IoError::Other)),
         }
     }
@@ -143,6 +171,28 @@ pub(crate) async fn write_all(port: &dyn Port, mut buf: &[u8]) -> Result<(), IoE
             return Err(IoError::Closed);
         }
         buf = buf.get(n..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// [`write_all`] for a response head whose body follows at once, through
+/// [`Port::poll_write_more`], then for the body, bytes that never change,
+/// through [`Port::poll_write_static`].
+#[cfg(feature = "std")]
+pub(crate) async fn write_all_static(port: &dyn Port, mut head: &[u8], mut body: &'static [u8]) -> Result<(), IoError> {
+    while !head.is_empty() {
+        let n = poll_fn(|cx| port.poll_write_more(cx, head)).await?;
+        if n == 0 {
+            return Err(IoError::Closed);
+        }
+        head = head.get(n..).unwrap_or(&[]);
+    }
+    while !body.is_empty() {
+        let n = poll_fn(|cx| port.poll_write_static(cx, body)).await?;
+        if n == 0 {
+            return Err(IoError::Closed);
+        }
+        body = body.get(n..).unwrap_or(&[]);
     }
     Ok(())
 }

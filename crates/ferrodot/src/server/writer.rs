@@ -730,6 +730,50 @@ impl<'w> ResponseWriter<'w> {
         self.finish().await
     }
 
+    /// [`ResponseWriter::body`] for bytes that live as long as the program
+    /// (a build-time asset). A body whose length was declared
+    /// ([`ResponseWriter::content_length`]) and that does not fit the free
+    /// buffer goes after the head through [`Port::poll_write_static`], which
+    /// may send it without copying it (`sendfile` on Linux with tokio);
+    /// anything else, and every body without `std`, as `body` does.
+    #[cfg(feature = "std")]
+    pub async fn body_static(&mut self, bytes: &'static [u8]) -> Result<(), WriteError> {
+        let by_reference = matches!(self.stage, Stage::Buffering)
+            && !self.invalid
+            && self.sends_body()
+            && self.at.body_len == 0
+            && self.accepted == 0
+            && self.declared == Some(bytes.len() as u64)
+            && bytes.len() > self.body_capacity();
+        if !by_reference {
+            return self.body(bytes).await;
+        }
+        self.accept(bytes.len())?;
+        // As `flush_body` starts a declared-length stream with nothing
+        // buffered: the framing headers, then the head alone, marked as
+        // followed at once by the body so both may leave together.
+        self.end_head(false, self.declared)?;
+        self.stage = Stage::Streaming { chunked: false };
+        let end = self.join_head_and_body()?;
+        self.at.sent();
+        self.committed = true;
+        if !self.port.is_hijacked() {
+            let head = self.buf.get(..end).unwrap_or(&[]);
+            port::write_all_static(self.port, head, bytes).await?;
+        }
+        self.finish().await
+    }
+
+    /// [`ResponseWriter::body`] for bytes that live as long as the program:
+    /// without `std` there is no other way to send them.
+    #[cfg(not(feature = "std"))]
+    pub fn body_static(
+        &mut self,
+        bytes: &'static [u8],
+    ) -> impl core::future::Future<Output = Result<(), WriteError>> + use<'_, 'w> {
+        self.body(bytes)
+    }
+
     /// Send an error response in the app's error style.
     pub async fn error(&mut self, rejection: Rejection) -> Result<(), WriteError> {
         self.start(rejection.status);
