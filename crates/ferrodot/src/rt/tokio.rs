@@ -794,7 +794,7 @@ impl Transport for TokioTransport {
         }
     }
 
-    /// `sendfile` from a sealed memfd holding `buf` (see `zero_copy`), or
+    /// `sendfile` from a read-only copy of `buf` (see `zero_copy`), or
     /// else a plain write.
     #[cfg(target_os = "linux")]
     fn poll_write_static(&mut self, cx: &mut Context<'_>, buf: &'static [u8]) -> Poll<Result<usize, IoError>> {
