@@ -65,7 +65,11 @@ fn later_minor_as_1_1(head: &[u8]) -> Vec<u8> {
     let mut head = head.to_vec();
     let start = head.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
     let line = head[start..].iter().take_while(|&&b| b != b'\r' && b != b'\n');
-    let second_space = line.enumerate().filter(|&(_, &b)| b == b' ').nth(1).map(|(i, _)| start + i);
+    let second_space = line
+        .enumerate()
+        .filter(|&(_, &b)| b == b' ')
+        .nth(1)
+        .map(|(i, _)| start + i);
     if let Some(at) = second_space.map(|i| i + 1) {
         if head[at..].starts_with(b"HTTP/1.") && matches!(head.get(at + 7), Some(b'2'..=b'9')) {
             head[at + 7] = b'1';
