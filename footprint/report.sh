@@ -177,7 +177,7 @@ report() {
         echo "| connection future, json3 (size_of_val on the target) | ${future[json3]} B | ≤ $BUDGET_FUTURE B | $(verdict "${future[json3]}" $BUDGET_FUTURE) |"
     fi
     echo
-    echo "1 KB = 1000 B. The baseline's own poll-loop future is ${future[baseline]} B. Buffers (rx 1024 B, tx 512 B) are the caller's and not counted."
+    echo "1 KB = 1000 B. The baseline's own poll-loop future is ${future[baseline]} B. Buffers (rx 1024 B, tx 512 B) are the caller's and not counted, nor are the canned requests (input, in section .canned_request)."
 }
 report | tee "$logs/report.md"
 

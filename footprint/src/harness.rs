@@ -18,8 +18,11 @@ use cortex_m_semihosting::{debug, hio};
 
 /// Three pipelined requests on one connection: the hello route, the
 /// JSON GET and the JSON POST (which closes). Every variant gets the
-/// same bytes, so they cancel out of the size deltas.
-pub const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: dev\r\n\r\n\
+/// same bytes, so they cancel out of the size deltas. Input, not
+/// firmware: in a section of its own that the report does not count
+/// (`report.sh` sums `.text` and `.rodata`), like every canned request.
+#[link_section = ".canned_request"]
+pub static REQUEST: [u8; 188] = *b"GET / HTTP/1.1\r\nHost: dev\r\n\r\n\
 GET /api/led/7 HTTP/1.1\r\nHost: dev\r\n\r\n\
 POST /api/led/7 HTTP/1.1\r\nHost: dev\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n\
 {\"on\":true}";
@@ -196,7 +199,7 @@ pub async fn echo(sock: &mut MemSocket<'_>, buf: &mut [u8]) -> Result<usize, ()>
 pub fn baseline() -> ! {
     let mut out = [0u8; 1024];
     let mut buf = [0u8; 64];
-    let mut sock = MemSocket::new(black_box(REQUEST), &mut out);
+    let mut sock = MemSocket::new(black_box(&REQUEST), &mut out);
     let fut = echo(&mut sock, &mut buf);
     let future_size = core::mem::size_of_val(&fut);
     let ok = block_on(fut).is_ok();

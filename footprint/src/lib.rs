@@ -41,7 +41,7 @@ pub const RESPONSE: &[u8] =
 /// Serve [`REQUEST`] with `app` over a [`MemSocket`], print the size of
 /// the connection future and the response bytes, and exit QEMU.
 pub fn serve<S, R: ferrodot::app::Dispatch<S>>(app: &ferrodot::App<S, R>) -> ! {
-    serve_request(app, REQUEST)
+    serve_request(app, &REQUEST)
 }
 
 /// [`serve`] with other request bytes (a variant that needs headers).

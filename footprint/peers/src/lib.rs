@@ -158,7 +158,7 @@ pub fn serve_picoserve<P: picoserve::routing::PathRouter>(app: &picoserve::Route
     let config = picoserve::Config::const_default().keep_connection_alive();
     let mut out = [0u8; 1024];
     let mut rx = [0u8; RX];
-    let mut sock = MemSocket::new(black_box(REQUEST), &mut out);
+    let mut sock = MemSocket::new(black_box(&REQUEST), &mut out);
     let server = picoserve::Server::custom(app, picoserve_io::NeverTimer, &config, &mut rx);
     let fut = server.serve(&mut sock);
     let future_size = core::mem::size_of_val(&fut);
@@ -173,7 +173,7 @@ pub fn serve_picoserve<P: picoserve::routing::PathRouter>(app: &picoserve::Route
 pub fn serve_edge<H: edge_http::io::server::Handler>(handler: H) -> ! {
     let mut out = [0u8; 1024];
     let mut rx = [0u8; RX];
-    let mut sock = MemSocket::new(black_box(REQUEST), &mut out);
+    let mut sock = MemSocket::new(black_box(&REQUEST), &mut out);
     let fut = edge_http::io::server::handle_connection::<_, _, 24>(&mut sock, &mut rx, None, 0u8, handler);
     let future_size = core::mem::size_of_val(&fut);
     block_on(fut);

@@ -57,7 +57,7 @@ use serde::Serialize;
 
 use super::cookie::{CookieValue, Cookies, SameSite, SetCookie};
 use super::ct::ct_eq;
-use super::hmac_sha256::Hmac;
+use super::hmac_sha256::hmac_sha256;
 use crate::app::FromRequest;
 use crate::base64::{self, Alphabet, Padding};
 use crate::http::parse::Rejection;
@@ -169,11 +169,10 @@ impl<'k> Sessions<'k> {
             return None;
         }
         let tag = mac.get(..TAG)?;
-        let signed = self.keys.iter().any(|key| {
-            let mut m = Hmac::new(key);
-            m.update(body.as_bytes());
-            ct_eq(&m.finish(), tag)
-        });
+        let signed = self
+            .keys
+            .iter()
+            .any(|key| ct_eq(&hmac_sha256(key, body.as_bytes()), tag));
         if !signed {
             return None;
         }
@@ -205,7 +204,6 @@ impl<'k> Sessions<'k> {
         let Some(key) = self.keys.first() else {
             return false;
         };
-        let mut mac = Hmac::new(key);
         let expiry = (self.clock)().saturating_add(u64::from(self.max_age));
         let Some((head, _)) = decoded.split_first_chunk_mut::<8>() else {
             return false;
@@ -215,17 +213,21 @@ impl<'k> Sessions<'k> {
             return false;
         };
         // Three input bytes are four characters: 48 at a time, no padding
-        // until the end, written to the cookie and the MAC as they come.
+        // until the end, written to the cookie as they come; the MAC is
+        // then taken over the text as the cookie holds it.
+        let start = w.len();
         let mut chars = [0u8; 64];
         for chunk in payload.chunks(48) {
             let Some(len) = base64::encode(chunk, &mut chars, Alphabet::UrlSafe, false) else {
                 return false;
             };
-            let text = chars.get(..len).unwrap_or(&[]);
-            mac.update(text);
-            w.push(text);
+            w.push(chars.get(..len).unwrap_or(&[]));
         }
-        let Some(len) = base64::encode(&mac.finish(), &mut chars, Alphabet::UrlSafe, false) else {
+        if w.overflowed() {
+            return false;
+        }
+        let tag = hmac_sha256(key, w.written().get(start..).unwrap_or(&[]));
+        let Some(len) = base64::encode(&tag, &mut chars, Alphabet::UrlSafe, false) else {
             return false;
         };
         w.push(b".");
@@ -310,9 +312,7 @@ mod tests {
     }
 
     fn hmac_sha256(key: &[u8], data: &[u8]) -> std::vec::Vec<u8> {
-        let mut m = Hmac::new(key);
-        m.update(data);
-        m.finish().to_vec()
+        super::hmac_sha256(key, data).to_vec()
     }
 
     #[test]
