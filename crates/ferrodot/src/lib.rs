@@ -60,6 +60,7 @@ pub mod resource;
 pub mod route;
 pub mod rt;
 pub mod server;
+mod shift;
 #[cfg(feature = "sse")]
 pub mod sse;
 #[cfg(feature = "std")]

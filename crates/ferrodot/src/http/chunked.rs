@@ -103,7 +103,7 @@ impl ChunkedDecoder {
         while read < buf.len() && self.state != State::Done {
             let run = self.take_data(buf.len() - read);
             if run > 0 {
-                buf.copy_within(read..read + run, written);
+                crate::shift::copy_within(buf, read..read + run, written);
                 read += run;
                 written += run;
                 continue;

@@ -465,7 +465,7 @@ impl<'w> ResponseWriter<'w> {
                 self.invalid = true;
                 return;
             }
-            self.buf.copy_within(from..body_end, from.saturating_add(line));
+            crate::shift::copy_within(self.buf, from..body_end, from.saturating_add(line));
         }
         let mut invalid = self.invalid;
         let mut head = self.head();
@@ -656,7 +656,7 @@ impl<'w> ResponseWriter<'w> {
             let Some(region) = region.filter(|region| gap <= region.len()) else {
                 return Err(WriteError::Invalid("response body misplaced"));
             };
-            region.copy_within(gap.., 0);
+            crate::shift::copy_within(region, gap..region.len(), 0);
         }
         Ok(end)
     }
