@@ -5,6 +5,7 @@
 
 #[cfg(feature = "last-modified")]
 use crate::http::date;
+use crate::http::fields::cut;
 use crate::http::response::BufWriter;
 use crate::http::Request;
 use crate::server::ResponseWriter;
@@ -61,23 +62,19 @@ pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
         // Not a quoted tag: nothing the client sends can name it.
         _ => return false,
     };
+    // Between the tags: separators, and an optional `W/` just before a quote.
     let mut rest = value;
     loop {
-        // Slice patterns rather than `strip_prefix`: no generic helper to link.
-        while let [b, tail @ ..] = rest {
-            if !(b.is_ascii_whitespace() || *b == b',') {
-                break;
-            }
-            rest = tail;
+        let (between, Some(quoted)) = cut(rest, b'"') else {
+            return false; // the end of the list
+        };
+        let separators = match between {
+            [separators @ .., b'W', b'/'] | separators => separators,
+        };
+        if !separators.iter().all(|&b| b == b',' || b.is_ascii_whitespace()) {
+            return false; // a malformed element
         }
-        let tagged = match rest {
-            [b'W', b'/', tail @ ..] | tail => tail,
-        };
-        let [b'"', inner @ ..] = tagged else {
-            return false; // the end of the list, or a malformed element
-        };
-        let (tag, after) = crate::http::fields::cut(inner, b'"');
-        let Some(after) = after else {
+        let (tag, Some(after)) = cut(quoted, b'"') else {
             return false;
         };
         if tag == ours {

@@ -17,13 +17,18 @@ type Quality = u16;
 /// Reads a qvalue: `0`, `1`, `0.5`, `1.000`. Anything else is `None`, and the
 /// entry carrying it is ignored rather than guessed at.
 fn parse_quality(value: &[u8]) -> Option<Quality> {
-    let (whole, fraction) = cut(value, b'.');
-    let fraction = fraction.unwrap_or(&[]);
-    if fraction.len() > 3 {
+    let (whole, fraction) = match value {
+        [whole, b'.', fraction @ ..] => (whole, fraction),
+        [whole] => (whole, &[][..]),
+        _ => return None,
+    };
+    let whole = whole.wrapping_sub(b'0');
+    if whole > 1 || fraction.len() > 3 {
         return None;
     }
-    // Three decimals, the missing ones read as `0`: at most 999, so no wrap.
-    let mut thousandths: Quality = 0;
+    // The whole digit and three decimals, the missing ones read as `0`: at
+    // most 1999, so no wrap; above 1000 is not a qvalue.
+    let mut thousandths = Quality::from(whole);
     for i in 0..3 {
         let digit = fraction.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
         if digit > 9 {
@@ -31,27 +36,13 @@ fn parse_quality(value: &[u8]) -> Option<Quality> {
         }
         thousandths = thousandths.wrapping_mul(10).wrapping_add(Quality::from(digit));
     }
-    match (whole, thousandths) {
-        (b"0", q) => Some(q),
-        (b"1", 0) => Some(1000),
-        _ => None,
-    }
+    (thousandths <= 1000).then_some(thousandths)
 }
 
-/// Splits one list entry `coding;q=0.5` into its coding and quality (`None`:
-/// a malformed quality, the entry is ignored).
-fn parse_entry(entry: &[u8]) -> Option<(&[u8], Quality)> {
-    let (coding, mut parameters) = cut(entry, b';');
-    let mut quality = 1000;
-    while let Some(list) = parameters {
-        let (parameter, tail) = cut(list, b';');
-        parameters = tail;
-        if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
-            quality = parse_quality(value.trim_ascii())?;
-        }
-    }
-    Some((coding.trim_ascii(), quality))
-}
+/// The codings [`negotiate`] tells apart, as indexes of its quality slots.
+const GZIP: usize = 0;
+const IDENTITY: usize = 1;
+const ANY: usize = 2;
 
 /// Chooses how to send an asset, given the `Accept-Encoding` value (`None` when the
 /// header is absent) and which copies exist.
@@ -66,31 +57,49 @@ pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip:
         // every client can read, is preferred: gzip gets the least quality above 0.
         None => (1, 1000),
         Some(header) => {
-            // The best quality listed for gzip, identity and `*`.
-            let (mut gzip, mut identity, mut any): (Option<Quality>, Option<Quality>, Option<Quality>) =
-                (None, None, None);
+            // The best quality listed for gzip, identity and `*`, plus one:
+            // 0 is "not listed".
+            let mut best: [Quality; 3] = [0; 3];
             let mut rest = Some(header);
             while let Some(list) = rest {
                 let (entry, tail) = cut(list, b',');
                 rest = tail;
+                let (coding, mut parameters) = cut(entry, b';');
+                let coding = coding.trim_ascii();
                 // An empty coding matches none of these, like any other.
-                let Some((coding, quality)) = parse_entry(entry) else {
-                    continue;
-                };
-                let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
-                    &mut gzip
-                } else if coding.eq_ignore_ascii_case(b"identity") {
-                    &mut identity
+                let slot = if coding.eq_ignore_ascii_case(b"identity") {
+                    IDENTITY
                 } else if coding == b"*" {
-                    &mut any
+                    ANY
+                } else if match coding {
+                    [b'x' | b'X', b'-', gzip @ ..] | gzip => gzip.eq_ignore_ascii_case(b"gzip"),
+                } {
+                    GZIP
                 } else {
                     continue;
                 };
-                // A coding listed twice keeps its best quality.
-                *slot = Some(slot.map_or(quality, |q| q.max(quality)));
+                let mut quality = Some(1000);
+                while let Some(list) = parameters {
+                    let (parameter, tail) = cut(list, b';');
+                    parameters = tail;
+                    if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
+                        quality = quality.and(parse_quality(value.trim_ascii()));
+                    }
+                }
+                // A malformed quality ignores the entry; a coding listed twice
+                // keeps its best quality.
+                if let (Some(quality), Some(best)) = (quality, best.get_mut(slot)) {
+                    *best = (*best).max(quality.wrapping_add(1));
+                }
             }
+            let [gzip, identity, any] = best;
             // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
-            (gzip.or(any).unwrap_or(0), identity.or(any).unwrap_or(1000))
+            let or_any = |q: Quality, otherwise| match (q, any) {
+                (0, 0) => otherwise,
+                (0, any) => any.wrapping_sub(1),
+                (q, _) => q.wrapping_sub(1),
+            };
+            (or_any(gzip, 0), or_any(identity, 1000))
         }
     };
     // A copy that does not exist is as good as refused.

@@ -8,7 +8,7 @@ use super::conditional::last_modified;
 use super::conditional::{content_range, not_modified, range_still_valid};
 pub use super::conditional::{none_match_hits, Conditions};
 use super::negotiate::{negotiate, Encoding};
-use super::range::{parse_range, RangeOutcome};
+use super::range::{ranges, RangeOutcome};
 use super::table::{Asset, Assets, Variant};
 use crate::app::respond::IntoResponse;
 use crate::app::Dispatch;
@@ -99,8 +99,12 @@ pub fn plan(asset: &Asset, c: Conditions<'_>) -> Plan {
         .range
         .filter(|_| encoding == Encoding::Identity)
         .filter(|_| range_still_valid(&c, variant.etag, asset.modified));
-    match range.map(|r| parse_range(r, variant.bytes.len() as u64)) {
-        Some(RangeOutcome::Partial { start, end }) => Plan::Partial { start, end },
+    // In `usize`: the copy is in memory.
+    match range.map(|r| ranges(r, variant.bytes.len())) {
+        Some(RangeOutcome::Partial { start, end }) => Plan::Partial {
+            start: start as u64,
+            end: end as u64,
+        },
         Some(RangeOutcome::Unsatisfiable) => Plan::Unsatisfiable,
         Some(RangeOutcome::Full) | None => Plan::Full(variant, encoding),
     }
