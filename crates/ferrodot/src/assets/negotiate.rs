@@ -12,25 +12,20 @@ pub enum Encoding {
 }
 
 /// A quality value in thousandths (RFC 9110 §12.4.2: at most three decimals).
-type Quality = u16;
+type Quality = u32;
 
 /// Reads a qvalue: `0`, `1`, `0.5`, `1.000`. Anything else is `None`, and the
 /// entry carrying it is ignored rather than guessed at.
 fn parse_quality(value: &[u8]) -> Option<Quality> {
-    let (whole, fraction) = match value {
-        [whole, b'.', fraction @ ..] => (whole, fraction),
-        [whole] => (whole, &[][..]),
-        _ => return None,
-    };
-    let whole = whole.wrapping_sub(b'0');
-    if whole > 1 || fraction.len() > 3 {
+    // One digit, then `.` and at most three decimals.
+    if value.len().wrapping_sub(1) > 4 || value.get(1).is_some_and(|&b| b != b'.') {
         return None;
     }
-    // The whole digit and three decimals, the missing ones read as `0`: at
-    // most 1999, so no wrap; above 1000 is not a qvalue.
-    let mut thousandths = Quality::from(whole);
-    for i in 0..3 {
-        let digit = fraction.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
+    // The digit and three decimals (missing ones read as `0`) as thousandths:
+    // at most 9999, and above 1000 (`2`, `1.5`) is not a qvalue.
+    let mut thousandths: Quality = 0;
+    for i in [0, 2, 3, 4] {
+        let digit = value.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
         if digit > 9 {
             return None;
         }
@@ -94,12 +89,13 @@ pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip:
             }
             let [gzip, identity, any] = best;
             // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
-            let or_any = |q: Quality, otherwise| match (q, any) {
-                (0, 0) => otherwise,
-                (0, any) => any.wrapping_sub(1),
-                (q, _) => q.wrapping_sub(1),
+            let identity = match (identity, any) {
+                (0, 0) => 1001,
+                (0, any) => any,
+                (identity, _) => identity,
             };
-            (or_any(gzip, 0), or_any(identity, 1000))
+            let gzip = if gzip > 0 { gzip } else { any };
+            (gzip.saturating_sub(1), identity.wrapping_sub(1))
         }
     };
     // A copy that does not exist is as good as refused.

@@ -1,6 +1,7 @@
 //! `Range: bytes=` (RFC 9110 §14) against a representation of known length.
 
 use crate::http::fields::cut;
+use crate::http::parse::parse_digits;
 
 /// What a `Range` header asks of a representation `len` bytes long, in byte
 /// offsets of type `N`: `u64` (files, [`parse_range`]), or `usize` for an asset in
@@ -64,6 +65,8 @@ offset!(u32);
 /// One `range-spec` as `start..=end` before clamping; `None` is a syntax error.
 /// `-N` (the final N bytes) starts at `len - N` (so `-0`, or any suffix of an
 /// empty copy, starts at `len`: unsatisfiable), and an open end is the last byte.
+// Out of line: inlined in the list loop it costs more flash.
+#[inline(never)]
 fn resolve<N: Offset>(spec: &[u8], len: N) -> Option<(N, N)> {
     let (first, last) = cut(spec, b'-');
     let last = last?;
@@ -75,19 +78,6 @@ fn resolve<N: Offset>(spec: &[u8], len: N) -> Option<(N, N)> {
     let start = parse_digits(first)?;
     // last-pos < first-pos is invalid (§14.1.1), compared before saturating.
     (start <= end).then(|| (N::saturate(start), N::saturate(end)))
-}
-
-/// 1*DIGIT into a u64; overflow and other bytes are syntax errors.
-fn parse_digits(digits: &[u8]) -> Option<u64> {
-    let mut n: u64 = 0;
-    for &b in digits {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
-    }
-    (!digits.is_empty()).then_some(n)
 }
 
 /// Reads a `Range` value for a representation `len` bytes long.
