@@ -352,10 +352,16 @@ impl<S> Dispatch<S> for Mount {
                 .into_response(out)
                 .await;
         }
-        Served::new(self.asset(req), req)
-            .cache(self.cache)
-            .into_response(out)
-            .await
+        // `Served::into_response`'s two writes, here rather than awaiting its
+        // future: one state machine less inside the connection's (~160 B).
+        let served = Served::new(self.asset(req), req).cache(self.cache);
+        match served.head(out) {
+            Ok(body) => out.body_static(body).await,
+            Err(rejection) => {
+                out.start(rejection.status);
+                out.error_body(rejection).await
+            }
+        }
     }
 }
 

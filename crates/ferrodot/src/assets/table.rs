@@ -86,9 +86,19 @@ impl Assets {
     /// one ending in `/` names that folder's `index.html`.
     pub fn find(&self, path: Encoded<'_>) -> Option<&'static Asset> {
         let folder = matches!(path.raw().as_bytes().last(), None | Some(b'/'));
-        let files = self.files;
-        let i = files.binary_search_by(|a| compare(a.path, path, folder)).ok()?;
-        files.get(i)
+        // Bisection by hand: `binary_search_by` links a second call of `compare`.
+        let (mut low, mut high) = (0, self.files.len());
+        while low < high {
+            // `low < high <= len`: no overflow, and `mid < high`.
+            let mid = low.wrapping_add(high.wrapping_sub(low) >> 1);
+            let file = self.files.get(mid)?;
+            match compare(file.path, path, folder) {
+                Ordering::Less => low = mid.wrapping_add(1),
+                Ordering::Greater => high = mid,
+                Ordering::Equal => return Some(file),
+            }
+        }
+        None
     }
 }
 
