@@ -34,11 +34,6 @@ fn parse_quality(value: &[u8]) -> Option<Quality> {
     (thousandths <= 1000).then_some(thousandths)
 }
 
-/// The codings [`negotiate`] tells apart, as indexes of its quality slots.
-const GZIP: usize = 0;
-const IDENTITY: usize = 1;
-const ANY: usize = 2;
-
 /// Chooses how to send an asset, given the `Accept-Encoding` value (`None` when the
 /// header is absent) and which copies exist.
 ///
@@ -54,40 +49,40 @@ pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip:
         Some(header) => {
             // The best quality listed for gzip, identity and `*`, plus one:
             // 0 is "not listed".
-            let mut best: [Quality; 3] = [0; 3];
+            let (mut gzip, mut identity, mut any): (Quality, Quality, Quality) = (0, 0, 0);
             let mut rest = Some(header);
-            while let Some(list) = rest {
+            'entries: while let Some(list) = rest {
                 let (entry, tail) = cut(list, b',');
                 rest = tail;
                 let (coding, mut parameters) = cut(entry, b';');
                 let coding = coding.trim_ascii();
                 // An empty coding matches none of these, like any other.
                 let slot = if coding.eq_ignore_ascii_case(b"identity") {
-                    IDENTITY
+                    &mut identity
                 } else if coding == b"*" {
-                    ANY
+                    &mut any
                 } else if match coding {
-                    [b'x' | b'X', b'-', gzip @ ..] | gzip => gzip.eq_ignore_ascii_case(b"gzip"),
+                    [b'x' | b'X', b'-', name @ ..] | name => name.eq_ignore_ascii_case(b"gzip"),
                 } {
-                    GZIP
+                    &mut gzip
                 } else {
                     continue;
                 };
-                let mut quality = Some(1000);
+                let mut quality = 1000;
                 while let Some(list) = parameters {
                     let (parameter, tail) = cut(list, b';');
                     parameters = tail;
                     if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
-                        quality = quality.and(parse_quality(value.trim_ascii()));
+                        // A malformed quality ignores the entry.
+                        let Some(q) = parse_quality(value.trim_ascii()) else {
+                            continue 'entries;
+                        };
+                        quality = q;
                     }
                 }
-                // A malformed quality ignores the entry; a coding listed twice
-                // keeps its best quality.
-                if let (Some(quality), Some(best)) = (quality, best.get_mut(slot)) {
-                    *best = (*best).max(quality.wrapping_add(1));
-                }
+                // A coding listed twice keeps its best quality.
+                *slot = (*slot).max(quality.wrapping_add(1));
             }
-            let [gzip, identity, any] = best;
             // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
             let identity = match (identity, any) {
                 (0, 0) => 1001,
