@@ -3,6 +3,7 @@
 //! the request's validator headers, their evaluation, and the `Last-Modified`
 //! and `Content-Range` headers.
 
+use super::range::BYTES_AND_SPACE;
 #[cfg(feature = "last-modified")]
 use crate::http::date;
 use crate::http::fields::cut;
@@ -27,6 +28,10 @@ pub struct Conditions<'a> {
     pub if_modified_since: Option<&'a [u8]>,
 }
 
+// `range` is the tail of `if-range`: one string in flash.
+const IF_RANGE: &str = "if-range";
+const RANGE: &str = IF_RANGE.split_at(3).1;
+
 impl<'a> Conditions<'a> {
     /// The headers of `req`.
     pub fn of(req: &Request<'a>) -> Self {
@@ -35,8 +40,8 @@ impl<'a> Conditions<'a> {
             // two share one string in flash.
             accept_encoding: req.header_bytes("Accept-Encoding"),
             if_none_match: req.header_bytes("if-none-match"),
-            range: req.header_bytes("range"),
-            if_range: req.header_bytes("if-range"),
+            range: req.header_bytes(RANGE),
+            if_range: req.header_bytes(IF_RANGE),
             #[cfg(feature = "last-modified")]
             if_modified_since: req.header_bytes("if-modified-since"),
             #[cfg(not(feature = "last-modified"))]
@@ -127,7 +132,7 @@ pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u6
     // At most `bytes ` + 3 × 20 digits + `-` + `/`.
     let mut buf = [0u8; 68];
     let mut w = BufWriter::new(&mut buf);
-    w.push(b"bytes ");
+    w.push(BYTES_AND_SPACE.as_bytes());
     match range {
         Some((start, end)) => {
             w.push_u64(start);

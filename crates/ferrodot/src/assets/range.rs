@@ -23,6 +23,11 @@ pub enum RangeOutcome<N = u64> {
     Unsatisfiable,
 }
 
+/// The range unit, and as `Content-Range` starts (one string in flash).
+pub(super) const BYTES_AND_SPACE: &str = "bytes ";
+/// The range unit, as `Range` and `Accept-Ranges` name it.
+pub(super) const BYTES: &str = BYTES_AND_SPACE.split_at(5).0;
+
 /// A byte offset type the range rules run in.
 pub(crate) trait Offset: Copy + Ord {
     const MAX: Self;
@@ -91,7 +96,7 @@ pub fn parse_range(value: &[u8], len: u64) -> RangeOutcome {
 /// [`parse_range`] in offsets of type `N`.
 pub(crate) fn ranges<N: Offset>(value: &[u8], len: N) -> RangeOutcome<N> {
     let (unit, set) = cut(value.trim_ascii(), b'=');
-    let Some(mut list) = set.filter(|_| unit.trim_ascii().eq_ignore_ascii_case(b"bytes")) else {
+    let Some(mut list) = set.filter(|_| unit.trim_ascii().eq_ignore_ascii_case(BYTES.as_bytes())) else {
         return RangeOutcome::Full;
     };
     // The merged range; `low > high` while no spec was satisfiable (every

@@ -8,7 +8,7 @@ use super::conditional::last_modified;
 use super::conditional::{content_range, not_modified, range_still_valid};
 pub use super::conditional::{none_match_hits, Conditions};
 use super::negotiate::{negotiate, Encoding};
-use super::range::{ranges, RangeOutcome};
+use super::range::{ranges, RangeOutcome, BYTES};
 use super::table::{Asset, Assets, Variant};
 use crate::app::respond::IntoResponse;
 use crate::app::Dispatch;
@@ -230,7 +230,7 @@ impl Served<'_> {
             last_modified(out, modified);
         }
         if let Some(identity) = asset.identity {
-            out.header("Accept-Ranges", "bytes");
+            out.header("Accept-Ranges", BYTES);
             if let Some(range) = content {
                 content_range(out, range, identity.bytes.len() as u64);
             }
