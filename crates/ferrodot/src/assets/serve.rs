@@ -77,7 +77,7 @@ pub enum Plan {
 ///   An `If-Range` that is neither the identity's strong ETag nor the asset's exact
 ///   date also means the whole copy. Several disjoint ranges are answered with the whole copy
 ///   (200), not `multipart/byteranges`; overlapping or adjacent ones are merged
-///   ([`parse_range`]).
+///   ([`parse_range`](super::parse_range)).
 /// - `If-Modified-Since` counts only without `If-None-Match` and for an asset with a
 ///   date ([`Asset::modified`]), with feature `last-modified` (on with `std`); an
 ///   invalid date is ignored.
