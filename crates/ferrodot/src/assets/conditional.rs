@@ -127,8 +127,8 @@ pub(super) fn last_modified(out: &mut ResponseWriter<'_>, modified: u64) {
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
 pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
-    // Formatted on the stack and sent with `header`, which every build links:
-    // a `header_with` closure would be one more copy of the header writer.
+    // Formatted on the stack and sent as bytes with `header`'s own writer: a
+    // `header_with` closure would be one more copy of it.
     // At most `bytes ` + 3 × 20 digits + `-` + `/`.
     let mut buf = [0u8; 68];
     let mut w = BufWriter::new(&mut buf);
@@ -143,6 +143,5 @@ pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u6
     }
     w.push(b"/");
     w.push_u64(total);
-    // Only ASCII was written, so this never falls back.
-    out.header("Content-Range", core::str::from_utf8(w.written()).unwrap_or(""));
+    out.header_raw("Content-Range", w.written());
 }
