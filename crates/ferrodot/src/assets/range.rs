@@ -95,7 +95,8 @@ pub fn parse_range(value: &[u8], len: u64) -> RangeOutcome {
 
 /// [`parse_range`] in offsets of type `N`.
 pub(crate) fn ranges<N: Offset>(value: &[u8], len: N) -> RangeOutcome<N> {
-    let (unit, set) = cut(value.trim_ascii(), b'=');
+    // Both sides are trimmed where they are read (the unit, each spec).
+    let (unit, set) = cut(value, b'=');
     let Some(mut list) = set.filter(|_| unit.trim_ascii().eq_ignore_ascii_case(BYTES.as_bytes())) else {
         return RangeOutcome::Full;
     };
