@@ -3,8 +3,10 @@
 //! the request's validator headers, their evaluation, and the `Last-Modified`
 //! and `Content-Range` headers.
 
+use super::range::BYTES_AND_SPACE;
 #[cfg(feature = "last-modified")]
 use crate::http::date;
+use crate::http::fields::cut;
 use crate::http::response::BufWriter;
 use crate::http::Request;
 use crate::server::ResponseWriter;
@@ -26,6 +28,10 @@ pub struct Conditions<'a> {
     pub if_modified_since: Option<&'a [u8]>,
 }
 
+// `range` is the tail of `if-range`: one string in flash.
+const IF_RANGE: &str = "if-range";
+const RANGE: &str = IF_RANGE.split_at(3).1;
+
 impl<'a> Conditions<'a> {
     /// The headers of `req`.
     pub fn of(req: &Request<'a>) -> Self {
@@ -34,8 +40,8 @@ impl<'a> Conditions<'a> {
             // two share one string in flash.
             accept_encoding: req.header_bytes("Accept-Encoding"),
             if_none_match: req.header_bytes("if-none-match"),
-            range: req.header_bytes("range"),
-            if_range: req.header_bytes("if-range"),
+            range: req.header_bytes(RANGE),
+            if_range: req.header_bytes(IF_RANGE),
             #[cfg(feature = "last-modified")]
             if_modified_since: req.header_bytes("if-modified-since"),
             #[cfg(not(feature = "last-modified"))]
@@ -61,23 +67,19 @@ pub fn none_match_hits(value: &[u8], etag: &str) -> bool {
         // Not a quoted tag: nothing the client sends can name it.
         _ => return false,
     };
+    // Between the tags: separators, and an optional `W/` just before a quote.
     let mut rest = value;
     loop {
-        // Slice patterns rather than `strip_prefix`: no generic helper to link.
-        while let [b, tail @ ..] = rest {
-            if !(b.is_ascii_whitespace() || *b == b',') {
-                break;
-            }
-            rest = tail;
+        let (between, Some(quoted)) = cut(rest, b'"') else {
+            return false; // the end of the list
+        };
+        let separators = match between {
+            [separators @ .., b'W', b'/'] | separators => separators,
+        };
+        if !separators.iter().all(|&b| b == b',' || b.is_ascii_whitespace()) {
+            return false; // a malformed element
         }
-        let tagged = match rest {
-            [b'W', b'/', tail @ ..] | tail => tail,
-        };
-        let [b'"', inner @ ..] = tagged else {
-            return false; // the end of the list, or a malformed element
-        };
-        let (tag, after) = crate::http::fields::cut(inner, b'"');
-        let Some(after) = after else {
+        let (tag, Some(after)) = cut(quoted, b'"') else {
             return false;
         };
         if tag == ours {
@@ -125,12 +127,12 @@ pub(super) fn last_modified(out: &mut ResponseWriter<'_>, modified: u64) {
 
 /// `Content-Range: bytes start-end/total`, or `bytes */total` for a 416.
 pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u64)>, total: u64) {
-    // Formatted on the stack and sent with `header`, which every build links:
-    // a `header_with` closure would be one more copy of the header writer.
+    // Formatted on the stack and sent as bytes with `header`'s own writer: a
+    // `header_with` closure would be one more copy of it.
     // At most `bytes ` + 3 × 20 digits + `-` + `/`.
     let mut buf = [0u8; 68];
     let mut w = BufWriter::new(&mut buf);
-    w.push(b"bytes ");
+    w.push(BYTES_AND_SPACE.as_bytes());
     match range {
         Some((start, end)) => {
             w.push_u64(start);
@@ -141,6 +143,5 @@ pub(super) fn content_range(out: &mut ResponseWriter<'_>, range: Option<(u64, u6
     }
     w.push(b"/");
     w.push_u64(total);
-    // Only ASCII was written, so this never falls back.
-    out.header("Content-Range", core::str::from_utf8(w.written()).unwrap_or(""));
+    out.header_raw("Content-Range", w.written());
 }

@@ -44,7 +44,7 @@ use std::time::UNIX_EPOCH;
 
 use super::conditional::{content_range, last_modified, not_modified, range_still_valid, Conditions};
 use super::mime::mime_for;
-use super::range::{parse_range, RangeOutcome};
+use super::range::{parse_range, RangeOutcome, BYTES};
 use crate::app::respond::IntoResponse;
 use crate::http::parse::Rejection;
 use crate::http::{Method, Request, Status};
@@ -176,7 +176,7 @@ impl IntoResponse for SendFile<'_> {
             last_modified(out, modified);
         }
         out.header("Cache-Control", CACHE);
-        out.header("Accept-Ranges", "bytes");
+        out.header("Accept-Ranges", BYTES);
         match outcome {
             RangeOutcome::Partial { start, end } if !not_modified => content_range(out, Some((start, end)), file.len),
             RangeOutcome::Unsatisfiable if !not_modified => content_range(out, None, file.len),

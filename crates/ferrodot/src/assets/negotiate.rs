@@ -12,45 +12,26 @@ pub enum Encoding {
 }
 
 /// A quality value in thousandths (RFC 9110 §12.4.2: at most three decimals).
-type Quality = u16;
+type Quality = u32;
 
 /// Reads a qvalue: `0`, `1`, `0.5`, `1.000`. Anything else is `None`, and the
 /// entry carrying it is ignored rather than guessed at.
 fn parse_quality(value: &[u8]) -> Option<Quality> {
-    let (whole, fraction) = cut(value, b'.');
-    let fraction = fraction.unwrap_or(&[]);
-    if fraction.len() > 3 {
+    // One digit, then `.` and at most three decimals.
+    if value.len().wrapping_sub(1) > 4 || value.get(1).is_some_and(|&b| b != b'.') {
         return None;
     }
-    // Three decimals, the missing ones read as `0`: at most 999, so no wrap.
+    // The digit and three decimals (missing ones read as `0`) as thousandths:
+    // at most 9999, and above 1000 (`2`, `1.5`) is not a qvalue.
     let mut thousandths: Quality = 0;
-    for i in 0..3 {
-        let digit = fraction.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
+    for i in [0, 2, 3, 4] {
+        let digit = value.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
         if digit > 9 {
             return None;
         }
         thousandths = thousandths.wrapping_mul(10).wrapping_add(Quality::from(digit));
     }
-    match (whole, thousandths) {
-        (b"0", q) => Some(q),
-        (b"1", 0) => Some(1000),
-        _ => None,
-    }
-}
-
-/// Splits one list entry `coding;q=0.5` into its coding and quality (`None`:
-/// a malformed quality, the entry is ignored).
-fn parse_entry(entry: &[u8]) -> Option<(&[u8], Quality)> {
-    let (coding, mut parameters) = cut(entry, b';');
-    let mut quality = 1000;
-    while let Some(list) = parameters {
-        let (parameter, tail) = cut(list, b';');
-        parameters = tail;
-        if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
-            quality = parse_quality(value.trim_ascii())?;
-        }
-    }
-    Some((coding.trim_ascii(), quality))
+    (thousandths <= 1000).then_some(thousandths)
 }
 
 /// Chooses how to send an asset, given the `Accept-Encoding` value (`None` when the
@@ -66,31 +47,50 @@ pub fn negotiate(accept_encoding: Option<&[u8]>, have_identity: bool, have_gzip:
         // every client can read, is preferred: gzip gets the least quality above 0.
         None => (1, 1000),
         Some(header) => {
-            // The best quality listed for gzip, identity and `*`.
-            let (mut gzip, mut identity, mut any): (Option<Quality>, Option<Quality>, Option<Quality>) =
-                (None, None, None);
+            // The best quality listed for gzip, identity and `*`, plus one:
+            // 0 is "not listed".
+            let (mut gzip, mut identity, mut any): (Quality, Quality, Quality) = (0, 0, 0);
             let mut rest = Some(header);
-            while let Some(list) = rest {
+            'entries: while let Some(list) = rest {
                 let (entry, tail) = cut(list, b',');
                 rest = tail;
+                let (coding, mut parameters) = cut(entry, b';');
+                let coding = coding.trim_ascii();
                 // An empty coding matches none of these, like any other.
-                let Some((coding, quality)) = parse_entry(entry) else {
-                    continue;
-                };
-                let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
-                    &mut gzip
-                } else if coding.eq_ignore_ascii_case(b"identity") {
+                let slot = if coding.eq_ignore_ascii_case(b"identity") {
                     &mut identity
                 } else if coding == b"*" {
                     &mut any
+                } else if match coding {
+                    [b'x' | b'X', b'-', name @ ..] | name => name.eq_ignore_ascii_case(b"gzip"),
+                } {
+                    &mut gzip
                 } else {
                     continue;
                 };
+                let mut quality = 1000;
+                while let Some(list) = parameters {
+                    let (parameter, tail) = cut(list, b';');
+                    parameters = tail;
+                    if let [b'q' | b'Q', b'=', value @ ..] = parameter.trim_ascii() {
+                        // A malformed quality ignores the entry.
+                        let Some(q) = parse_quality(value.trim_ascii()) else {
+                            continue 'entries;
+                        };
+                        quality = q;
+                    }
+                }
                 // A coding listed twice keeps its best quality.
-                *slot = Some(slot.map_or(quality, |q| q.max(quality)));
+                *slot = (*slot).max(quality.wrapping_add(1));
             }
             // identity stays acceptable unless refused by name or by `*;q=0` (§12.5.3).
-            (gzip.or(any).unwrap_or(0), identity.or(any).unwrap_or(1000))
+            let identity = match (identity, any) {
+                (0, 0) => 1001,
+                (0, any) => any,
+                (identity, _) => identity,
+            };
+            let gzip = if gzip > 0 { gzip } else { any };
+            (gzip.saturating_sub(1), identity.wrapping_sub(1))
         }
     };
     // A copy that does not exist is as good as refused.

@@ -474,15 +474,26 @@ fn each_item(list: &[u8], mut item: impl FnMut(&[u8]) -> Result<(), Rejection>) 
     Ok(())
 }
 
-/// Digits only: no sign, no spaces, no overflow.
+/// Digits only: no sign, no spaces, at most 19 of them (so no overflow).
 pub(crate) fn parse_length(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 19 {
+    if digits.len() > 19 {
         return None;
     }
-    digits.iter().try_fold(0u64, |n, &d| {
-        let digit = d.checked_sub(b'0').filter(|&v| v < 10)?;
-        n.checked_mul(10)?.checked_add(u64::from(digit))
-    })
+    parse_digits(digits)
+}
+
+/// 1*DIGIT into a u64 (`Content-Length`, `Range` bounds); overflow and other
+/// bytes are `None`.
+pub(crate) fn parse_digits(digits: &[u8]) -> Option<u64> {
+    let mut n: u64 = 0;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    (!digits.is_empty()).then_some(n)
 }
 
 /// A Host value (RFC 9110 §7.2: `uri-host [ ":" port ]`, or empty): the

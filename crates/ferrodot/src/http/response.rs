@@ -210,14 +210,24 @@ pub fn is_token(name: &str) -> bool {
 /// True when `value` can be sent as a field value: no CR, LF or NUL, so a
 /// handler cannot inject headers or split the response.
 pub fn is_field_value(value: &str) -> bool {
-    value.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+    is_field_bytes(value.as_bytes())
+}
+
+/// [`is_field_value`] for bytes.
+pub(crate) fn is_field_bytes(value: &[u8]) -> bool {
+    value.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// `Name: value\r\n`.
 pub fn write_header(w: &mut BufWriter<'_>, name: &str, value: &str) {
+    write_field(w, name, value.as_bytes());
+}
+
+/// [`write_header`] with the value as bytes.
+pub(crate) fn write_field(w: &mut BufWriter<'_>, name: &str, value: &[u8]) {
     w.push_str(name);
     w.push(b": ");
-    w.push_str(value);
+    w.push(value);
     w.push(b"\r\n");
 }
 

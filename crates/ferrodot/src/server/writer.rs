@@ -64,7 +64,7 @@
 //! `get`, so even a broken invariant would give a short slice, not a panic.
 
 use crate::http::parse::Rejection;
-use crate::http::response::{is_field_value, is_token, write_header, write_status_line, BufWriter};
+use crate::http::response::{is_field_bytes, is_token, write_field, write_header, write_status_line, BufWriter};
 use crate::http::Status;
 use crate::io::IoError;
 
@@ -121,7 +121,7 @@ impl HeadExtras<'_, '_> {
     /// Adds a header. An invalid name or value (CR, LF, a framing header such
     /// as `Content-Length`) turns the response into a 500.
     pub fn header(&mut self, name: &str, value: &str) {
-        add_header(self.head, self.invalid, name, value, true);
+        add_header(self.head, self.invalid, name, value.as_bytes(), true);
     }
 
     /// Add a header whose value `value` writes in place (see
@@ -159,12 +159,12 @@ fn add_header_with(
 
 /// `check_name`: false for the engine's own names (`Content-Type`), which
 /// are known to be valid and not framing headers.
-fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &str, check_name: bool) {
-    if (check_name && (!is_token(name) || is_framing_header(name))) || !is_field_value(value) {
+fn add_header(head: &mut BufWriter<'_>, invalid: &mut bool, name: &str, value: &[u8], check_name: bool) {
+    if (check_name && (!is_token(name) || is_framing_header(name))) || !is_field_bytes(value) {
         *invalid = true;
         return;
     }
-    write_header(head, name, value);
+    write_field(head, name, value);
 }
 
 /// Framing is the engine's job; a handler setting these would desync the stream.
@@ -396,6 +396,12 @@ impl<'w> ResponseWriter<'w> {
     /// framing headers the engine owns, make the response a 500. A header
     /// added after some body was buffered moves that body along.
     pub fn header(&mut self, name: &str, value: &str) {
+        self.add_line(name, value.as_bytes(), true);
+    }
+
+    /// [`ResponseWriter::header`] with a value formatted as bytes (ASCII),
+    /// checked alike.
+    pub(crate) fn header_raw(&mut self, name: &str, value: &[u8]) {
         self.add_line(name, value, true);
     }
 
@@ -449,10 +455,10 @@ impl<'w> ResponseWriter<'w> {
     /// Set `Content-Type`, like [`ResponseWriter::header`] without
     /// checking the name again on every response.
     pub fn content_type(&mut self, value: &str) {
-        self.add_line("Content-Type", value, false);
+        self.add_line("Content-Type", value.as_bytes(), false);
     }
 
-    fn add_line(&mut self, name: &str, value: &str, check_name: bool) {
+    fn add_line(&mut self, name: &str, value: &[u8], check_name: bool) {
         if !matches!(self.stage, Stage::Buffering) {
             self.invalid = true;
             return;
