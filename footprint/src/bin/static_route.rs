@@ -31,12 +31,13 @@ ferrodot::routes! {
 static APP: App<(), (Routes, Static)> = App::new((), (Routes, Static));
 
 /// The same requests as `assets` (the validators are ignored here).
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: dev\r\n\r\n\
+#[link_section = ".canned_request"]
+static REQUEST: [u8; 247] = *b"GET / HTTP/1.1\r\nHost: dev\r\n\r\n\
 GET /static/a.txt HTTP/1.1\r\nHost: dev\r\nAccept-Encoding: gzip\r\n\r\n\
 GET /static/a.txt HTTP/1.1\r\nHost: dev\r\nIf-None-Match: \"0123456789abcdef\"\r\n\r\n\
 GET /static/a.txt HTTP/1.1\r\nHost: dev\r\nRange: bytes=0-4\r\nConnection: close\r\n\r\n";
 
 #[entry]
 fn main() -> ! {
-    footprint::serve_request(&APP, REQUEST)
+    footprint::serve_request(&APP, &REQUEST)
 }
