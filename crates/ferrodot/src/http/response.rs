@@ -192,6 +192,12 @@ fn digits_by_subtraction(n: u64, out: &mut [u8; 20]) -> usize {
 /// `HTTP/1.1 200 OK\r\n`. Responses always say HTTP/1.1 (RFC 9110 §6.2:
 /// a server sends its own highest version), also to HTTP/1.0 clients.
 pub fn write_status_line(w: &mut BufWriter<'_>, status: Status) {
+    // Most responses: one copy instead of formatting the code and
+    // searching the reason table (a few hundred instructions on a MCU).
+    if status == Status::OK {
+        w.push(b"HTTP/1.1 200 OK\r\n");
+        return;
+    }
     w.push(b"HTTP/1.1 ");
     w.push_u64(u64::from(status.0));
     w.push(b" ");
