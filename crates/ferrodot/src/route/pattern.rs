@@ -123,23 +123,10 @@ impl<'p> Pattern<'p> {
 
     /// Match `path` (raw, percent-encoded); fill `caps` on success.
     /// `custom` decides custom capture types: `(type, value) -> accepted`.
-    // Inlined into the route lookup, which calls it once per route: the
-    // segment matcher stays out of line, so a route told apart by its
-    // length costs a few instructions, not a full call frame.
-    #[inline]
     pub fn matches<'a>(&self, path: &'a str, custom: CustomTypes, caps: &mut Captures<'a>) -> bool
     where
         'p: 'a,
     {
-        if self.literal {
-            // Decoding never lengthens a path: a shorter one cannot match,
-            // and one just as long only byte for byte. Most routes of a
-            // table are told apart here, before the path is scanned.
-            let (len, text_len) = (path.len(), self.text.len());
-            if len < text_len || (len == text_len && path != self.text) {
-                return false;
-            }
-        }
         if self.literal && !path.as_bytes().contains(&b'%') {
             // Nothing to decode on either side: equal bytes or no match.
             if path != self.text {
@@ -473,7 +460,6 @@ fn match_one(seg: Segment<'_>, text: &str, custom: CustomTypes) -> bool {
     }
 }
 
-#[inline(never)]
 fn match_path<'a>(pattern: &'a str, path: &'a str, custom: CustomTypes, caps: &mut Captures<'a>) -> bool {
     if !path.starts_with('/') {
         return false;

@@ -146,43 +146,23 @@ pub fn lookup<'a>(
     path: &'a str,
     custom: CustomTypes,
 ) -> Lookup<'a> {
-    let mut captures = Captures::default();
-    match lookup_into(routes, method, path, custom, &mut captures) {
-        Ok(index) => Lookup::Found(RouteMatch { index, captures }),
-        Err(allowed) if allowed.is_empty() => Lookup::NotFound,
-        Err(allowed) => Lookup::MethodNotAllowed(allowed),
-    }
-}
-
-/// [`lookup`] with the captures written straight into `captures` (the
-/// request's own: a copy of them costs more than matching a route), and
-/// `Err(MethodSet::EMPTY)` for no route. Without a route, `captures` is
-/// reset to the default.
-pub(crate) fn lookup_into<'a>(
-    routes: impl IntoIterator<Item = &'a Route<'a>>,
-    method: Method,
-    path: &'a str,
-    custom: CustomTypes,
-    captures: &mut Captures<'a>,
-) -> Result<usize, MethodSet> {
     let mut allowed = MethodSet::EMPTY;
+    let mut captures = Captures::default();
     for (index, route) in routes.into_iter().enumerate() {
-        if !route.pattern.matches(path, custom, captures) {
+        if !route.pattern.matches(path, custom, &mut captures) {
             continue;
         }
         let serves = route.methods.contains(method) || (method == Method::Head && route.methods.contains(Method::Get));
         if serves {
-            return Ok(index);
+            return Lookup::Found(RouteMatch { index, captures });
         }
         allowed = allowed.union(route.methods);
     }
-    // A pattern may have filled some captures before it failed.
-    *captures = Captures::default();
     if allowed.is_empty() {
-        return Err(MethodSet::EMPTY);
+        return Lookup::NotFound;
     }
     if allowed.contains(Method::Get) {
         allowed = allowed.with(Method::Head);
     }
-    Err(allowed.with(Method::Options))
+    Lookup::MethodNotAllowed(allowed.with(Method::Options))
 }

@@ -60,7 +60,7 @@ use crate::http::request::Framing;
 use crate::http::response::BufWriter;
 use crate::http::{Method, Request, Status, Version};
 use crate::io::{IoError, Transport};
-use crate::route::table::lookup_into;
+use crate::route::table::{lookup, Lookup};
 use crate::route::Route;
 
 use super::body::{read_into, Cursor, RequestBody};
@@ -400,16 +400,12 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
     let found = if req.path == "*" {
         Err(MethodSet(0x7f))
     } else {
-        match lookup_into(
-            app.routes.routes(),
-            req.method,
-            req.path,
-            app.custom_types,
-            &mut req.captures,
-        ) {
-            Ok(index) => Ok(index),
-            Err(allowed) if allowed.is_empty() => Err(allowed),
-            Err(allowed) => {
+        match lookup(app.routes.routes(), req.method, req.path, app.custom_types) {
+            Lookup::Found(m) => {
+                req.captures = m.captures;
+                Ok(m.index)
+            }
+            Lookup::MethodNotAllowed(allowed) => {
                 if R::LAYERED {
                     // The layers of the first route whose path matches see
                     // the engine's answer (a CORS preflight): keep its pattern.
@@ -425,6 +421,7 @@ fn plan<'r, S, R: Dispatch<S>>(app: &'r App<S, R>, req: &mut Request<'r>, body: 
                 }
                 Err(allowed)
             }
+            Lookup::NotFound => Err(MethodSet::EMPTY),
         }
     };
     let route = found.ok().and_then(|i| app.routes.route(i));
