@@ -75,8 +75,9 @@ fn is_target_byte(b: u8) -> bool {
     b > b' ' && b != 0x7f
 }
 
-/// A header value's bytes: HTAB, SP, visible ASCII, obs-text.
-fn is_value_byte(b: u8) -> bool {
+/// A header value's bytes: HTAB, SP, visible ASCII, obs-text (also the
+/// rule for the values a response writes, `response::is_field_bytes`).
+pub(super) fn is_value_byte(b: u8) -> bool {
     b == b'\t' || (b >= b' ' && b != 0x7f)
 }
 

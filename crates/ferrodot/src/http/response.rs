@@ -221,7 +221,7 @@ pub fn is_field_value(value: &str) -> bool {
 
 /// [`is_field_value`] for bytes.
 pub(crate) fn is_field_bytes(value: &[u8]) -> bool {
-    value.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+    value.iter().all(|&b| super::grammar::is_value_byte(b))
 }
 
 /// `Name: value\r\n`.

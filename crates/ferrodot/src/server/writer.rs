@@ -149,7 +149,7 @@ fn add_header_with(
     let value_start = head.len();
     let accepted = value(head);
     let text = head.written().get(value_start..).unwrap_or(&[]);
-    let clean = text.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+    let clean = is_field_bytes(text);
     head.push(b"\r\n");
     if !accepted || !clean || head.overflowed() {
         head.truncate(line_start);
